@@ -1,0 +1,27 @@
+// Two projects: pure unit tests run without services; everything else shares
+// one private redis-server and a set of real sshd hosts started by globalSetup.
+/** @type {import('jest').Config} */
+const common = {
+  preset: "ts-jest",
+  testEnvironment: "node",
+  transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] },
+};
+
+module.exports = {
+  maxWorkers: 2,
+  projects: [
+    { ...common, displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.test.ts"] },
+    {
+      ...common,
+      displayName: "integration",
+      testMatch: [
+        "<rootDir>/test/integration/**/*.test.ts",
+        "<rootDir>/test/sim/**/*.test.ts",
+        "<rootDir>/test/e2e/**/*.test.ts",
+      ],
+      globalSetup: "<rootDir>/test/helpers/global-setup.ts",
+      globalTeardown: "<rootDir>/test/helpers/global-teardown.ts",
+      testTimeout: 60000,
+    },
+  ],
+};

@@ -1,0 +1,21 @@
+import fs from "node:fs";
+import path from "node:path";
+
+/**
+ * Finds a system binary the test bed needs, or fails the run with the command
+ * that installs it. Tests never skip silently because a service is missing.
+ */
+export function requireBinary(name: string, aptPackage: string, extraDirs: readonly string[] = []): string {
+  const dirs = [...(process.env.PATH ?? "").split(path.delimiter), ...extraDirs, "/usr/sbin", "/usr/local/sbin", "/sbin"];
+  for (const dir of dirs) {
+    if (dir === "") continue;
+    const candidate = path.join(dir, name);
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return candidate;
+    } catch {
+      // keep looking
+    }
+  }
+  throw new Error(`${name} not found: the integration tests need it. Install it with: apt-get install -y ${aptPackage}`);
+}
