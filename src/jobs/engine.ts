@@ -1,0 +1,44 @@
+import type { Plan } from "../procedures/model/plan";
+import type { RunEvent, RunRecord } from "./run-types";
+
+/** Who acts, as verified by the transport (Slack signature, CLI --as, console user). */
+export interface Actor {
+  readonly userId: string;
+  /** User-group ids the actor belongs to (resolved by the transport, e.g. usergroups.users.list). */
+  readonly userGroups?: readonly string[];
+}
+
+export interface PlanRequest {
+  readonly procedureId: string;
+  readonly cluster: string;
+  readonly params: Readonly<Record<string, unknown>>;
+}
+
+export interface GateRef {
+  readonly runId: string;
+  /** null for a per-run approval. */
+  readonly stepIndex: number | null;
+  readonly attempt: number;
+  readonly planHash: string;
+}
+
+/**
+ * The engine API used by bot/, the CLI, the local console and tests.
+ * Every method re-validates authority and state; refusals throw `EngineError`
+ * with a code the transport turns into a clear (ephemeral) message.
+ */
+export interface Engine {
+  plan(request: PlanRequest): Promise<Plan>;
+  start(plan: Plan, actor: Actor): Promise<RunRecord>;
+  approve(gate: GateRef, actor: Actor): Promise<RunRecord>;
+  reject(gate: GateRef, actor: Actor, reason: string): Promise<RunRecord>;
+  confirm(runId: string, stepIndex: number, actor: Actor): Promise<RunRecord>;
+  retry(runId: string, stepIndex: number, actor: Actor): Promise<RunRecord>;
+  skip(runId: string, stepIndex: number, actor: Actor, reason: string): Promise<RunRecord>;
+  abort(runId: string, actor: Actor, mode: "after-step" | "now"): Promise<RunRecord>;
+  get(runId: string): Promise<RunRecord | undefined>;
+  list(filter?: { readonly cluster?: string; readonly active?: boolean; readonly limit?: number }): Promise<readonly RunRecord[]>;
+  /** Subscribe to run events (across processes, via Redis). Returns an unsubscribe function. */
+  subscribe(listener: (event: RunEvent) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}

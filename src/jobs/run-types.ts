@@ -1,0 +1,93 @@
+import type { Plan } from "../procedures/model/plan";
+
+export type RunState =
+  | "planned"
+  | "running"
+  | "awaiting_approval"
+  | "awaiting_confirmation"
+  | "paused"
+  | "succeeded"
+  | "failed"
+  | "aborted";
+
+export type StepState =
+  | "pending"
+  | "awaiting_approval"
+  | "queued"
+  | "running"
+  | "succeeded"
+  | "failed"
+  | "skipped"
+  | "interrupted";
+
+export const TERMINAL_RUN_STATES: readonly RunState[] = ["succeeded", "failed", "aborted"];
+
+/** Output of one target, capped: head and tail are kept in the record, the full text (to a limit, with a TTL) apart. */
+export interface TargetOutput {
+  readonly host: string;
+  readonly command?: string;
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly durationMs: number;
+  readonly tail: string;
+  readonly truncated: boolean;
+  readonly error?: string;
+}
+
+export interface Decision {
+  readonly userId: string;
+  readonly at: string; // ISO time
+  readonly decision: "approved" | "rejected";
+  readonly reason?: string;
+}
+
+export interface StepRecord {
+  readonly index: number;
+  readonly state: StepState;
+  readonly attempt: number;
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+  readonly outputs: readonly TargetOutput[];
+  readonly error?: string;
+  /** Decisions on this step's current gate. */
+  readonly approvals: readonly Decision[];
+  /** Resolved captures available to later steps. */
+  readonly captured?: Readonly<Record<string, readonly string[]>>;
+  /** Commands with captures substituted, as approved and run. */
+  readonly resolvedCommands?: readonly { readonly host: string; readonly command: string }[];
+}
+
+export interface RunRecord {
+  readonly id: string;
+  readonly version: number;
+  readonly state: RunState;
+  readonly plan: Plan;
+  readonly requestedBy: string;
+  readonly requestedAt: string;
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+  /** Index of the step the run is on (next to gate, queue or run). */
+  readonly cursor: number;
+  readonly steps: readonly StepRecord[];
+  /** Set when a per-run approval policy gated the whole plan. */
+  readonly runApprovals?: readonly Decision[];
+  readonly abortRequested?: { readonly by: string; readonly at: string; readonly mode: "after-step" | "now" };
+  readonly reason?: string; // why it failed / was aborted
+  /** Where the bot keeps its message references (channel, ts); opaque to the engine. */
+  readonly notifierState?: Readonly<Record<string, string>>;
+}
+
+/** What the notifier (Slack, console, CLI) hears; one per state change. */
+export type RunEvent =
+  | { readonly type: "run.created"; readonly run: RunRecord }
+  | { readonly type: "run.updated"; readonly run: RunRecord }
+  | { readonly type: "approval.requested"; readonly run: RunRecord; readonly stepIndex: number | null; readonly approvers: ApproverSet }
+  | { readonly type: "step.output"; readonly runId: string; readonly stepIndex: number; readonly host: string; readonly chunk: string }
+  | { readonly type: "step.finished"; readonly run: RunRecord; readonly stepIndex: number }
+  | { readonly type: "run.finished"; readonly run: RunRecord };
+
+export interface ApproverSet {
+  readonly users: readonly string[];
+  readonly userGroups: readonly string[];
+  readonly minApprovals: number;
+}

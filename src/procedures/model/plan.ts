@@ -1,0 +1,16 @@
+import type { PlannedStep } from "./step";
+
+export type ClusterKind = "leofs" | "dirac";
+
+/** A procedure rendered for one cluster and one parameter set; what the operator previews and approves. */
+export interface Plan {
+  readonly procedureId: string;
+  readonly procedureTitle: string;
+  readonly cluster: string;
+  readonly clusterKind: ClusterKind;
+  /** Validated parameters (after schema defaults). */
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly steps: readonly PlannedStep[];
+  /** sha256 (hex) of the canonical JSON of everything above: approvals bind to it. */
+  readonly planHash: string;
+}

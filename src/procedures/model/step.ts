@@ -1,0 +1,93 @@
+/**
+ * Glossary (after graphile/worker's habit of naming things once, at the top):
+ * - Procedure: a runbook as data (`ProcedureDefinition`): parameters + a step builder.
+ * - Plan: the procedure rendered for one cluster and one set of parameters:
+ *   ordered concrete steps with hosts and exact commands, hashed (`planHash`).
+ * - Step: one unit the engine gates, queues, runs and records.
+ * - Target: one host a step acts on, with the command rendered for it.
+ * - Capture: a value a step extracts from its output (e.g. epmd pids) that a
+ *   later step's command uses; values are validated and shell-quoted when
+ *   substituted, and the resolved command is what the approver sees.
+ */
+
+export type StepKind = "exec" | "copy" | "check" | "wait" | "confirm";
+
+/** What the run does when a step fails after its retries. */
+export type OnFailure = "pause" | "abort";
+
+/** Data, never code: stored with the plan, hashed, evaluated by `evaluateExpectation`. */
+export type Expectation =
+  | { readonly type: "exit-zero" }
+  | { readonly type: "exit-code"; readonly codes: readonly number[] }
+  | { readonly type: "stdout-includes"; readonly text: string }
+  | { readonly type: "stdout-excludes"; readonly text: string }
+  | { readonly type: "stdout-matches"; readonly pattern: string; readonly flags?: string }
+  | { readonly type: "stdout-empty" }
+  | { readonly type: "no-leofs-error" }
+  | { readonly type: "leofs-status"; readonly condition: LeofsStatusCondition }
+  | { readonly type: "all"; readonly of: readonly Expectation[] };
+
+/** Conditions over a parsed `leofs-adm status` (reference §1). */
+export type LeofsStatusCondition =
+  | { readonly kind: "nodes-in-state"; readonly nodes: readonly string[]; readonly states: readonly string[] }
+  | { readonly kind: "all-in-state"; readonly nodeType: "S" | "G" | "any"; readonly states: readonly string[] }
+  | { readonly kind: "node-absent"; readonly node: string }
+  | { readonly kind: "rings-consistent" };
+
+/** A value extracted from a target's stdout for later steps (e.g. `pgrep -a epmd` pids). */
+export interface Capture {
+  readonly name: string;
+  /** Global regex; group 1 of each match is one value. */
+  readonly pattern: string;
+  /** Every captured value must match this (anchored) or the step fails: keeps odd text out of later commands. */
+  readonly valuePattern: string;
+}
+
+export interface PlannedTarget {
+  /** Inventory host name. */
+  readonly host: string;
+  /** Exact shell command for exec/check/wait-poll; may hold `{{capture}}` placeholders. */
+  readonly command?: string;
+}
+
+export interface CopySpec {
+  readonly fromHost: string;
+  readonly fromPath: string;
+  readonly toHost: string;
+  readonly toPath: string;
+}
+
+export interface WaitSpec {
+  /** A plain delay; or with `poll`, the longest time to keep polling. */
+  readonly delayMs: number;
+  readonly poll?: { readonly intervalMs: number; readonly expect: Expectation };
+}
+
+export interface PlannedStep {
+  readonly index: number;
+  /** Stable slug, unique in the plan (e.g. `stop-manager-slave`). */
+  readonly id: string;
+  readonly title: string;
+  readonly kind: StepKind;
+  /** The seed section or reference fact this step implements. */
+  readonly cite: string;
+  /** Where the seed is wrong or vague: what we do instead and why. */
+  readonly note?: string;
+  readonly destructive: boolean;
+  /** Safe to run again after a crash mid-step. */
+  readonly idempotent: boolean;
+  readonly targets: readonly PlannedTarget[];
+  /** null: one target after the other. */
+  readonly parallel: { readonly limit: number } | null;
+  readonly timeoutMs: number;
+  readonly retries: { readonly max: number; readonly backoffMs: number };
+  readonly onFailure: OnFailure;
+  readonly expect?: Expectation;
+  readonly captures?: readonly Capture[];
+  readonly copy?: CopySpec;
+  readonly wait?: WaitSpec;
+  /** For `confirm` steps: what the human checks before continuing. */
+  readonly prompt?: string;
+  /** Extra text shown with the approval request (e.g. a config diff). */
+  readonly approvalDetail?: string;
+}
