@@ -32,7 +32,9 @@ export type LeofsStatusCondition =
   | { readonly kind: "nodes-in-state"; readonly nodes: readonly string[]; readonly states: readonly string[] }
   | { readonly kind: "all-in-state"; readonly nodeType: "S" | "G" | "any"; readonly states: readonly string[] }
   | { readonly kind: "node-absent"; readonly node: string }
-  | { readonly kind: "rings-consistent" };
+  | { readonly kind: "rings-consistent" }
+  /** The manager would accept this storage operation now (reference §1/§3 preconditions, `storage-preconditions.ts`). */
+  | { readonly kind: "operation-allowed"; readonly operation: "detach" | "rebalance" | "suspend" | "resume"; readonly node?: string };
 
 /** A value extracted from a target's stdout for later steps (e.g. `pgrep -a epmd` pids). */
 export interface Capture {

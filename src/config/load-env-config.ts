@@ -1,0 +1,203 @@
+import os from "node:os";
+import path from "node:path";
+import { z } from "zod";
+import { EnvConfigError, type EnvIssue } from "./env-config-error";
+import { expandTilde } from "./expand-tilde";
+import { LOG_LEVELS, ROLES, type LogLevel, type Role, type Settings, type SlackReceiverSettings } from "./settings";
+
+/** The documented defaults of the runtime contract (ARCHITECTURE.md) and engine settings. */
+export const ENV_DEFAULTS = {
+  SLACK_API_URL: "https://slack.com/api/",
+  REDIS_URL: "redis://127.0.0.1:6379",
+  PORT: 3000,
+  INVENTORY_FILE: "config/inventory.yaml",
+  SSH_PRIVATE_KEY_FILE: "~/.ssh/id_ed25519",
+  SSH_KNOWN_HOSTS_FILE: "~/.ssh/known_hosts",
+  LOG_LEVEL: "info",
+  ROLE: "all",
+  WORKER_CONCURRENCY: 8,
+  SSH_MAX_CHANNELS_PER_HOST: 8,
+  OUTPUT_MAX_BYTES: 1024 * 1024,
+  OUTPUT_TTL_DAYS: 30,
+  SHUTDOWN_GRACE_MS: 30_000,
+} as const;
+
+/** Blank and unset mean the same: `.env` files often carry `NAME=`. */
+const setting = z.preprocess(
+  (value) => (typeof value === "string" && value.trim() !== "" ? value.trim() : undefined),
+  z.string().optional(),
+);
+
+function integer(min: number, max: number, fallback: number) {
+  return setting.transform((value, ctx) => {
+    if (value === undefined) return fallback;
+    const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+    if (Number.isSafeInteger(n) && n >= min && n <= max) return n;
+    ctx.addIssue({ code: "custom", message: `must be an integer from ${min} to ${max} (got ${JSON.stringify(value)})` });
+    return z.NEVER;
+  });
+}
+
+/** Never echoes a secret: only a recognisable Slack prefix is shown. */
+function slackToken(prefix: string) {
+  return setting.transform((value, ctx) => {
+    if (value === undefined || (value.startsWith(prefix) && value.length > prefix.length && !/\s/.test(value))) return value;
+    const seen = /^[a-z]{4}-/.exec(value)?.[0];
+    const got = seen === undefined ? "a value of another form" : `a value starting with ${JSON.stringify(seen)}`;
+    ctx.addIssue({ code: "custom", message: `must start with ${prefix} (got ${got})` });
+    return z.NEVER;
+  });
+}
+
+function oneOf<T extends string>(values: readonly T[], fallback: T) {
+  return setting.transform((value, ctx): T => {
+    if (value === undefined) return fallback;
+    const lower = value.toLowerCase();
+    const found = values.find((v) => v === lower);
+    if (found !== undefined) return found;
+    ctx.addIssue({ code: "custom", message: `must be one of ${values.join(", ")} (got ${JSON.stringify(value)})` });
+    return z.NEVER;
+  });
+}
+
+function url(protocols: readonly string[], fallback: string, describe: string) {
+  return setting.transform((value, ctx) => {
+    const text = value ?? fallback;
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed !== undefined && protocols.includes(parsed.protocol)) return text;
+    // The URL may carry a password (REDIS_URL), so only its scheme is shown.
+    const scheme = parsed === undefined ? "text that is not a URL" : `a URL with scheme ${JSON.stringify(parsed.protocol.slice(0, -1))}`;
+    ctx.addIssue({ code: "custom", message: `must be ${describe} (got ${scheme})` });
+    return z.NEVER;
+  });
+}
+
+const envSchema = z.object({
+  SLACK_BOT_TOKEN: slackToken("xoxb-"),
+  SLACK_APP_TOKEN: slackToken("xapp-"),
+  SLACK_SIGNING_SECRET: setting,
+  // Bolt joins method names onto this base, so it must end with a slash.
+  SLACK_API_URL: url(["http:", "https:"], ENV_DEFAULTS.SLACK_API_URL, "an http:// or https:// URL").transform((u) =>
+    u.endsWith("/") ? u : `${u}/`,
+  ),
+  REDIS_URL: url(["redis:", "rediss:"], ENV_DEFAULTS.REDIS_URL, "a redis:// or rediss:// URL"),
+  PORT: integer(1, 65535, ENV_DEFAULTS.PORT),
+  INVENTORY_FILE: setting,
+  SSH_PRIVATE_KEY_FILE: setting,
+  SSH_KNOWN_HOSTS_FILE: setting,
+  LOG_LEVEL: oneOf<LogLevel>(LOG_LEVELS, ENV_DEFAULTS.LOG_LEVEL),
+  ROLE: oneOf<Role>(ROLES, ENV_DEFAULTS.ROLE),
+  WORKER_CONCURRENCY: integer(1, 1000, ENV_DEFAULTS.WORKER_CONCURRENCY),
+  SSH_MAX_CHANNELS_PER_HOST: integer(1, 1000, ENV_DEFAULTS.SSH_MAX_CHANNELS_PER_HOST),
+  OUTPUT_MAX_BYTES: integer(1024, 1024 ** 3, ENV_DEFAULTS.OUTPUT_MAX_BYTES),
+  OUTPUT_TTL_DAYS: integer(1, 3650, ENV_DEFAULTS.OUTPUT_TTL_DAYS),
+  SHUTDOWN_GRACE_MS: integer(0, 3_600_000, ENV_DEFAULTS.SHUTDOWN_GRACE_MS),
+  HOME: setting,
+});
+type ParsedEnv = z.output<typeof envSchema>;
+
+/** Where the inventory is and which SSH key files it falls back to: all `loadInventory` needs. */
+export interface InventoryLocation {
+  readonly inventoryFile: string;
+  readonly ssh: { readonly privateKeyFile: string; readonly knownHostsFile: string };
+  readonly homeDir: string;
+}
+
+/**
+ * Reads and validates the whole runtime contract from `env` (process.env by
+ * default; tests pass their own). Collects every problem and throws one
+ * EnvConfigError listing them all.
+ */
+export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): Settings {
+  const parsed = parseEnv(env);
+  const location = locate(parsed);
+  const common = {
+    redisUrl: parsed.REDIS_URL,
+    port: parsed.PORT,
+    inventoryFile: location.inventoryFile,
+    ssh: { ...location.ssh, maxChannelsPerHost: parsed.SSH_MAX_CHANNELS_PER_HOST },
+    logLevel: parsed.LOG_LEVEL,
+    workerConcurrency: parsed.WORKER_CONCURRENCY,
+    output: { maxBytes: parsed.OUTPUT_MAX_BYTES, ttlDays: parsed.OUTPUT_TTL_DAYS },
+    shutdownGraceMs: parsed.SHUTDOWN_GRACE_MS,
+  };
+  const botToken = parsed.SLACK_BOT_TOKEN;
+  const apiUrl = parsed.SLACK_API_URL;
+  if (parsed.ROLE === "worker") {
+    return { ...common, role: "worker", slack: botToken === undefined ? undefined : { botToken, apiUrl } };
+  }
+  // parseEnv has already refused a bot role without these.
+  if (botToken === undefined) throw new Error("unreachable: bot token checked by parseEnv");
+  const appToken = parsed.SLACK_APP_TOKEN;
+  const signingSecret = parsed.SLACK_SIGNING_SECRET;
+  let receiver: SlackReceiverSettings;
+  if (appToken !== undefined) receiver = { mode: "socket", appToken, signingSecret };
+  else if (signingSecret !== undefined) receiver = { mode: "http", signingSecret };
+  else throw new Error("unreachable: signing secret checked by parseEnv");
+  return { ...common, role: parsed.ROLE, slack: { botToken, apiUrl, receiver } };
+}
+
+/**
+ * Only INVENTORY_FILE, SSH_PRIVATE_KEY_FILE, SSH_KNOWN_HOSTS_FILE and HOME:
+ * what `npm run config:check` needs, without requiring Slack credentials.
+ */
+export function inventoryLocationFromEnv(env: NodeJS.ProcessEnv = process.env): InventoryLocation {
+  const pick = {
+    INVENTORY_FILE: env.INVENTORY_FILE,
+    SSH_PRIVATE_KEY_FILE: env.SSH_PRIVATE_KEY_FILE,
+    SSH_KNOWN_HOSTS_FILE: env.SSH_KNOWN_HOSTS_FILE,
+    HOME: env.HOME,
+    ROLE: "worker",
+  };
+  return locate(parseEnv(pick));
+}
+
+function locate(parsed: ParsedEnv): InventoryLocation {
+  const homeDir = parsed.HOME ?? os.homedir();
+  const absolute = (file: string) => path.resolve(expandTilde(file, homeDir));
+  return {
+    inventoryFile: expandTilde(parsed.INVENTORY_FILE ?? ENV_DEFAULTS.INVENTORY_FILE, homeDir),
+    ssh: {
+      privateKeyFile: absolute(parsed.SSH_PRIVATE_KEY_FILE ?? ENV_DEFAULTS.SSH_PRIVATE_KEY_FILE),
+      knownHostsFile: absolute(parsed.SSH_KNOWN_HOSTS_FILE ?? ENV_DEFAULTS.SSH_KNOWN_HOSTS_FILE),
+    },
+    homeDir,
+  };
+}
+
+function parseEnv(env: NodeJS.ProcessEnv): ParsedEnv {
+  const result = envSchema.safeParse(env);
+  const issues: EnvIssue[] = (result.error?.issues ?? []).map((issue) => ({
+    variable: String(issue.path[0] ?? "environment"),
+    message: issue.message,
+  }));
+  issues.push(...slackRequirements(env));
+  if (issues.length > 0 || !result.success) throw new EnvConfigError(issues);
+  return result.data;
+}
+
+/** Checked on the raw values so they are reported along with any format errors. */
+function slackRequirements(env: NodeJS.ProcessEnv): EnvIssue[] {
+  const isSet = (name: string) => (env[name] ?? "").trim() !== "";
+  const role = (env.ROLE ?? "").trim().toLowerCase() || ENV_DEFAULTS.ROLE;
+  if (role !== "all" && role !== "bot") return [];
+  const issues: EnvIssue[] = [];
+  if (!isSet("SLACK_BOT_TOKEN")) {
+    issues.push({
+      variable: "SLACK_BOT_TOKEN",
+      message: `required for ROLE=${role} (the bot talks to Slack); set it, or run with ROLE=worker`,
+    });
+  }
+  if (!isSet("SLACK_APP_TOKEN") && !isSet("SLACK_SIGNING_SECRET")) {
+    issues.push({
+      variable: "SLACK_SIGNING_SECRET",
+      message: "required in HTTP mode (SLACK_APP_TOKEN is unset); set it, or set SLACK_APP_TOKEN for Socket Mode",
+    });
+  }
+  return issues;
+}

@@ -1,0 +1,70 @@
+/**
+ * The process settings read from the environment by `loadEnvConfig`.
+ * Everything is validated and defaulted; paths are tilde-expanded, and the
+ * SSH key paths are absolute (the inventory path stays as given, for messages).
+ */
+
+/** pino's levels, plus `silent`. */
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** `all`: bot and workers in one process (`npm start`); `bot` and `worker` run them apart. */
+export const ROLES = ["all", "bot", "worker"] as const;
+export type Role = (typeof ROLES)[number];
+
+/** What any process needs to call the Slack Web API (post and update messages). */
+export interface SlackApiSettings {
+  /** Bot token, `xoxb-…`. */
+  readonly botToken: string;
+  /** Web API base URL with a trailing slash (Bolt `clientOptions.slackApiUrl`). @defaultValue `https://slack.com/api/` */
+  readonly apiUrl: string;
+}
+
+/** How the bot receives events: Socket Mode when SLACK_APP_TOKEN is set, else HTTP. */
+export type SlackReceiverSettings =
+  | { readonly mode: "socket"; readonly appToken: string; readonly signingSecret: string | undefined }
+  | { readonly mode: "http"; readonly signingSecret: string };
+
+/** What the bot needs: Web API access and a way to receive events. */
+export interface SlackSettings extends SlackApiSettings {
+  readonly receiver: SlackReceiverSettings;
+}
+
+interface SettingsCommon {
+  /** @defaultValue `redis://127.0.0.1:6379` */
+  readonly redisUrl: string;
+  /** HTTP port for `/slack/events`, `/healthz`, `/metrics`. @defaultValue 3000 */
+  readonly port: number;
+  /** Inventory path as configured (relative to the working directory, tilde-expanded). @defaultValue `config/inventory.yaml` */
+  readonly inventoryFile: string;
+  readonly ssh: {
+    /** Fallback identity when the inventory sets none. @defaultValue `~/.ssh/id_ed25519` */
+    readonly privateKeyFile: string;
+    /** Fallback pinned host keys when the inventory sets none. @defaultValue `~/.ssh/known_hosts` */
+    readonly knownHostsFile: string;
+    /** Concurrent exec channels per host, across processes; sshd's MaxSessions is 10. @defaultValue 8 */
+    readonly maxChannelsPerHost: number;
+  };
+  /** @defaultValue `info` */
+  readonly logLevel: LogLevel;
+  /** Step jobs one worker process runs at once. @defaultValue 8 */
+  readonly workerConcurrency: number;
+  readonly output: {
+    /** Bytes of output stored per step (output beyond is capped). @defaultValue 1048576 (1 MiB) */
+    readonly maxBytes: number;
+    /** Days run records and outputs are kept in Redis. @defaultValue 30 */
+    readonly ttlDays: number;
+  };
+  /** On SIGTERM, how long running steps may finish before the process exits. @defaultValue 30000 */
+  readonly shutdownGraceMs: number;
+}
+
+/**
+ * The `all` and `bot` roles always have full Slack settings (validated at
+ * load). A `worker` receives no events, so it gets only Web API settings,
+ * and only when SLACK_BOT_TOKEN is set. Narrow on `role` to reach
+ * `slack.receiver` without a check; `settings.slack?.botToken` works for any role.
+ */
+export type Settings =
+  | (SettingsCommon & { readonly role: "all" | "bot"; readonly slack: SlackSettings })
+  | (SettingsCommon & { readonly role: "worker"; readonly slack: SlackApiSettings | undefined });

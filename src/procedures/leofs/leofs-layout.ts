@@ -1,0 +1,78 @@
+import type { HostEntry, LeofsCluster, LeofsManager, LeofsNode } from "../../config";
+import type { PlannedTarget } from "../model/step";
+import { hostPath, sh, type ShellValue } from "../sh";
+
+export type ManagerRole = "master" | "slave";
+
+export const otherRole = (role: ManagerRole): ManagerRole => (role === "master" ? "slave" : "master");
+
+export function host(cluster: LeofsCluster, name: string): HostEntry {
+  const entry = cluster.hosts[name];
+  // The inventory loader checks every host reference; reaching this is a loader bug.
+  if (entry === undefined) throw new Error(`inventory of ${cluster.name} has no host ${name}`);
+  return entry;
+}
+
+export function manager(cluster: LeofsCluster, role: ManagerRole): LeofsManager {
+  return cluster.leofs.managers[role];
+}
+
+/** Absolute path of `<installDir>/<rel>` as seen on `hostName` (its root applied). */
+export function installPath(cluster: LeofsCluster, hostName: string, rel: string): string {
+  return hostPath(host(cluster, hostName), `${cluster.leofs.installDir.replace(/\/+$/, "")}/${rel}`);
+}
+
+/** The launch script of a manager (reference §2: `bin/leo_manager`). */
+export function managerScript(cluster: LeofsCluster, role: ManagerRole): string {
+  const m = manager(cluster, role);
+  return installPath(cluster, m.host, `${m.dir}/bin/leo_manager`);
+}
+
+export function storageScript(cluster: LeofsCluster, node: LeofsNode): string {
+  return installPath(cluster, node.host, `${node.dir}/bin/leo_storage`);
+}
+
+export function gatewayScript(cluster: LeofsCluster, node: LeofsNode): string {
+  return installPath(cluster, node.host, `${node.dir}/bin/leo_gateway`);
+}
+
+/** `<installDir>/<manager dir>/<mnesiaSubdir>` on the manager's host. */
+export function mnesiaDir(cluster: LeofsCluster, role: ManagerRole): string {
+  const m = manager(cluster, role);
+  return installPath(cluster, m.host, `${m.dir}/${cluster.leofs.paths.mnesiaSubdir.replace(/^\/+|\/+$/g, "")}`);
+}
+
+/** `manager-master` / `manager-slave`: the words of seed 000 and of the chat command. */
+export const roleLabel = (role: ManagerRole): string => `manager-${role}`;
+
+/**
+ * A leofs-adm call against one manager's console. Global options go before
+ * the command (reference §1). The console binds to localhost by default, so:
+ * when the admin host is that manager's host (or is the other manager's host,
+ * which cannot reach this console) the call runs on the manager's own host
+ * against 127.0.0.1; a dedicated admin host reaches it by address.
+ */
+export function leofsAdm(cluster: LeofsCluster, role: ManagerRole, ...args: ShellValue[]): PlannedTarget {
+  const m = manager(cluster, role);
+  const admin = cluster.leofs.admin.host;
+  const managerHosts = [cluster.leofs.managers.master.host, cluster.leofs.managers.slave.host];
+  const local = admin === m.host || managerHosts.includes(admin);
+  const runOn = local ? m.host : admin;
+  const address = local ? "127.0.0.1" : host(cluster, m.host).address;
+  const adm = installPath(cluster, runOn, "leofs-adm");
+  const argv = args.map((a) => sh`${a}`).join(" ");
+  return { host: runOn, command: `${sh`${adm} -h ${address} -p ${m.consolePort}`} ${argv}` };
+}
+
+/** A timestamp safe in file names and sortable: `20240501T102030Z`. */
+export function fileTimestamp(now: Date): string {
+  return now.toISOString().replace(/\.\d{3}Z$/, "Z").replace(/[-:]/g, "");
+}
+
+/** `<backupDir>/<cluster>/<timestamp>-<label>` on a host. */
+export function backupPath(cluster: LeofsCluster, hostName: string, now: Date, label: string): string {
+  return hostPath(host(cluster, hostName), `${cluster.leofs.paths.backupDir.replace(/\/+$/, "")}/${cluster.name}/${fileTimestamp(now)}-${label}`);
+}
+
+export const storageNodes = (cluster: LeofsCluster): readonly string[] => cluster.leofs.storage.map((s) => s.node);
+export const gatewayNodes = (cluster: LeofsCluster): readonly string[] => cluster.leofs.gateways.map((g) => g.node);

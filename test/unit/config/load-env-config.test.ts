@@ -1,0 +1,186 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { EnvConfigError, ENV_DEFAULTS, inventoryLocationFromEnv, loadDotenv, loadEnvConfig, type Settings } from "../../../src/config";
+
+// Short fake tokens: long xoxb-/xapp- strings look like real credentials to the repo's scanners.
+const BOT_TOKEN = "xoxb-test";
+const APP_TOKEN = "xapp-test";
+const HOME = "/home/operator";
+
+/** The smallest environment a bot in HTTP mode starts with. */
+const httpBot = { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: "signing-secret", HOME };
+
+function envError(env: NodeJS.ProcessEnv): EnvConfigError {
+  try {
+    loadEnvConfig(env);
+  } catch (error) {
+    if (error instanceof EnvConfigError) return error;
+    throw error;
+  }
+  throw new Error("expected loadEnvConfig to throw");
+}
+
+describe("loadEnvConfig: the runtime contract", () => {
+  it("applies every documented default when only the Slack credentials are set", () => {
+    const expected: Settings = {
+      role: "all",
+      slack: {
+        botToken: BOT_TOKEN,
+        apiUrl: "https://slack.com/api/",
+        receiver: { mode: "http", signingSecret: "signing-secret" },
+      },
+      redisUrl: "redis://127.0.0.1:6379",
+      port: 3000,
+      inventoryFile: "config/inventory.yaml",
+      ssh: {
+        privateKeyFile: "/home/operator/.ssh/id_ed25519",
+        knownHostsFile: "/home/operator/.ssh/known_hosts",
+        maxChannelsPerHost: 8,
+      },
+      logLevel: "info",
+      workerConcurrency: 8,
+      output: { maxBytes: 1024 * 1024, ttlDays: 30 },
+      shutdownGraceMs: 30_000,
+    };
+    expect(loadEnvConfig(httpBot)).toEqual(expected);
+  });
+
+  it("documents the same defaults it applies", () => {
+    expect(ENV_DEFAULTS).toMatchObject({ PORT: 3000, LOG_LEVEL: "info", ROLE: "all", OUTPUT_MAX_BYTES: 1048576 });
+  });
+
+  it("reads every variable when set", () => {
+    const settings = loadEnvConfig({
+      ...httpBot,
+      ROLE: "bot",
+      SLACK_API_URL: "http://127.0.0.1:4567/api",
+      REDIS_URL: "rediss://:pw@redis.internal:6380/2",
+      PORT: "8080",
+      INVENTORY_FILE: "~/intervene/inventory.yaml",
+      SSH_PRIVATE_KEY_FILE: "/etc/intervene/id_ed25519",
+      SSH_KNOWN_HOSTS_FILE: "~/pinned_hosts",
+      LOG_LEVEL: "DEBUG",
+      WORKER_CONCURRENCY: "2",
+      SSH_MAX_CHANNELS_PER_HOST: "4",
+      OUTPUT_MAX_BYTES: "65536",
+      OUTPUT_TTL_DAYS: "7",
+      SHUTDOWN_GRACE_MS: "0",
+    });
+    expect(settings).toMatchObject({
+      role: "bot",
+      // Bolt appends method names to the base URL, so the slash is added.
+      slack: { apiUrl: "http://127.0.0.1:4567/api/" },
+      redisUrl: "rediss://:pw@redis.internal:6380/2",
+      port: 8080,
+      inventoryFile: "/home/operator/intervene/inventory.yaml",
+      ssh: { privateKeyFile: "/etc/intervene/id_ed25519", knownHostsFile: "/home/operator/pinned_hosts", maxChannelsPerHost: 4 },
+      logLevel: "debug",
+      workerConcurrency: 2,
+      output: { maxBytes: 65536, ttlDays: 7 },
+      shutdownGraceMs: 0,
+    });
+  });
+
+  it("uses Socket Mode when SLACK_APP_TOKEN is set, without needing a signing secret", () => {
+    const settings = loadEnvConfig({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_APP_TOKEN: APP_TOKEN, HOME });
+    expect(settings.slack?.botToken).toBe(BOT_TOKEN);
+    if (settings.role === "worker") throw new Error("expected the default role");
+    expect(settings.slack.receiver).toEqual({ mode: "socket", appToken: APP_TOKEN, signingSecret: undefined });
+  });
+
+  it("lets a worker start without Slack credentials, and gives it Web API settings when the bot token is set", () => {
+    expect(loadEnvConfig({ ROLE: "worker", HOME })).toMatchObject({ role: "worker", slack: undefined });
+    expect(loadEnvConfig({ ROLE: "worker", SLACK_BOT_TOKEN: BOT_TOKEN, HOME }).slack).toEqual({
+      botToken: BOT_TOKEN,
+      apiUrl: "https://slack.com/api/",
+    });
+  });
+
+  it("treats blank values as unset, as `.env` files write them", () => {
+    const settings = loadEnvConfig({ ...httpBot, PORT: "", LOG_LEVEL: "  ", SLACK_APP_TOKEN: "", REDIS_URL: "" });
+    expect(settings).toMatchObject({ port: 3000, logLevel: "info", redisUrl: "redis://127.0.0.1:6379" });
+    expect(settings.slack?.botToken).toBe(BOT_TOKEN);
+  });
+
+  it.each([
+    [{ SLACK_BOT_TOKEN: "xoxp-user" }, "SLACK_BOT_TOKEN", 'must start with xoxb- (got a value starting with "xoxp-")'],
+    [{ SLACK_BOT_TOKEN: "not-a-token" }, "SLACK_BOT_TOKEN", "must start with xoxb- (got a value of another form)"],
+    [{ SLACK_APP_TOKEN: "xoxb-wrong" }, "SLACK_APP_TOKEN", 'must start with xapp- (got a value starting with "xoxb-")'],
+    [{ SLACK_API_URL: "slack.com/api" }, "SLACK_API_URL", "must be an http:// or https:// URL (got text that is not a URL)"],
+    [{ REDIS_URL: "http://127.0.0.1:6379" }, "REDIS_URL", 'must be a redis:// or rediss:// URL (got a URL with scheme "http")'],
+    [{ PORT: "0" }, "PORT", 'must be an integer from 1 to 65535 (got "0")'],
+    [{ PORT: "65536" }, "PORT", 'must be an integer from 1 to 65535 (got "65536")'],
+    [{ PORT: "80a" }, "PORT", 'must be an integer from 1 to 65535 (got "80a")'],
+    [{ PORT: "3000.5" }, "PORT", 'must be an integer from 1 to 65535 (got "3000.5")'],
+    [{ LOG_LEVEL: "verbose" }, "LOG_LEVEL", 'must be one of fatal, error, warn, info, debug, trace, silent (got "verbose")'],
+    [{ ROLE: "scheduler" }, "ROLE", 'must be one of all, bot, worker (got "scheduler")'],
+    [{ WORKER_CONCURRENCY: "0" }, "WORKER_CONCURRENCY", 'must be an integer from 1 to 1000 (got "0")'],
+    [{ SSH_MAX_CHANNELS_PER_HOST: "-1" }, "SSH_MAX_CHANNELS_PER_HOST", 'must be an integer from 1 to 1000 (got "-1")'],
+    [{ OUTPUT_MAX_BYTES: "1MiB" }, "OUTPUT_MAX_BYTES", 'must be an integer from 1024 to 1073741824 (got "1MiB")'],
+    [{ OUTPUT_TTL_DAYS: "0" }, "OUTPUT_TTL_DAYS", 'must be an integer from 1 to 3650 (got "0")'],
+    [{ SHUTDOWN_GRACE_MS: "soon" }, "SHUTDOWN_GRACE_MS", 'must be an integer from 0 to 3600000 (got "soon")'],
+  ])("refuses %o: %s %s", (override, variable, message) => {
+    const error = envError({ ...httpBot, ...override });
+    expect(error.issues).toEqual([{ variable, message }]);
+    expect(error.message).toBe(`invalid environment:\n  ${variable}: ${message}`);
+    expect(error.code).toBe("ENV_INVALID");
+    expect(error.retryable).toBe(false);
+  });
+
+  it("requires the bot token and, in HTTP mode, the signing secret for the bot roles", () => {
+    expect(envError({ HOME }).issues).toEqual([
+      { variable: "SLACK_BOT_TOKEN", message: "required for ROLE=all (the bot talks to Slack); set it, or run with ROLE=worker" },
+      {
+        variable: "SLACK_SIGNING_SECRET",
+        message: "required in HTTP mode (SLACK_APP_TOKEN is unset); set it, or set SLACK_APP_TOKEN for Socket Mode",
+      },
+    ]);
+    expect(envError({ ROLE: "bot", SLACK_APP_TOKEN: APP_TOKEN, HOME }).issues.map((i) => i.variable)).toEqual(["SLACK_BOT_TOKEN"]);
+  });
+
+  it("reports every problem at once, format errors and missing credentials together", () => {
+    const error = envError({ PORT: "x", LOG_LEVEL: "loud", SLACK_APP_TOKEN: "bad" });
+    expect(error.issues.map((i) => i.variable).sort()).toEqual(["LOG_LEVEL", "PORT", "SLACK_APP_TOKEN", "SLACK_BOT_TOKEN"]);
+  });
+
+  it("never echoes a secret or a Redis password in its messages", () => {
+    const error = envError({
+      ...httpBot,
+      SLACK_BOT_TOKEN: "sekret-bot-value",
+      SLACK_APP_TOKEN: "sekret-app-value",
+      REDIS_URL: "http://:sekret-redis-pw@127.0.0.1:6379",
+    });
+    expect(error.issues).toHaveLength(3);
+    expect(error.message).not.toContain("sekret");
+  });
+
+  it("inventoryLocationFromEnv reads only the inventory and SSH fallbacks, so config checks need no Slack credentials", () => {
+    expect(inventoryLocationFromEnv({ INVENTORY_FILE: "/srv/inv.yaml", HOME })).toEqual({
+      inventoryFile: "/srv/inv.yaml",
+      ssh: { privateKeyFile: "/home/operator/.ssh/id_ed25519", knownHostsFile: "/home/operator/.ssh/known_hosts" },
+      homeDir: HOME,
+    });
+  });
+});
+
+describe("loadDotenv", () => {
+  const NAME = "INTERVENE_DOTENV_TEST_VALUE";
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), "intervene-dotenv-"));
+  });
+  afterEach(() => {
+    delete process.env[NAME];
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("loads a .env file into process.env without overriding what is already set", () => {
+    const file = path.join(dir, ".env");
+    writeFileSync(file, `${NAME}=from-file\nPATH=/nowhere\n`);
+    const pathBefore = process.env.PATH;
+    loadDotenv(file);
+    expect(process.env[NAME]).toBe("from-file");
+    expect(process.env.PATH).toBe(pathBefore);
+  });
+});

@@ -1,0 +1,77 @@
+import { getProcedure } from "../../../../src/procedures/catalog";
+import { planProcedure } from "../../../../src/procedures/planning/plan-procedure";
+import { PreconditionError } from "../../../../src/procedures/procedure-errors";
+import { inventoryFrom, NOW, prodCluster, SIM_YAML } from "../inventory-fixture";
+import { planRows } from "./plan-rows";
+
+const launch = getProcedure("leofs.launch");
+const I = "/usr/local/leofs/current";
+const ADM = `leofs-m0$ ${I}/leofs-adm -h 127.0.0.1 -p 10010`;
+const STORAGE = ["storage_0@10.0.0.104", "storage_1@10.0.0.105", "storage_2@10.0.0.106"];
+
+describe("leofs.launch on prod (seed 001, reference §3 launch order)", () => {
+  const plan = planProcedure(launch, prodCluster(), "prod", {}, NOW);
+
+  it("starts managers, storage (attached), the storage cluster, then gateways", () => {
+    expect(planRows(plan)).toEqual([
+      ["start-manager-master", "exec", false, [`leofs-m0$ ${I}/leo_manager_0/bin/leo_manager start`]],
+      ["start-manager-slave", "exec", false, [`leofs-m1$ ${I}/leo_manager_1/bin/leo_manager start`]],
+      ["wait-ready-manager-master", "check", false, [`leofs-m0$ ${I}/leo_manager_0/bin/leo_manager wait_ready`]],
+      ["wait-ready-manager-slave", "check", false, [`leofs-m1$ ${I}/leo_manager_1/bin/leo_manager wait_ready`]],
+      ["start-storage-nodes", "exec", false, ["leofs-s0", "leofs-s1", "leofs-s2"].map((h) => `${h}$ ${I}/leo_storage/bin/leo_storage start`)],
+      ["wait-storage-attached", "wait", false, [`${ADM} status`]],
+      ["start-storage-cluster", "exec", false, [`${ADM} start`]],
+      ["wait-storage-running", "wait", false, [`${ADM} status`]],
+      ["start-gateways", "exec", false, [`leofs-g0$ ${I}/leo_gateway/bin/leo_gateway start`]],
+      ["wait-all-running", "wait", false, [`${ADM} status`]],
+    ]);
+  });
+
+  it("checks attached before `leofs-adm start` and running after it, treating [ERROR] as failure", () => {
+    const attached = plan.steps.find((s) => s.id === "wait-storage-attached")!;
+    expect(attached.wait?.poll?.expect).toEqual({
+      type: "all",
+      of: [{ type: "all", of: [{ type: "exit-zero" }, { type: "no-leofs-error" }] }, { type: "leofs-status", condition: { kind: "nodes-in-state", nodes: STORAGE, states: ["attached"] } }],
+    });
+    expect(plan.steps.find((s) => s.id === "start-storage-cluster")?.expect).toEqual({ type: "all", of: [{ type: "exit-zero" }, { type: "no-leofs-error" }] });
+    const all = plan.steps.at(-1)!;
+    expect(JSON.stringify(all.wait?.poll?.expect)).toContain('"rings-consistent"');
+    expect(JSON.stringify(all.wait?.poll?.expect)).toContain('"gateway_0@10.0.0.103"');
+  });
+});
+
+describe("leofs.launch forceStart (both managers down, the one not terminated last)", () => {
+  const plan = planProcedure(launch, prodCluster(), "prod", { forceStart: "slave" }, NOW);
+
+  it("does not invent force_load: it makes the master's Mnesia a copy of the slave's, behind an approval with a split-brain warning", () => {
+    expect(planRows(plan).slice(0, 7).map((r) => [r[0], r[1], r[2]])).toEqual([
+      ["check-managers-stopped", "check", false],
+      ["backup-manager-master-mnesia", "exec", true],
+      ["verify-manager-master-mnesia-backup", "check", false],
+      ["copy-manager-slave-mnesia", "copy", false],
+      ["chown-manager-master-mnesia", "exec", false],
+      ["digest-manager-slave-mnesia", "check", false],
+      ["compare-manager-master-mnesia", "check", false],
+    ]);
+    const gate = plan.steps[1]!;
+    expect(gate.approvalDetail).toMatch(/^SPLIT-BRAIN RISK: manager_1@10.0.0.102 becomes the truth\./);
+    expect(gate.note).toMatch(/no force_load \(reference §2/);
+    expect(plan.steps.flatMap((s) => s.targets.map((t) => t.command ?? "")).some((c) => c.includes("force_load"))).toBe(false);
+    expect(plan.steps[7]?.id).toBe("start-manager-master");
+  });
+
+  it("refuses an unknown forceStart", () => {
+    expect(() => planProcedure(launch, prodCluster(), "prod", { forceStart: "both" }, NOW)).toThrow(/forceStart: "both" is not allowed; write one of: master, slave/);
+  });
+});
+
+describe("leofs.launch preconditions", () => {
+  it("cannot start a storage cluster with fewer storage nodes than replicas", () => {
+    // The inventory loader refuses replicas > storage nodes, so build such a cluster by hand.
+    const base = inventoryFrom(SIM_YAML).clusters.sim!;
+    if (base.kind !== "leofs") throw new Error("sim is leofs");
+    const tooFew = { ...base, leofs: { ...base.leofs, replicas: 5 } };
+    expect(() => planProcedure(launch, tooFew, "sim", {}, NOW)).toThrow(PreconditionError);
+    expect(() => planProcedure(launch, tooFew, "sim", {}, NOW)).toThrow(/3 storage node\(s\) but the cluster keeps 5 replicas/);
+  });
+});
