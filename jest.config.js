@@ -9,6 +9,8 @@ const common = {
 
 module.exports = {
   maxWorkers: 2,
+  // testTimeout is a global option (ignored inside a project): integration tests need it.
+  testTimeout: 60000,
   projects: [
     { ...common, displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.test.ts"] },
     {
@@ -21,7 +23,6 @@ module.exports = {
       ],
       globalSetup: "<rootDir>/test/helpers/global-setup.ts",
       globalTeardown: "<rootDir>/test/helpers/global-teardown.ts",
-      testTimeout: 60000,
     },
   ],
 };

@@ -1,0 +1,396 @@
+import type { Client, ClientChannel } from "ssh2";
+import { connectSshClient } from "./connect-ssh-client";
+import { copyBetweenHosts, type CopyOptions, type CopyResult } from "./copy-between-hosts";
+import type { ExecOptions, ExecResult } from "./exec-types";
+import { killGroupScript } from "./remote-process-group";
+import { runRemoteCommand, type CommandChannels, type ExitStatus, type OpenedChannel } from "./run-remote-command";
+import { SshAbortedError, SshChannelError, SshConnectionError, SshError, SshPoolClosedError } from "./ssh-errors";
+import { sshTargetKey, type SshTarget } from "./ssh-target";
+
+export interface SshPoolOptions {
+  /**
+   * Concurrent exec channels per connection; the rest wait in FIFO order.
+   * sshd's MaxSessions (default 10) must leave room for this plus the
+   * kill channels (up to 2 more). @defaultValue 8
+   */
+  channelsPerHost?: number;
+  /** Close a connection with no channel open for this long. @defaultValue 60000 */
+  idleTimeoutMs?: number;
+  /** @defaultValue 15000 */
+  keepaliveIntervalMs?: number;
+  /** @defaultValue 3 */
+  keepaliveCountMax?: number;
+}
+
+export interface SshPoolHostStats {
+  readonly key: string;
+  readonly connected: boolean;
+  readonly busyChannels: number;
+  readonly queued: number;
+}
+
+export interface SshPoolStats {
+  /** Connections ready for use. */
+  readonly openConnections: number;
+  readonly connecting: number;
+  readonly busyChannels: number;
+  readonly queued: number;
+  /** Connections successfully opened since the pool was created (a reuse counter for metrics and tests). */
+  readonly connectsTotal: number;
+  /** Channel opens the server refused for lack of session slots and that were retried. */
+  readonly channelOpenRetries: number;
+  readonly hosts: readonly SshPoolHostStats[];
+}
+
+/** Kill channels bypass the exec cap (they are what frees it) but stay within sshd's MaxSessions headroom. */
+const KILL_CHANNELS_PER_HOST = 2;
+/** RFC 4254 channel-open failure reasons sshd gives when it is out of session slots. */
+const OPEN_CONNECT_FAILED = 2;
+const OPEN_RESOURCE_SHORTAGE = 4;
+/** With a 10 ms * n backoff: about 2 s before giving up. */
+const CHANNEL_OPEN_RETRIES = 20;
+
+interface Waiter {
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+/** One connection key: its client, its channel slots and their queue. */
+class PooledHost {
+  client: Client | undefined;
+  connecting: Promise<Client> | undefined;
+  busy = 0;
+  readonly queue: Waiter[] = [];
+  killBusy = 0;
+  readonly killQueue: Array<() => void> = [];
+  /** Connections tunnelled through this one (it is their bastion). */
+  tunnels = 0;
+  idleTimer: NodeJS.Timeout | undefined;
+  constructor(readonly key: string, readonly target: SshTarget) {}
+
+  get idle(): boolean {
+    return this.busy === 0 && this.queue.length === 0 && this.killBusy === 0 && this.tunnels === 0;
+  }
+}
+
+/**
+ * SSH connections shared per host/port/user: one connect in flight per key,
+ * a capped number of channels per connection with a FIFO queue, idle close,
+ * reconnect after a drop. `exec` and `copy` are the executor's whole surface.
+ */
+export class SshPool {
+  private readonly hosts = new Map<string, PooledHost>();
+  private readonly channelsPerHost: number;
+  private readonly idleTimeoutMs: number;
+  private readonly keepaliveIntervalMs: number;
+  private readonly keepaliveCountMax: number;
+  private connectsTotal = 0;
+  private channelOpenRetries = 0;
+  private closed = false;
+  private readonly closing = new Set<Promise<void>>();
+  private readonly closedClients = new WeakSet<Client>();
+
+  constructor(options: SshPoolOptions = {}) {
+    this.channelsPerHost = options.channelsPerHost ?? 8;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
+    this.keepaliveIntervalMs = options.keepaliveIntervalMs ?? 15_000;
+    this.keepaliveCountMax = options.keepaliveCountMax ?? 3;
+    if (!Number.isInteger(this.channelsPerHost) || this.channelsPerHost < 1) throw new RangeError("channelsPerHost must be a positive integer");
+  }
+
+  /**
+   * Runs `command` (shell text built with shellJoin/shellQuote) on `target`.
+   * A non-zero exit is a result, not an error. Throws SshConnectionError,
+   * HostKeyError, SshChannelError, SshConfigError, SshAbortedError (aborted
+   * while queued) or SshPoolClosedError.
+   */
+  async exec(target: SshTarget, command: string, opts: ExecOptions): Promise<ExecResult> {
+    const host = this.hostFor(target);
+    await this.acquire(host, opts.signal);
+    try {
+      return await runRemoteCommand(this.channelsOf(host), command, opts);
+    } finally {
+      this.release(host);
+    }
+  }
+
+  /** Streams a file or directory tree from one host to another through this process and verifies it by sha256. */
+  async copy(from: SshTarget, fromPath: string, to: SshTarget, toPath: string, opts: CopyOptions): Promise<CopyResult> {
+    return copyBetweenHosts((t, c, o) => this.exec(t, c, o), from, fromPath, to, toPath, opts);
+  }
+
+  stats(): SshPoolStats {
+    const hosts = [...this.hosts.values()].map((h) => ({
+      key: h.key,
+      connected: h.client !== undefined,
+      busyChannels: h.busy,
+      queued: h.queue.length,
+    }));
+    return {
+      openConnections: hosts.filter((h) => h.connected).length,
+      connecting: [...this.hosts.values()].filter((h) => h.connecting !== undefined).length,
+      busyChannels: hosts.reduce((n, h) => n + h.busyChannels, 0),
+      queued: hosts.reduce((n, h) => n + h.queued, 0),
+      connectsTotal: this.connectsTotal,
+      channelOpenRetries: this.channelOpenRetries,
+      hosts,
+    };
+  }
+
+  /** Ends every connection; queued execs fail with SshPoolClosedError. Resolves once the sockets are closed. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const host of this.hosts.values()) {
+      clearTimeout(host.idleTimer);
+      for (const waiter of host.queue.splice(0)) waiter.reject(new SshPoolClosedError());
+      if (host.client !== undefined) this.endClient(host, host.client);
+    }
+    const connecting = [...this.hosts.values()].flatMap((h) => (h.connecting !== undefined ? [h.connecting] : []));
+    await Promise.allSettled(connecting);
+    for (const host of this.hosts.values()) if (host.client !== undefined) this.endClient(host, host.client);
+    await Promise.all(this.closing);
+  }
+
+  private hostFor(target: SshTarget): PooledHost {
+    if (this.closed) throw new SshPoolClosedError();
+    const key = sshTargetKey(target);
+    let host = this.hosts.get(key);
+    if (host === undefined) {
+      host = new PooledHost(key, target);
+      this.hosts.set(key, host);
+    }
+    return host;
+  }
+
+  private async acquire(host: PooledHost, signal: AbortSignal | undefined): Promise<void> {
+    if (signal?.aborted === true) throw new SshAbortedError(host.target.host, host.target.port);
+    clearTimeout(host.idleTimer);
+    if (host.busy < this.channelsPerHost) {
+      host.busy++;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        const i = host.queue.indexOf(waiter);
+        if (i >= 0) host.queue.splice(i, 1);
+        reject(new SshAbortedError(host.target.host, host.target.port));
+      };
+      const waiter: Waiter = {
+        resolve: () => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve();
+        },
+        reject: (err) => {
+          signal?.removeEventListener("abort", onAbort);
+          reject(err);
+        },
+      };
+      host.queue.push(waiter);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  private release(host: PooledHost): void {
+    const next = host.queue.shift();
+    // The slot passes straight to the next waiter: FIFO, no overtaking by a newcomer.
+    if (next !== undefined) next.resolve();
+    else host.busy--;
+    this.scheduleIdleClose(host);
+  }
+
+  private scheduleIdleClose(host: PooledHost): void {
+    if (!host.idle || host.client === undefined) return;
+    clearTimeout(host.idleTimer);
+    host.idleTimer = setTimeout(() => {
+      if (host.idle && host.client !== undefined) this.endClient(host, host.client);
+    }, this.idleTimeoutMs);
+    host.idleTimer.unref();
+  }
+
+  private channelsOf(host: PooledHost): CommandChannels {
+    let client: Client | undefined;
+    return {
+      open: async (command) => {
+        const opened = await this.openExecChannel(host, command);
+        client = opened.client;
+        return opened;
+      },
+      killGroup: (pgid, graceMs) => this.killGroup(host, pgid, graceMs),
+      lostConnectionError: () =>
+        client !== undefined && host.client !== client
+          ? new SshConnectionError(host.target.host, host.target.port, "running", new Error("connection closed"), host.target.hostLabel)
+          : undefined,
+    };
+  }
+
+  /**
+   * Retries once on a fresh connection when the pooled one turns out dead
+   * (the command cannot have started), and retries a server refusal for a
+   * while: sshd frees a session slot only once it has reaped the previous
+   * command, a moment after that channel closed, so a full cap can briefly
+   * exceed MaxSessions.
+   */
+  private async openExecChannel(host: PooledHost, command: string): Promise<OpenedChannel & { client: Client }> {
+    let reconnected = false;
+    for (let refusals = 0; ; ) {
+      const client = await this.clientFor(host);
+      try {
+        return { client, ...(await execChannel(client, command)) };
+      } catch (err) {
+        if (this.closed) throw new SshPoolClosedError();
+        const reason = (err as { reason?: unknown }).reason;
+        if (typeof reason === "number" || (err as Error).message === "Unable to exec") {
+          const transient = reason === OPEN_CONNECT_FAILED || reason === OPEN_RESOURCE_SHORTAGE;
+          if (!transient || ++refusals > CHANNEL_OPEN_RETRIES) throw new SshChannelError(host.target.host, host.target.port, err);
+          this.channelOpenRetries++;
+          await new Promise((r) => setTimeout(r, 10 * refusals));
+          continue;
+        }
+        if (host.client === client) this.endClient(host, client);
+        if (reconnected) throw new SshConnectionError(host.target.host, host.target.port, "connect", err, host.target.hostLabel);
+        reconnected = true;
+      }
+    }
+  }
+
+  private async killGroup(host: PooledHost, pgid: number, graceMs: number): Promise<boolean> {
+    if (host.killBusy >= KILL_CHANNELS_PER_HOST) await new Promise<void>((resolve) => host.killQueue.push(resolve));
+    else host.killBusy++;
+    try {
+      // Reconnects if need be: sshd does not end a no-pty session's processes when its connection drops.
+      const { channel, exit } = await this.openExecChannel(host, killGroupScript(pgid, graceMs));
+      return await new Promise<boolean>((resolve) => {
+        channel.on("error", () => undefined);
+        channel.resume();
+        channel.stderr.resume();
+        // A host that cannot even answer the kill script in this time is not answering at all.
+        const timer = setTimeout(() => channel.close(), graceMs + 10_000);
+        channel.once("close", () => {
+          clearTimeout(timer);
+          resolve(exit.code === 0);
+        });
+        channel.end();
+      });
+    } catch {
+      return false;
+    } finally {
+      const next = host.killQueue.shift();
+      if (next !== undefined) next();
+      else host.killBusy--;
+      this.scheduleIdleClose(host);
+    }
+  }
+
+  private async clientFor(host: PooledHost): Promise<Client> {
+    if (host.client !== undefined) return host.client;
+    if (this.closed) throw new SshPoolClosedError();
+    host.connecting ??= this.connect(host).finally(() => {
+      host.connecting = undefined;
+    });
+    return host.connecting;
+  }
+
+  private async connect(host: PooledHost): Promise<Client> {
+    const target = host.target;
+    let sock: Awaited<ReturnType<typeof this.tunnel>> | undefined;
+    if (target.bastion !== undefined) sock = await this.tunnel(target);
+    let client: Client;
+    try {
+      client = await connectSshClient(target, {
+        ...(sock !== undefined ? { sock: sock.stream } : {}),
+        keepaliveIntervalMs: this.keepaliveIntervalMs,
+        keepaliveCountMax: this.keepaliveCountMax,
+        maxListeners: 4 * (this.channelsPerHost + KILL_CHANNELS_PER_HOST) + 20,
+      });
+    } catch (err) {
+      sock?.release();
+      throw err;
+    }
+    this.connectsTotal++;
+    // Errors after 'ready' are followed by 'close', which is where the pool forgets the client.
+    client.on("error", () => undefined);
+    client.once("close", () => {
+      this.closedClients.add(client);
+      if (host.client === client) host.client = undefined;
+      sock?.release();
+    });
+    if (this.closed) {
+      this.endClient(host, client);
+      throw new SshPoolClosedError();
+    }
+    host.client = client;
+    return client;
+  }
+
+  /** A direct-tcpip channel through the bastion's pooled connection, which stays open while tunnels use it. */
+  private async tunnel(target: SshTarget): Promise<{ stream: ClientChannel; release(): void }> {
+    const bastion = this.hostFor(target.bastion!);
+    bastion.tunnels++;
+    clearTimeout(bastion.idleTimer);
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      bastion.tunnels--;
+      this.scheduleIdleClose(bastion);
+    };
+    try {
+      const client = await this.clientFor(bastion);
+      const stream = await new Promise<ClientChannel>((resolve, reject) => {
+        try {
+          client.forwardOut("127.0.0.1", 0, target.host, target.port, (err, channel) => (err ? reject(err) : resolve(channel)));
+        } catch (err) {
+          reject(err instanceof Error ? err : new Error(String(err)));
+        }
+      });
+      return { stream, release };
+    } catch (err) {
+      release();
+      if (err instanceof SshError) throw err;
+      throw new SshConnectionError(target.host, target.port, "connect", err, target.hostLabel);
+    }
+  }
+
+  private endClient(host: PooledHost, client: Client): void {
+    if (host.client === client) host.client = undefined;
+    if (this.closedClients.has(client)) return;
+    const closed = new Promise<void>((resolve) => {
+      // A peer that never answers our disconnect must not hold close() forever.
+      const timer = setTimeout(() => client.destroy(), 2000);
+      client.once("close", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    this.closing.add(closed);
+    void closed.then(() => this.closing.delete(closed));
+    client.end();
+  }
+}
+
+/**
+ * Opens an exec channel with its exit listener attached inside ssh2's
+ * callback: when the reply, the output and the exit status arrive in one TCP
+ * read, ssh2 emits 'exit' before any awaiting code could subscribe.
+ */
+function execChannel(client: Client, command: string): Promise<OpenedChannel> {
+  return new Promise<OpenedChannel>((resolve, reject) => {
+    try {
+      client.exec(command, (err, channel) => {
+        if (err) {
+          reject(err);
+          return;
+        }
+        const exit: ExitStatus = { seen: false, code: null, signal: null };
+        channel.on("exit", (code: number | null, signal?: string) => {
+          exit.seen = true;
+          if (typeof code === "number") exit.code = code;
+          else if (typeof signal === "string") exit.signal = signal.startsWith("SIG") ? signal : `SIG${signal}`;
+        });
+        resolve({ channel, exit });
+      });
+    } catch (err) {
+      reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  });
+}
