@@ -1,0 +1,455 @@
+import { execFile, execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import YAML from "yaml";
+import { createSshIdentity, startSshd, type SshdHandle } from "../../helpers/sshd";
+import { shellQuote } from "../../../src/util/shell-quote";
+import { SimSshExec, type ExecResult } from "./sim-ssh-exec";
+
+const execFileP = promisify(execFile);
+const SIM_SOURCES = path.join(__dirname, "sim");
+
+export type LeofsRole = "manager-master" | "manager-slave" | "storage" | "gateway";
+
+export interface LeofsSimSpec {
+  /** Always a master and a slave (LeoFS 1.4 runs exactly two managers). */
+  readonly managers?: 2;
+  readonly storage: number;
+  readonly gateways: number;
+  readonly version?: string;
+  /** consistency.num_of_replicas on the master. */
+  readonly replicas?: number;
+  readonly consistency?: { readonly read?: number; readonly write?: number; readonly delete?: number };
+  /** Launch everything in the documented order and run `leofs-adm start`. */
+  readonly started?: boolean;
+  /** sshd addresses, one per host in order m0, m1, s0.., g0..; default 127.0.0.10 upward. */
+  readonly addresses?: readonly string[];
+  /** The `@host` part of node names per role; default: the host's sshd address. */
+  readonly nodeAddresses?: {
+    readonly managers?: readonly string[];
+    readonly storage?: readonly string[];
+    readonly gateways?: readonly string[];
+  };
+  readonly os?: "deb" | "rpm";
+  readonly clusterName?: string;
+  /** `wait_ready` retries and interval in the sim (real LeoFS: 120 x 1 s). */
+  readonly waitReady?: { readonly retries: number; readonly intervalSeconds: number };
+}
+
+export interface LeofsSimHost {
+  readonly name: string;
+  readonly role: LeofsRole;
+  readonly node: string;
+  readonly address: string;
+  readonly port: number;
+  /** Host root: this host's absolute paths live under it. */
+  readonly root: string;
+  /** `<root>/usr/local/leofs/current/<dir>/bin/<script>`. */
+  readonly launchScript: string;
+  readonly nodeDir: string;
+}
+
+export interface NodeStateRow {
+  readonly type: "S" | "G";
+  readonly node: string;
+  readonly state: string;
+  readonly currentRing: string;
+  readonly previousRing: string;
+}
+
+export interface MnesiaInfo {
+  readonly files: "ok" | "empty" | "corrupt";
+  readonly cluster: string;
+  readonly cookie: string;
+  readonly generation: number;
+  readonly fingerprint: string;
+  readonly running: boolean;
+  readonly mnesia: string;
+}
+
+export interface LeofsSim {
+  readonly simRoot: string;
+  readonly hosts: readonly LeofsSimHost[];
+  readonly inventoryPath: string;
+  readonly knownHostsPath: string;
+  readonly sshConfigPath: string;
+  readonly privateKeyPath: string;
+  readonly clusterName: string;
+  host(name: string): LeofsSimHost;
+  hostOf(role: LeofsRole, index?: number): LeofsSimHost;
+  /** Runs a command on a simulated host over SSH (ssh2, pinned host key). */
+  exec(host: string, command: string): Promise<ExecResult>;
+  /** Runs `leofs-sim <args>` locally (setup, knobs, inspection). */
+  sim(...args: string[]): Promise<string>;
+  readonly state: {
+    nodeStates(manager?: string): Promise<NodeStateRow[]>;
+    mnesiaOf(managerIndex: 0 | 1): Promise<MnesiaInfo>;
+    checkManagers(): Promise<{ consistent: boolean; detail: string }>;
+    ownerOf(host: string, file: string): Promise<string>;
+    installedVersions(host: string): Promise<string[]>;
+    epmdPids(host: string): Promise<number[]>;
+    nodePid(node: string): Promise<number | undefined>;
+    simPids(): Promise<number[]>;
+  };
+  readonly fault: {
+    startFails(node: string): Promise<void>;
+    hang(consoleCommand: string): Promise<void>;
+    consoleDown(manager: string): Promise<void>;
+    corruptMnesia(manager: string): Promise<void>;
+    stalePipeDir(host: string): Promise<void>;
+    epmdRunning(host: string): Promise<void>;
+    ringMismatch(node: string, hash?: string): Promise<void>;
+    rpmVersions(host: string, versions: readonly string[]): Promise<void>;
+    clear(name: string, target: string): Promise<void>;
+  };
+  stop(): Promise<void>;
+}
+
+interface HostPlan {
+  name: string;
+  role: LeofsRole;
+  address: string;
+  nodeAddress: string;
+  node: string;
+  dir: string;
+  script: string;
+}
+
+function planHosts(spec: LeofsSimSpec): HostPlan[] {
+  const plans: HostPlan[] = [];
+  const addr = (i: number): string => spec.addresses?.[i] ?? `127.0.0.${10 + i}`;
+  const push = (name: string, role: LeofsRole, nodeName: (a: string) => string, nodeAddr: string | undefined, dir: string, script: string): void => {
+    const address = addr(plans.length);
+    const nodeAddress = nodeAddr ?? address;
+    plans.push({ name, role, address, nodeAddress, node: nodeName(nodeAddress), dir, script });
+  };
+  push("leofs-m0", "manager-master", (a) => `manager_0@${a}`, spec.nodeAddresses?.managers?.[0], "leo_manager_0", "leo_manager");
+  push("leofs-m1", "manager-slave", (a) => `manager_1@${a}`, spec.nodeAddresses?.managers?.[1], "leo_manager_1", "leo_manager");
+  for (let i = 0; i < spec.storage; i++) {
+    push(`leofs-s${i}`, "storage", (a) => `storage_${i}@${a}`, spec.nodeAddresses?.storage?.[i], "leo_storage", "leo_storage");
+  }
+  for (let i = 0; i < spec.gateways; i++) {
+    push(`leofs-g${i}`, "gateway", (a) => `gateway_${i}@${a}`, spec.nodeAddresses?.gateways?.[i], "leo_gateway", "leo_gateway");
+  }
+  return plans;
+}
+
+function copySimSources(simRoot: string): void {
+  for (const d of ["bin", "libexec", "state", "hosts", "cluster/nodes", "cluster/monitor", "cluster/faults", "cluster/tmp"]) {
+    fs.mkdirSync(path.join(simRoot, d), { recursive: true });
+  }
+  for (const f of ["lib.sh", "launch", "shim", "epmd", "beam.smp", "bashenv"]) {
+    fs.copyFileSync(path.join(SIM_SOURCES, f), path.join(simRoot, "libexec", f));
+    fs.chmodSync(path.join(simRoot, "libexec", f), 0o755);
+  }
+  for (const f of ["leofs-adm", "leofs-sim"]) {
+    fs.copyFileSync(path.join(SIM_SOURCES, f), path.join(simRoot, "bin", f));
+    fs.chmodSync(path.join(simRoot, "bin", f), 0o755);
+  }
+}
+
+/**
+ * Builds a simulated LeoFS 1.4 cluster: one sshd per host (loopback), the
+ * package tree under each host root, configs naming the nodes, an inventory
+ * in the project's format, and optionally the whole cluster started.
+ * Everything it starts is stopped by pid in `stop()`.
+ */
+export async function startLeofsSim(spec: LeofsSimSpec): Promise<LeofsSim> {
+  const version = spec.version ?? "1.4.3";
+  const replicas = spec.replicas ?? Math.min(spec.storage, 3);
+  const clusterName = spec.clusterName ?? "sim";
+  const simRoot = fs.mkdtempSync(path.join(os.tmpdir(), "leofs-sim-"));
+  copySimSources(simRoot);
+  const env = { ...process.env, LEOFS_SIM_ROOT: simRoot };
+  const sim = async (...args: string[]): Promise<string> => {
+    const { stdout } = await execFileP(path.join(simRoot, "bin", "leofs-sim"), args, { env });
+    return stdout;
+  };
+  const plans = planHosts(spec);
+  const sshds: SshdHandle[] = [];
+  const clients = new Map<string, SimSshExec>();
+  let stopped = false;
+
+  // A test that crashes before stop() must not leave setsid'd sim daemons behind.
+  const killOnExit = (): void => {
+    if (stopped) return;
+    try {
+      execFileSync(path.join(simRoot, "bin", "leofs-sim"), ["shutdown"], { env, stdio: "ignore" });
+    } catch {
+      // best effort at exit
+    }
+  };
+  process.once("exit", killOnExit);
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    process.removeListener("exit", killOnExit);
+    for (const c of clients.values()) c.close();
+    await sim("shutdown").catch(() => undefined);
+    await Promise.all(sshds.map((s) => s.stop()));
+    fs.rmSync(simRoot, { recursive: true, force: true });
+  };
+
+  try {
+    const masterAddr = plans[0]?.nodeAddress ?? "";
+    const slaveAddr = plans[1]?.nodeAddress ?? "";
+    const master = `manager_0@${masterAddr}`;
+    const slave = `manager_1@${slaveAddr}`;
+    for (const p of plans) {
+      await sim("init-host", p.name, p.address, spec.os ?? "deb");
+      await sim("install", p.name, version);
+      const conf = path.join(simRoot, "hosts", p.name, "usr/local/leofs", version, p.dir, "etc", p.dir.startsWith("leo_manager") ? "leo_manager.conf" : `${p.dir}.conf`);
+      const set = (k: string, v: string): Promise<string> => sim("set-conf", conf, k, v);
+      await set("nodename", p.node);
+      if (p.role === "manager-master") {
+        await set("manager.partner", slave);
+        await set("consistency.num_of_replicas", String(replicas));
+        await set("consistency.read", String(spec.consistency?.read ?? 1));
+        await set("consistency.write", String(spec.consistency?.write ?? Math.min(2, replicas)));
+        await set("consistency.delete", String(spec.consistency?.delete ?? Math.min(2, replicas)));
+      } else if (p.role === "manager-slave") {
+        await set("manager.partner", master);
+      } else {
+        await set("managers", `[${master}, ${slave}]`);
+      }
+    }
+    await sim("config", "wait_ready_retries", String(spec.waitReady?.retries ?? 10));
+    await sim("config", "wait_ready_interval", String(spec.waitReady?.intervalSeconds ?? 0.05));
+
+    const identity = createSshIdentity(simRoot);
+    const bashenv = path.join(simRoot, "libexec", "bashenv");
+    for (const p of plans) {
+      // bash run by sshd reads ~/.bashrc and skips BASH_ENV: both disable the kill builtin
+      const home = path.join(simRoot, "sshd", p.name, "home");
+      fs.mkdirSync(home, { recursive: true });
+      fs.writeFileSync(path.join(home, ".bashrc"), `. ${shellQuote(bashenv)}\n`);
+    }
+    const started = await Promise.all(
+      plans.map((p) =>
+        startSshd({
+          address: p.address,
+          identity,
+          dir: path.join(simRoot, "sshd", p.name),
+          env: {
+            PATH: `${path.join(simRoot, "hosts", p.name, "shims")}:${path.join(simRoot, "bin")}:/usr/bin:/bin`,
+            LEOFS_SIM_ROOT: simRoot,
+            LEOFS_SIM_HOST: p.name,
+            BASH_ENV: bashenv,
+          },
+        }),
+      ),
+    );
+    sshds.push(...started);
+
+    const knownHostsPath = path.join(simRoot, "known_hosts");
+    fs.writeFileSync(knownHostsPath, started.map((s) => `${s.knownHostsLine}\n`).join(""));
+    const sshConfigPath = path.join(simRoot, "ssh_config");
+    fs.writeFileSync(
+      sshConfigPath,
+      [
+        ...plans.flatMap((p, i) => [`Host ${p.name}`, `  HostName ${p.address}`, `  Port ${started[i]?.port ?? 22}`]),
+        "Host *",
+        `  IdentityFile ${identity.privateKeyPath}`,
+        "  IdentitiesOnly yes",
+        `  UserKnownHostsFile ${knownHostsPath}`,
+        "  GlobalKnownHostsFile /dev/null",
+        "  StrictHostKeyChecking yes",
+        "  BatchMode yes",
+        "  LogLevel ERROR",
+        "",
+      ].join("\n"),
+    );
+
+    const hosts: LeofsSimHost[] = plans.map((p, i) => {
+      const root = path.join(simRoot, "hosts", p.name);
+      return {
+        name: p.name,
+        role: p.role,
+        node: p.node,
+        address: p.address,
+        port: started[i]?.port ?? 0,
+        root,
+        nodeDir: path.join(root, "usr/local/leofs/current", p.dir),
+        launchScript: path.join(root, "usr/local/leofs/current", p.dir, "bin", p.script),
+      };
+    });
+
+    const inventoryPath = path.join(simRoot, "inventory.yaml");
+    fs.writeFileSync(inventoryPath, YAML.stringify(buildInventory(clusterName, version, replicas, hosts, identity.privateKeyPath, knownHostsPath, spec.os ?? "deb")));
+
+    for (const h of hosts) {
+      clients.set(h.name, new SimSshExec({ address: h.address, port: h.port, username: started[0]?.username ?? os.userInfo().username, hostPublicKey: started[hosts.indexOf(h)]?.hostPublicKey ?? "" }, identity.privateKeyPath));
+    }
+    const hostByName = (name: string): LeofsSimHost => {
+      const h = hosts.find((x) => x.name === name);
+      if (h === undefined) throw new Error(`no simulated host ${name}`);
+      return h;
+    };
+    const hostOf = (role: LeofsRole, index = 0): LeofsSimHost => {
+      const h = hosts.filter((x) => x.role === role)[index];
+      if (h === undefined) throw new Error(`no simulated ${role} #${index}`);
+      return h;
+    };
+    const exec = async (host: string, command: string): Promise<ExecResult> => {
+      const client = clients.get(host);
+      if (client === undefined) throw new Error(`no simulated host ${host}`);
+      return client.exec(command);
+    };
+    const lines = (s: string): string[] => s.split("\n").filter((l) => l !== "");
+
+    const result: LeofsSim = {
+      simRoot,
+      hosts,
+      inventoryPath,
+      knownHostsPath,
+      sshConfigPath,
+      privateKeyPath: identity.privateKeyPath,
+      clusterName,
+      host: hostByName,
+      hostOf,
+      exec,
+      sim,
+      state: {
+        async nodeStates(manager?: string) {
+          const out = await sim("nodes", ...(manager === undefined ? [] : [manager]));
+          return lines(out).map((l) => {
+            const [type, node, state, currentRing, previousRing] = l.split("\t");
+            return { type: type as "S" | "G", node: node ?? "", state: state ?? "", currentRing: currentRing ?? "", previousRing: previousRing ?? "" };
+          });
+        },
+        async mnesiaOf(managerIndex) {
+          const out = await sim("mnesia-info", hostOf(managerIndex === 0 ? "manager-master" : "manager-slave").node);
+          const kv = Object.fromEntries(lines(out).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+          return {
+            files: kv.files as MnesiaInfo["files"],
+            cluster: kv.cluster ?? "",
+            cookie: kv.cookie ?? "",
+            generation: Number(kv.generation ?? "0"),
+            fingerprint: kv.fingerprint ?? "",
+            running: kv.running === "yes",
+            mnesia: kv.mnesia ?? "",
+          };
+        },
+        async checkManagers() {
+          try {
+            return { consistent: true, detail: (await sim("check-managers")).trim() };
+          } catch (err) {
+            return { consistent: false, detail: String((err as { stdout?: string }).stdout ?? err).trim() };
+          }
+        },
+        async ownerOf(host, file) {
+          return (await sim("owner", host, file)).trim();
+        },
+        async installedVersions(host) {
+          return lines(await sim("packages", host));
+        },
+        async epmdPids(host) {
+          return lines(await sim("epmd-pids", host)).map(Number);
+        },
+        async nodePid(node) {
+          try {
+            return Number((await sim("node-pid", node)).trim());
+          } catch {
+            return undefined;
+          }
+        },
+        async simPids() {
+          return lines(await sim("pids")).map(Number);
+        },
+      },
+      fault: {
+        startFails: async (node) => void (await sim("fault", "start-fails", node)),
+        hang: async (cmd) => void (await sim("fault", "hang", cmd)),
+        consoleDown: async (m) => void (await sim("fault", "console-down", m)),
+        corruptMnesia: async (m) => void (await sim("fault", "corrupt-mnesia", m)),
+        stalePipeDir: async (h) => void (await sim("fault", "stale-pipe-dir", h)),
+        epmdRunning: async (h) => void (await sim("fault", "epmd-running", h)),
+        ringMismatch: async (node, hash) => void (await sim("fault", "ring-mismatch", node, ...(hash === undefined ? [] : [hash]))),
+        rpmVersions: async (h, versions) => void (await sim("fault", "rpm-versions", h, ...versions)),
+        clear: async (name, target) => void (await sim("fault", "clear", name, target)),
+      },
+      stop,
+    };
+
+    if (spec.started === true) await launchInOrder(result, env);
+    return result;
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Seed 001's launch order, run locally with each host's session environment. */
+async function launchInOrder(sim: LeofsSim, baseEnv: NodeJS.ProcessEnv): Promise<void> {
+  const run = async (h: LeofsSimHost, file: string, args: string[]): Promise<void> => {
+    await execFileP(file, args, { env: { ...baseEnv, LEOFS_SIM_HOST: h.name } });
+  };
+  const start = (h: LeofsSimHost): Promise<void> => run(h, h.launchScript, ["start"]);
+  await start(sim.hostOf("manager-master"));
+  await start(sim.hostOf("manager-slave"));
+  for (const h of sim.hosts.filter((x) => x.role === "storage")) await start(h);
+  const admin = sim.hostOf("manager-master");
+  await run(admin, path.join(sim.simRoot, "bin", "leofs-adm"), ["start"]);
+  for (const h of sim.hosts.filter((x) => x.role === "gateway")) await start(h);
+}
+
+function buildInventory(
+  clusterName: string,
+  version: string,
+  replicas: number,
+  hosts: readonly LeofsSimHost[],
+  privateKeyFile: string,
+  knownHostsFile: string,
+  osFamily: "deb" | "rpm",
+): unknown {
+  const byRole = (role: LeofsRole): LeofsSimHost[] => hosts.filter((h) => h.role === role);
+  const master = byRole("manager-master")[0];
+  const slave = byRole("manager-slave")[0];
+  return {
+    version: 1,
+    defaults: {
+      approval: {
+        requesters: { users: [], userGroups: [] },
+        approvers: { users: ["U0SIMAPPROVER"], userGroups: [] },
+        minApprovals: 1,
+        allowSelfApproval: false,
+        expiresAfter: "30m",
+        mode: "per-step",
+      },
+      ssh: { user: os.userInfo().username, port: 22, privateKeyFile, knownHostsFile, connectTimeout: "10s" },
+    },
+    clusters: {
+      [clusterName]: {
+        kind: "leofs",
+        description: "Simulated LeoFS cluster (test/sim/leofs)",
+        channel: "C0LEOFSSIM",
+        leofs: {
+          version,
+          installDir: "/usr/local/leofs/current",
+          packageDir: "/var/cache/leofs-packages",
+          replicas,
+          admin: { host: master?.name },
+          managers: {
+            master: { host: master?.name, node: master?.node, consolePort: 10010, dir: "leo_manager_0" },
+            slave: { host: slave?.name, node: slave?.node, consolePort: 10011, dir: "leo_manager_1" },
+          },
+          storage: byRole("storage").map((h) => ({ host: h.name, node: h.node })),
+          gateways: byRole("gateway").map((h) => ({ host: h.name, node: h.node })),
+          paths: {
+            mnesiaSubdir: "work/mnesia/127.0.0.1",
+            backupDir: "/var/backups/intervene",
+            launchTempDir: "/tmp/usr",
+          },
+        },
+        hosts: Object.fromEntries(hosts.map((h) => [h.name, { address: h.address, os: osFamily, root: h.root, ssh: { port: h.port } }])),
+      },
+    },
+  };
+}
+
+/** `leofs-adm <args>` as a shell command line, for `exec`. */
+export function leofsAdm(...args: string[]): string {
+  return ["leofs-adm", ...args].map(shellQuote).join(" ");
+}
