@@ -28,7 +28,8 @@ export interface GateRef {
  * with a code the transport turns into a clear (ephemeral) message.
  */
 export interface Engine {
-  plan(request: PlanRequest): Promise<Plan>;
+  /** `actor` (optional, additive): who previewed, for the audit. */
+  plan(request: PlanRequest, actor?: Actor): Promise<Plan>;
   start(plan: Plan, actor: Actor): Promise<RunRecord>;
   approve(gate: GateRef, actor: Actor): Promise<RunRecord>;
   reject(gate: GateRef, actor: Actor, reason: string): Promise<RunRecord>;

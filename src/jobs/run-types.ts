@@ -32,6 +32,10 @@ export interface TargetOutput {
   readonly tail: string;
   readonly truncated: boolean;
   readonly error?: string;
+  /** First bytes of the output (the tail is above); additive to the contract. */
+  readonly head?: string;
+  /** Redis key of the full output (up to OUTPUT_MAX_BYTES, expires); additive. */
+  readonly outputKey?: string;
 }
 
 export interface Decision {
@@ -55,6 +59,25 @@ export interface StepRecord {
   readonly captured?: Readonly<Record<string, readonly string[]>>;
   /** Commands with captures substituted, as approved and run. */
   readonly resolvedCommands?: readonly { readonly host: string; readonly command: string }[];
+  /** Earliest time the queued job may run (wait steps, retry backoff): lets a lost delayed job be re-created; additive. */
+  readonly notBefore?: string;
+  /** Automatic retries used in the current attempt series (reset by an operator retry); additive. */
+  readonly retriesUsed?: number;
+  /** Why an operator skipped the step; additive. */
+  readonly skipReason?: string;
+}
+
+/** The run's current (or last) approval gate; only one is open at a time. Additive to the contract. */
+export interface GateState {
+  /** null for a per-run approval. */
+  readonly stepIndex: number | null;
+  readonly attempt: number;
+  readonly planHash: string;
+  readonly openedAt: string;
+  readonly expiresAt: string;
+  readonly status: "open" | "approved" | "rejected" | "expired";
+  readonly approvers: ApproverSet;
+  readonly closedAt?: string;
 }
 
 export interface RunRecord {
@@ -73,6 +96,8 @@ export interface RunRecord {
   readonly runApprovals?: readonly Decision[];
   readonly abortRequested?: { readonly by: string; readonly at: string; readonly mode: "after-step" | "now" };
   readonly reason?: string; // why it failed / was aborted
+  /** The current or last approval gate (additive). */
+  readonly gate?: GateState;
   /** Where the bot keeps its message references (channel, ts); opaque to the engine. */
   readonly notifierState?: Readonly<Record<string, string>>;
 }

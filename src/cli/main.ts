@@ -1,0 +1,188 @@
+#!/usr/bin/env node
+/**
+ * `intervene`: the run engine from a terminal. Same engine, same Redis, same
+ * approvals and audit as the Slack bot; `--as` names the acting user (the
+ * terminal is trusted the way a verified Slack request is).
+ */
+import pino from "pino";
+import { loadDotenv, loadEnvConfig, loadInventory, type Inventory, type Settings } from "../config";
+import {
+  catalogPlanner,
+  createEngine,
+  createSshExecutor,
+  EngineError,
+  inventoryPolicyResolver,
+  procedureStepSemantics,
+  startWorker,
+  TERMINAL_RUN_STATES,
+  type EngineHandle,
+  type RunEvent,
+} from "../jobs";
+import { renderPlanText } from "../procedures";
+import { SshPool } from "../ssh";
+import { formatAudit, formatEvent, formatRun, formatRunLine } from "./format-run";
+import { CliUsageError, parseCliArgs, USAGE, type CliCommand } from "./parse-cli-args";
+
+interface Context {
+  readonly settings: Settings;
+  readonly inventory: Inventory;
+  readonly prefix: string;
+}
+
+function print(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
+
+function openEngine(ctx: Context): EngineHandle {
+  return createEngine({
+    redis: ctx.settings.redisUrl,
+    prefix: ctx.prefix,
+    policy: inventoryPolicyResolver(ctx.inventory),
+    semantics: procedureStepSemantics,
+    planner: catalogPlanner(ctx.inventory),
+    retainRunsMs: ctx.settings.output.ttlDays * 24 * 3600_000,
+  });
+}
+
+/** Prints this run's events until it finishes or waits for a human. */
+async function follow(engine: EngineHandle, runId: string): Promise<void> {
+  await new Promise<void>((resolve) => {
+    void engine
+      .subscribe((event: RunEvent) => {
+        const id = event.type === "step.output" ? event.runId : event.run.id;
+        if (id !== runId) return;
+        const line = formatEvent(event);
+        if (line !== undefined) print(line);
+        if (event.type !== "step.output" && (TERMINAL_RUN_STATES.includes(event.run.state) || ["paused", "awaiting_approval", "awaiting_confirmation"].includes(event.run.state))) resolve();
+      })
+      .then(async () => {
+        const run = await engine.get(runId);
+        if (run !== undefined && run.state !== "running") resolve();
+      });
+  });
+}
+
+async function runWorker(ctx: Context): Promise<void> {
+  const { settings } = ctx;
+  const logger = pino({ level: settings.logLevel, redact: ["*.privateKey", "*.passphrase"] }, pino.destination(2));
+  const pool = new SshPool({ channelsPerHost: settings.ssh.maxChannelsPerHost });
+  const worker = await startWorker({
+    redis: settings.redisUrl,
+    prefix: ctx.prefix,
+    policy: inventoryPolicyResolver(ctx.inventory),
+    semantics: procedureStepSemantics,
+    executor: createSshExecutor(pool, ctx.inventory),
+    logger,
+    concurrency: settings.workerConcurrency,
+    hostConcurrency: settings.ssh.maxChannelsPerHost,
+    outputMaxBytes: settings.output.maxBytes,
+    outputTtlMs: settings.output.ttlDays * 24 * 3600_000,
+    shutdownGraceMs: settings.shutdownGraceMs,
+    retainRunsMs: settings.output.ttlDays * 24 * 3600_000,
+  });
+  logger.info({ worker: worker.id }, "worker started");
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      logger.info({ worker: worker.id }, "stopping: the running steps may finish within the grace period");
+      void worker.close().then(resolve);
+    };
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", stop);
+  });
+  // A step still running past the grace is left to the stalled-job path; do not wait for it.
+  void pool.close();
+}
+
+async function execute(command: CliCommand, ctx: Context): Promise<void> {
+  if (command.kind === "worker") return runWorker(ctx);
+  const engine = openEngine(ctx);
+  try {
+    switch (command.kind) {
+      case "run": {
+        const plan = await engine.plan({ procedureId: command.procedureId, cluster: command.cluster, params: command.params }, command.actor);
+        print(renderPlanText(plan));
+        if (command.dryRun) return;
+        const run = await engine.start(plan, command.actor);
+        print(`\nstarted run ${run.id}`);
+        if (command.follow) await follow(engine, run.id);
+        print(formatRun((await engine.get(run.id)) ?? run));
+        return;
+      }
+      case "approve":
+      case "reject": {
+        const run = await engine.get(command.runId);
+        if (run === undefined) throw new EngineError("NOT_FOUND", `no run ${command.runId}`, { runId: command.runId });
+        const gate = run.gate;
+        const ref = {
+          runId: run.id,
+          stepIndex: command.stepIndex !== undefined ? command.stepIndex : (gate?.stepIndex ?? null),
+          attempt: gate?.attempt ?? 0,
+          planHash: run.plan.planHash,
+        };
+        const after = command.kind === "approve" ? await engine.approve(ref, command.actor) : await engine.reject(ref, command.actor, command.reason);
+        print(formatRun(after));
+        return;
+      }
+      case "confirm":
+        print(formatRun(await engine.confirm(command.runId, command.stepIndex, command.actor)));
+        return;
+      case "retry":
+        print(formatRun(await engine.retry(command.runId, command.stepIndex, command.actor)));
+        return;
+      case "skip":
+        print(formatRun(await engine.skip(command.runId, command.stepIndex, command.actor, command.reason)));
+        return;
+      case "abort":
+        print(formatRun(await engine.abort(command.runId, command.actor, command.mode)));
+        return;
+      case "show": {
+        const run = await engine.get(command.runId);
+        if (run === undefined) throw new EngineError("NOT_FOUND", `no run ${command.runId}`, { runId: command.runId });
+        print(formatRun(run));
+        print(`\naudit:\n${formatAudit(await engine.audit(run.id))}`);
+        return;
+      }
+      case "runs": {
+        const runs = await engine.list({ ...(command.cluster !== undefined ? { cluster: command.cluster } : {}), active: command.active, limit: command.limit });
+        print(runs.length === 0 ? "no runs" : runs.map(formatRunLine).join("\n"));
+        return;
+      }
+      case "help":
+        print(USAGE);
+        return;
+    }
+  } finally {
+    await engine.close();
+  }
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    const { command, prefix } = parseCliArgs(argv);
+    if (command.kind === "help") {
+      print(USAGE);
+      return 0;
+    }
+    loadDotenv();
+    // The CLI never receives Slack events: read the contract as a worker does (no Slack credentials needed).
+    const settings = loadEnvConfig({ ...process.env, ROLE: "worker" });
+    const inventory = loadInventory(settings);
+    await execute(command, { settings, inventory, prefix });
+    return 0;
+  } catch (error) {
+    if (error instanceof CliUsageError) {
+      process.stderr.write(`${error.message}\n${USAGE}\n`);
+      return 64;
+    }
+    if (error instanceof EngineError) {
+      process.stderr.write(`refused (${error.code}): ${error.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => process.exit(code));
+}

@@ -1,0 +1,156 @@
+/** The `intervene` command line, parsed; pure so it can be tested without a process. */
+export type CliCommand =
+  | { readonly kind: "run"; readonly procedureId: string; readonly cluster: string; readonly params: Record<string, string>; readonly actor: CliActor; readonly dryRun: boolean; readonly follow: boolean }
+  | { readonly kind: "approve"; readonly runId: string; readonly stepIndex: number | null | undefined; readonly actor: CliActor }
+  | { readonly kind: "reject"; readonly runId: string; readonly stepIndex: number | null | undefined; readonly actor: CliActor; readonly reason: string }
+  | { readonly kind: "confirm" | "retry"; readonly runId: string; readonly stepIndex: number; readonly actor: CliActor }
+  | { readonly kind: "skip"; readonly runId: string; readonly stepIndex: number; readonly actor: CliActor; readonly reason: string }
+  | { readonly kind: "abort"; readonly runId: string; readonly actor: CliActor; readonly mode: "after-step" | "now" }
+  | { readonly kind: "show"; readonly runId: string }
+  | { readonly kind: "runs"; readonly cluster: string | undefined; readonly active: boolean; readonly limit: number }
+  | { readonly kind: "worker" }
+  | { readonly kind: "help" };
+
+export interface CliActor {
+  readonly userId: string;
+  readonly userGroups: readonly string[];
+}
+
+export interface ParsedCli {
+  readonly command: CliCommand;
+  /** Redis key prefix. @defaultValue "intervene" */
+  readonly prefix: string;
+}
+
+export class CliUsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CliUsageError";
+  }
+}
+
+export const USAGE = `usage:
+  intervene run <procedure> --cluster <name> [--param k=v]... --as <user> [--groups g1,g2] [--dry-run] [--follow]
+  intervene approve <run> [--step <n>|run] --as <user> [--groups g1,g2]
+  intervene reject <run> [--step <n>|run] --as <user> --reason <text>
+  intervene confirm|retry <run> --step <n> --as <user>
+  intervene skip <run> --step <n> --as <user> --reason <text>
+  intervene abort <run> --as <user> [--now]
+  intervene show <run>
+  intervene runs [--cluster <name>] [--active] [--limit <n>]
+  intervene worker
+options: --prefix <redis key prefix> (default intervene)`;
+
+const FLAGS_WITH_VALUE = new Set(["--cluster", "--param", "--as", "--groups", "--step", "--reason", "--limit", "--prefix"]);
+const BOOLEAN_FLAGS = new Set(["--dry-run", "--follow", "--now", "--active", "--help"]);
+
+interface Tokens {
+  readonly positional: string[];
+  readonly values: Map<string, string[]>;
+  readonly flags: Set<string>;
+}
+
+function tokenize(argv: readonly string[]): Tokens {
+  const positional: string[] = [];
+  const values = new Map<string, string[]>();
+  const flags = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.indexOf("=");
+    const name = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
+    if (FLAGS_WITH_VALUE.has(name)) {
+      const value = name !== arg ? arg.slice(eq + 1) : argv[++i];
+      if (value === undefined) throw new CliUsageError(`${name} needs a value`);
+      values.set(name, [...(values.get(name) ?? []), value]);
+    } else if (BOOLEAN_FLAGS.has(arg)) {
+      flags.add(arg);
+    } else if (arg.startsWith("--")) {
+      throw new CliUsageError(`unknown option ${arg}`);
+    } else {
+      positional.push(arg);
+    }
+  }
+  return { positional, values, flags };
+}
+
+function one(t: Tokens, name: string): string | undefined {
+  const all = t.values.get(name);
+  if (all !== undefined && all.length > 1) throw new CliUsageError(`${name} given more than once`);
+  return all?.[0];
+}
+
+function required(t: Tokens, name: string, what: string): string {
+  const value = one(t, name);
+  if (value === undefined || value.trim() === "") throw new CliUsageError(`${name} <${what}> is required`);
+  return value;
+}
+
+function actorOf(t: Tokens): CliActor {
+  const groups = one(t, "--groups");
+  return { userId: required(t, "--as", "user"), userGroups: groups === undefined ? [] : groups.split(",").filter((g) => g !== "") };
+}
+
+function stepOf(t: Tokens, allowRun: boolean): number | null | undefined {
+  const raw = one(t, "--step");
+  if (raw === undefined) return undefined;
+  if (allowRun && raw === "run") return null;
+  if (!/^\d+$/.test(raw)) throw new CliUsageError(`--step must be a step number${allowRun ? " or run" : ""} (got ${JSON.stringify(raw)})`);
+  return Number(raw);
+}
+
+function requiredStep(t: Tokens): number {
+  const step = stepOf(t, false);
+  if (step === undefined || step === null) throw new CliUsageError("--step <n> is required");
+  return step;
+}
+
+function runIdOf(t: Tokens, verb: string): string {
+  const id = t.positional[1];
+  if (id === undefined) throw new CliUsageError(`intervene ${verb} <run> needs a run id`);
+  return id;
+}
+
+export function parseCliArgs(argv: readonly string[]): ParsedCli {
+  const t = tokenize(argv);
+  const prefix = one(t, "--prefix") ?? "intervene";
+  const verb = t.positional[0];
+  if (verb === undefined || t.flags.has("--help") || verb === "help") return { prefix, command: { kind: "help" } };
+  const command = ((): CliCommand => {
+    switch (verb) {
+      case "run": {
+        const procedureId = t.positional[1];
+        if (procedureId === undefined) throw new CliUsageError("intervene run <procedure> needs a procedure id");
+        const params: Record<string, string> = {};
+        for (const pair of t.values.get("--param") ?? []) {
+          const eq = pair.indexOf("=");
+          if (eq <= 0) throw new CliUsageError(`--param must be key=value (got ${JSON.stringify(pair)})`);
+          params[pair.slice(0, eq)] = pair.slice(eq + 1);
+        }
+        return { kind: "run", procedureId, cluster: required(t, "--cluster", "name"), params, actor: actorOf(t), dryRun: t.flags.has("--dry-run"), follow: t.flags.has("--follow") };
+      }
+      case "approve":
+        return { kind: "approve", runId: runIdOf(t, verb), stepIndex: stepOf(t, true), actor: actorOf(t) };
+      case "reject":
+        return { kind: "reject", runId: runIdOf(t, verb), stepIndex: stepOf(t, true), actor: actorOf(t), reason: required(t, "--reason", "text") };
+      case "confirm":
+      case "retry":
+        return { kind: verb, runId: runIdOf(t, verb), stepIndex: requiredStep(t), actor: actorOf(t) };
+      case "skip":
+        return { kind: "skip", runId: runIdOf(t, verb), stepIndex: requiredStep(t), actor: actorOf(t), reason: required(t, "--reason", "text") };
+      case "abort":
+        return { kind: "abort", runId: runIdOf(t, verb), actor: actorOf(t), mode: t.flags.has("--now") ? "now" : "after-step" };
+      case "show":
+        return { kind: "show", runId: runIdOf(t, verb) };
+      case "runs": {
+        const limit = one(t, "--limit");
+        if (limit !== undefined && !/^\d+$/.test(limit)) throw new CliUsageError("--limit must be a number");
+        return { kind: "runs", cluster: one(t, "--cluster"), active: t.flags.has("--active"), limit: limit === undefined ? 20 : Number(limit) };
+      }
+      case "worker":
+        return { kind: "worker" };
+      default:
+        throw new CliUsageError(`unknown command ${JSON.stringify(verb)}`);
+    }
+  })();
+  return { prefix, command };
+}

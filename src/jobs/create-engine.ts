@@ -1,0 +1,164 @@
+import type { Plan } from "../procedures/model/plan";
+import type { AuditDraft, AuditEntry } from "./audit-entry";
+import type { Actor, Engine, GateRef, PlanRequest } from "./engine";
+import { openEngineCore, type CoreOptions, type EngineCore } from "./engine-core";
+import { EngineError } from "./engine-error";
+import { isEmptyPrincipalSet, isInPrincipalSet } from "./ports/approval-policy";
+import type { Planner } from "./ports/planner";
+import { approveGate, rejectGate } from "./run-machine/gate-decisions";
+import { newRunRecord, startRun } from "./run-machine/new-run";
+import { abortRun, confirmStep, retryStep, skipStep } from "./run-machine/operator-decisions";
+import { RunDraft } from "./run-machine/run-draft";
+import { newRunId } from "./run-id";
+import type { RunStore } from "./run-store";
+import type { RunEvent, RunRecord } from "./run-types";
+
+export interface EngineOptions extends CoreOptions {
+  /** Turns requests into plans (procedures + inventory). Without it, `plan()` refuses with PARAMS. */
+  readonly planner?: Planner;
+  /** @defaultValue `newRunId` */
+  readonly newRunId?: () => string;
+}
+
+/** The API side (bot, CLI, console): `Engine` plus read access to the audit. */
+export interface EngineHandle extends Engine {
+  readonly store: RunStore;
+  audit(runId: string): Promise<AuditEntry[]>;
+  /**
+   * Merges the notifier's references (channel, message ts) into the run. No
+   * audit entry and no event: the notifier must not hear its own bookkeeping.
+   */
+  setNotifierState(runId: string, patch: Readonly<Record<string, string>>): Promise<RunRecord>;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The engine API. It never runs a step itself: it changes run records and
+ * enqueues step jobs that `startWorker` processes (in this or another process).
+ */
+export function createEngine(options: EngineOptions): EngineHandle {
+  const core: EngineCore = openEngineCore(options, "engine");
+  const { store, transitioner, clock } = core;
+  const heartbeat = setInterval(() => {
+    store.renewLocks().catch((err: unknown) => core.logger.warn({ err }, "lock renewal failed"));
+  }, options.heartbeatMs ?? store.lockTtlMs / 4);
+  heartbeat.unref();
+  const subscriptions = new Set<() => Promise<void>>();
+
+  /** Refusals are part of the story: audit them with who and why, then rethrow. */
+  async function audited<T>(runId: string, operation: string, actor: Actor, fn: () => Promise<T>, extra: Partial<AuditDraft> = {}): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (error instanceof EngineError && error.code !== "NOT_FOUND" && error.code !== "CONFLICT") {
+        const draft: AuditDraft = { type: "refused", actor: actor.userId, ...extra, data: { operation, code: error.code, why: error.message, ...error.context } };
+        await store.appendAudit(runId, [draft], clock.now().toISOString()).catch(() => undefined);
+      }
+      throw error;
+    }
+  }
+
+  async function decide(runId: string, operation: string, actor: Actor, mutate: (d: RunDraft) => void, extra: Partial<AuditDraft> = {}): Promise<RunRecord> {
+    return audited(runId, operation, actor, async () => (await transitioner.apply(runId, actor.userId, mutate)).run, extra);
+  }
+
+  async function start(plan: Plan, actor: Actor): Promise<RunRecord> {
+    const policy = options.policy.approvalPolicyFor(plan.cluster, plan.procedureId);
+    if (!isEmptyPrincipalSet(policy.requesters) && !isInPrincipalSet(actor, policy.requesters)) {
+      await store.appendAudit("", [{ type: "refused", actor: actor.userId, data: { operation: "start", code: "NOT_ALLOWED", cluster: plan.cluster, procedureId: plan.procedureId } }], clock.now().toISOString());
+      throw new EngineError("NOT_ALLOWED", `${actor.userId} may not request ${plan.procedureId} on ${plan.cluster}`, { cluster: plan.cluster, userId: actor.userId });
+    }
+    if (plan.steps.length === 0) throw new EngineError("PARAMS", "the plan has no steps", { cluster: plan.cluster });
+    const now = clock.now();
+    const id = (options.newRunId ?? newRunId)();
+    const draft = new RunDraft(newRunRecord(id, plan, actor.userId, now), { now, actor: actor.userId, policy, semantics: options.semantics });
+    startRun(draft);
+    const run: RunRecord = { ...draft.run, version: 1 };
+    const audit: AuditDraft[] = [
+      { type: "requested", actor: actor.userId, data: { procedureId: plan.procedureId, cluster: plan.cluster, params: plan.params, planHash: plan.planHash } },
+      { type: "lock.taken", actor: "engine", data: { cluster: plan.cluster } },
+      ...draft.audit,
+    ];
+    const created = await store.create(run, audit);
+    if (!created.ok) {
+      const error = new EngineError(
+        "LOCKED",
+        `cluster ${plan.cluster} is busy with run ${created.holderRunId} requested by ${created.holderRequestedBy}`,
+        { cluster: plan.cluster, holderRunId: created.holderRunId, holderRequestedBy: created.holderRequestedBy },
+      );
+      await store.appendAudit("", [{ type: "refused", actor: actor.userId, data: { operation: "start", code: error.code, why: error.message, ...error.context } }], now.toISOString());
+      throw error;
+    }
+    await transitioner.afterCommit(run, draft);
+    return run;
+  }
+
+  return {
+    store,
+    audit: (runId) => store.audit(runId),
+
+    async setNotifierState(runId, patch) {
+      for (let tries = 0; tries < 100; tries++) {
+        const run = await store.get(runId);
+        if (run === undefined) throw new EngineError("NOT_FOUND", `no run ${runId}`, { runId });
+        const next: RunRecord = { ...run, version: run.version + 1, notifierState: { ...run.notifierState, ...patch } };
+        const result = await store.compareAndSet(run, next, [], clock.now().toISOString());
+        if (result === "ok") return next;
+        if (result === "missing") throw new EngineError("NOT_FOUND", `no run ${runId}`, { runId });
+      }
+      throw new EngineError("CONFLICT", `run ${runId} is changing too fast; try again`, { runId });
+    },
+
+    async plan(request: PlanRequest, actor?: Actor): Promise<Plan> {
+      if (options.planner === undefined) throw new EngineError("PARAMS", "no planner configured", { procedureId: request.procedureId });
+      let plan: Plan;
+      try {
+        plan = await options.planner.plan(request);
+      } catch (error) {
+        if (error instanceof EngineError) throw error;
+        throw new EngineError("PARAMS", errorMessage(error), { procedureId: request.procedureId, cluster: request.cluster });
+      }
+      await store.appendAudit("", [{ type: "previewed", actor: actor?.userId ?? "unknown", data: { procedureId: plan.procedureId, cluster: plan.cluster, params: plan.params, planHash: plan.planHash } }], clock.now().toISOString());
+      return plan;
+    },
+
+    start,
+
+    approve: (gate: GateRef, actor: Actor) =>
+      decide(gate.runId, "approve", actor, (d) => approveGate(d, gate, actor), { stepIndex: gate.stepIndex, attempt: gate.attempt }),
+
+    reject: (gate: GateRef, actor: Actor, reason: string) =>
+      decide(gate.runId, "reject", actor, (d) => rejectGate(d, gate, actor, reason), { stepIndex: gate.stepIndex, attempt: gate.attempt }),
+
+    confirm: (runId, stepIndex, actor) => decide(runId, "confirm", actor, (d) => confirmStep(d, stepIndex, actor), { stepIndex }),
+
+    retry: (runId, stepIndex, actor) => decide(runId, "retry", actor, (d) => retryStep(d, stepIndex, actor), { stepIndex }),
+
+    skip: (runId, stepIndex, actor, reason) => decide(runId, "skip", actor, (d) => skipStep(d, stepIndex, actor, reason), { stepIndex }),
+
+    abort: (runId, actor, mode) => decide(runId, "abort", actor, (d) => abortRun(d, actor, mode)),
+
+    get: (runId) => store.get(runId),
+
+    list: (filter) => store.list(filter),
+
+    async subscribe(listener: (event: RunEvent) => void): Promise<() => Promise<void>> {
+      const unsubscribe = await core.bus.subscribe(core.redis.duplicate(), listener);
+      const tracked = async (): Promise<void> => {
+        subscriptions.delete(tracked);
+        await unsubscribe();
+      };
+      subscriptions.add(tracked);
+      return tracked;
+    },
+
+    async close(): Promise<void> {
+      clearInterval(heartbeat);
+      await Promise.allSettled([...subscriptions].map((u) => u()));
+      await core.close();
+    },
+  };
+}

@@ -1,0 +1,90 @@
+import { Queue } from "bullmq";
+import type Redis from "ioredis";
+import { EffectSink } from "./effect-sink";
+import { EventBus } from "./event-bus";
+import type { PolicyResolver } from "./ports/approval-policy";
+import { systemClock, type Clock } from "./ports/clock";
+import { silentLogger, type EngineLogger } from "./ports/engine-logger";
+import type { StepSemantics } from "./ports/step-semantics";
+import { openRedis, type RedisConnectionConfig } from "./redis-connection";
+import { redisKeys, type RedisKeys } from "./redis-keys";
+import { RunStore } from "./run-store";
+import { RunTransitioner } from "./run-transitioner";
+import { CONTROL_QUEUE, STEP_QUEUE } from "./step-job";
+
+/** What the API engine and the workers share; both sides only need the same Redis and prefix. */
+export interface CoreOptions {
+  readonly redis: RedisConnectionConfig;
+  /** Prefix of every key, channel and BullMQ queue. @defaultValue "intervene" */
+  readonly prefix?: string;
+  readonly policy: PolicyResolver;
+  readonly semantics: StepSemantics;
+  /** @defaultValue the system clock */
+  readonly clock?: Clock;
+  /** @defaultValue silent */
+  readonly logger?: EngineLogger;
+  /** Cluster lock TTL; every live process renews the locks of live runs. @defaultValue 600000 */
+  readonly lockTtlMs?: number;
+  /** How often locks are renewed. @defaultValue lockTtlMs / 4 */
+  readonly heartbeatMs?: number;
+  /** How long completed step jobs are kept (their ids make re-enqueueing idempotent). @defaultValue 7 days */
+  readonly keepJobsMs?: number;
+  /** How long a finished run's record and audit are kept in Redis (OUTPUT_TTL_DAYS). @defaultValue 30 days */
+  readonly retainRunsMs?: number;
+}
+
+export interface EngineCore {
+  readonly options: CoreOptions;
+  readonly redis: Redis;
+  readonly keys: RedisKeys;
+  readonly store: RunStore;
+  readonly stepQueue: Queue;
+  readonly controlQueue: Queue;
+  readonly effects: EffectSink;
+  readonly bus: EventBus;
+  readonly transitioner: RunTransitioner;
+  readonly clock: Clock;
+  readonly logger: EngineLogger;
+  readonly connections: Redis[];
+  close(): Promise<void>;
+}
+
+export function openEngineCore(options: CoreOptions, role: string): EngineCore {
+  const keys = redisKeys(options.prefix ?? "intervene");
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
+  const redis = openRedis(options.redis, `intervene-${role}`);
+  const queueRedis = openRedis(options.redis, `intervene-${role}-queue`);
+  const connections = [redis, queueRedis];
+  const keepSeconds = Math.round((options.keepJobsMs ?? 7 * 24 * 3600_000) / 1000);
+  const defaultJobOptions = { removeOnComplete: { age: keepSeconds }, removeOnFail: { age: keepSeconds }, attempts: 3, backoff: { type: "exponential", delay: 500 } };
+  const stepQueue = new Queue(STEP_QUEUE, { connection: queueRedis, prefix: keys.bullPrefix, defaultJobOptions });
+  const controlQueue = new Queue(CONTROL_QUEUE, { connection: queueRedis, prefix: keys.bullPrefix, defaultJobOptions });
+  for (const q of [stepQueue, controlQueue]) q.on("error", (err) => logger.warn({ err }, "queue connection error"));
+  for (const c of connections) c.on("error", (err) => logger.debug({ err }, "redis connection error"));
+  const store = new RunStore(redis, keys, {
+    ...(options.lockTtlMs !== undefined ? { lockTtlMs: options.lockTtlMs } : {}),
+    ...(options.retainRunsMs !== undefined ? { retainMs: options.retainRunsMs } : {}),
+  });
+  const effects = new EffectSink(stepQueue, controlQueue, redis, keys);
+  const bus = new EventBus(redis, keys.eventsChannel);
+  const transitioner = new RunTransitioner({ store, effects, bus, policy: options.policy, semantics: options.semantics, clock, logger });
+  return {
+    options,
+    redis,
+    keys,
+    store,
+    stepQueue,
+    controlQueue,
+    effects,
+    bus,
+    transitioner,
+    clock,
+    logger,
+    connections,
+    close: async () => {
+      await Promise.allSettled([stepQueue.close(), controlQueue.close()]);
+      for (const c of connections) c.disconnect();
+    },
+  };
+}

@@ -1,0 +1,65 @@
+import { randomBytes } from "node:crypto";
+import type Redis from "ioredis";
+import type { RedisKeys } from "./redis-keys";
+import { acquireLeaseScript } from "./run-store-scripts";
+
+export interface HostSemaphoreOptions {
+  /** Concurrent commands per host across all workers. @defaultValue 4 */
+  readonly perHostLimit?: number | ((cluster: string, host: string) => number);
+  /** Lease length; renewed while held, lapses if the holder dies. @defaultValue 30000 */
+  readonly leaseMs?: number;
+  /** @defaultValue 50 */
+  readonly pollMs?: number;
+}
+
+export class SemaphoreAbortedError extends Error {
+  constructor(readonly host: string) {
+    super(`aborted while waiting for an SSH slot on ${host}`);
+    this.name = "SemaphoreAbortedError";
+  }
+}
+
+/** Per-host SSH concurrency kept in Redis, so it holds across worker processes and machines. */
+export class HostSemaphore {
+  private readonly leaseMs: number;
+  private readonly pollMs: number;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly options: HostSemaphoreOptions = {},
+  ) {
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.pollMs = options.pollMs ?? 50;
+  }
+
+  private limit(cluster: string, host: string): number {
+    const l = this.options.perHostLimit ?? 4;
+    return typeof l === "function" ? l(cluster, host) : l;
+  }
+
+  /** Waits for a slot; returns the release function. */
+  async acquire(cluster: string, host: string, signal?: AbortSignal): Promise<() => Promise<void>> {
+    const key = this.keys.semaphore(cluster, host);
+    const leaseId = randomBytes(8).toString("hex");
+    const limit = this.limit(cluster, host);
+    for (;;) {
+      if (signal?.aborted === true) throw new SemaphoreAbortedError(host);
+      const got = (await acquireLeaseScript.run(this.redis, [key], [leaseId, limit, this.leaseMs])) as number;
+      if (got === 1) break;
+      await new Promise((r) => setTimeout(r, this.pollMs * (0.5 + Math.random())));
+    }
+    const renew = setInterval(() => {
+      acquireLeaseScript.run(this.redis, [key], [leaseId, Number.MAX_SAFE_INTEGER, this.leaseMs]).catch(() => undefined);
+    }, this.leaseMs / 3);
+    renew.unref();
+    return async () => {
+      clearInterval(renew);
+      await this.redis.zrem(key, leaseId);
+    };
+  }
+
+  async holders(cluster: string, host: string): Promise<number> {
+    return this.redis.zcard(this.keys.semaphore(cluster, host));
+  }
+}

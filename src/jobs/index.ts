@@ -1,0 +1,26 @@
+/**
+ * The run engine: run store, approvals, cluster locks, audit streams (Redis)
+ * and step execution (BullMQ workers over SSH). `createEngine` is the API
+ * side (bot, CLI); `startWorker` executes steps; both share one Redis.
+ */
+export type { Engine, Actor, PlanRequest, GateRef } from "./engine";
+export type * from "./run-types";
+export { TERMINAL_RUN_STATES } from "./run-types";
+export { EngineError, isEngineError, type EngineErrorCode, type EngineErrorContext } from "./engine-error";
+export { createEngine, type EngineOptions, type EngineHandle } from "./create-engine";
+export { startWorker, type WorkerOptions, type WorkerHandle } from "./start-worker";
+export type { CoreOptions } from "./engine-core";
+export type { AuditEntry, AuditType } from "./audit-entry";
+export { RunStore } from "./run-store";
+export { redisKeys, type RedisKeys } from "./redis-keys";
+export type { RedisConnectionConfig } from "./redis-connection";
+export type { RemoteExecutor, HostRef, ExecOptions, ExecResult, CopyOptions } from "./ports/remote-executor";
+export type { ApprovalPolicy, PolicyResolver, PrincipalSet } from "./ports/approval-policy";
+export type { Planner } from "./ports/planner";
+export type { StepSemantics } from "./ports/step-semantics";
+export { systemClock, type Clock } from "./ports/clock";
+export { silentLogger, type EngineLogger } from "./ports/engine-logger";
+export { procedureStepSemantics } from "./adapters/procedure-step-semantics";
+export { inventoryPolicyResolver } from "./adapters/inventory-policy-resolver";
+export { createSshExecutor, sshTargetFor } from "./adapters/ssh-executor";
+export { catalogPlanner } from "./adapters/catalog-planner";

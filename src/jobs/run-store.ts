@@ -1,0 +1,130 @@
+import type Redis from "ioredis";
+import { auditFields, parseAuditEntry, type AuditDraft, type AuditEntry } from "./audit-entry";
+import type { RedisKeys } from "./redis-keys";
+import { casRunScript, renewLocksScript, startRunScript } from "./run-store-scripts";
+import { TERMINAL_RUN_STATES, type RunRecord } from "./run-types";
+
+export interface RunStoreOptions {
+  /** Approximate cap of the global audit stream. @defaultValue 100000 */
+  readonly globalAuditMaxLen?: number;
+  /** Cluster lock TTL, renewed by every live engine/worker process. @defaultValue 600000 */
+  readonly lockTtlMs?: number;
+  /** How long a finished run's record and audit stream are kept (0: forever). @defaultValue 30 days */
+  readonly retainMs?: number;
+}
+
+export type CreateResult =
+  | { readonly ok: true; readonly recoveredFrom?: { readonly runId: string; readonly state: string } }
+  | { readonly ok: false; readonly holderRunId: string; readonly holderRequestedBy: string };
+
+export type CasResult = "ok" | "conflict" | "missing";
+
+function flatEntries(runId: string, at: string, drafts: readonly AuditDraft[]): string {
+  return JSON.stringify(drafts.map((d) => Object.entries(auditFields(runId, at, d)).flat()));
+}
+
+/**
+ * Run records (a hash: version, JSON, state, cluster, requester), the active
+ * set, cluster locks and the audit streams. Every write of a record is a
+ * compare-and-set on its version, in Lua, with its audit entries.
+ */
+export class RunStore {
+  readonly lockTtlMs: number;
+  private readonly maxLen: number;
+  private readonly retainMs: number;
+
+  constructor(
+    readonly redis: Redis,
+    readonly keys: RedisKeys,
+    options: RunStoreOptions = {},
+  ) {
+    this.lockTtlMs = options.lockTtlMs ?? 600_000;
+    this.maxLen = options.globalAuditMaxLen ?? 100_000;
+    this.retainMs = options.retainMs ?? 30 * 24 * 3600_000;
+  }
+
+  async get(runId: string): Promise<RunRecord | undefined> {
+    const json = await this.redis.hget(this.keys.run(runId), "json");
+    return json === null ? undefined : (JSON.parse(json) as RunRecord);
+  }
+
+  async create(run: RunRecord, audit: readonly AuditDraft[]): Promise<CreateResult> {
+    const k = this.keys;
+    const at = run.requestedAt;
+    const reply = (await startRunScript.run(
+      this.redis,
+      [k.run(run.id), k.runAudit(run.id), k.globalAudit, k.active, k.lock(run.plan.cluster), k.runs],
+      [run.id, JSON.stringify(run), run.state, run.plan.cluster, this.lockTtlMs, Date.parse(at), flatEntries(run.id, at, audit), at, this.maxLen, k.runPrefix, run.requestedBy],
+    )) as string[];
+    if (reply[0] === "LOCKED") return { ok: false, holderRunId: reply[1] ?? "", holderRequestedBy: reply[2] ?? "" };
+    return reply[1] !== undefined && reply[1] !== "" ? { ok: true, recoveredFrom: { runId: reply[1], state: reply[2] ?? "" } } : { ok: true };
+  }
+
+  /** Writes `next` only if the stored version is still `previous.version`. */
+  async compareAndSet(previous: RunRecord, next: RunRecord, audit: readonly AuditDraft[], at: string): Promise<CasResult> {
+    const k = this.keys;
+    const terminal = TERMINAL_RUN_STATES.includes(next.state) ? "1" : "0";
+    const reply = (await casRunScript.run(
+      this.redis,
+      [k.run(next.id), k.runAudit(next.id), k.globalAudit, k.active, k.lock(next.plan.cluster)],
+      [previous.version, next.version, JSON.stringify(next), next.state, terminal, next.id, flatEntries(next.id, at, audit), at, this.maxLen, next.plan.cluster, this.retainMs],
+    )) as number;
+    return reply === 1 ? "ok" : reply === 0 ? "conflict" : "missing";
+  }
+
+  /** Audit without a transition: refusals, previews. */
+  async appendAudit(runId: string, drafts: readonly AuditDraft[], at: string): Promise<void> {
+    const pipeline = this.redis.multi();
+    for (const draft of drafts) {
+      const fields = Object.entries(auditFields(runId, at, draft)).flat();
+      if (runId !== "") pipeline.xadd(this.keys.runAudit(runId), "*", ...fields);
+      pipeline.xadd(this.keys.globalAudit, "MAXLEN", "~", this.maxLen, "*", ...fields);
+    }
+    await pipeline.exec();
+  }
+
+  async audit(runId: string): Promise<AuditEntry[]> {
+    const rows = await this.redis.xrange(this.keys.runAudit(runId), "-", "+");
+    return rows.map(([id, flat]) => parseAuditEntry(id, flat));
+  }
+
+  async globalAudit(count = 1000): Promise<AuditEntry[]> {
+    const rows = await this.redis.xrevrange(this.keys.globalAudit, "+", "-", "COUNT", count);
+    return rows.map(([id, flat]) => parseAuditEntry(id, flat)).reverse();
+  }
+
+  async list(filter: { readonly cluster?: string; readonly active?: boolean; readonly limit?: number } = {}): Promise<RunRecord[]> {
+    const limit = filter.limit ?? 50;
+    const ids = filter.active === true ? Object.keys(await this.redis.hgetall(this.keys.active)) : await this.redis.zrevrange(this.keys.runs, 0, Math.max(limit * 4, 200) - 1);
+    const runs: RunRecord[] = [];
+    for (const id of ids) {
+      const run = await this.get(id);
+      if (run === undefined) continue;
+      if (filter.cluster !== undefined && run.plan.cluster !== filter.cluster) continue;
+      if (filter.active === true && TERMINAL_RUN_STATES.includes(run.state)) continue;
+      runs.push(run);
+    }
+    runs.sort((a, b) => b.requestedAt.localeCompare(a.requestedAt));
+    return runs.slice(0, limit);
+  }
+
+  async activeRunIds(): Promise<string[]> {
+    return Object.keys(await this.redis.hgetall(this.keys.active));
+  }
+
+  async lockHolder(cluster: string): Promise<string | undefined> {
+    return (await this.redis.get(this.keys.lock(cluster))) ?? undefined;
+  }
+
+  async renewLocks(): Promise<number> {
+    return (await renewLocksScript.run(this.redis, [this.keys.active], [this.keys.runPrefix, this.keys.lockPrefix, this.lockTtlMs])) as number;
+  }
+
+  async saveOutput(key: string, text: string, ttlMs: number): Promise<void> {
+    await this.redis.set(key, text, "PX", ttlMs);
+  }
+
+  async readOutput(key: string): Promise<string | undefined> {
+    return (await this.redis.get(key)) ?? undefined;
+  }
+}

@@ -1,0 +1,97 @@
+import type { EffectSink } from "./effect-sink";
+import { EngineError } from "./engine-error";
+import type { EventBus } from "./event-bus";
+import type { Clock } from "./ports/clock";
+import type { EngineLogger } from "./ports/engine-logger";
+import type { PolicyResolver } from "./ports/approval-policy";
+import type { StepSemantics } from "./ports/step-semantics";
+import { RunDraft, type Notice } from "./run-machine/run-draft";
+import type { RunStore } from "./run-store";
+import type { RunEvent, RunRecord } from "./run-types";
+
+export interface TransitionerDeps {
+  readonly store: RunStore;
+  readonly effects: EffectSink;
+  readonly bus: EventBus;
+  readonly policy: PolicyResolver;
+  readonly semantics: StepSemantics;
+  readonly clock: Clock;
+  readonly logger: EngineLogger;
+}
+
+export interface Applied {
+  readonly run: RunRecord;
+  readonly draft: RunDraft;
+  readonly committed: boolean;
+}
+
+export function noticeToEvent(run: RunRecord, notice: Notice): RunEvent {
+  switch (notice.type) {
+    case "run.created":
+      return { type: "run.created", run };
+    case "approval.requested":
+      return { type: "approval.requested", run, stepIndex: notice.stepIndex, approvers: notice.approvers };
+    case "step.finished":
+      return { type: "step.finished", run, stepIndex: notice.stepIndex };
+    case "run.finished":
+      return { type: "run.finished", run };
+  }
+}
+
+/**
+ * Read, compute, compare-and-set, repeat on conflict: the one way a run
+ * changes. Effects and events follow only a committed write.
+ */
+export class RunTransitioner {
+  constructor(private readonly deps: TransitionerDeps) {}
+
+  async apply(runId: string, actor: string, mutate: (draft: RunDraft) => void, maxTries = 100): Promise<Applied> {
+    const { store, clock, policy, semantics } = this.deps;
+    for (let tries = 0; tries < maxTries; tries++) {
+      const run = await store.get(runId);
+      if (run === undefined) throw new EngineError("NOT_FOUND", `no run ${runId}`, { runId });
+      const now = clock.now();
+      const draft = new RunDraft(run, { now, actor, semantics, policy: policy.approvalPolicyFor(run.plan.cluster, run.plan.procedureId) });
+      mutate(draft);
+      if (!draft.changed) {
+        if (draft.refusal !== undefined) throw draft.refusal;
+        return { run, draft, committed: false };
+      }
+      const next: RunRecord = { ...draft.run, version: run.version + 1 };
+      const result = await store.compareAndSet(run, next, draft.audit, now.toISOString());
+      if (result === "missing") throw new EngineError("NOT_FOUND", `no run ${runId}`, { runId });
+      if (result === "conflict") {
+        // Someone else moved the run first: recompute against their result (which may now refuse).
+        if (tries > 3) await new Promise((r) => setTimeout(r, Math.random() * 5 * Math.min(tries, 20)));
+        continue;
+      }
+      await this.afterCommit(next, draft);
+      if (draft.refusal !== undefined) throw draft.refusal;
+      return { run: next, draft, committed: true };
+    }
+    throw new EngineError("CONFLICT", `run ${runId} is changing too fast; try again`, { runId });
+  }
+
+  /** Effects and events of a committed transition; failures are left to the reconciler (effects are idempotent). */
+  async afterCommit(run: RunRecord, draft: RunDraft): Promise<void> {
+    for (const effect of draft.effects) {
+      try {
+        await this.deps.effects.apply(run.id, effect);
+      } catch (error) {
+        this.deps.logger.warn({ runId: run.id, effect, err: error }, "effect not applied; the reconciler will retry it");
+      }
+    }
+    await this.publish(run, draft.notices);
+  }
+
+  async publish(run: RunRecord, notices: readonly Notice[]): Promise<void> {
+    const events: RunEvent[] = [{ type: "run.updated", run }, ...notices.map((n) => noticeToEvent(run, n))];
+    for (const event of events) {
+      try {
+        await this.deps.bus.publish(event);
+      } catch (error) {
+        this.deps.logger.warn({ runId: run.id, event: event.type, err: error }, "event not published");
+      }
+    }
+  }
+}

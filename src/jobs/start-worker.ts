@@ -1,0 +1,211 @@
+import { randomBytes } from "node:crypto";
+import { Worker, type Job } from "bullmq";
+import type { AbortMessage } from "./effect-sink";
+import { openEngineCore, type CoreOptions } from "./engine-core";
+import { isEngineError } from "./engine-error";
+import { HostSemaphore, type HostSemaphoreOptions } from "./host-semaphore";
+import type { RemoteExecutor } from "./ports/remote-executor";
+import { openRedis } from "./redis-connection";
+import { expireGate } from "./run-machine/gate-decisions";
+import { beginStep, finishStep, type BeginVerdict } from "./run-machine/step-lifecycle";
+import { RunReconciler } from "./run-reconciler";
+import { StepRunner } from "./step-runner";
+import { CONTROL_QUEUE, STEP_QUEUE, type ExpiryJobData, type StepJobData } from "./step-job";
+
+export interface WorkerOptions extends CoreOptions {
+  readonly executor: RemoteExecutor;
+  /** Step jobs run at once by this process. @defaultValue 8 */
+  readonly concurrency?: number;
+  /** Per-host SSH concurrency across all workers (Redis semaphore). */
+  readonly hostConcurrency?: HostSemaphoreOptions["perHostLimit"];
+  /** Semaphore lease; renewed while held. @defaultValue 30000 */
+  readonly hostLeaseMs?: number;
+  /** Full output kept per target. @defaultValue 1048576 */
+  readonly outputMaxBytes?: number;
+  /** @defaultValue 7 days */
+  readonly outputTtlMs?: number;
+  /** BullMQ job lock; a dead worker's step is re-delivered after about this long. @defaultValue 30000 */
+  readonly lockDurationMs?: number;
+  /** BullMQ stalled-job check period. @defaultValue 30000 */
+  readonly stalledIntervalMs?: number;
+  /** @defaultValue 10 */
+  readonly maxStalledCount?: number;
+  /** Reconciler period (lost effects, overdue gates, lock renewal). @defaultValue 5000 */
+  readonly reconcileIntervalMs?: number;
+  /** On close (SIGTERM): how long the running steps may take to finish before they are left to the stalled-job path. @defaultValue 30000 */
+  readonly shutdownGraceMs?: number;
+  /** Install SIGTERM/SIGINT handlers that close the worker. @defaultValue false */
+  readonly handleSignals?: boolean;
+  /** Start taking jobs at once. @defaultValue true */
+  readonly autorun?: boolean;
+  /** @defaultValue a random id */
+  readonly workerId?: string;
+}
+
+export interface WorkerHandle {
+  readonly id: string;
+  /** Starts taking jobs (when created with `autorun: false`). */
+  run(): void;
+  /** Stops taking jobs, lets running steps finish within the grace period, then closes. */
+  close(): Promise<void>;
+  /** One reconcile pass now (tests, admin). */
+  reconcile(): Promise<void>;
+}
+
+/** The side that executes steps over SSH; any number of these share one Redis with the API engine. */
+export async function startWorker(options: WorkerOptions): Promise<WorkerHandle> {
+  const id = options.workerId ?? `w${randomBytes(3).toString("hex")}`;
+  const actor = `worker:${id}`;
+  const core = openEngineCore(options, `worker-${id}`);
+  const { store, transitioner, keys, logger } = core;
+  const semaphore = new HostSemaphore(core.redis, keys, {
+    ...(options.hostConcurrency !== undefined ? { perHostLimit: options.hostConcurrency } : {}),
+    ...(options.hostLeaseMs !== undefined ? { leaseMs: options.hostLeaseMs } : {}),
+  });
+  const runner = new StepRunner({
+    executor: options.executor,
+    semaphore,
+    semantics: options.semantics,
+    store,
+    keys,
+    bus: core.bus,
+    outputMaxBytes: options.outputMaxBytes ?? 1024 * 1024,
+    outputTtlMs: options.outputTtlMs ?? 7 * 24 * 3600_000,
+  });
+  const reconciler = new RunReconciler(core);
+  const running = new Map<string, { stepIndex: number; controller: AbortController }>();
+
+  // Abort `now` reaches whichever process runs the step.
+  const abortSubscriber = openRedis(options.redis, `intervene-worker-${id}-abort`);
+  abortSubscriber.on("error", (err) => logger.debug({ err }, "abort subscriber error"));
+  abortSubscriber.on("message", (_channel: string, text: string) => {
+    try {
+      const msg = JSON.parse(text) as AbortMessage;
+      const entry = running.get(msg.runId);
+      if (entry?.stepIndex === msg.stepIndex) entry.controller.abort(new Error("abort now"));
+    } catch {
+      // not ours
+    }
+  });
+  await abortSubscriber.subscribe(keys.abortChannel);
+
+  async function processStep(job: Job<StepJobData>): Promise<string> {
+    const { runId, stepIndex, attempt } = job.data;
+    const log = logger.child({ runId, step: stepIndex, attempt, worker: id });
+    const begin: { verdict: BeginVerdict } = { verdict: "skip" };
+    let applied;
+    try {
+      applied = await transitioner.apply(runId, actor, (d) => {
+        begin.verdict = beginStep(d, stepIndex, attempt);
+      });
+    } catch (error) {
+      if (isEngineError(error, "NOT_FOUND")) return "no such run";
+      throw error;
+    }
+    if (begin.verdict !== "run") {
+      // A re-delivered job of a step already done: make sure the follow-up happened.
+      await reconciler.reconcile(runId).catch(() => undefined);
+      return "skipped";
+    }
+    const controller = new AbortController();
+    running.set(runId, { stepIndex, controller });
+    try {
+      const fresh = await store.get(runId);
+      if (fresh?.abortRequested?.mode === "now") controller.abort(new Error("abort now"));
+      log.info({}, "step started");
+      const outcome = await runner.run(applied.run, stepIndex, controller.signal);
+      log.info({ ok: outcome.ok, durationMs: outcome.durationMs }, "step finished");
+      await transitioner.apply(runId, actor, (d) => finishStep(d, stepIndex, attempt, outcome));
+      return outcome.ok ? "succeeded" : "failed";
+    } finally {
+      running.delete(runId);
+    }
+  }
+
+  async function processControl(job: Job<ExpiryJobData>): Promise<string> {
+    const { runId, stepIndex, attempt } = job.data;
+    try {
+      await transitioner.apply(runId, "engine", (d) => expireGate(d, stepIndex, attempt));
+    } catch (error) {
+      if (!isEngineError(error, "NOT_FOUND")) throw error;
+    }
+    return "checked";
+  }
+
+  const common = {
+    prefix: keys.bullPrefix,
+    autorun: false,
+    lockDuration: options.lockDurationMs ?? 30_000,
+    stalledInterval: options.stalledIntervalMs ?? 30_000,
+    maxStalledCount: options.maxStalledCount ?? 10,
+  };
+  const workerConnections = [openRedis(options.redis, `intervene-worker-${id}-steps`), openRedis(options.redis, `intervene-worker-${id}-control`)];
+  for (const c of workerConnections) c.on("error", (err) => logger.debug({ err }, "worker connection error"));
+  const stepWorker = new Worker<StepJobData, string>(STEP_QUEUE, processStep, {
+    ...common,
+    connection: workerConnections[0]!,
+    concurrency: options.concurrency ?? 8,
+    name: id,
+  });
+  const controlWorker = new Worker<ExpiryJobData, string>(CONTROL_QUEUE, processControl, {
+    ...common,
+    connection: workerConnections[1]!,
+    concurrency: 4,
+    name: id,
+  });
+  for (const w of [stepWorker, controlWorker]) {
+    w.on("error", (err) => logger.warn({ err, worker: id }, "worker error"));
+    w.on("failed", (job, err) => logger.warn({ jobId: job?.id, err }, "job failed"));
+  }
+
+  let reconcileTimer: NodeJS.Timeout | undefined;
+  let started = false;
+  const run = (): void => {
+    if (started) return;
+    started = true;
+    stepWorker.run().catch((err: unknown) => logger.error({ err }, "step worker stopped"));
+    controlWorker.run().catch((err: unknown) => logger.error({ err }, "control worker stopped"));
+    reconciler.reconcileAll().catch((err: unknown) => logger.warn({ err }, "reconcile failed"));
+    reconcileTimer = setInterval(() => {
+      reconciler.reconcileAll().catch((err: unknown) => logger.warn({ err }, "reconcile failed"));
+    }, options.reconcileIntervalMs ?? 5000);
+    reconcileTimer.unref();
+  };
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      if (reconcileTimer !== undefined) clearInterval(reconcileTimer);
+      const grace = options.shutdownGraceMs ?? 30_000;
+      let timer: NodeJS.Timeout | undefined;
+      const graceful = Promise.all([stepWorker.close(), controlWorker.close()]).then(() => "closed" as const);
+      const timedOut = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), grace)));
+      const how = await Promise.race([graceful, timedOut]);
+      clearTimeout(timer);
+      if (how === "timeout") {
+        // BullMQ's close() is memoized, so a forced close cannot overtake the graceful one: cut the
+        // connections instead. The job lock then lapses and another worker's stalled check re-delivers
+        // the step, which it marks interrupted (or re-runs, if idempotent). The caller should exit.
+        logger.warn({ worker: id, running: [...running.keys()] }, "shutdown grace elapsed; leaving running steps to the stalled-job path");
+      }
+      abortSubscriber.disconnect();
+      for (const c of workerConnections) c.disconnect();
+      await core.close();
+      if (options.handleSignals === true) {
+        process.off("SIGTERM", onSignal);
+        process.off("SIGINT", onSignal);
+      }
+    })();
+    return closing;
+  };
+  const onSignal = (): void => {
+    logger.info({ worker: id }, "signal received: stopping");
+    close().catch((err: unknown) => logger.error({ err }, "close failed"));
+  };
+  if (options.handleSignals === true) {
+    process.once("SIGTERM", onSignal);
+    process.once("SIGINT", onSignal);
+  }
+  if (options.autorun !== false) run();
+  return { id, run, close, reconcile: () => reconciler.reconcileAll() };
+}

@@ -1,0 +1,204 @@
+import type { Expectation, PlannedStep } from "../procedures/model/step";
+import { combinedOutput, headAndTail } from "./capped-output";
+import type { EventBus } from "./event-bus";
+import type { HostSemaphore } from "./host-semaphore";
+import type { RedisKeys } from "./redis-keys";
+import type { RemoteExecutor } from "./ports/remote-executor";
+import type { StepSemantics } from "./ports/step-semantics";
+import type { StepOutcome } from "./run-machine/step-lifecycle";
+import type { RunStore } from "./run-store";
+import type { RunRecord, TargetOutput } from "./run-types";
+
+export interface StepRunnerDeps {
+  readonly executor: RemoteExecutor;
+  readonly semaphore: HostSemaphore;
+  readonly semantics: StepSemantics;
+  readonly store: RunStore;
+  readonly keys: RedisKeys;
+  readonly bus: EventBus;
+  readonly outputMaxBytes: number;
+  readonly outputTtlMs: number;
+}
+
+interface TargetResult {
+  readonly output: TargetOutput;
+  readonly ok: boolean;
+  readonly stdout: string;
+  readonly reason?: string;
+}
+
+const EXIT_ZERO: Expectation = { type: "exit-zero" };
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** Runs `fn` over items, at most `limit` at once; stops starting new ones after a failure when `stopOnFailure`. */
+async function forEachLimited<T, R extends { ok: boolean }>(items: readonly T[], limit: number, stopOnFailure: boolean, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  let next = 0;
+  let failed = false;
+  const lane = async (): Promise<void> => {
+    while (next < items.length && !(stopOnFailure && failed)) {
+      const item = items[next++]!;
+      const result = await fn(item);
+      results.push(result);
+      if (!result.ok) failed = true;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  return results;
+}
+
+/** Executes one step on its targets (the worker side); never changes the run record. */
+export class StepRunner {
+  constructor(private readonly deps: StepRunnerDeps) {}
+
+  async run(run: RunRecord, stepIndex: number, signal: AbortSignal): Promise<StepOutcome> {
+    const step = run.plan.steps[stepIndex]!;
+    const started = Date.now();
+    try {
+      const outcome = await this.runKind(run, step, signal);
+      return { ...outcome, durationMs: Date.now() - started };
+    } catch (error) {
+      return { ok: false, outputs: [], error: message(error), aborted: signal.aborted, durationMs: Date.now() - started };
+    }
+  }
+
+  private async runKind(run: RunRecord, step: PlannedStep, signal: AbortSignal): Promise<Omit<StepOutcome, "durationMs">> {
+    switch (step.kind) {
+      case "exec":
+      case "check":
+        return this.runCommands(run, step, step.expect ?? EXIT_ZERO, signal);
+      case "copy":
+        return this.runCopy(run, step, signal);
+      case "wait":
+        return step.wait?.poll === undefined ? { ok: true, outputs: [] } : this.runPoll(run, step, signal);
+      case "confirm":
+        return { ok: false, outputs: [], error: "confirm steps are confirmed by a human, not run by a worker" };
+    }
+  }
+
+  private commands(run: RunRecord, step: PlannedStep): { host: string; command: string }[] {
+    const record = run.steps[step.index]!;
+    return (record.resolvedCommands ?? step.targets.flatMap((t) => (t.command !== undefined ? [{ host: t.host, command: t.command }] : []))).slice();
+  }
+
+  private async runCommands(run: RunRecord, step: PlannedStep, expect: Expectation, signal: AbortSignal): Promise<Omit<StepOutcome, "durationMs">> {
+    const targets = this.commands(run, step);
+    const limit = step.parallel?.limit ?? 1;
+    const results = await forEachLimited(targets, limit, true, (t) => this.runTarget(run, step, t.host, t.command, expect, signal));
+    const failures = results.filter((r) => !r.ok);
+    const outputs = results.map((r) => r.output);
+    const aborted = signal.aborted;
+    if (failures.length > 0 || results.length < targets.length) {
+      const why = failures.map((f) => `${f.output.host}: ${f.reason ?? "failed"}`).join("; ");
+      return { ok: false, outputs, aborted, error: why === "" ? "not every target ran" : why };
+    }
+    if (step.captures === undefined || step.captures.length === 0) return { ok: true, outputs };
+    try {
+      const captured: Record<string, string[]> = {};
+      for (const r of results) {
+        for (const [name, values] of Object.entries(this.deps.semantics.extractCaptures(step.captures, r.stdout))) {
+          captured[name] = [...(captured[name] ?? []), ...values];
+        }
+      }
+      return { ok: true, outputs, captured };
+    } catch (error) {
+      return { ok: false, outputs, error: `capture: ${message(error)}` };
+    }
+  }
+
+  private async runTarget(run: RunRecord, step: PlannedStep, host: string, command: string, expect: Expectation, signal: AbortSignal): Promise<TargetResult> {
+    const { executor, semaphore, bus } = this.deps;
+    const attempt = run.steps[step.index]!.attempt;
+    let release: (() => Promise<void>) | undefined;
+    try {
+      release = await semaphore.acquire(run.plan.cluster, host, signal);
+      const publish = (chunk: string): void => {
+        bus.publish({ type: "step.output", runId: run.id, stepIndex: step.index, host, chunk }).catch(() => undefined);
+      };
+      const result = await executor.exec({ cluster: run.plan.cluster, host }, command, {
+        timeoutMs: step.timeoutMs,
+        signal,
+        onStdout: publish,
+        onStderr: publish,
+        maxOutputBytes: this.deps.outputMaxBytes,
+      });
+      const text = combinedOutput(result);
+      const outputKey = this.deps.keys.output(run.id, step.index, attempt, host);
+      await this.deps.store.saveOutput(outputKey, text, this.deps.outputTtlMs);
+      const verdict = result.aborted
+        ? { ok: false, reason: "aborted" }
+        : result.timedOut
+          ? { ok: false, reason: `timed out after ${step.timeoutMs} ms` }
+          : this.deps.semantics.evaluateExpectation(expect, { exitCode: result.code, stdout: result.stdout, stderr: result.stderr });
+      const { head, tail } = headAndTail(text);
+      const output: TargetOutput = {
+        host,
+        command,
+        exitCode: result.code,
+        signal: result.signal,
+        durationMs: result.durationMs,
+        tail,
+        truncated: result.truncated,
+        outputKey,
+        ...(head !== "" ? { head } : {}),
+        ...(verdict.ok ? {} : { error: verdict.reason ?? "expectation not met" }),
+      };
+      return { output, ok: verdict.ok, stdout: result.stdout, ...(verdict.ok ? {} : { reason: verdict.reason ?? `exit ${result.code}` }) };
+    } catch (error) {
+      const output: TargetOutput = { host, command, exitCode: null, signal: null, durationMs: 0, tail: "", truncated: false, error: message(error) };
+      return { output, ok: false, stdout: "", reason: message(error) };
+    } finally {
+      await release?.().catch(() => undefined);
+    }
+  }
+
+  private async runCopy(run: RunRecord, step: PlannedStep, signal: AbortSignal): Promise<Omit<StepOutcome, "durationMs">> {
+    const spec = step.copy;
+    if (spec === undefined) return { ok: false, outputs: [], error: "copy step without a copy spec" };
+    const cluster = run.plan.cluster;
+    const hosts = [...new Set([spec.fromHost, spec.toHost])].sort();
+    const releases: (() => Promise<void>)[] = [];
+    const started = Date.now();
+    const label = `${spec.fromHost}:${spec.fromPath} -> ${spec.toHost}:${spec.toPath}`;
+    try {
+      for (const h of hosts) releases.push(await this.deps.semaphore.acquire(cluster, h, signal));
+      await this.deps.executor.copy({ cluster, host: spec.fromHost }, spec.fromPath, { cluster, host: spec.toHost }, spec.toPath, { timeoutMs: step.timeoutMs, signal });
+      return { ok: true, outputs: [{ host: spec.toHost, command: `copy ${label}`, exitCode: 0, signal: null, durationMs: Date.now() - started, tail: "copied and verified", truncated: false }] };
+    } catch (error) {
+      const output: TargetOutput = { host: spec.toHost, command: `copy ${label}`, exitCode: null, signal: null, durationMs: Date.now() - started, tail: "", truncated: false, error: message(error) };
+      return { ok: false, outputs: [output], error: message(error), aborted: signal.aborted };
+    } finally {
+      for (const r of releases) await r().catch(() => undefined);
+    }
+  }
+
+  /** Polls the check until it holds or the wait's time is up (an idempotent step: a crash simply polls again). */
+  private async runPoll(run: RunRecord, step: PlannedStep, signal: AbortSignal): Promise<Omit<StepOutcome, "durationMs">> {
+    const poll = step.wait!.poll!;
+    const deadline = Date.now() + step.wait!.delayMs;
+    let last: Omit<StepOutcome, "durationMs"> = { ok: false, outputs: [], error: "never polled" };
+    for (;;) {
+      last = await this.runCommands(run, step, poll.expect, signal);
+      if (last.ok || signal.aborted) return last;
+      if (Date.now() + poll.intervalMs > deadline) {
+        return { ...last, ok: false, error: `condition not met within ${step.wait!.delayMs} ms: ${last.error ?? ""}` };
+      }
+      await sleep(poll.intervalMs, signal);
+    }
+  }
+}

@@ -1,0 +1,132 @@
+import { computePlanHash } from "../../../src/procedures";
+import type { PlannedStep } from "../../../src/procedures/model/step";
+import { procedureStepSemantics } from "../../../src/jobs/adapters/procedure-step-semantics";
+import { EngineError } from "../../../src/jobs/engine-error";
+import type { ApprovalPolicy } from "../../../src/jobs/ports/approval-policy";
+import { approveGate, expireGate } from "../../../src/jobs/run-machine/gate-decisions";
+import { newRunRecord, startRun } from "../../../src/jobs/run-machine/new-run";
+import { abortRun, retryStep } from "../../../src/jobs/run-machine/operator-decisions";
+import { RunDraft } from "../../../src/jobs/run-machine/run-draft";
+import { beginStep, finishStep } from "../../../src/jobs/run-machine/step-lifecycle";
+import type { RunRecord } from "../../../src/jobs/run-types";
+
+const T0 = new Date("2026-01-01T00:00:00Z");
+const policy: ApprovalPolicy = {
+  requesters: { users: [], userGroups: [] },
+  approvers: { users: ["UA", "UB"], userGroups: ["SOPS"] },
+  minApprovals: 1,
+  allowSelfApproval: false,
+  expiresAfterMs: 60_000,
+  mode: "per-step",
+};
+
+function step(index: number, over: Partial<PlannedStep>): PlannedStep {
+  return {
+    index,
+    id: `s${index}`,
+    title: `step ${index}`,
+    kind: "exec",
+    cite: "test",
+    destructive: false,
+    idempotent: false,
+    targets: [{ host: "h1", command: "true" }],
+    parallel: null,
+    timeoutMs: 1000,
+    retries: { max: 0, backoffMs: 0 },
+    onFailure: "pause",
+    ...over,
+  };
+}
+
+function plan(steps: PlannedStep[]) {
+  const unhashed = { procedureId: "p", procedureTitle: "P", cluster: "c", clusterKind: "leofs" as const, params: {}, steps };
+  return { ...unhashed, planHash: computePlanHash(unhashed) };
+}
+
+function apply(run: RunRecord, fn: (d: RunDraft) => void, at = T0, p: ApprovalPolicy = policy, actor = "engine"): RunDraft {
+  const draft = new RunDraft(run, { now: at, policy: p, semantics: procedureStepSemantics, actor });
+  fn(draft);
+  return draft;
+}
+
+function started(steps: PlannedStep[], p: ApprovalPolicy = policy): RunRecord {
+  return apply(newRunRecord("r1", plan(steps), "UREQ", T0), startRun, T0, p).run;
+}
+
+const ok = { ok: true, outputs: [], durationMs: 1 };
+const failed = { ok: false, outputs: [], durationMs: 1, error: "exit 1" };
+
+describe("the run state machine", () => {
+  it("queues a harmless first step and gates a destructive one", () => {
+    expect(started([step(0, {})]).steps[0]!.state).toBe("queued");
+    const gated = started([step(0, { destructive: true })]);
+    expect(gated.state).toBe("awaiting_approval");
+    expect(gated.gate).toMatchObject({ stepIndex: 0, attempt: 1, status: "open", expiresAt: "2026-01-01T00:01:00.000Z" });
+  });
+
+  it("counts distinct approvers towards the quorum", () => {
+    const gated = started([step(0, { destructive: true })], { ...policy, minApprovals: 2 });
+    const ref = { runId: "r1", stepIndex: 0, attempt: 1, planHash: gated.plan.planHash };
+    const once = apply(gated, (d) => approveGate(d, ref, { userId: "UA" }), T0, { ...policy, minApprovals: 2 }).run;
+    expect(once.state).toBe("awaiting_approval");
+    expect(() => apply(once, (d) => approveGate(d, ref, { userId: "UA" }), T0, { ...policy, minApprovals: 2 })).toThrow(EngineError);
+    const twice = apply(once, (d) => approveGate(d, ref, { userId: "UX", userGroups: ["SOPS"] }), T0, { ...policy, minApprovals: 2 }).run;
+    expect(twice.steps[0]!.state).toBe("queued");
+  });
+
+  it("an approval after the expiry time expires the gate and refuses EXPIRED", () => {
+    const gated = started([step(0, { destructive: true })]);
+    const late = new Date(T0.getTime() + 60_001);
+    const draft = apply(gated, (d) => approveGate(d, { runId: "r1", stepIndex: 0, attempt: 1, planHash: gated.plan.planHash }, { userId: "UA" }), late);
+    expect(draft.refusal?.code).toBe("EXPIRED");
+    expect(draft.run.state).toBe("paused");
+    expect(apply(gated, (d) => expireGate(d, 0, 1), late, { ...policy, onExpiry: "abort" }).run.state).toBe("aborted");
+  });
+
+  it("a step found running again is interrupted unless idempotent", () => {
+    const run = started([step(0, {}), step(1, { kind: "check", idempotent: true })]);
+    const running = apply(run, (d) => beginStep(d, 0, 1)).run;
+    expect(running.steps[0]!.state).toBe("running");
+    let verdict = "";
+    const again = apply(running, (d) => (verdict = beginStep(d, 0, 1))).run;
+    expect(verdict).toBe("skip");
+    expect(again.state).toBe("paused");
+    expect(again.steps[0]!.state).toBe("interrupted");
+
+    const second = apply(apply(running, (d) => finishStep(d, 0, 1, ok)).run, (d) => beginStep(d, 1, 1)).run;
+    const rerun = apply(second, (d) => (verdict = beginStep(d, 1, 1)));
+    expect(verdict).toBe("run");
+    expect(rerun.audit[0]).toMatchObject({ type: "step.started", data: { rerunAfterCrash: true } });
+  });
+
+  it("retries an idempotent step automatically, then pauses; an operator retry starts a new attempt", () => {
+    let run = started([step(0, { kind: "check", idempotent: true, retries: { max: 1, backoffMs: 500 } })]);
+    run = apply(run, (d) => beginStep(d, 0, 1)).run;
+    const first = apply(run, (d) => finishStep(d, 0, 1, failed));
+    expect(first.run.steps[0]).toMatchObject({ state: "queued", attempt: 2, retriesUsed: 1, notBefore: "2026-01-01T00:00:00.500Z" });
+    expect(first.effects).toEqual([{ type: "enqueue-step", stepIndex: 0, attempt: 2, delayMs: 500 }]);
+    run = apply(first.run, (d) => beginStep(d, 0, 2)).run;
+    run = apply(run, (d) => finishStep(d, 0, 2, failed)).run;
+    expect(run.state).toBe("paused");
+    const retried = apply(run, (d) => retryStep(d, 0, { userId: "UREQ" }), T0, policy, "UREQ").run;
+    expect(retried.steps[0]).toMatchObject({ state: "queued", attempt: 3, retriesUsed: 0 });
+    // A finish from a stale attempt changes nothing.
+    expect(apply(retried, (d) => finishStep(d, 0, 2, ok)).changed).toBe(false);
+  });
+
+  it("pauses before a step whose command refers to a capture nobody made", () => {
+    const run = started([step(0, { targets: [{ host: "h1", command: "kill {{pids}}" }] })]);
+    expect(run.state).toBe("paused");
+    expect(run.steps[0]!.error).toMatch(/pids/);
+  });
+
+  it("abort while a step runs only records the request (and kills it when `now`)", () => {
+    const running = apply(started([step(0, {}), step(1, {})]), (d) => beginStep(d, 0, 1)).run;
+    const now = apply(running, (d) => abortRun(d, { userId: "UREQ" }, "now"));
+    expect(now.run.state).toBe("running");
+    expect(now.effects).toEqual([{ type: "kill-step", stepIndex: 0 }]);
+    const after = apply(now.run, (d) => finishStep(d, 0, 1, { ...failed, aborted: true })).run;
+    expect(after).toMatchObject({ state: "aborted", reason: "aborted by UREQ" });
+    expect(() => apply(running, (d) => abortRun(d, { userId: "USTRANGER" }, "now"))).toThrow(/requester/);
+  });
+});
