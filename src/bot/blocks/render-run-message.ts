@@ -1,0 +1,196 @@
+import type { ApproverSet, Decision, RunRecord, StepRecord } from "../../jobs/run-types";
+import { TERMINAL_RUN_STATES } from "../../jobs/run-types";
+import type { PlannedStep } from "../../procedures/model/step";
+import { ACTION, encodeStep } from "./action-ids";
+import { mrkdwn, plain, type Block, type ButtonElement, type MessagePayload } from "./block-types";
+import { fitBlocks } from "./fit-blocks";
+import { codeBlockTail, escapeMrkdwn, truncatePlain } from "./fit-text";
+import {
+  durationBetween,
+  formatParams,
+  groupMention,
+  runEmoji,
+  runStateLabel,
+  slackDate,
+  stepCommandLines,
+  stepEmoji,
+  stepHosts,
+  userMention,
+} from "./format";
+import { codeBlock, packSections } from "./pack-sections";
+
+/** What the notifier knows beyond the run record. */
+export interface RunMessageContext {
+  /** From the latest `approval.requested` event: who is asked (else the run's open gate says). */
+  readonly approvers?: ApproverSet;
+  /** Latest output of the running step (from `step.output` events), shown live. */
+  readonly live?: { readonly stepIndex: number; readonly host: string; readonly tail: string };
+}
+
+function stepLine(run: RunRecord, step: PlannedStep, record: StepRecord | undefined): string {
+  const state = record?.state ?? "pending";
+  const current = run.cursor === step.index && !TERMINAL_RUN_STATES.includes(run.state);
+  const title = `${step.index + 1}. ${escapeMrkdwn(step.title)}`;
+  const attempt = record !== undefined && record.attempt > 1 ? ` (attempt ${record.attempt})` : "";
+  const took = durationBetween(record?.startedAt, record?.finishedAt);
+  const hosts = stepHosts(step);
+  return `${stepEmoji(state)} ${current ? `*${title}*` : title}${step.destructive ? " :warning:" : ""}${hosts ? ` \u2014 ${escapeMrkdwn(hosts)}` : ""}${attempt}${took !== undefined ? ` \u00b7 ${took}` : ""}`;
+}
+
+function decisionText(d: Decision): string {
+  const verb = d.decision === "approved" ? ":white_check_mark: approved" : ":no_entry: rejected";
+  return `${verb} by ${userMention(d.userId)} ${slackDate(d.at)}${d.reason !== undefined ? `: ${escapeMrkdwn(d.reason)}` : ""}`;
+}
+
+function button(actionId: string, text: string, value: string, style?: "primary" | "danger", confirm?: { title: string; text: string; ok: string }): ButtonElement {
+  return {
+    type: "button",
+    action_id: actionId,
+    text: plain(text),
+    value,
+    ...(style === undefined ? {} : { style }),
+    ...(confirm === undefined
+      ? {}
+      : { confirm: { title: plain(confirm.title), text: mrkdwn(truncatePlain(confirm.text, 300)), confirm: plain(confirm.ok), deny: plain("Cancel"), ...(style === "danger" ? { style } : {}) } }),
+  };
+}
+
+function approverText(approvers: ApproverSet | undefined, decisions: readonly Decision[]): string {
+  const approved = decisions.filter((d) => d.decision === "approved").length;
+  if (approvers === undefined) return `${approved} approval(s) so far`;
+  const who = [...approvers.users.map(userMention), ...approvers.userGroups.map(groupMention)].join(" ") || "the configured approvers";
+  return `Approvers: ${who} \u2014 ${approved} of ${approvers.minApprovals} approval${approvers.minApprovals === 1 ? "" : "s"}`;
+}
+
+function gateBlocks(run: RunRecord, ctx: RunMessageContext): Block[] {
+  const step = run.plan.steps[run.cursor];
+  const record = run.steps[run.cursor];
+  const stepGate = step !== undefined && record?.state === "awaiting_approval";
+  const decisions = stepGate ? record.approvals : (run.runApprovals ?? []);
+  const gated = stepGate ? [step] : run.plan.steps.filter((s) => s.destructive);
+  const what = stepGate ? `step ${step.index + 1}: *${escapeMrkdwn(step.title)}*` : "this run (every destructive step below)";
+  const commands = gated.flatMap((s) => [`# ${s.index + 1}. ${s.title}`, ...stepCommandLines(s, run.steps[s.index])]);
+  const value = encodeStep({ runId: run.id, stepIndex: stepGate ? step.index : null, attempt: stepGate ? record.attempt : 1, planHash: run.plan.planHash });
+  const blocks: Block[] = [
+    { type: "divider" },
+    {
+      type: "section",
+      text: mrkdwn(`:raised_hand: *Approval needed* for ${what}\n${approverText(ctx.approvers ?? run.gate?.approvers, decisions)}${decisions.length > 0 ? `\n${decisions.map(decisionText).join("\n")}` : ""}`),
+    },
+    { type: "section", text: mrkdwn(`Exactly what will run, host by host:\n${codeBlock(commands, 2900)}`) },
+  ];
+  if (stepGate && step.approvalDetail !== undefined) blocks.push({ type: "section", text: mrkdwn(escapeMrkdwn(step.approvalDetail)) });
+  blocks.push({
+    type: "actions",
+    block_id: "gate",
+    elements: [
+      button(ACTION.approve, "Approve", value, "primary", { title: "Approve and run?", text: `This runs the commands shown on ${run.plan.cluster}.`, ok: "Approve" }),
+      button(ACTION.reject, "Reject", value, "danger"),
+    ],
+  });
+  return blocks;
+}
+
+function failureBlocks(run: RunRecord, step: PlannedStep, record: StepRecord): Block[] {
+  const value = encodeStep({ runId: run.id, stepIndex: step.index, attempt: record.attempt, planHash: run.plan.planHash });
+  const what = record.state === "interrupted" ? "was interrupted (its worker stopped mid-step; it is not safe to re-run blindly)" : "failed";
+  const lastOutput = [...record.outputs].reverse().find((o) => o.tail.length > 0 || o.error !== undefined);
+  const detail = lastOutput === undefined ? "" : `\n*${escapeMrkdwn(lastOutput.host)}* exit ${lastOutput.exitCode ?? lastOutput.signal ?? "?"}\n${codeBlockTail(lastOutput.error ?? lastOutput.tail, 1200)}`;
+  return [
+    { type: "divider" },
+    { type: "section", text: mrkdwn(`:x: *Step ${step.index + 1} ${what}*: ${escapeMrkdwn(record.error ?? "see the output in the thread")}${detail}`) },
+    {
+      type: "actions",
+      block_id: "failure",
+      elements: [
+        button(ACTION.retry, "Retry step", value, "primary"),
+        button(ACTION.skip, "Skip step", value),
+        button(ACTION.abort, "Abort run", value, "danger", { title: "Abort the run?", text: "No further step will run.", ok: "Abort" }),
+      ],
+    },
+  ];
+}
+
+function confirmBlocks(run: RunRecord, step: PlannedStep, record: StepRecord | undefined): Block[] {
+  const value = encodeStep({ runId: run.id, stepIndex: step.index, attempt: record?.attempt ?? 1, planHash: run.plan.planHash });
+  return [
+    { type: "divider" },
+    { type: "section", text: mrkdwn(`:eyes: *Check before continuing* (step ${step.index + 1}): ${escapeMrkdwn(step.prompt ?? step.title)}`) },
+    {
+      type: "actions",
+      block_id: "confirm",
+      elements: [button(ACTION.continue, "Continue", value, "primary"), button(ACTION.abort, "Abort run", value, "danger", { title: "Abort the run?", text: "No further step will run.", ok: "Abort" })],
+    },
+  ];
+}
+
+function summaryBlocks(run: RunRecord): Block[] {
+  const counts = new Map<string, number>();
+  for (const s of run.steps) counts.set(s.state, (counts.get(s.state) ?? 0) + 1);
+  const tally = [...counts].map(([state, n]) => `${n} ${state}`).join(", ");
+  const took = durationBetween(run.startedAt ?? run.requestedAt, run.finishedAt);
+  const reason = run.reason !== undefined ? `\n${escapeMrkdwn(run.reason)}` : "";
+  return [
+    { type: "divider" },
+    { type: "section", text: mrkdwn(`${runEmoji(run.state)} *${runStateLabel(run.state)}*${took !== undefined ? ` in ${took}` : ""} \u2014 ${run.plan.steps.length} steps: ${tally || "none run"}${reason}`) },
+  ];
+}
+
+function activeBlocks(run: RunRecord, ctx: RunMessageContext): Block[] {
+  const blocks: Block[] = [];
+  const step = run.plan.steps[run.cursor];
+  const live = ctx.live;
+  if (step !== undefined && live !== undefined && live.stepIndex === run.cursor && live.tail.length > 0) {
+    blocks.push({ type: "section", text: mrkdwn(`*Now:* ${run.cursor + 1}. ${escapeMrkdwn(step.title)} on ${escapeMrkdwn(live.host)}\n${codeBlockTail(live.tail, 800)}`) });
+  }
+  const value = encodeStep({ runId: run.id, stepIndex: null, attempt: 0, planHash: run.plan.planHash });
+  blocks.push({
+    type: "actions",
+    block_id: "run",
+    elements: [button(ACTION.abort, "Abort run", value, "danger", { title: "Abort the run?", text: "The run stops after the current step.", ok: "Abort" })],
+  });
+  return blocks;
+}
+
+/**
+ * The one message per run, updated in place: who/what/where, the checklist,
+ * and the decision the run waits for (approval, confirmation, failure) with
+ * its buttons, or the final summary.
+ */
+export function renderRunMessage(run: RunRecord, ctx: RunMessageContext = {}): MessagePayload {
+  const plan = run.plan;
+  const blocks: Block[] = [
+    { type: "header", text: plain(truncatePlain(`${plan.procedureTitle} \u00b7 ${plan.cluster}`, 150)) },
+    {
+      type: "section",
+      text: mrkdwn(
+        `${runEmoji(run.state)} *${runStateLabel(run.state)}* \u00b7 run \`${escapeMrkdwn(run.id)}\` \u00b7 requested by ${userMention(run.requestedBy)} ${slackDate(run.requestedAt)}\n` +
+          `*Cluster* \`${escapeMrkdwn(plan.cluster)}\` (${plan.clusterKind}) \u00b7 *Procedure* \`${escapeMrkdwn(plan.procedureId)}\` \u00b7 *Parameters* ${formatParams(plan.params)}` +
+          (run.abortRequested !== undefined ? `\n:octagonal_sign: abort requested by ${userMention(run.abortRequested.by)} (${run.abortRequested.mode})` : ""),
+      ),
+    },
+    ...packSections(plan.steps.map((s) => stepLine(run, s, run.steps[s.index]))),
+  ];
+  const decided = plan.steps.flatMap((s) => (run.steps[s.index]?.approvals ?? []).map((d) => `${s.index + 1}. ${decisionText(d)}`));
+  const runDecisions = (run.runApprovals ?? []).map((d) => `run ${decisionText(d)}`);
+  const history = [...runDecisions, ...decided];
+  const awaiting = run.state === "awaiting_approval";
+  if (history.length > 0 && !awaiting) blocks.push({ type: "context", elements: [mrkdwn(history.slice(-8).join("\n"))] });
+
+  const step = plan.steps[run.cursor];
+  const record = run.steps[run.cursor];
+  if (TERMINAL_RUN_STATES.includes(run.state)) {
+    blocks.push(...summaryBlocks(run));
+  } else if (awaiting) {
+    blocks.push(...gateBlocks(run, ctx));
+  } else if (run.state === "awaiting_confirmation" && step !== undefined) {
+    blocks.push(...confirmBlocks(run, step, record));
+  } else if (run.state === "paused" && step !== undefined && record !== undefined && (record.state === "failed" || record.state === "interrupted")) {
+    blocks.push(...failureBlocks(run, step, record));
+  } else {
+    blocks.push(...activeBlocks(run, ctx));
+  }
+  blocks.push({ type: "context", elements: [mrkdwn(`plan \`${plan.planHash.slice(0, 12)}\` \u00b7 v${run.version}`)] });
+  const text = `${plan.procedureTitle} on ${plan.cluster}: ${runStateLabel(run.state)}`;
+  return { text: truncatePlain(text, 3000), blocks: fitBlocks(blocks, "message") };
+}

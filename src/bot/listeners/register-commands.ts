@@ -1,0 +1,86 @@
+import type { App, RespondArguments, SlashCommand } from "@slack/bolt";
+import type { MessagePayload } from "../blocks/block-types";
+import { renderError } from "../blocks/render-error";
+import { renderHelp } from "../blocks/render-help";
+import { renderParamsModal } from "../blocks/render-modals";
+import { renderPlanPreview } from "../blocks/render-plan-preview";
+import { renderRunList } from "../blocks/render-run-list";
+import { renderRunMessage } from "../blocks/render-run-message";
+import { BotError } from "../bot-errors";
+import { parseCommand, type ParsedCommand } from "../commands/parse-command";
+import { actorOf, callEngine, type BotContext } from "./bot-context";
+
+type Respond = (message: RespondArguments) => Promise<unknown>;
+
+export function ephemeral(payload: MessagePayload): RespondArguments {
+  return { response_type: "ephemeral", replace_original: false, text: payload.text, blocks: [...payload.blocks] };
+}
+
+async function answer(ctx: BotContext, parsed: ParsedCommand, command: SlashCommand): Promise<MessagePayload> {
+  switch (parsed.type) {
+    case "help":
+      return renderHelp(parsed.kind);
+    case "status": {
+      const runs = await callEngine(ctx, "list", (e) => e.list({ active: true, ...(parsed.cluster === undefined ? {} : { cluster: parsed.cluster }) }));
+      const where = parsed.cluster ?? `all ${parsed.kind} clusters`;
+      return renderRunList(`Active runs on ${where}`, runs.filter((r) => r.plan.clusterKind === parsed.kind), `Nothing is running on ${where}; the cluster is not locked.`);
+    }
+    case "runs": {
+      const runs = await callEngine(ctx, "list", (e) => e.list({ limit: 20, ...(parsed.cluster === undefined ? {} : { cluster: parsed.cluster }) }));
+      const where = parsed.cluster ?? `all ${parsed.kind} clusters`;
+      return renderRunList(`Recent runs on ${where}`, runs.filter((r) => r.plan.clusterKind === parsed.kind), "No run yet.");
+    }
+    case "show": {
+      const run = await callEngine(ctx, "get", (e) => e.get(parsed.runId));
+      if (run === undefined) throw new BotError("command_invalid", `no run \`${parsed.runId}\`; \`/${parsed.kind} runs\` lists recent runs`, false);
+      return renderRunMessage(run);
+    }
+    case "abort": {
+      const actor = await actorOf(ctx, command.user_id);
+      const run = await callEngine(ctx, "abort", (e) => e.abort(parsed.runId, actor, parsed.mode));
+      const when = parsed.mode === "now" ? "now" : "after the current step";
+      return { text: `Abort of run ${run.id} requested (${when}).`, blocks: [{ type: "section", text: { type: "mrkdwn", text: `:octagonal_sign: Abort of run \`${run.id}\` requested (${when}).` } }] };
+    }
+    case "procedure": {
+      const actor = await actorOf(ctx, command.user_id);
+      const plan = await callEngine(ctx, "plan", (e) => e.plan({ procedureId: parsed.procedureId, cluster: parsed.cluster, params: parsed.params }, actor));
+      return renderPlanPreview(plan, { dryRun: parsed.dryRun });
+    }
+    case "needs-input":
+      throw new Error("needs-input is answered with a modal");
+  }
+}
+
+/**
+ * `/leofs` and `/dirac`: ack at once (Slack's 3 s), then parse and answer
+ * ephemerally through response_url; missing parameters open a modal right
+ * away, while the trigger_id is still valid.
+ */
+export function registerCommands(app: App, ctx: BotContext): void {
+  for (const name of ["/leofs", "/dirac"]) {
+    app.command(name, async ({ command, ack, respond, client }) => {
+      await ack();
+      const reply: Respond = respond;
+      try {
+        const parsed = parseCommand({ command: command.command, text: command.text, channelId: command.channel_id }, { clusters: ctx.clusters });
+        if (parsed.type === "needs-input") {
+          const view = renderParamsModal({
+            kind: parsed.kind,
+            procedureId: parsed.procedureId,
+            cluster: parsed.cluster,
+            params: parsed.params,
+            missing: parsed.missing,
+            dryRun: parsed.dryRun,
+            channelId: command.channel_id,
+          });
+          await client.views.open({ trigger_id: command.trigger_id, view: view as never });
+          return;
+        }
+        await reply(ephemeral(await answer(ctx, parsed, command)));
+      } catch (err) {
+        ctx.logger.info({ command: command.command, user: command.user_id, err: err instanceof Error ? err.message : String(err) }, "command refused");
+        await reply(ephemeral(renderError(err))).catch((e: unknown) => ctx.logger.error({ err: e instanceof Error ? e.message : String(e) }, "could not answer a command"));
+      }
+    });
+  }
+}

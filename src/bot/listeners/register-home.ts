@@ -1,0 +1,17 @@
+import type { App } from "@slack/bolt";
+import { renderHome } from "../blocks/render-home";
+import { callEngine, type BotContext } from "./bot-context";
+
+/** The App Home tab, rendered fresh each time it is opened. */
+export function registerHome(app: App, ctx: BotContext): void {
+  app.event("app_home_opened", async ({ event, client }) => {
+    if (event.tab !== "home") return;
+    try {
+      const runs = await callEngine(ctx, "list", (e) => e.list({ limit: 30 }));
+      const pending = runs.filter((r) => r.state === "awaiting_approval" && r.requestedBy !== event.user);
+      await client.views.publish({ user_id: event.user, view: renderHome(runs, pending) as never });
+    } catch (err) {
+      ctx.logger.warn({ user: event.user, err: err instanceof Error ? err.message : String(err) }, "could not render the home tab");
+    }
+  });
+}

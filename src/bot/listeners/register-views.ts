@@ -1,0 +1,60 @@
+import type { App, ViewSubmitAction } from "@slack/bolt";
+import type { webApi } from "@slack/bolt";
+import type { MessagePayload } from "../blocks/block-types";
+import { gateOf, VIEW } from "../blocks/action-ids";
+import { renderError } from "../blocks/render-error";
+import { decodeParamsModalState, decodeReasonModalState, readParamsSubmission, readReasonSubmission } from "../blocks/render-modals";
+import { renderPlanPreview } from "../blocks/render-plan-preview";
+import { actorOf, callEngine, type BotContext } from "./bot-context";
+
+async function tellUser(ctx: BotContext, client: webApi.WebClient, channel: string, user: string, payload: MessagePayload): Promise<void> {
+  try {
+    await client.chat.postEphemeral({ channel, user, text: payload.text, blocks: [...payload.blocks] as never });
+  } catch (err) {
+    ctx.logger.error({ channel, user, err: err instanceof Error ? err.message : String(err) }, "could not post an ephemeral answer");
+  }
+}
+
+/**
+ * Modal submissions: fields are validated before the ack (so Slack shows the
+ * errors next to them); the engine is called after it.
+ */
+export function registerViews(app: App, ctx: BotContext): void {
+  app.view<ViewSubmitAction>(VIEW.params, async ({ ack, body, view, client }) => {
+    const state = decodeParamsModalState(view.private_metadata);
+    const result = readParamsSubmission(state, view.state.values);
+    if ("errors" in result) {
+      await ack({ response_action: "errors", errors: result.errors });
+      return;
+    }
+    await ack();
+    try {
+      const actor = await actorOf(ctx, body.user.id);
+      const plan = await callEngine(ctx, "plan", (e) => e.plan({ procedureId: state.procedureId, cluster: state.cluster, params: result.params }, actor));
+      await tellUser(ctx, client, state.channelId, body.user.id, renderPlanPreview(plan, { dryRun: state.dryRun }));
+    } catch (err) {
+      await tellUser(ctx, client, state.channelId, body.user.id, renderError(err));
+    }
+  });
+
+  app.view<ViewSubmitAction>(VIEW.reason, async ({ ack, body, view, client }) => {
+    const state = decodeReasonModalState(view.private_metadata);
+    const result = readReasonSubmission(view.state.values);
+    if ("errors" in result) {
+      await ack({ response_action: "errors", errors: result.errors });
+      return;
+    }
+    await ack();
+    try {
+      const actor = await actorOf(ctx, body.user.id);
+      const { step } = state;
+      if (state.action === "reject") await callEngine(ctx, "reject", (e) => e.reject(gateOf(step), actor, result.reason));
+      else if (step.stepIndex !== null) {
+        const stepIndex = step.stepIndex;
+        await callEngine(ctx, "skip", (e) => e.skip(step.runId, stepIndex, actor, result.reason));
+      }
+    } catch (err) {
+      await tellUser(ctx, client, state.channelId, body.user.id, renderError(err));
+    }
+  });
+}

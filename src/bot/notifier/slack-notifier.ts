@@ -1,0 +1,259 @@
+import type { Logger } from "pino";
+import type { ApproverSet, RunEvent, RunRecord } from "../../jobs/run-types";
+import type { MessagePayload } from "../blocks/block-types";
+import { renderRunMessage, type RunMessageContext } from "../blocks/render-run-message";
+import { renderStepOutput } from "../blocks/render-step-output";
+import { renderApprovalRequest, renderFinalReply } from "../blocks/render-thread-notices";
+import { sleep, systemClock, type Clock } from "./clock";
+import { MemoryNotifierStore, refFromNotifierState, type MessageRef, type NotifierStore } from "./notifier-store";
+import type { SlackApi } from "./slack-api";
+import { DEFAULT_RETRY, SlackCaller, type RetryPolicy } from "./slack-caller";
+import { UpdateThrottle } from "./update-throttle";
+
+export interface SlackNotifierOptions {
+  readonly api: SlackApi;
+  /** Channel id for a cluster's run messages; undefined means the run is not announced. */
+  readonly channelFor: (cluster: string) => string | undefined;
+  readonly logger: Logger;
+  /** @defaultValue in memory */
+  readonly store?: NotifierStore;
+  /** @defaultValue the system clock */
+  readonly clock?: Clock;
+  /** Slack asks for no more than about one update per second per message. @defaultValue 1000 */
+  readonly minUpdateIntervalMs?: number;
+  /** Spacing of new messages in one channel (Slack allows about one per second, with bursts). @defaultValue 1000 */
+  readonly minPostIntervalMs?: number;
+  readonly retry?: RetryPolicy;
+}
+
+/** The metadata event type that marks our messages, so an ambiguous post can be found instead of repeated. */
+export const MESSAGE_EVENT_TYPE = "intervene_message";
+const LIVE_TAIL_CHARS = 2000;
+const MAX_SLOTS = 500;
+
+interface RunSlot {
+  readonly runId: string;
+  run?: RunRecord;
+  approvers?: ApproverSet;
+  live?: { stepIndex: number; host: string; tail: string };
+  ref?: MessageRef;
+  refPromise?: Promise<MessageRef | undefined>;
+  /** Posts for this run, in order: the run message first, then its thread replies. */
+  queue: Promise<void>;
+  readonly posted: Set<string>;
+  lastSentJson?: string;
+}
+
+/**
+ * Turns run events into Slack messages: one run message per run (posted once,
+ * then updated in place, throttled), one thread reply per finished step with
+ * its output tail, a mention when approval is needed, a final summary.
+ */
+export class SlackNotifier {
+  private readonly slots = new Map<string, RunSlot>();
+  private readonly caller: SlackCaller;
+  private readonly throttle: UpdateThrottle;
+  private readonly clock: Clock;
+  private readonly store: NotifierStore;
+  private readonly nextPostAt = new Map<string, number>();
+  private readonly pending = new Set<Promise<void>>();
+
+  constructor(private readonly options: SlackNotifierOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.store = options.store ?? new MemoryNotifierStore();
+    this.caller = new SlackCaller(options.api, this.clock, options.logger, options.retry ?? DEFAULT_RETRY);
+    this.throttle = new UpdateThrottle(this.clock, options.minUpdateIntervalMs ?? 1000, options.logger);
+  }
+
+  /** Never throws and never blocks the engine: Slack trouble is logged and retried here. */
+  handle(event: RunEvent): void {
+    const runId = event.type === "step.output" ? event.runId : event.run.id;
+    const slot = this.slot(runId);
+    if (event.type !== "step.output" && (slot.run === undefined || event.run.version >= slot.run.version)) slot.run = event.run;
+    switch (event.type) {
+      case "run.created":
+      case "run.updated":
+        break;
+      case "approval.requested": {
+        slot.approvers = event.approvers;
+        const attempt = event.stepIndex === null ? 1 : (event.run.steps[event.stepIndex]?.attempt ?? 1);
+        this.reply(slot, `gate:${event.stepIndex ?? "run"}:${attempt}`, () => renderApprovalRequest(event.run, event.stepIndex, event.approvers));
+        break;
+      }
+      case "step.output": {
+        const same = slot.live !== undefined && slot.live.stepIndex === event.stepIndex && slot.live.host === event.host;
+        slot.live = { stepIndex: event.stepIndex, host: event.host, tail: ((same ? slot.live?.tail : "") + event.chunk).slice(-LIVE_TAIL_CHARS) };
+        break;
+      }
+      case "step.finished": {
+        if (slot.live?.stepIndex === event.stepIndex) slot.live = undefined;
+        const step = event.run.plan.steps[event.stepIndex];
+        const record = event.run.steps[event.stepIndex];
+        if (step !== undefined && record !== undefined) this.reply(slot, `step:${event.stepIndex}:${record.attempt}`, () => renderStepOutput(step, record));
+        break;
+      }
+      case "run.finished":
+        slot.live = undefined;
+        this.reply(slot, "final", () => renderFinalReply(event.run), true);
+        break;
+    }
+    this.markStale(slot);
+  }
+
+  /** Resolves when every post and update caused by the events so far has gone out (or failed for good). */
+  async flush(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+    await this.throttle.idle();
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+  }
+
+  /** The run message's (channel, ts), once posted. */
+  messageRef(runId: string): MessageRef | undefined {
+    return this.slots.get(runId)?.ref;
+  }
+
+  private slot(runId: string): RunSlot {
+    let slot = this.slots.get(runId);
+    if (slot === undefined) {
+      slot = { runId, queue: Promise.resolve(), posted: new Set() };
+      this.slots.set(runId, slot);
+      if (this.slots.size > MAX_SLOTS) this.evictOne();
+    }
+    return slot;
+  }
+
+  /** Finished runs go first; their message refs stay in the store. */
+  private evictOne(): void {
+    for (const [id, s] of this.slots) {
+      if (s.run?.finishedAt !== undefined) {
+        this.slots.delete(id);
+        return;
+      }
+    }
+  }
+
+  private track(work: Promise<void>): void {
+    this.pending.add(work);
+    void work.finally(() => this.pending.delete(work));
+  }
+
+  private enqueue(slot: RunSlot, work: () => Promise<void>): void {
+    const next = slot.queue.then(work).catch((err: unknown) => {
+      this.options.logger.error({ runId: slot.runId, err: err instanceof Error ? err.message : String(err) }, "slack notifier: giving up on a message");
+    });
+    slot.queue = next;
+    this.track(next);
+  }
+
+  private ensureMessage(slot: RunSlot): Promise<MessageRef | undefined> {
+    slot.refPromise ??= this.findOrPostRunMessage(slot).then(
+      (ref) => {
+        if (ref === undefined) slot.refPromise = undefined;
+        else slot.ref = ref;
+        return ref;
+      },
+      (err: unknown) => {
+        // A later event tries again rather than leaving the run without a message for good.
+        slot.refPromise = undefined;
+        throw err;
+      },
+    );
+    return slot.refPromise;
+  }
+
+  private async findOrPostRunMessage(slot: RunSlot): Promise<MessageRef | undefined> {
+    const run = slot.run;
+    if (run === undefined) return undefined;
+    const known = refFromNotifierState(run.notifierState) ?? (await this.store.load(run.id));
+    if (known !== undefined) return known;
+    const channel = this.options.channelFor(run.plan.cluster);
+    if (channel === undefined) {
+      this.options.logger.warn({ runId: run.id, cluster: run.plan.cluster }, "slack notifier: cluster has no channel; run not announced");
+      return undefined;
+    }
+    const payload = renderRunMessage(run, this.context(slot));
+    const ref = await this.post(channel, payload, run.id, "run");
+    slot.lastSentJson = JSON.stringify(payload);
+    await this.store.save(run.id, ref);
+    return ref;
+  }
+
+  private reply(slot: RunSlot, key: string, render: () => MessagePayload, broadcast = false): void {
+    if (slot.posted.has(key)) return;
+    slot.posted.add(key);
+    this.enqueue(slot, async () => {
+      const ref = await this.ensureMessage(slot);
+      if (ref !== undefined) await this.post(ref.channel, render(), slot.runId, key, ref.ts, broadcast);
+    });
+  }
+
+  private markStale(slot: RunSlot): void {
+    if (slot.run === undefined) return;
+    if (slot.ref === undefined) {
+      // The post renders the state current when it goes out; mark again once it is known.
+      if (slot.refPromise === undefined) {
+        this.enqueue(slot, async () => {
+          if ((await this.ensureMessage(slot)) !== undefined) this.markStale(slot);
+        });
+      }
+      return;
+    }
+    const ref = slot.ref;
+    this.throttle.mark(`${ref.channel}:${ref.ts}`, () => this.sendUpdate(slot, ref));
+  }
+
+  private async sendUpdate(slot: RunSlot, ref: MessageRef): Promise<void> {
+    if (slot.run === undefined) return;
+    const payload = renderRunMessage(slot.run, this.context(slot));
+    const json = JSON.stringify(payload);
+    if (json === slot.lastSentJson) return;
+    await this.caller.call("chat.update", { channel: ref.channel, ts: ref.ts, text: payload.text, blocks: payload.blocks }, { onRateLimit: "throw" });
+    slot.lastSentJson = json;
+  }
+
+  private context(slot: RunSlot): RunMessageContext {
+    return { ...(slot.approvers === undefined ? {} : { approvers: slot.approvers }), ...(slot.live === undefined ? {} : { live: slot.live }) };
+  }
+
+  private async post(channel: string, payload: MessagePayload, runId: string, key: string, threadTs?: string, broadcast = false): Promise<MessageRef> {
+    const wait = (this.nextPostAt.get(channel) ?? 0) - this.clock.now();
+    this.nextPostAt.set(channel, Math.max(this.clock.now(), this.nextPostAt.get(channel) ?? 0) + (this.options.minPostIntervalMs ?? 1000));
+    if (wait > 0) await sleep(this.clock, wait);
+    const since = this.clock.now();
+    const args: Record<string, unknown> = {
+      channel,
+      text: payload.text,
+      blocks: payload.blocks,
+      unfurl_links: false,
+      unfurl_media: false,
+      metadata: { event_type: MESSAGE_EVENT_TYPE, event_payload: { run_id: runId, key } },
+      ...(threadTs === undefined ? {} : { thread_ts: threadTs, ...(broadcast ? { reply_broadcast: true } : {}) }),
+    };
+    const result = await this.caller.call("chat.postMessage", args, { findExisting: () => this.findPosted(channel, runId, key, since, threadTs) });
+    const ts = result.ts;
+    if (typeof ts !== "string") throw new Error("chat.postMessage answered without a ts");
+    return { channel: typeof result.channel === "string" ? result.channel : channel, ts };
+  }
+
+  /** After an ambiguous failure: did that post land? Looks for our metadata key in the channel or thread. */
+  private async findPosted(channel: string, runId: string, key: string, since: number, threadTs?: string): Promise<Record<string, unknown> | undefined> {
+    const result =
+      threadTs === undefined
+        ? await this.options.api.apiCall("conversations.history", { channel, oldest: ((since - 60_000) / 1000).toFixed(6), include_all_metadata: true, limit: 100 })
+        : await this.options.api.apiCall("conversations.replies", { channel, ts: threadTs, include_all_metadata: true, limit: 200 });
+    const messages = Array.isArray(result.messages) ? (result.messages as Array<Record<string, unknown>>) : [];
+    const found = messages.find((m) => {
+      const metadata = m.metadata as { event_type?: unknown; event_payload?: { run_id?: unknown; key?: unknown } } | undefined;
+      return metadata?.event_type === MESSAGE_EVENT_TYPE && metadata.event_payload?.run_id === runId && metadata.event_payload.key === key;
+    });
+    return found === undefined ? undefined : { ok: true, channel, ts: found.ts };
+  }
+}
+
+export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifier {
+  return new SlackNotifier(options);
+}

@@ -1,0 +1,93 @@
+import type { Logger } from "pino";
+import type { Clock } from "./clock";
+import { RateLimitedError } from "./slack-caller";
+
+interface KeyState {
+  dirty: boolean;
+  send: () => Promise<void>;
+  lastStart: number;
+  notBefore: number;
+  inFlight: boolean;
+  timer: unknown;
+}
+
+/**
+ * At most one send per `intervalMs` per key (one key per Slack message), the
+ * latest state winning: `mark` only says "this message is stale"; the send
+ * function renders the state current when it runs. A mark that arrives while
+ * a send is in flight or too soon is never lost: a trailing send follows, so
+ * the message ends equal to the last state. A 429 pushes the next send back
+ * by Retry-After.
+ */
+export class UpdateThrottle {
+  private readonly keys = new Map<string, KeyState>();
+  private waiters: Array<() => void> = [];
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly intervalMs: number,
+    private readonly logger: Logger,
+  ) {}
+
+  mark(key: string, send: () => Promise<void>): void {
+    const state = this.keys.get(key) ?? { dirty: false, send, lastStart: Number.NEGATIVE_INFINITY, notBefore: 0, inFlight: false, timer: undefined };
+    state.dirty = true;
+    state.send = send;
+    this.keys.set(key, state);
+    this.pump(key, state);
+  }
+
+  /** Resolves once every marked key has been sent (used by flush/close and tests). */
+  idle(): Promise<void> {
+    if (this.keys.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private pump(key: string, state: KeyState): void {
+    if (state.inFlight || state.timer !== undefined) return;
+    if (!state.dirty) {
+      // Keep the key while its interval runs, so a new mark still waits for it.
+      const quietFor = state.lastStart + this.intervalMs - this.clock.now();
+      if (quietFor > 0) {
+        state.timer = this.clock.setTimeout(() => {
+          state.timer = undefined;
+          this.pump(key, state);
+        }, quietFor);
+        return;
+      }
+      this.keys.delete(key);
+      if (this.keys.size === 0) {
+        const waiters = this.waiters;
+        this.waiters = [];
+        for (const w of waiters) w();
+      }
+      return;
+    }
+    const due = Math.max(state.lastStart + this.intervalMs, state.notBefore);
+    const now = this.clock.now();
+    if (now < due) {
+      state.timer = this.clock.setTimeout(() => {
+        state.timer = undefined;
+        this.pump(key, state);
+      }, due - now);
+      return;
+    }
+    state.dirty = false;
+    state.inFlight = true;
+    state.lastStart = now;
+    state
+      .send()
+      .catch((err: unknown) => {
+        if (err instanceof RateLimitedError) {
+          state.notBefore = this.clock.now() + err.retryAfterMs;
+          state.dirty = true;
+          return;
+        }
+        this.logger.error({ key, err: err instanceof Error ? err.message : String(err) }, "slack: message update failed; a later state will try again");
+      })
+      .finally(() => {
+        state.inFlight = false;
+        this.pump(key, state);
+      });
+  }
+}

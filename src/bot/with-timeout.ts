@@ -1,0 +1,17 @@
+import { EngineTimeoutError } from "./bot-errors";
+
+/**
+ * A listener never waits on the engine for long: when Redis is down the
+ * engine's calls hang on reconnects, and the operator must hear so quickly.
+ */
+export async function withTimeout<T>(operation: string, timeoutMs: number, work: () => Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new EngineTimeoutError(operation, timeoutMs)), timeoutMs);
+  });
+  try {
+    return await Promise.race([work(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

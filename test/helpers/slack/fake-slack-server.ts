@@ -1,0 +1,296 @@
+import { existsSync, readFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Block, ModalView } from "../../../src/bot/blocks/block-types";
+import { validateBlocks, validateModal } from "../../../src/bot/blocks/validate-blocks";
+
+const METHODS_DIR = "/work/shared/reference/slack/methods";
+const AUTH_TEST = JSON.parse(readFileSync("/work/shared/reference/slack/payloads/auth.test.responses.json", "utf8")) as { bot_token_success: Record<string, unknown> };
+
+export interface FakeCall {
+  readonly method: string;
+  readonly args: Record<string, unknown>;
+  readonly token: string | undefined;
+  readonly at: number;
+  readonly status: number;
+  readonly response: Record<string, unknown>;
+}
+
+export interface FakeMessage {
+  readonly channel: string;
+  readonly ts: string;
+  readonly thread_ts?: string;
+  metadata?: unknown;
+  /** Every version, oldest first: the post, then each chat.update. */
+  readonly versions: Array<{ readonly text?: unknown; readonly blocks?: Block[]; readonly at: number }>;
+}
+
+export type Injected = { readonly status: 429; readonly retryAfter: number } | { readonly status: 500; readonly commit?: boolean };
+
+export interface ResponseUrlPost {
+  readonly id: string;
+  readonly body: Record<string, unknown>;
+  readonly at: number;
+}
+
+/** Arguments that are JSON text on the wire (form-encoded by @slack/web-api) are stored parsed. */
+const JSON_ARGS = new Set(["blocks", "metadata", "view", "attachments"]);
+
+function parseArgs(raw: string, contentType: string | undefined): Record<string, unknown> {
+  if ((contentType ?? "").includes("application/json")) return raw === "" ? {} : (JSON.parse(raw) as Record<string, unknown>);
+  const args: Record<string, unknown> = {};
+  for (const [k, v] of new URLSearchParams(raw)) {
+    if (JSON_ARGS.has(k)) {
+      try {
+        args[k] = JSON.parse(v);
+        continue;
+      } catch {
+        // keep the raw text: the validation below reports it
+      }
+    }
+    args[k] = v;
+  }
+  return args;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+/**
+ * The Slack Web API at its HTTP boundary, for tests: records every call,
+ * checks required arguments against shared/reference/slack/methods/*.json
+ * and every Block Kit payload against the limits, answers like Slack, can
+ * inject 429 (with Retry-After) and 500 (optionally after applying the call,
+ * the ambiguous case), keeps messages by ts, and takes response_url posts at
+ * /response/<id>.
+ */
+export class FakeSlackServer {
+  readonly calls: FakeCall[] = [];
+  readonly messages = new Map<string, FakeMessage>();
+  readonly ephemerals: Array<Record<string, unknown>> = [];
+  readonly views: Array<{ readonly method: string; readonly view: Record<string, unknown>; readonly at: number }> = [];
+  readonly responses: ResponseUrlPost[] = [];
+  /** Block Kit violations seen in any payload (posts are refused with invalid_blocks as Slack would). */
+  readonly violations: string[] = [];
+  readonly usergroups = new Map<string, string[]>();
+  private readonly injected = new Map<string, Injected[]>();
+  private readonly required = new Map<string, string[]>();
+  private counter = 0;
+  private waiters: Array<() => void> = [];
+
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+  ) {}
+
+  static async start(host = "127.0.0.1"): Promise<FakeSlackServer> {
+    const holder: { self?: FakeSlackServer } = {};
+    const server = createServer((req, res) => {
+      void holder.self?.handle(req, res);
+    });
+    await new Promise<void>((resolve) => server.listen({ host, port: 0 }, resolve));
+    const { port } = server.address() as AddressInfo;
+    const self = new FakeSlackServer(server, `http://${host}:${port}`);
+    holder.self = self;
+    return self;
+  }
+
+  get apiUrl(): string {
+    return `${this.url}/api/`;
+  }
+
+  responseUrl(id: string): string {
+    return `${this.url}/response/${id}`;
+  }
+
+  inject(method: string, failure: Injected, times = 1): void {
+    const list = this.injected.get(method) ?? [];
+    for (let i = 0; i < times; i++) list.push(failure);
+    this.injected.set(method, list);
+  }
+
+  callsOf(method: string): FakeCall[] {
+    return this.calls.filter((c) => c.method === method);
+  }
+
+  responsesTo(id: string): ResponseUrlPost[] {
+    return this.responses.filter((r) => r.id === id);
+  }
+
+  latest(ts: string): FakeMessage["versions"][number] | undefined {
+    const m = this.messages.get(ts);
+    return m?.versions[m.versions.length - 1];
+  }
+
+  topLevel(channel?: string): FakeMessage[] {
+    return [...this.messages.values()].filter((m) => m.thread_ts === undefined && (channel === undefined || m.channel === channel));
+  }
+
+  replies(ts: string): FakeMessage[] {
+    return [...this.messages.values()].filter((m) => m.thread_ts === ts);
+  }
+
+  /** Resolves when `predicate` holds (checked after every request), or rejects after `timeoutMs`. */
+  async waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate()) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error("fake Slack: condition not met in time");
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 200));
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.closeAllConnections();
+      this.server.close(() => resolve());
+    });
+  }
+
+  private requiredArgs(method: string): string[] {
+    let req = this.required.get(method);
+    if (req === undefined) {
+      const file = `${METHODS_DIR}/${method}.json`;
+      req = existsSync(file) ? ((JSON.parse(readFileSync(file, "utf8")) as { args?: { required?: string[] } }).args?.required ?? []) : [];
+      this.required.set(method, req);
+    }
+    return req;
+  }
+
+  private nextTs(): string {
+    return `${Math.floor(Date.now() / 1000)}.${String(++this.counter).padStart(6, "0")}`;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = await readBody(req);
+    const path = (req.url ?? "").split("?")[0] ?? "";
+    const send = (status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): void => {
+      res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", ...headers });
+      res.end(JSON.stringify(body));
+      const waiters = this.waiters;
+      this.waiters = [];
+      for (const w of waiters) w();
+    };
+    if (path.startsWith("/response/")) {
+      this.responses.push({ id: decodeURIComponent(path.slice("/response/".length)), body: JSON.parse(raw || "{}") as Record<string, unknown>, at: Date.now() });
+      send(200, { ok: true });
+      return;
+    }
+    if (!path.startsWith("/api/")) {
+      send(404, { ok: false, error: "unknown_path" });
+      return;
+    }
+    const method = path.slice("/api/".length);
+    const args = parseArgs(raw, req.headers["content-type"]);
+    const auth = req.headers.authorization;
+    const token = auth?.startsWith("Bearer ") === true ? auth.slice(7) : typeof args.token === "string" ? args.token : undefined;
+    const record = (status: number, response: Record<string, unknown>): void => {
+      this.calls.push({ method, args, token, at: Date.now(), status, response });
+    };
+
+    const failure = this.injected.get(method)?.shift();
+    if (failure?.status === 429) {
+      const body = { ok: false, error: "ratelimited" };
+      record(429, body);
+      send(429, body, { "Retry-After": String(failure.retryAfter) });
+      return;
+    }
+    const response = this.apply(method, args, token);
+    if (failure?.status === 500) {
+      // commit: the call took effect, only the answer was lost (the case that creates duplicates).
+      if (failure.commit !== true) this.undo(method, response);
+      const body = { ok: false, error: "internal_error" };
+      record(500, body);
+      send(500, body);
+      return;
+    }
+    record(200, response);
+    send(200, response);
+  }
+
+  private undo(method: string, response: Record<string, unknown>): void {
+    if (method === "chat.postMessage" && typeof response.ts === "string") this.messages.delete(response.ts);
+  }
+
+  private apply(method: string, args: Record<string, unknown>, token: string | undefined): Record<string, unknown> {
+    if (token === undefined || token === "") return { ok: false, error: "not_authed" };
+    const missing = this.requiredArgs(method).filter((a) => a !== "token" && (args[a] === undefined || args[a] === ""));
+    if (missing.length > 0) return { ok: false, error: "invalid_arguments", response_metadata: { messages: missing.map((m) => `[ERROR] missing required field: ${m}`) } };
+    if (Array.isArray(args.blocks)) {
+      const problems = validateBlocks(args.blocks as Block[], "message");
+      if (problems.length > 0) {
+        this.violations.push(...problems.map((p) => `${method}: ${p}`));
+        return { ok: false, error: "invalid_blocks" };
+      }
+    }
+    const channel = typeof args.channel === "string" ? args.channel : "";
+    switch (method) {
+      case "auth.test":
+        return { ...AUTH_TEST.bot_token_success };
+      case "chat.postMessage": {
+        const ts = this.nextTs();
+        const thread = typeof args.thread_ts === "string" ? args.thread_ts : undefined;
+        if (thread !== undefined && !this.messages.has(thread)) return { ok: false, error: "thread_not_found" };
+        this.messages.set(ts, {
+          channel,
+          ts,
+          ...(thread === undefined ? {} : { thread_ts: thread }),
+          metadata: args.metadata,
+          versions: [{ text: args.text, blocks: args.blocks as Block[] | undefined, at: Date.now() }],
+        });
+        return { ok: true, channel, ts, message: { type: "message", ts, text: args.text, blocks: args.blocks, bot_id: AUTH_TEST.bot_token_success.bot_id } };
+      }
+      case "chat.update": {
+        const m = this.messages.get(String(args.ts));
+        if (m === undefined || m.channel !== channel) return { ok: false, error: "message_not_found" };
+        m.versions.push({ text: args.text, blocks: args.blocks as Block[] | undefined, at: Date.now() });
+        if (args.metadata !== undefined) m.metadata = args.metadata;
+        return { ok: true, channel, ts: m.ts, text: args.text };
+      }
+      case "chat.postEphemeral":
+        this.ephemerals.push(args);
+        return { ok: true, message_ts: this.nextTs() };
+      case "conversations.history":
+      case "conversations.replies": {
+        const list = [...this.messages.values()].filter((m) =>
+          m.channel === channel && (method === "conversations.history" ? m.thread_ts === undefined : m.ts === args.ts || m.thread_ts === args.ts),
+        );
+        const withMeta = args.include_all_metadata === true || args.include_all_metadata === "true";
+        return { ok: true, messages: list.map((m) => ({ type: "message", ts: m.ts, ...(withMeta && m.metadata !== undefined ? { metadata: m.metadata } : {}) })), has_more: false };
+      }
+      case "usergroups.users.list": {
+        const users = this.usergroups.get(String(args.usergroup));
+        return users === undefined ? { ok: false, error: "no_such_subteam" } : { ok: true, users };
+      }
+      case "views.open":
+      case "views.push":
+      case "views.update":
+      case "views.publish": {
+        const view = args.view as Record<string, unknown>;
+        const problems = view.type === "modal" ? validateModal(view as unknown as ModalView) : validateBlocks((view.blocks ?? []) as Block[], "home");
+        if (problems.length > 0) {
+          this.violations.push(...problems.map((p) => `${method}: ${p}`));
+          return { ok: false, error: "invalid_arguments" };
+        }
+        this.views.push({ method, view, at: Date.now() });
+        return { ok: true, view: { id: `V${++this.counter}`, ...view } };
+      }
+      case "users.info":
+        return { ok: true, user: { id: args.user, name: String(args.user).toLowerCase() } };
+      default:
+        return { ok: true };
+    }
+  }
+}
