@@ -7,12 +7,9 @@
 import pino from "pino";
 import { loadDotenv, loadEnvConfig, loadInventory, type Inventory, type Settings } from "../config";
 import {
-  catalogPlanner,
   createEngine,
-  createSshExecutor,
   EngineError,
-  inventoryPolicyResolver,
-  procedureStepSemantics,
+  silentLogger,
   startWorker,
   TERMINAL_RUN_STATES,
   type EngineHandle,
@@ -20,6 +17,7 @@ import {
 } from "../jobs";
 import { renderPlanText } from "../procedures";
 import { SshPool } from "../ssh";
+import { engineOptionsFor, workerOptionsFor } from "../runtime/engine-options";
 import { formatAudit, formatEvent, formatRun, formatRunLine } from "./format-run";
 import { CliUsageError, parseCliArgs, USAGE, type CliCommand } from "./parse-cli-args";
 
@@ -34,14 +32,7 @@ function print(text: string): void {
 }
 
 function openEngine(ctx: Context): EngineHandle {
-  return createEngine({
-    redis: ctx.settings.redisUrl,
-    prefix: ctx.prefix,
-    policy: inventoryPolicyResolver(ctx.inventory),
-    semantics: procedureStepSemantics,
-    planner: catalogPlanner(ctx.inventory),
-    retainRunsMs: ctx.settings.output.ttlDays * 24 * 3600_000,
-  });
+  return createEngine(engineOptionsFor(ctx.settings, ctx.inventory, silentLogger, ctx.prefix));
 }
 
 /** Prints this run's events until it finishes or waits for a human. */
@@ -66,20 +57,7 @@ async function runWorker(ctx: Context): Promise<void> {
   const { settings } = ctx;
   const logger = pino({ level: settings.logLevel, redact: ["*.privateKey", "*.passphrase"] }, pino.destination(2));
   const pool = new SshPool({ channelsPerHost: settings.ssh.maxChannelsPerHost });
-  const worker = await startWorker({
-    redis: settings.redisUrl,
-    prefix: ctx.prefix,
-    policy: inventoryPolicyResolver(ctx.inventory),
-    semantics: procedureStepSemantics,
-    executor: createSshExecutor(pool, ctx.inventory),
-    logger,
-    concurrency: settings.workerConcurrency,
-    hostConcurrency: settings.ssh.maxChannelsPerHost,
-    outputMaxBytes: settings.output.maxBytes,
-    outputTtlMs: settings.output.ttlDays * 24 * 3600_000,
-    shutdownGraceMs: settings.shutdownGraceMs,
-    retainRunsMs: settings.output.ttlDays * 24 * 3600_000,
-  });
+  const worker = await startWorker(workerOptionsFor(settings, ctx.inventory, pool, logger, ctx.prefix));
   logger.info({ worker: worker.id }, "worker started");
   await new Promise<void>((resolve) => {
     const stop = (): void => {

@@ -1,0 +1,101 @@
+import http from "node:http";
+import type { Logger } from "pino";
+import type { CustomRoute } from "@slack/bolt";
+import type { Inventory, Settings } from "../config";
+import { createSlackApp, type SlackAppHandle } from "../bot/create-slack-app";
+import { createEngine, startWorker, type EngineHandle, type WorkerHandle } from "../jobs";
+import { SshPool } from "../ssh";
+import { botInventoryFrom } from "./bot-inventory-from";
+import { engineNotifierStore } from "./engine-notifier-store";
+import { engineOptionsFor, workerOptionsFor } from "./engine-options";
+
+export interface InterveneOptions {
+  readonly settings: Settings;
+  readonly inventory: Inventory;
+  readonly logger: Logger;
+  /** Key prefix in Redis (several deployments or tests on one Redis). */
+  readonly prefix?: string;
+  /** More routes on the bot's HTTP port (metrics, console). */
+  readonly extraRoutes?: readonly CustomRoute[];
+}
+
+export interface InterveneHandle {
+  readonly engine: EngineHandle | undefined;
+  readonly worker: WorkerHandle | undefined;
+  readonly slack: SlackAppHandle | undefined;
+  readonly pool: SshPool | undefined;
+  /** Stops taking work, lets running steps finish within the grace period, closes everything. */
+  close(): Promise<void>;
+}
+
+/** A worker-only process still answers GET /healthz (container health checks). */
+function startWorkerHealthServer(port: number, logger: Logger): http.Server {
+  const server = http.createServer((req, res) => {
+    const ok = req.method === "GET" && req.url === "/healthz";
+    res.writeHead(ok ? 200 : 404, { "content-type": "application/json" });
+    res.end(ok ? JSON.stringify({ http: "up", role: "worker" }) : "{}");
+  });
+  server.on("error", (err) => logger.error({ err }, "health server failed"));
+  server.listen(port);
+  return server;
+}
+
+/**
+ * Composition root: config -> engine -> workers -> bot, by role (ARCHITECTURE.md
+ * "Scale-out"): `all` runs both in one process, `bot` and `worker` run apart
+ * and share only Redis.
+ */
+export async function startIntervene(options: InterveneOptions): Promise<InterveneHandle> {
+  const { settings, inventory, logger, prefix } = options;
+  const runsWorker = settings.role === "all" || settings.role === "worker";
+  const engineLogger = logger.child({ component: "engine" });
+
+  let pool: SshPool | undefined;
+  let worker: WorkerHandle | undefined;
+  if (runsWorker) {
+    pool = new SshPool({ channelsPerHost: settings.ssh.maxChannelsPerHost });
+    worker = await startWorker(workerOptionsFor(settings, inventory, pool, engineLogger.child({ component: "worker" }), prefix));
+    logger.info({ worker: worker.id, concurrency: settings.workerConcurrency }, "worker started");
+  }
+
+  let engine: EngineHandle | undefined;
+  let slack: SlackAppHandle | undefined;
+  let healthServer: http.Server | undefined;
+  if (settings.role === "all" || settings.role === "bot") {
+    engine = createEngine(engineOptionsFor(settings, inventory, engineLogger, prefix));
+    const receiver = settings.slack.receiver;
+    slack = createSlackApp({
+      engine,
+      inventory: botInventoryFrom(inventory),
+      settings: {
+        botToken: settings.slack.botToken,
+        apiUrl: settings.slack.apiUrl,
+        port: settings.port,
+        ...(receiver.mode === "socket" ? { appToken: receiver.appToken } : {}),
+        ...(receiver.signingSecret !== undefined ? { signingSecret: receiver.signingSecret } : {}),
+      },
+      logger: logger.child({ component: "bot" }),
+      ...(options.extraRoutes !== undefined ? { extraRoutes: options.extraRoutes } : {}),
+      notifier: { store: engineNotifierStore(engine) },
+    });
+    await slack.start();
+    logger.info({ port: settings.port, mode: receiver.mode }, "bot listening");
+  } else {
+    healthServer = startWorkerHealthServer(settings.port, logger);
+  }
+
+  return {
+    engine,
+    worker,
+    slack,
+    pool,
+    async close() {
+      // Order matters: stop taking Slack input, then let workers finish their steps, then drop connections.
+      await slack?.stop().catch((err: unknown) => logger.warn({ err }, "bot stop failed"));
+      await worker?.close().catch((err: unknown) => logger.warn({ err }, "worker close failed"));
+      await engine?.close().catch((err: unknown) => logger.warn({ err }, "engine close failed"));
+      await pool?.close().catch((err: unknown) => logger.warn({ err }, "ssh pool close failed"));
+      await new Promise<void>((resolve) => (healthServer ? healthServer.close(() => resolve()) : resolve()));
+    },
+  };
+}
