@@ -5,6 +5,9 @@ import { UnknownProcedureError } from "./procedure-errors";
 import { launch } from "./leofs/launch";
 import { recoverManager } from "./leofs/recover-manager";
 import { storageOperation } from "./leofs/storage-operation";
+import { takeoverManager } from "./leofs/takeover-manager";
+import { upgrade } from "./leofs/upgrade";
+import { intervention } from "./dirac/intervention";
 
 /**
  * A catalog entry with its parameter and cluster types erased. Sound because
@@ -17,7 +20,7 @@ function entry<P, C extends Cluster>(definition: ProcedureDefinition<P, C>): Cat
   return definition as unknown as CatalogProcedure;
 }
 
-const PROCEDURES: readonly CatalogProcedure[] = [entry(recoverManager), entry(launch), entry(storageOperation)];
+const PROCEDURES: readonly CatalogProcedure[] = [entry(recoverManager), entry(launch), entry(storageOperation), entry(takeoverManager), entry(upgrade), entry(intervention)];
 
 const BY_ID: ReadonlyMap<string, CatalogProcedure> = new Map(PROCEDURES.map((p) => [p.id, p]));
 

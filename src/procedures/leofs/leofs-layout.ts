@@ -53,9 +53,22 @@ export const roleLabel = (role: ManagerRole): string => `manager-${role}`;
  * against 127.0.0.1; a dedicated admin host reaches it by address.
  */
 export function leofsAdm(cluster: LeofsCluster, role: ManagerRole, ...args: ShellValue[]): PlannedTarget {
-  const m = manager(cluster, role);
-  const admin = cluster.leofs.admin.host;
   const managerHosts = [cluster.leofs.managers.master.host, cluster.leofs.managers.slave.host];
+  return leofsAdmAt(cluster, manager(cluster, role), managerHosts, ...args);
+}
+
+/**
+ * `leofsAdm` against a manager console given by host and port, for plans in
+ * which a manager is not where the inventory says yet (a takeover).
+ * `managerHosts`: the hosts that run a manager during the plan.
+ */
+export function leofsAdmAt(
+  cluster: LeofsCluster,
+  m: { readonly host: string; readonly consolePort: number },
+  managerHosts: readonly string[],
+  ...args: ShellValue[]
+): PlannedTarget {
+  const admin = cluster.leofs.admin.host;
   const local = admin === m.host || managerHosts.includes(admin);
   const runOn = local ? m.host : admin;
   const address = local ? "127.0.0.1" : host(cluster, m.host).address;
@@ -76,3 +89,16 @@ export function backupPath(cluster: LeofsCluster, hostName: string, now: Date, l
 
 export const storageNodes = (cluster: LeofsCluster): readonly string[] => cluster.leofs.storage.map((s) => s.node);
 export const gatewayNodes = (cluster: LeofsCluster): readonly string[] => cluster.leofs.gateways.map((g) => g.node);
+
+/** A step-id fragment from a node or host name: `storage_0@10.0.0.104` → `storage-0-10-0-0-104`. */
+export function slug(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+}
+
+/** A capture-name fragment from a host name: `leofs-s0` → `leofs_s0`. */
+export function identifier(name: string): string {
+  return name.replace(/[^A-Za-z0-9]+/g, "_").replace(/^_+|_+$/g, "");
+}
+
+/** Erlang node name as leofs-adm and the config files write it: `manager_2@10.0.0.107`. */
+export const ERLANG_NODE = /^[A-Za-z][A-Za-z0-9_-]*@[A-Za-z0-9][A-Za-z0-9.-]*$/;

@@ -139,8 +139,9 @@ describe("catalog", () => {
   it("finds procedures by id and lists them by kind", () => {
     expect(getProcedure("leofs.launch").title).toBe("Launch a LeoFS system");
     expect(() => getProcedure("leofs.nope")).toThrow(UnknownProcedureError);
-    expect(listProcedures("leofs").map((p) => p.id)).toEqual(["leofs.recover-manager", "leofs.launch", "leofs.storage"]);
-    expect(listProcedures().length).toBeGreaterThanOrEqual(3);
+    expect(listProcedures("leofs").map((p) => p.id)).toEqual(["leofs.recover-manager", "leofs.launch", "leofs.storage", "leofs.takeover-manager", "leofs.upgrade"]);
+    expect(listProcedures("dirac").map((p) => p.id)).toEqual(["dirac.intervention"]);
+    expect(listProcedures().length).toBe(6);
   });
 
   it("every procedure's every step cites its source", () => {
@@ -148,6 +149,9 @@ describe("catalog", () => {
       planProcedure(getProcedure("leofs.recover-manager"), simCluster(), "sim", { target: "manager-master" }, NOW),
       planProcedure(getProcedure("leofs.launch"), simCluster(), "sim", { forceStart: "slave" }, NOW),
       ...["attach", "detach", "suspend", "resume"].map((operation) => planProcedure(getProcedure("leofs.storage"), simCluster(), "sim", { operation, node: "storage_1@127.0.0.2" }, NOW)),
+      planProcedure(getProcedure("leofs.takeover-manager"), simCluster(), "sim", { replace: "manager-slave", newHost: "s1", newNode: "manager_2@127.0.0.3" }, NOW),
+      planProcedure(getProcedure("leofs.upgrade"), prodCluster(), "prod", { target: "all", version: "1.4.4" }, NOW),
+      planProcedure(getProcedure("dirac.intervention"), lhcbCluster(), "lhcb", { innodbJournal: true }, NOW),
     ];
     for (const plan of plans) for (const step of plan.steps) expect(step.cite).toMatch(/seed|reference/);
   });

@@ -1,0 +1,307 @@
+import { z } from "zod";
+import type { LeofsCluster } from "../../config";
+import type { ProcedureDefinition, StepTemplate } from "../model/procedure-definition";
+import type { Expectation, PlannedTarget } from "../model/step";
+import { ParamError } from "../procedure-errors";
+import { sh } from "../sh";
+import { backupPath, ERLANG_NODE, installPath, leofsAdmAt, manager, otherRole, roleLabel, type ManagerRole } from "./leofs-layout";
+import { setConfKeys } from "./manager-config-edit";
+import { DOWN, LEOFS_ADM_OK, PONG } from "./manager-steps";
+
+const ID = "leofs.takeover-manager";
+
+export const takeoverManagerParams = z
+  .object({
+    /** The collapsed manager, replaced by a new node on another host. */
+    replace: z.enum(["manager-master", "manager-slave"]),
+    /** Inventory host name where the new manager runs (LeoFS already installed there). */
+    newHost: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "write an inventory host name, e.g. leofs-m2"),
+    /** Erlang node name of the new manager, e.g. `manager_2@10.0.0.107`. */
+    newNode: z.string().max(255).regex(ERLANG_NODE, "write an Erlang node name as name@host, e.g. manager_2@10.0.0.107"),
+  })
+  .strict();
+
+export type TakeoverManagerParams = z.infer<typeof takeoverManagerParams>;
+
+const DUMP_NOTE =
+  "Seed 000 Case 2 says `leofs-adm dump-mnesia-data`; that is not a leofs-adm command in 1.4 (it prints the usage): `dump-mnesia-data` is a subcommand of the " +
+  "`leo_manager` launch script, and a maintainer said the doc \"should be fixed to backup-mnesia\" (reference §1/§2, I#1156). We use `leofs-adm backup-mnesia <abs-path>` " +
+  "against the surviving manager's console. Alternative by hand on that host: `bin/leo_manager dump-mnesia-data <abs-path>` (a text dump, restored with `load-mnesia-data`).";
+
+const LOAD_NOTE =
+  "Seed 000 Case 2 says `leofs-adm load-mnesia-data`; in 1.4 that is a launch-script subcommand, the console command is `restore-mnesia` " +
+  "(reference §1: `mnesia:restore(...,[{default_op,recreate_tables}])`, §3 Case 2 step 6). Sent to the surviving manager's console because the backup file is on its host.";
+
+interface ManagerAt {
+  readonly role: ManagerRole;
+  readonly host: string;
+  readonly node: string;
+  readonly dir: string;
+  readonly consolePort: number;
+}
+
+/** Seed 000 Case 2: launch a new manager on another host instead of a collapsed one. */
+export const takeoverManager: ProcedureDefinition<TakeoverManagerParams, LeofsCluster> = {
+  id: ID,
+  kind: "leofs",
+  title: "Take over a collapsed LeoFS manager with a new node",
+  summary:
+    "Back up Mnesia from the surviving manager, stop both managers, move their Mnesia aside, point manager.partner at each other, start both, restore the backup and tell storage and gateways (update-managers).",
+  seed: "seed 000 \"LeoManager's Maintenance\", Case 2 (takeover)",
+  params: takeoverManagerParams,
+  build: ({ cluster, params, now }) => {
+    const replacedRole: ManagerRole = params.replace === "manager-master" ? "master" : "slave";
+    const survivorRole = otherRole(replacedRole);
+    const old = manager(cluster, replacedRole);
+    const s: ManagerAt = { role: survivorRole, ...manager(cluster, survivorRole) };
+    checkParams(cluster, params, s);
+    const n: ManagerAt = { role: replacedRole, host: params.newHost, node: params.newNode, dir: old.dir, consolePort: old.consolePort };
+    const master = replacedRole === "master" ? n : s;
+    const slave = replacedRole === "slave" ? n : s;
+    // The collapsed manager's host counts too: an admin host there must not be used (it may be gone).
+    const managerHosts = [s.host, n.host, old.host];
+    const adm = (m: ManagerAt, ...args: string[]): PlannedTarget => leofsAdmAt(cluster, m, managerHosts, ...args);
+    const script = (m: ManagerAt): string => installPath(cluster, m.host, `${m.dir}/bin/leo_manager`);
+    const conf = (m: ManagerAt): string => installPath(cluster, m.host, `${m.dir}/etc/leo_manager.conf`);
+    const mnesia = (m: ManagerAt): string => installPath(cluster, m.host, `${m.dir}/${cluster.leofs.paths.mnesiaSubdir.replace(/^\/+|\/+$/g, "")}`);
+    const ping = (m: ManagerAt): PlannedTarget => ({ host: m.host, command: sh`${script(m)} ping` });
+    const backupDir = (m: ManagerAt): string => backupPath(cluster, m.host, now, "takeover");
+    const dumpDir = `${backupDir(s)}/mnesia-backup`;
+    const dumpFile = `${dumpDir}/leo_manager.mnesia.bak`;
+    const sameHost = old.host === n.host;
+    const storage = cluster.leofs.storage.map((x) => x.node);
+
+    const steps: StepTemplate[] = [
+      {
+        id: "preflight-status",
+        title: `Cluster status through ${roleLabel(survivorRole)}'s console`,
+        kind: "check",
+        cite: "seed 000 Case 2 (before the takeover); reference §1 transport (options before the command)",
+        note: `Asked of the surviving ${roleLabel(survivorRole)}; kept in the run record as the before picture.`,
+        targets: [adm(s, "status")],
+        expect: LEOFS_ADM_OK,
+      },
+      {
+        id: `ping-${roleLabel(survivorRole)}`,
+        title: `Check that ${roleLabel(survivorRole)} (${s.node}) answers`,
+        kind: "check",
+        cite: "seed 000 Case 2 (the backup is taken from the surviving manager); reference §2 `ping`",
+        targets: [ping(s)],
+        expect: PONG,
+      },
+      {
+        id: "check-new-host-install",
+        title: `Check that LeoFS is installed for ${roleLabel(replacedRole)} on ${n.host}`,
+        kind: "check",
+        cite: "seed 000 Case 2 (\"Launch a new manager-master/slave\"); reference §2 layout (`<node>/etc/leo_manager.conf`, `bin/leo_manager`)",
+        note: `Assumes the new host has the same LeoFS package (installDir ${cluster.leofs.installDir}) with ${n.dir}'s configuration; this run only sets nodename and manager.partner. With GLOBAL_CONFIG=yes (/etc/leofs) the files edited here are not the ones read: stop the run if so.`,
+        targets: [{ host: n.host, command: sh`test -x ${script(n)} && test -f ${conf(n)} && ls -l ${conf(n)}` }],
+      },
+      {
+        id: "prepare-mnesia-backup-dir",
+        title: `Create ${dumpDir} on ${s.host}, writable by leofs`,
+        kind: "exec",
+        cite: "reference §1 (`backup-mnesia` writes the file as the leofs user, so the directory must be writable by leofs; I#1156)",
+        idempotent: true,
+        targets: [{ host: s.host, command: sh`mkdir -p ${dumpDir} && chown leofs:leofs ${dumpDir}` }],
+      },
+      {
+        id: "backup-mnesia",
+        title: `Back up Mnesia from ${roleLabel(survivorRole)} (${s.node})`,
+        kind: "exec",
+        cite: "seed 000 Case 2 (export the mnesia data at the surviving node; `-p <port (default:10011)>` for the slave); reference §3 Case 2 step 1",
+        note: DUMP_NOTE,
+        targets: [adm(s, "backup-mnesia", dumpFile)],
+        expect: { type: "all", of: [LEOFS_ADM_OK, { type: "stdout-includes", text: "OK" }] },
+      },
+      {
+        id: "verify-mnesia-backup",
+        title: "Check that the backup file is not empty",
+        kind: "check",
+        cite: "seed 000 Case 2 (the backup is the only copy of the tables once Mnesia is moved aside)",
+        targets: [{ host: s.host, command: sh`test -s ${dumpFile} && ls -l ${dumpFile}` }],
+      },
+      {
+        id: `stop-old-${roleLabel(replacedRole)}`,
+        title: `Stop the collapsed ${roleLabel(replacedRole)} (${old.node}) on ${old.host} if it still runs`,
+        kind: "exec",
+        cite: "seed 000 Case 2 (\"Stop both the manager-master and the manager-slave\"); reference §2 `stop`",
+        note: `Exit 1 is accepted: the collapsed node is usually down. If ${old.host} is unreachable, skip this step${sameHost ? "" : `; ${old.node} must never start again with its old configuration (it would claim to be ${roleLabel(replacedRole)})`}.`,
+        destructive: true,
+        targets: [{ host: old.host, command: sh`${installPath(cluster, old.host, `${old.dir}/bin/leo_manager`)} stop` }],
+        expect: { type: "exit-code", codes: [0, 1] },
+        approvalDetail: `Stops ${old.node} on ${old.host} (if it runs at all).`,
+      },
+      {
+        id: `stop-${roleLabel(survivorRole)}`,
+        title: `Stop ${roleLabel(survivorRole)} (${s.node})`,
+        kind: "exec",
+        cite: "seed 000 Case 2 (\"Stop both the manager-master and the manager-slave\"); reference §2 `stop`, §3 Case 2 step 2",
+        destructive: true,
+        targets: [{ host: s.host, command: sh`${script(s)} stop` }],
+        approvalDetail: `Stops ${s.node} on ${s.host}: the LeoFS system has no manager until both are started again in this run; storage and gateways keep serving.`,
+      },
+      {
+        id: "check-managers-stopped",
+        title: `Check that ${s.node} and the node on ${n.host} are down`,
+        kind: "check",
+        cite: "seed 000 Case 2 (stop both); reference §2 `ping` (exit 1 when down)",
+        note: "Nothing touches Mnesia or configuration while a manager runs.",
+        targets: [ping(s), ping(n)],
+        expect: DOWN,
+      },
+      moveMnesiaAside(s, mnesia(s), `${backupDir(s)}/${roleLabel(s.role)}-mnesia`, false),
+      moveMnesiaAside(n, mnesia(n), `${backupDir(n)}/${roleLabel(n.role)}-mnesia`, true),
+      {
+        id: "show-manager-config",
+        title: "Show the current nodename and manager.partner lines of both managers",
+        kind: "check",
+        cite: "seed 000 Case 2 (update `manager.partner`); reference §2 manager keys",
+        note: "The lines printed here are the before side of the next two approvals.",
+        targets: [s, n].map((m) => ({ host: m.host, command: sh`grep -nE ${"^[[:space:]]*(nodename|manager\\.partner)[[:space:]]*="} ${conf(m)}` })),
+      },
+      {
+        id: `set-partner-${roleLabel(survivorRole)}`,
+        title: `Point ${roleLabel(survivorRole)}'s manager.partner at ${n.node}`,
+        kind: "exec",
+        cite: "seed 000 Case 2 (\"Update the configuration of `manager.partner`\"); reference §2 manager keys, §3 Case 2 step 4",
+        note: "`sed -i` is not used: the original goes to the run's backup dir once, the new file is written through a temporary file and checked with grep.",
+        destructive: true,
+        idempotent: true,
+        targets: [{ host: s.host, command: setConfKeys(conf(s), `${backupDir(s)}/${roleLabel(s.role)}-etc`, "leo_manager.conf", [{ key: "manager.partner", value: n.node }]) }],
+        approvalDetail: confDiff(s.host, conf(s), [["manager.partner", old.node, n.node]]),
+      },
+      {
+        id: `set-config-new-${roleLabel(replacedRole)}`,
+        title: `Set nodename ${n.node} and manager.partner ${s.node} on ${n.host}`,
+        kind: "exec",
+        cite: "seed 000 Case 2 (update `manager.partner` on both); reference §2 manager keys (`nodename`, `manager.partner`)",
+        note: "The new node's own name is set too: the package default is manager_N@127.0.0.1.",
+        destructive: true,
+        idempotent: true,
+        targets: [
+          {
+            host: n.host,
+            command: setConfKeys(conf(n), `${backupDir(n)}/${roleLabel(n.role)}-etc`, "leo_manager.conf", [
+              { key: "nodename", value: n.node },
+              { key: "manager.partner", value: s.node },
+            ]),
+          },
+        ],
+        approvalDetail: confDiff(n.host, conf(n), [
+          ["nodename", "(package value)", n.node],
+          ["manager.partner", "(package value)", s.node],
+        ]),
+      },
+      start(master, script(master)),
+      start(slave, script(slave), "Both managers are started before waiting for either: a master waiting for its peer's Mnesia tables would otherwise never become ready."),
+      waitReady(master, script(master)),
+      waitReady(slave, script(slave)),
+      {
+        id: "restore-mnesia",
+        title: `Restore the Mnesia backup through ${roleLabel(survivorRole)}'s console`,
+        kind: "exec",
+        cite: "seed 000 Case 2 (\"Import the mnesia-data from the back-up file\"); reference §1 `restore-mnesia`, §3 Case 2 step 6",
+        note: LOAD_NOTE,
+        destructive: true,
+        targets: [adm(s, "restore-mnesia", dumpFile)],
+        expect: { type: "all", of: [LEOFS_ADM_OK, { type: "stdout-includes", text: "OK" }] },
+        approvalDetail: `Recreates every manager table on ${master.node} and ${slave.node} from ${s.host}:${dumpFile} (taken at the start of this run).`,
+      },
+      {
+        id: "update-managers",
+        title: `Tell storage nodes and gateways the new manager pair (${master.node}, ${slave.node})`,
+        kind: "exec",
+        cite: "seed 000 Case 2 (`leofs-adm update-managers <master> <slave>` → OK); reference §1 (RPC to every running storage node and gateway), §3 Case 2 step 7",
+        note:
+          "Sent to the master's console, the seed's default port. It reaches only running nodes, and changes their running state: the `managers = [...]` line of leo_storage.conf / leo_gateway.conf " +
+          `still names ${old.node} and must be updated before their next restart. Update the inventory (managers.${replacedRole}) after this run.`,
+        destructive: true,
+        targets: [adm(master, "update-managers", master.node, slave.node)],
+        expect: { type: "all", of: [LEOFS_ADM_OK, { type: "stdout-matches", pattern: "^OK\\r?$", flags: "m" }] },
+        approvalDetail: `Every running storage node and gateway drops ${old.node} and uses ${master.node} (master) and ${slave.node} (slave).`,
+      },
+      {
+        id: "verify-managers-answer",
+        title: "Check that both managers answer",
+        kind: "check",
+        cite: "seed 000 Case 2 (restart both); reference §2 `ping`",
+        targets: [ping(master), ping(slave)],
+        expect: PONG,
+      },
+      {
+        id: "verify-status",
+        title: "Wait until the status shows no error and every storage node running",
+        kind: "wait",
+        cite: "reference §1 (`[ERROR]` with exit 0; status node table); §3 consistency checks",
+        targets: [adm(master, "status")],
+        wait: {
+          delayMs: 180_000,
+          poll: { intervalMs: 5_000, expect: { type: "all", of: [LEOFS_ADM_OK, { type: "leofs-status", condition: { kind: "nodes-in-state", nodes: storage, states: ["running"] } }] } },
+        },
+      },
+    ];
+    return steps;
+  },
+};
+
+function checkParams(cluster: LeofsCluster, params: TakeoverManagerParams, survivor: ManagerAt): void {
+  const problems: { field: string; message: string }[] = [];
+  const hosts = Object.keys(cluster.hosts);
+  if (cluster.hosts[params.newHost] === undefined) {
+    problems.push({ field: "newHost", message: `${params.newHost} is not a host of ${cluster.name}; add it to the inventory first, or write one of: ${hosts.join(", ")}` });
+  } else if (params.newHost === survivor.host) {
+    problems.push({ field: "newHost", message: `${params.newHost} runs the surviving ${roleLabel(survivor.role)}; the new manager needs another host` });
+  }
+  if (params.newNode === survivor.node) {
+    problems.push({ field: "newNode", message: `${params.newNode} is the surviving ${roleLabel(survivor.role)}; write the new manager's own node name` });
+  }
+  const taken = [...cluster.leofs.storage, ...cluster.leofs.gateways].find((x) => x.node === params.newNode);
+  if (taken !== undefined) problems.push({ field: "newNode", message: `${params.newNode} is already a storage node or gateway of ${cluster.name}` });
+  if (problems.length > 0) throw new ParamError(ID, problems);
+}
+
+function moveMnesiaAside(m: ManagerAt, dir: string, backup: string, mayBeEmpty: boolean): StepTemplate {
+  const parent = backup.replace(/\/[^/]+$/, "");
+  const move = mayBeEmpty ? sh`if [ -n "$(ls -A ${dir} 2>/dev/null)" ]; then mv ${dir}/* ${backup}/; fi` : sh`mv ${dir}/* ${backup}/`;
+  return {
+    id: `move-aside-${mayBeEmpty ? "new-" : ""}${roleLabel(m.role)}-mnesia`,
+    title: `Move ${mayBeEmpty ? "the new " : ""}${roleLabel(m.role)}'s Mnesia files aside to ${backup}`,
+    kind: "exec",
+    cite: "seed 000 Case 2 (\"Move mnesia-files … to another directory (backup)\"); reference §3 Case 2 step 3",
+    note: mayBeEmpty
+      ? "A fresh install may have no Mnesia files yet; anything there would hold a schema naming other nodes, so it goes aside too."
+      : "The old schema names the collapsed partner; the tables come back from the backup after the restart.",
+    destructive: true,
+    targets: [{ host: m.host, command: `${sh`mkdir -p ${parent} && mkdir ${backup} && `}${move}` }],
+    approvalDetail: `Moves every file of ${dir} on ${m.host} into ${backup}; the tables are restored from the Mnesia backup after the restart.`,
+  };
+}
+
+function confDiff(hostName: string, conf: string, lines: readonly (readonly [string, string, string])[]): string {
+  return [`${hostName}:${conf}`, ...lines.flatMap(([key, before, after]) => [`- ${key} = ${before}`, `+ ${key} = ${after}`])].join("\n");
+}
+
+function start(m: ManagerAt, script: string, note?: string): StepTemplate {
+  return {
+    id: `start-${roleLabel(m.role)}`,
+    title: `Start ${roleLabel(m.role)} (${m.node}) on ${m.host}`,
+    kind: "exec",
+    cite: "seed 000 Case 2 (\"Restart both manager-master and manager-slave\"); reference §3 launch order (master, then slave)",
+    ...(note !== undefined ? { note } : {}),
+    targets: [{ host: m.host, command: sh`${script} start` }],
+  };
+}
+
+function waitReady(m: ManagerAt, script: string): StepTemplate {
+  const ready: Expectation = { type: "exit-zero" };
+  return {
+    id: `wait-ready-${roleLabel(m.role)}`,
+    title: `Wait until ${roleLabel(m.role)} is ready`,
+    kind: "check",
+    cite: "reference §2 `wait_ready` (official packaging runs `start` then `wait_ready`)",
+    targets: [{ host: m.host, command: sh`${script} wait_ready` }],
+    timeoutMs: 150_000,
+    expect: ready,
+  };
+}

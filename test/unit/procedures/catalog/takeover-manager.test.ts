@@ -1,0 +1,206 @@
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { LeofsCluster } from "../../../../src/config";
+import { getProcedure } from "../../../../src/procedures/catalog";
+import { evaluateExpectation } from "../../../../src/procedures/expectations/evaluate-expectation";
+import { setConfKeys } from "../../../../src/procedures/leofs/manager-config-edit";
+import { planProcedure } from "../../../../src/procedures/planning/plan-procedure";
+import { renderPlanText } from "../../../../src/procedures/planning/render-plan-text";
+import { ParamError } from "../../../../src/procedures/procedure-errors";
+import { inventoryFrom, NOW, SIM_YAML } from "../inventory-fixture";
+import { planRows } from "./plan-rows";
+
+const takeover = getProcedure("leofs.takeover-manager");
+
+/** The contract example plus a spare host leofs-m2 for the new manager. */
+function prodWithSpare(): LeofsCluster {
+  const file = path.join(__dirname, "../../../../config/inventory.example.yaml");
+  const text = fs.readFileSync(file, "utf8").replace(/^( +)leofs-g0: .*$/m, (line, indent: string) => `${line}\n${indent}leofs-m2: { address: 10.0.0.107, os: deb }`);
+  const c = inventoryFrom(text, file).clusters.prod;
+  if (c?.kind !== "leofs") throw new Error("prod is leofs");
+  return c;
+}
+
+function sim(): LeofsCluster {
+  const c = inventoryFrom(SIM_YAML).clusters.sim;
+  if (c?.kind !== "leofs") throw new Error("sim is leofs");
+  return c;
+}
+
+const I = "/usr/local/leofs/current";
+const BK = "/var/backups/intervene/prod/20240501T102030Z-takeover";
+const DUMP = `${BK}/mnesia-backup/leo_manager.mnesia.bak`;
+const ADM0 = `leofs-m0$ ${I}/leofs-adm -h 127.0.0.1 -p 10010`;
+const conf = (dir: string) => `${I}/${dir}/etc/leo_manager.conf`;
+
+describe("leofs.takeover-manager replace=manager-slave on prod (seed 000 Case 2)", () => {
+  const params = { replace: "manager-slave", newHost: "leofs-m2", newNode: "manager_2@10.0.0.107" };
+  const plan = planProcedure(takeover, prodWithSpare(), "prod", params, NOW);
+  const step = (id: string) => plan.steps.find((s) => s.id === id)!;
+
+  it("backs up from the surviving master, stops both, moves Mnesia aside, rewrites both configs, starts, restores, update-managers, verifies", () => {
+    const rows = planRows(plan);
+    expect(rows.map((r) => [r[0], r[1], r[2]])).toEqual([
+      ["preflight-status", "check", false],
+      ["ping-manager-master", "check", false],
+      ["check-new-host-install", "check", false],
+      ["prepare-mnesia-backup-dir", "exec", false],
+      ["backup-mnesia", "exec", false],
+      ["verify-mnesia-backup", "check", false],
+      ["stop-old-manager-slave", "exec", true],
+      ["stop-manager-master", "exec", true],
+      ["check-managers-stopped", "check", false],
+      ["move-aside-manager-master-mnesia", "exec", true],
+      ["move-aside-new-manager-slave-mnesia", "exec", true],
+      ["show-manager-config", "check", false],
+      ["set-partner-manager-master", "exec", true],
+      ["set-config-new-manager-slave", "exec", true],
+      ["start-manager-master", "exec", false],
+      ["start-manager-slave", "exec", false],
+      ["wait-ready-manager-master", "check", false],
+      ["wait-ready-manager-slave", "check", false],
+      ["restore-mnesia", "exec", true],
+      ["update-managers", "exec", true],
+      ["verify-managers-answer", "check", false],
+      ["verify-status", "wait", false],
+    ]);
+    const cmd = new Map(rows.map((r) => [r[0], r[3]]));
+    expect(cmd.get("prepare-mnesia-backup-dir")).toEqual([`leofs-m0$ mkdir -p ${BK}/mnesia-backup && chown leofs:leofs ${BK}/mnesia-backup`]);
+    expect(cmd.get("backup-mnesia")).toEqual([`${ADM0} backup-mnesia ${DUMP}`]);
+    expect(cmd.get("verify-mnesia-backup")).toEqual([`leofs-m0$ test -s ${DUMP} && ls -l ${DUMP}`]);
+    expect(cmd.get("stop-old-manager-slave")).toEqual([`leofs-m1$ ${I}/leo_manager_1/bin/leo_manager stop`]);
+    expect(cmd.get("stop-manager-master")).toEqual([`leofs-m0$ ${I}/leo_manager_0/bin/leo_manager stop`]);
+    expect(cmd.get("check-managers-stopped")).toEqual([`leofs-m0$ ${I}/leo_manager_0/bin/leo_manager ping`, `leofs-m2$ ${I}/leo_manager_1/bin/leo_manager ping`]);
+    expect(cmd.get("move-aside-manager-master-mnesia")).toEqual([
+      `leofs-m0$ mkdir -p ${BK} && mkdir ${BK}/manager-master-mnesia && mv ${I}/leo_manager_0/work/mnesia/127.0.0.1/* ${BK}/manager-master-mnesia/`,
+    ]);
+    expect(cmd.get("move-aside-new-manager-slave-mnesia")).toEqual([
+      `leofs-m2$ mkdir -p ${BK} && mkdir ${BK}/manager-slave-mnesia && if [ -n "$(ls -A ${I}/leo_manager_1/work/mnesia/127.0.0.1 2>/dev/null)" ]; then mv ${I}/leo_manager_1/work/mnesia/127.0.0.1/* ${BK}/manager-slave-mnesia/; fi`,
+    ]);
+    expect(cmd.get("start-manager-slave")).toEqual([`leofs-m2$ ${I}/leo_manager_1/bin/leo_manager start`]);
+    expect(cmd.get("restore-mnesia")).toEqual([`${ADM0} restore-mnesia ${DUMP}`]);
+    expect(cmd.get("update-managers")).toEqual([`${ADM0} update-managers manager_0@10.0.0.101 manager_2@10.0.0.107`]);
+    expect(cmd.get("verify-managers-answer")).toEqual([`leofs-m0$ ${I}/leo_manager_0/bin/leo_manager ping`, `leofs-m2$ ${I}/leo_manager_1/bin/leo_manager ping`]);
+  });
+
+  it("says why the seed's dump-mnesia-data / load-mnesia-data are not used, and names the launch-script alternative", () => {
+    expect(step("backup-mnesia").note).toMatch(/`leofs-adm dump-mnesia-data`; that is not a leofs-adm command in 1\.4/);
+    expect(step("backup-mnesia").note).toContain("`bin/leo_manager dump-mnesia-data <abs-path>`");
+    expect(step("backup-mnesia").note).toContain("I#1156");
+    expect(step("restore-mnesia").note).toMatch(/load-mnesia-data`; in 1\.4 that is a launch-script subcommand, the console command is `restore-mnesia`/);
+    expect(step("prepare-mnesia-backup-dir").cite).toMatch(/writes the file as the leofs user/);
+    expect(plan.steps.flatMap((s) => s.targets.map((t) => t.command ?? "")).some((c) => /(dump|load)-mnesia-data/.test(c))).toBe(false);
+  });
+
+  it("shows the config diff in the approval and rewrites with a backup copy, a quoted value and a grep proof", () => {
+    expect(step("set-partner-manager-master").approvalDetail).toBe(
+      `leofs-m0:${conf("leo_manager_0")}\n- manager.partner = manager_1@10.0.0.102\n+ manager.partner = manager_2@10.0.0.107`,
+    );
+    expect(step("set-config-new-manager-slave").approvalDetail).toBe(
+      `leofs-m2:${conf("leo_manager_1")}\n- nodename = (package value)\n+ nodename = manager_2@10.0.0.107\n- manager.partner = (package value)\n+ manager.partner = manager_0@10.0.0.101`,
+    );
+    const edit = step("set-partner-manager-master").targets[0]!.command!;
+    expect(edit.startsWith(`mkdir -p ${BK}/manager-master-etc && { [ -e ${BK}/manager-master-etc/leo_manager.conf ] || cp -p ${conf("leo_manager_0")} ${BK}/manager-master-etc/leo_manager.conf; }`)).toBe(true);
+    expect(edit).toContain(`grep -qxF 'manager.partner = manager_2@10.0.0.107' ${conf("leo_manager_0")}`);
+    expect(edit).not.toContain("sed -i");
+  });
+
+  it("expects update-managers to print OK and treats [ERROR] with exit 0 as failure", () => {
+    const expectation = step("update-managers").expect!;
+    expect(evaluateExpectation(expectation, { exitCode: 0, stdout: "OK\r\n", stderr: "" }).ok).toBe(true);
+    expect(evaluateExpectation(expectation, { exitCode: 0, stdout: "[ERROR] Mnesia does not start, yet\r\n", stderr: "" }).ok).toBe(false);
+  });
+
+  it("renders the dry run with ⚠ on each of the 8 destructive steps", () => {
+    const text = renderPlanText(plan);
+    expect(text).toContain("22 steps, 8 destructive");
+    expect(text).toContain("13. ⚠ Point manager-master's manager.partner at manager_2@10.0.0.107 [exec, destructive]\n   APPROVAL required before this step: leofs-m0:");
+    expect(text.match(/⚠ /g)?.length).toBe(9); // 8 steps + the legend
+  });
+});
+
+describe("leofs.takeover-manager replace=manager-master on the rooted simulator inventory", () => {
+  const plan = planProcedure(takeover, sim(), "sim", { replace: "manager-master", newHost: "s0", newNode: "manager_2@127.0.0.2" }, NOW);
+  const rows = new Map(planRows(plan).map((r) => [r[0], r[3]]));
+  const M1 = "/srv/sim/m1/usr/local/leofs/current";
+  const S0 = "/srv/sim/s0/usr/local/leofs/current";
+
+  it("backs up and restores through the slave's console (-p 10011), starts the new master on s0 first, and sends update-managers to it", () => {
+    const dump = "'/srv/sim/m1/var/backups/my intervene/sim/20240501T102030Z-takeover/mnesia-backup/leo_manager.mnesia.bak'";
+    expect(rows.get("backup-mnesia")).toEqual([`m1$ ${M1}/leofs-adm -h 127.0.0.1 -p 10011 backup-mnesia ${dump}`]);
+    expect(rows.get("restore-mnesia")).toEqual([`m1$ ${M1}/leofs-adm -h 127.0.0.1 -p 10011 restore-mnesia ${dump}`]);
+    // The admin host defaults to the collapsed master's m0: leofs-adm runs on the new master's own host instead.
+    expect(rows.get("update-managers")).toEqual([`s0$ ${S0}/leofs-adm -h 127.0.0.1 -p 10010 update-managers manager_2@127.0.0.2 manager_1@127.0.0.3`]);
+    expect(rows.get("start-manager-master")).toEqual([`s0$ ${S0}/leo_manager_0/bin/leo_manager start`]);
+    expect([...rows.keys()].indexOf("start-manager-master")).toBeLessThan([...rows.keys()].indexOf("start-manager-slave"));
+    expect(rows.get("stop-old-manager-master")).toEqual(["m0$ /srv/sim/m0/usr/local/leofs/current/leo_manager_0/bin/leo_manager stop"]);
+  });
+});
+
+describe("leofs.takeover-manager parameters", () => {
+  const plan = (params: unknown) => planProcedure(takeover, prodWithSpare(), "prod", params, NOW);
+  const problems = (params: unknown): string[] => {
+    try {
+      plan(params);
+    } catch (error) {
+      if (error instanceof ParamError) return error.problems.map((p) => `${p.field}: ${p.message}`);
+      throw error;
+    }
+    throw new Error("expected a ParamError");
+  };
+
+  it("refuses a host that is not in the inventory, listing the hosts", () => {
+    expect(problems({ replace: "manager-slave", newHost: "leofs-m9", newNode: "manager_2@10.0.0.107" })).toEqual([
+      "newHost: leofs-m9 is not a host of prod; add it to the inventory first, or write one of: leofs-m0, leofs-m1, leofs-s0, leofs-s1, leofs-s2, leofs-g0, leofs-m2",
+    ]);
+  });
+
+  it("refuses the surviving manager's host and node", () => {
+    expect(problems({ replace: "manager-slave", newHost: "leofs-m0", newNode: "manager_0@10.0.0.101" })).toEqual([
+      "newHost: leofs-m0 runs the surviving manager-master; the new manager needs another host",
+      "newNode: manager_0@10.0.0.101 is the surviving manager-master; write the new manager's own node name",
+    ]);
+  });
+
+  it("refuses shell text and malformed names before anything is planned", () => {
+    expect(problems({ replace: "manager-slave", newHost: "leofs-m2;reboot", newNode: "manager_2@10.0.0.107'$(reboot)'" })).toEqual([
+      'newHost: "leofs-m2;reboot": write an inventory host name, e.g. leofs-m2',
+      `newNode: "manager_2@10.0.0.107'$(reboot)'": write an Erlang node name as name@host, e.g. manager_2@10.0.0.107`,
+    ]);
+    expect(problems({ replace: "manager-3", newHost: "leofs-m2", newNode: "manager_2@10.0.0.107" })[0]).toMatch(/^replace: "manager-3" is not allowed; write one of: manager-master, manager-slave/);
+    expect(problems({ replace: "manager-slave", newHost: "leofs-m2", newNode: "storage_0@10.0.0.104" })).toEqual(["newNode: storage_0@10.0.0.104 is already a storage node or gateway of prod"]);
+    expect(problems({ replace: "manager-slave", newHost: "leofs-m2", newNode: "manager_2@10.0.0.107", force: true })[0]).toMatch(/^force: unknown parameter; this procedure takes replace, newHost, newNode/);
+  });
+});
+
+describe("setConfKeys (the manager.partner / nodename edit), run on a real file", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "intervene-conf-"));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("replaces uncommented keys only, appends a missing key, keeps the mode, backs up the original once", () => {
+    const confFile = path.join(dir, "leo manager.conf");
+    const original = "## manager.partner = manager_9@127.0.0.1\nnodename = manager_1@127.0.0.1\n  manager.partner  =  manager_0@127.0.0.1\nmanager.partnerX = keep\n";
+    fs.writeFileSync(confFile, original, { mode: 0o640 });
+    const backup = path.join(dir, "bk dir");
+    const run = (settings: { key: string; value: string }[]) => execFileSync("/bin/sh", ["-c", setConfKeys(confFile, backup, "leo_manager.conf", settings)], { encoding: "utf8" });
+
+    const out = run([{ key: "manager.partner", value: "manager_2@10.0.0.107" }, { key: "distributed_cookie", value: "401321b4" }]);
+    expect(fs.readFileSync(confFile, "utf8")).toBe(
+      "## manager.partner = manager_9@127.0.0.1\nnodename = manager_1@127.0.0.1\nmanager.partner = manager_2@10.0.0.107\nmanager.partnerX = keep\ndistributed_cookie = 401321b4\n",
+    );
+    expect(out).toBe("3:manager.partner = manager_2@10.0.0.107\n5:distributed_cookie = 401321b4\n");
+    expect(fs.statSync(confFile).mode & 0o777).toBe(0o640);
+    run([{ key: "manager.partner", value: "manager_3@10.0.0.108" }]);
+    expect(fs.readFileSync(path.join(backup, "leo_manager.conf"), "utf8")).toBe(original);
+    expect(fs.existsSync(`${confFile}.intervene-tmp`)).toBe(false);
+  });
+
+  it("refuses a value that is not one word", () => {
+    expect(() => setConfKeys("/x.conf", "/bk", "x.conf", [{ key: "manager.partner", value: "a b" }])).toThrow(TypeError);
+  });
+});
