@@ -17,6 +17,8 @@ export interface InterveneOptions {
   readonly prefix?: string;
   /** More routes on the bot's HTTP port (metrics, console). */
   readonly extraRoutes?: readonly CustomRoute[];
+  /** Listen address of the HTTP port (tests bind loopback only). @defaultValue all interfaces */
+  readonly host?: string;
 }
 
 export interface InterveneHandle {
@@ -29,14 +31,14 @@ export interface InterveneHandle {
 }
 
 /** A worker-only process still answers GET /healthz (container health checks). */
-function startWorkerHealthServer(port: number, logger: Logger): http.Server {
+function startWorkerHealthServer(port: number, host: string | undefined, logger: Logger): http.Server {
   const server = http.createServer((req, res) => {
     const ok = req.method === "GET" && req.url === "/healthz";
     res.writeHead(ok ? 200 : 404, { "content-type": "application/json" });
     res.end(ok ? JSON.stringify({ http: "up", role: "worker" }) : "{}");
   });
   server.on("error", (err) => logger.error({ err }, "health server failed"));
-  server.listen(port);
+  server.listen({ port, ...(host !== undefined ? { host } : {}) });
   return server;
 }
 
@@ -71,6 +73,7 @@ export async function startIntervene(options: InterveneOptions): Promise<Interve
         botToken: settings.slack.botToken,
         apiUrl: settings.slack.apiUrl,
         port: settings.port,
+        ...(options.host !== undefined ? { host: options.host } : {}),
         ...(receiver.mode === "socket" ? { appToken: receiver.appToken } : {}),
         ...(receiver.signingSecret !== undefined ? { signingSecret: receiver.signingSecret } : {}),
       },
@@ -81,7 +84,7 @@ export async function startIntervene(options: InterveneOptions): Promise<Interve
     await slack.start();
     logger.info({ port: settings.port, mode: receiver.mode }, "bot listening");
   } else {
-    healthServer = startWorkerHealthServer(settings.port, logger);
+    healthServer = startWorkerHealthServer(settings.port, options.host, logger);
   }
 
   return {

@@ -22,6 +22,12 @@ const FORCE_LOAD_NOTE =
   "Seed 001 says `leo_manager start force_load`; LeoFS 1.4 has no force_load (reference §2: \"There is no force_load\"). " +
   "Instead the other manager's Mnesia files are replaced by a copy of the forced manager's (the seed 000 Case 1 mechanism), so both start from the same tables and neither waits for the other.";
 
+const START_UNLESS_RUNNING_NOTE =
+  "ping first: `start` on a running node exits 1 (`Node is already running!`, reference §2), so a retry after one node failed to start would fail again on the nodes that did start.";
+
+/** `start` only when `ping` gets no answer, so the multi-node start steps can be retried. */
+const startUnlessRunning = (script: string): string => sh`${script} ping >/dev/null 2>&1 || ${script} start`;
+
 /** Seed 001 + reference §3 launch order: managers, storage (attached), `leofs-adm start`, gateways. */
 export const launch: ProcedureDefinition<LaunchParams, LeofsCluster> = {
   id: "leofs.launch",
@@ -50,7 +56,9 @@ export const launch: ProcedureDefinition<LaunchParams, LeofsCluster> = {
       title: `Start the storage nodes (${storage.join(", ")})`,
       kind: "exec",
       cite: "seed 001 (Start a LeoStorage node, repeatedly); reference §3 launch order step 2",
-      targets: leofs.storage.map((s) => ({ host: s.host, command: sh`${storageScript(cluster, s)} start` })),
+      note: START_UNLESS_RUNNING_NOTE,
+      idempotent: true,
+      targets: leofs.storage.map((s) => ({ host: s.host, command: startUnlessRunning(storageScript(cluster, s)) })),
     });
     steps.push(
       waitForStatus(
@@ -85,7 +93,9 @@ export const launch: ProcedureDefinition<LaunchParams, LeofsCluster> = {
         title: `Start the gateways (${gateways.join(", ")})`,
         kind: "exec",
         cite: "seed 001 (Start a LeoGateway node, repeatedly); reference §3 launch order step 4",
-        targets: leofs.gateways.map((g) => ({ host: g.host, command: sh`${gatewayScript(cluster, g)} start` })),
+        note: START_UNLESS_RUNNING_NOTE,
+        idempotent: true,
+        targets: leofs.gateways.map((g) => ({ host: g.host, command: startUnlessRunning(gatewayScript(cluster, g)) })),
       });
     }
     steps.push(

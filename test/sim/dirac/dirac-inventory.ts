@@ -18,6 +18,8 @@ export interface DiracInventoryOptions {
   readonly privateKeyPath: string;
   readonly knownHostsPath: string;
   readonly hosts: readonly DiracInventoryHost[];
+  /** Slack user ids of the approval policy. @defaultValue anyone requests, U0SIMAPPROVER approves */
+  readonly approval?: { readonly requesters?: readonly string[]; readonly approvers?: readonly string[] };
 }
 
 /**
@@ -36,8 +38,8 @@ export function renderDiracInventory(options: DiracInventoryOptions): { readonly
     version: 1,
     defaults: {
       approval: {
-        requesters: { users: [], userGroups: [] },
-        approvers: { users: ["U0SIMAPPROVER"], userGroups: [] },
+        requesters: { users: [...(options.approval?.requesters ?? [])], userGroups: [] },
+        approvers: { users: [...(options.approval?.approvers ?? ["U0SIMAPPROVER"])], userGroups: [] },
         minApprovals: 1,
         allowSelfApproval: false,
         expiresAfter: "30m",

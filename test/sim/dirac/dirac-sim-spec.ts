@@ -1,3 +1,5 @@
+import type { SimSshHosts } from "../sim-ssh-hosts";
+
 /** What a simulated DIRAC setup is made of; see README.md in this directory. */
 export type DiracRole = "agents" | "services" | "databases";
 
@@ -28,6 +30,10 @@ export interface DiracSimSpec {
   readonly waitBeforeAgents?: string;
   /** Boxes listen on 127.0.0.<firstAddress>, <firstAddress + 1>, ... @defaultValue 40 */
   readonly firstAddress?: number;
+  /** Slack user ids of the written inventory's approval policy. @defaultValue anyone requests, U0SIMAPPROVER approves */
+  readonly approval?: { readonly requesters?: readonly string[]; readonly approvers?: readonly string[] };
+  /** What serves the boxes over SSH. @defaultValue one real OpenSSH sshd per box */
+  readonly sshHosts?: SimSshHosts;
 }
 
 export const DEFAULT_DIRAC_BOXES: readonly DiracBoxSpec[] = [

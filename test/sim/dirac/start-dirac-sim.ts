@@ -2,7 +2,8 @@ import { execFile, spawn, type ExecFileException } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createSshIdentity, sshLoginUser, startSshd, type SshdHandle } from "../../helpers/sshd";
+import { sshLoginUser, type SshdHandle } from "../../helpers/sshd";
+import { OPENSSH_HOSTS } from "../sim-ssh-hosts";
 import { createDiracBox, logCurrentPath, runitDir, type DiracBoxLayout } from "./dirac-box";
 import { renderDiracInventory } from "./dirac-inventory";
 import { DEFAULT_DIRAC_BOXES, splitComponent, type DiracBoxSpec, type DiracRole, type DiracSimSpec } from "./dirac-sim-spec";
@@ -403,12 +404,13 @@ export async function startDiracSim(spec: DiracSimSpec = {}): Promise<DiracSim> 
   const startedSshds: SshdHandle[] = [];
   let sim: DiracSimulator | undefined;
   try {
-    const identity = createSshIdentity(simRoot);
+    const sshHosts = spec.sshHosts ?? OPENSSH_HOSTS;
+    const identity = sshHosts.createIdentity(simRoot);
     const layouts = specs.map((boxSpec) => createDiracBox(simRoot, boxSpec, setup));
     const sshds: SshdHandle[] = [];
     const sshdStarts = await Promise.allSettled(
       layouts.map(async (layout, i) => {
-        const sshd = await startSshd({
+        const sshd = await sshHosts.startHost({
           address: `127.0.0.${firstAddress + i}`,
           identity,
           dir: path.join(simRoot, "sshd", layout.name),
@@ -450,6 +452,7 @@ export async function startDiracSim(spec: DiracSimSpec = {}): Promise<DiracSim> 
       privateKeyPath: identity.privateKeyPath,
       knownHostsPath,
       hosts: [...runtimes.values()].map((r) => ({ spec: r.spec, address: r.box.address, port: r.box.port, root: r.box.hostRoot })),
+      ...(spec.approval !== undefined ? { approval: spec.approval } : {}),
     });
     fs.writeFileSync(inventoryPath, inventory.yaml);
     sim = new DiracSimulator(simRoot, cluster, inventoryPath, knownHostsPath, identity.privateKeyPath, sshConfigPath, runtimes);

@@ -4,7 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import YAML from "yaml";
-import { createSshIdentity, startSshd, type SshdHandle } from "../../helpers/sshd";
+import type { SshdHandle } from "../../helpers/sshd";
+import { OPENSSH_HOSTS, type SimSshHosts } from "../sim-ssh-hosts";
 import { shellQuote } from "../../../src/util/shell-quote";
 import { SimSshExec, type ExecResult } from "./sim-ssh-exec";
 
@@ -36,6 +37,15 @@ export interface LeofsSimSpec {
   readonly clusterName?: string;
   /** `wait_ready` retries and interval in the sim (real LeoFS: 120 x 1 s). */
   readonly waitReady?: { readonly retries: number; readonly intervalSeconds: number };
+  /** Slack user ids of the written inventory's approval policy. @defaultValue anyone requests, U0SIMAPPROVER approves */
+  readonly approval?: SimApprovalUsers;
+  /** What serves the hosts over SSH. @defaultValue one real OpenSSH sshd per host */
+  readonly sshHosts?: SimSshHosts;
+}
+
+export interface SimApprovalUsers {
+  readonly requesters?: readonly string[];
+  readonly approvers?: readonly string[];
 }
 
 export interface LeofsSimHost {
@@ -218,7 +228,8 @@ export async function startLeofsSim(spec: LeofsSimSpec): Promise<LeofsSim> {
     await sim("config", "wait_ready_retries", String(spec.waitReady?.retries ?? 10));
     await sim("config", "wait_ready_interval", String(spec.waitReady?.intervalSeconds ?? 0.05));
 
-    const identity = createSshIdentity(simRoot);
+    const sshHosts = spec.sshHosts ?? OPENSSH_HOSTS;
+    const identity = sshHosts.createIdentity(simRoot);
     const bashenv = path.join(simRoot, "libexec", "bashenv");
     for (const p of plans) {
       // bash run by sshd reads ~/.bashrc and skips BASH_ENV: both disable the kill builtin
@@ -228,7 +239,7 @@ export async function startLeofsSim(spec: LeofsSimSpec): Promise<LeofsSim> {
     }
     const started = await Promise.all(
       plans.map((p) =>
-        startSshd({
+        sshHosts.startHost({
           address: p.address,
           identity,
           dir: path.join(simRoot, "sshd", p.name),
@@ -277,7 +288,7 @@ export async function startLeofsSim(spec: LeofsSimSpec): Promise<LeofsSim> {
     });
 
     const inventoryPath = path.join(simRoot, "inventory.yaml");
-    fs.writeFileSync(inventoryPath, YAML.stringify(buildInventory(clusterName, version, replicas, hosts, identity.privateKeyPath, knownHostsPath, spec.os ?? "deb")));
+    fs.writeFileSync(inventoryPath, YAML.stringify(buildInventory(clusterName, version, replicas, hosts, identity.privateKeyPath, knownHostsPath, spec.os ?? "deb", spec.approval ?? {})));
 
     for (const h of hosts) {
       clients.set(h.name, new SimSshExec({ address: h.address, port: h.port, username: started[0]?.username ?? os.userInfo().username, hostPublicKey: started[hosts.indexOf(h)]?.hostPublicKey ?? "" }, identity.privateKeyPath));
@@ -403,6 +414,7 @@ function buildInventory(
   privateKeyFile: string,
   knownHostsFile: string,
   osFamily: "deb" | "rpm",
+  approval: SimApprovalUsers,
 ): unknown {
   const byRole = (role: LeofsRole): LeofsSimHost[] => hosts.filter((h) => h.role === role);
   const master = byRole("manager-master")[0];
@@ -411,8 +423,8 @@ function buildInventory(
     version: 1,
     defaults: {
       approval: {
-        requesters: { users: [], userGroups: [] },
-        approvers: { users: ["U0SIMAPPROVER"], userGroups: [] },
+        requesters: { users: [...(approval.requesters ?? [])], userGroups: [] },
+        approvers: { users: [...(approval.approvers ?? ["U0SIMAPPROVER"])], userGroups: [] },
         minApprovals: 1,
         allowSelfApproval: false,
         expiresAfter: "30m",
