@@ -95,6 +95,11 @@ export function shutdownRunit(cluster: DiracCluster, phase: ShutdownPhase, boxes
  * logged since the links came back (older lines of `log/current` do not
  * count); any such line fails the check and the run pauses with them shown.
  */
+/** Where the log check keeps the time it last looked (beside startup/, on the box). */
+function logCheckMarker(cluster: DiracCluster, box: string): string {
+  return `${instanceDir(cluster, box)}/.intervene-log-check`;
+}
+
 export function startupRunit(cluster: DiracCluster, box: string, section: string, what: string): StepTemplate[] {
   const b = boxSlug(box);
   const capture = `started_at_${boxIdentifier(box)}`;
@@ -122,8 +127,19 @@ export function startupRunit(cluster: DiracCluster, box: string, section: string
       title: `Check the logs on ${box} for errors since the restart`,
       kind: "check",
       cite: `seed 003 §${section} ("check the logs for errors"); reference §5 (log in \`startup/<comp>/log/current\`, written by svlogd)`,
-      note: "Shows every ERROR or FATAL line of startup/*/log/current with a timestamp at or after the restart (UTC, DIRAC's log format); a line fails the check so that the run pauses for a decision with the lines shown.",
-      targets: [{ host: box, command: `${sh`awk -v since=`}{{${capture}}} ${sh`${program} ${startupDir(cluster, box)}`}/*/log/current` }],
+      note:
+        "Shows every ERROR or FATAL line of startup/*/log/current with a timestamp at or after the restart (UTC, DIRAC's log format); a line fails the check so that the run pauses for a decision with the lines shown. " +
+        "A marker file beside startup/ keeps the time of the previous check, so Retry (after the operator dealt with the shown lines, which stay in the audited output) checks only lines logged since then; without it a Retry could never pass.",
+      targets: [
+        {
+          host: box,
+          command:
+            `since={{${capture}}}; m=${sh`${logCheckMarker(cluster, box)}`}; ` +
+            `if [ -f "$m" ]; then since=$(printf '%s\\n%s\\n' "$since" "$(cat "$m")" | sort | tail -n 1); fi; ` +
+            `date -u '+%Y-%m-%d %H:%M:%S' > "$m"; ` +
+            `${sh`awk -v`} since="$since" ${sh`${program} ${startupDir(cluster, box)}`}/*/log/current`,
+        },
+      ],
     },
   ];
 }

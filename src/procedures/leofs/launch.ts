@@ -64,9 +64,9 @@ export const launch: ProcedureDefinition<LaunchParams, LeofsCluster> = {
       waitForStatus(
         cluster,
         "wait-storage-attached",
-        "Wait until every storage node is attached",
-        { type: "all", of: [LEOFS_ADM_OK, { type: "leofs-status", condition: { kind: "nodes-in-state", nodes: storage, states: ["attached"] } }] },
-        "reference §1 node states (a new storage node starts → attached); §3 launch order step 2",
+        "Wait until every storage node is attached (new cluster) or running (restarted cluster)",
+        { type: "all", of: [LEOFS_ADM_OK, { type: "leofs-status", condition: { kind: "nodes-in-state", nodes: storage, states: ["attached", "running"] } }] },
+        "reference §1 node states (a new storage node starts → attached; a stopped node comes back up → running); §3 launch order step 2",
       ),
     );
     steps.push({
@@ -74,8 +74,9 @@ export const launch: ProcedureDefinition<LaunchParams, LeofsCluster> = {
       title: "Start the storage cluster (`leofs-adm start`)",
       kind: "exec",
       cite: "seed 001 (`leofs-adm start`: Start LeoStorage cluster); reference §3 launch order step 3, §1 `start` output",
+      note: "On a cluster started before, the manager answers `[ERROR] Storage cluster already started` (reference §1): the nodes are already running, so that answer is accepted; any other `[ERROR]` fails the step.",
       targets: [leofsAdm(cluster, "master", "start")],
-      expect: LEOFS_ADM_OK,
+      expect: { type: "all", of: [{ type: "exit-zero" }, { type: "stdout-matches", pattern: "(?:^|\\n)(?:OK|\\[ERROR\\] Storage cluster already started)\\r?\\n?$" }] },
       timeoutMs: 10 * 60_000,
     });
     steps.push(

@@ -50,7 +50,10 @@ function dsim(yaml = DIRAC_SIM_YAML): DiracCluster {
 const R = (box: string) => `/srv/dsim/${box}/opt/dirac`;
 const MYSQL = "/srv/dsim/db/opt/dirac/pro/mysql/share/mysql/mysql.server";
 const LOGS = (box: string) =>
-  `awk -v since={{started_at_${box}}} 'substr($0, 1, 19) >= since && $0 ~ /^[0-9][0-9][0-9][0-9]-/ && / (ERROR|FATAL): / { print FILENAME ": " $0; n++ } END { exit (n > 0) }' ${R(box)}/startup/*/log/current`;
+  `since={{started_at_${box}}}; m=${R(box)}/.intervene-log-check; ` +
+  `if [ -f "$m" ]; then since=$(printf '%s\\n%s\\n' "$since" "$(cat "$m")" | sort | tail -n 1); fi; ` +
+  `date -u '+%Y-%m-%d %H:%M:%S' > "$m"; ` +
+  `awk -v since="$since" 'substr($0, 1, 19) >= since && $0 ~ /^[0-9][0-9][0-9][0-9]-/ && / (ERROR|FATAL): / { print FILENAME ": " $0; n++ } END { exit (n > 0) }' ${R(box)}/startup/*/log/current`;
 const startup = (box: string): [string, string, boolean, string[]][] => [
   [`restore-links-${box}`, "exec", false, [`${box}$ date -u '+started at %Y-%m-%d %H:%M:%S' && mv ${R(box)}/startup-save/* ${R(box)}/startup/`]],
   [`wait-running-${box}`, "wait", false, [`${box}$ runsvstat ${R(box)}/startup/*`]],
@@ -165,7 +168,9 @@ describe("the log check after a restart, run on real files", () => {
   const runCheck = () => {
     const captured = extractCaptures(restore.captures!, "started at 2024-05-01 10:20:30\n");
     if (!captured.ok) throw new Error(captured.reason);
-    const command = resolveCommand(check.targets[0]!.command!, captured.values).replace(`${R("fw")}/startup`, root);
+    const command = resolveCommand(check.targets[0]!.command!, captured.values)
+      .replace(`${R("fw")}/startup`, root)
+      .replace(`${R("fw")}/.intervene-log-check`, path.join(root, ".marker"));
     return spawnSync("/bin/sh", ["-c", command], { encoding: "utf8" });
   };
 
@@ -189,6 +194,22 @@ describe("the log check after a restart, run on real files", () => {
       `${root}/Framework_Monitoring/log/current: 2024-05-01 10:21:00 UTC Framework/Monitoring FATAL: Service could not be started`,
     ]);
     expect(evaluateExpectation(check.expect!, { exitCode: result.status, stdout: result.stdout, stderr: result.stderr }).ok).toBe(false);
+  });
+
+  it("a retry after the operator dealt with the shown lines checks only what was logged since the previous check", () => {
+    writeLog("Configuration_Server", ["2024-05-01 10:20:35 UTC Configuration/Server ERROR: Cannot connect to MySQL"]);
+    expect(runCheck().status).toBe(1);
+    const retried = runCheck();
+    expect(retried.status).toBe(0);
+    expect(retried.stdout).toBe("");
+    writeLog("Configuration_Server", [
+      "2024-05-01 10:20:35 UTC Configuration/Server ERROR: Cannot connect to MySQL",
+      "2099-01-01 00:00:00 UTC Configuration/Server ERROR: new trouble after the retry",
+    ]);
+    const again = runCheck();
+    expect(again.status).toBe(1);
+    expect(again.stdout).toContain("new trouble after the retry");
+    expect(again.stdout).not.toContain("Cannot connect to MySQL");
   });
 
   it("only a timestamp can fill the restart-time capture", () => {

@@ -1,6 +1,7 @@
 import { getProcedure } from "../../../../src/procedures/catalog";
 import { planProcedure } from "../../../../src/procedures/planning/plan-procedure";
 import { PreconditionError } from "../../../../src/procedures/procedure-errors";
+import { evaluateExpectation } from "../../../../src/procedures";
 import { inventoryFrom, NOW, prodCluster, SIM_YAML } from "../inventory-fixture";
 import { planRows } from "./plan-rows";
 
@@ -18,11 +19,12 @@ describe("leofs.launch on prod (seed 001, reference §3 launch order)", () => {
       ["start-manager-slave", "exec", false, [`leofs-m1$ ${I}/leo_manager_1/bin/leo_manager start`]],
       ["wait-ready-manager-master", "check", false, [`leofs-m0$ ${I}/leo_manager_0/bin/leo_manager wait_ready`]],
       ["wait-ready-manager-slave", "check", false, [`leofs-m1$ ${I}/leo_manager_1/bin/leo_manager wait_ready`]],
-      ["start-storage-nodes", "exec", false, ["leofs-s0", "leofs-s1", "leofs-s2"].map((h) => `${h}$ ${I}/leo_storage/bin/leo_storage start`)],
+      // ping || start: a retry after a partial failure must not trip over nodes already up (`Node is already running!`, exit 1).
+      ["start-storage-nodes", "exec", false, ["leofs-s0", "leofs-s1", "leofs-s2"].map((h) => `${h}$ ${I}/leo_storage/bin/leo_storage ping >/dev/null 2>&1 || ${I}/leo_storage/bin/leo_storage start`)],
       ["wait-storage-attached", "wait", false, [`${ADM} status`]],
       ["start-storage-cluster", "exec", false, [`${ADM} start`]],
       ["wait-storage-running", "wait", false, [`${ADM} status`]],
-      ["start-gateways", "exec", false, [`leofs-g0$ ${I}/leo_gateway/bin/leo_gateway start`]],
+      ["start-gateways", "exec", false, [`leofs-g0$ ${I}/leo_gateway/bin/leo_gateway ping >/dev/null 2>&1 || ${I}/leo_gateway/bin/leo_gateway start`]],
       ["wait-all-running", "wait", false, [`${ADM} status`]],
     ]);
   });
@@ -31,9 +33,14 @@ describe("leofs.launch on prod (seed 001, reference §3 launch order)", () => {
     const attached = plan.steps.find((s) => s.id === "wait-storage-attached")!;
     expect(attached.wait?.poll?.expect).toEqual({
       type: "all",
-      of: [{ type: "all", of: [{ type: "exit-zero" }, { type: "no-leofs-error" }] }, { type: "leofs-status", condition: { kind: "nodes-in-state", nodes: STORAGE, states: ["attached"] } }],
+      of: [{ type: "all", of: [{ type: "exit-zero" }, { type: "no-leofs-error" }] }, { type: "leofs-status", condition: { kind: "nodes-in-state", nodes: STORAGE, states: ["attached", "running"] } }],
     });
-    expect(plan.steps.find((s) => s.id === "start-storage-cluster")?.expect).toEqual({ type: "all", of: [{ type: "exit-zero" }, { type: "no-leofs-error" }] });
+    // A relaunch of a cluster that ran before answers `[ERROR] Storage cluster already started` (reference §1): that is success here; any other [ERROR] is not.
+    const start = plan.steps.find((s) => s.id === "start-storage-cluster")!;
+    const ok = (stdout: string) => evaluateExpectation(start.expect!, { exitCode: 0, stdout, stderr: "" }).ok;
+    expect(ok("Generating RING...\r\nGenerated RING\r\nOK  33% - storage_0@10.0.0.104\r\nOK\r\n")).toBe(true);
+    expect(ok("[ERROR] Storage cluster already started\r\n")).toBe(true);
+    expect(ok("[ERROR] Attached nodes less than # of replicas\r\n")).toBe(false);
     const all = plan.steps.at(-1)!;
     expect(JSON.stringify(all.wait?.poll?.expect)).toContain('"rings-consistent"');
     expect(JSON.stringify(all.wait?.poll?.expect)).toContain('"gateway_0@10.0.0.103"');
