@@ -11,7 +11,7 @@ import { registerViews } from "./listeners/register-views";
 import type { BotContext } from "./listeners/bot-context";
 import type { Clock } from "./notifier/clock";
 import type { NotifierStore } from "./notifier/notifier-store";
-import type { SlackApi } from "./notifier/slack-api";
+import { classifySlackError, type SlackApi, type SlackFailure } from "./notifier/slack-api";
 import { createSlackNotifier, type SlackNotifier } from "./notifier/slack-notifier";
 import { UserGroupResolver } from "./user-group-resolver";
 
@@ -47,6 +47,8 @@ export interface CreateSlackAppOptions {
   readonly userGroupCacheMs?: number;
   /** Back-off of the background Slack connection attempts. @defaultValue { baseDelayMs: 1000, maxDelayMs: 60000 } */
   readonly connectRetry?: { readonly baseDelayMs: number; readonly maxDelayMs: number };
+  /** Hears the outcome of every Web API call the notifier and the user-group resolver make (metrics). */
+  readonly onSlackApiCall?: (method: string, failure: SlackFailure | undefined) => void;
   /** Run messages: false to leave event consumption to someone else. @defaultValue enabled, in-memory store */
   readonly notifier?: false | { readonly store?: NotifierStore; readonly clock?: Clock; readonly minUpdateIntervalMs?: number; readonly minPostIntervalMs?: number };
 }
@@ -103,7 +105,19 @@ export function createSlackApp(options: CreateSlackAppOptions): SlackAppHandle {
     rejectRateLimitedCalls: true,
     timeout: 15_000,
   });
-  const api: SlackApi = { apiCall: async (method, args) => (await apiClient.apiCall(method, args)) as unknown as Record<string, unknown> };
+  const observe = options.onSlackApiCall;
+  const api: SlackApi = {
+    apiCall: async (method, args) => {
+      try {
+        const result = (await apiClient.apiCall(method, args)) as unknown as Record<string, unknown>;
+        observe?.(method, undefined);
+        return result;
+      } catch (err) {
+        observe?.(method, classifySlackError(err));
+        throw err;
+      }
+    },
+  };
 
   let connection: SlackConnection = "connecting";
   let connectionError: string | undefined;

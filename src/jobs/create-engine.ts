@@ -5,6 +5,7 @@ import { openEngineCore, type CoreOptions, type EngineCore } from "./engine-core
 import { EngineError } from "./engine-error";
 import { isEmptyPrincipalSet, isInPrincipalSet } from "./ports/approval-policy";
 import type { Planner } from "./ports/planner";
+import { createStatusQueries } from "./query/create-status-queries";
 import { approveGate, rejectGate } from "./run-machine/gate-decisions";
 import { newRunRecord, startRun } from "./run-machine/new-run";
 import { abortRun, confirmStep, retryStep, skipStep } from "./run-machine/operator-decisions";
@@ -18,6 +19,8 @@ export interface EngineOptions extends CoreOptions {
   readonly planner?: Planner;
   /** @defaultValue `newRunId` */
   readonly newRunId?: () => string;
+  /** How long `queryStatus` waits for a worker's answer. @defaultValue 20000 */
+  readonly statusQueryTimeoutMs?: number;
 }
 
 /** The API side (bot, CLI, console): `Engine` plus read access to the audit. */
@@ -47,6 +50,15 @@ export function createEngine(options: EngineOptions): EngineHandle {
   }, options.heartbeatMs ?? store.lockTtlMs / 4);
   heartbeat.unref();
   const subscriptions = new Set<() => Promise<void>>();
+  const statusQueries = createStatusQueries({
+    redis: options.redis,
+    bullPrefix: core.keys.bullPrefix,
+    policy: options.policy,
+    store,
+    clock,
+    logger: core.logger,
+    ...(options.statusQueryTimeoutMs !== undefined ? { timeoutMs: options.statusQueryTimeoutMs } : {}),
+  });
 
   /** Refusals are part of the story: audit them with who and why, then rethrow. */
   async function audited<T>(runId: string, operation: string, actor: Actor, fn: () => Promise<T>, extra: Partial<AuditDraft> = {}): Promise<T> {
@@ -145,6 +157,8 @@ export function createEngine(options: EngineOptions): EngineHandle {
 
     list: (filter) => store.list(filter),
 
+    queryStatus: (cluster, actor) => statusQueries.queryStatus(cluster, actor),
+
     async subscribe(listener: (event: RunEvent) => void): Promise<() => Promise<void>> {
       const unsubscribe = await core.bus.subscribe(core.redis.duplicate(), listener);
       const tracked = async (): Promise<void> => {
@@ -158,6 +172,7 @@ export function createEngine(options: EngineOptions): EngineHandle {
     async close(): Promise<void> {
       clearInterval(heartbeat);
       await Promise.allSettled([...subscriptions].map((u) => u()));
+      await statusQueries.close();
       await core.close();
     },
   };

@@ -1,4 +1,5 @@
 import type { Plan } from "../procedures/model/plan";
+import type { ClusterStatusResult } from "./query/cluster-status-result";
 import type { RunEvent, RunRecord } from "./run-types";
 
 /** Who acts, as verified by the transport (Slack signature, CLI --as, console user). */
@@ -12,6 +13,12 @@ export interface PlanRequest {
   readonly procedureId: string;
   readonly cluster: string;
   readonly params: Readonly<Record<string, unknown>>;
+  /**
+   * Plan as of this time (ISO) instead of now: Start re-plans with the
+   * preview's time, so the hash only changes when the inventory, the
+   * procedure or the parameters did. At most a day old, never in the future.
+   */
+  readonly plannedAt?: string;
 }
 
 export interface GateRef {
@@ -39,6 +46,13 @@ export interface Engine {
   abort(runId: string, actor: Actor, mode: "after-step" | "now"): Promise<RunRecord>;
   get(runId: string): Promise<RunRecord | undefined>;
   list(filter?: { readonly cluster?: string; readonly active?: boolean; readonly limit?: number }): Promise<readonly RunRecord[]>;
+  /**
+   * Read-only `leofs-adm status` (or runsvstat per DIRAC box), run by a worker:
+   * no lock, no approval, no run record. Refuses (NOT_ALLOWED) who may not
+   * request on the cluster; anything else (no worker, console down) is an
+   * `ok: false` result saying what was tried.
+   */
+  queryStatus(cluster: string, actor: Actor): Promise<ClusterStatusResult>;
   /** Subscribe to run events (across processes, via Redis). Returns an unsubscribe function. */
   subscribe(listener: (event: RunEvent) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;

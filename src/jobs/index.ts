@@ -24,3 +24,14 @@ export { procedureStepSemantics } from "./adapters/procedure-step-semantics";
 export { inventoryPolicyResolver } from "./adapters/inventory-policy-resolver";
 export { createSshExecutor, sshTargetFor } from "./adapters/ssh-executor";
 export { catalogPlanner } from "./adapters/catalog-planner";
+export {
+  inventoryStatusQueryPlanner,
+  type ClusterStatusResult,
+  type ClusterStatusFailure,
+  type LeofsClusterStatus,
+  type DiracClusterStatus,
+  type DiracBoxStatus,
+  type ConsoleAttempt,
+  type StatusQueryFailureCode,
+  type StatusQueryPlanner,
+} from "./query";

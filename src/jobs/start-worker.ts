@@ -5,6 +5,8 @@ import { openEngineCore, type CoreOptions } from "./engine-core";
 import { isEngineError } from "./engine-error";
 import { HostSemaphore, type HostSemaphoreOptions } from "./host-semaphore";
 import type { RemoteExecutor } from "./ports/remote-executor";
+import { startQueryWorker } from "./query/start-query-worker";
+import type { StatusQueryPlanner } from "./query/status-query-planner";
 import { openRedis } from "./redis-connection";
 import { expireGate } from "./run-machine/gate-decisions";
 import { beginStep, finishStep, type BeginVerdict } from "./run-machine/step-lifecycle";
@@ -40,6 +42,10 @@ export interface WorkerOptions extends CoreOptions {
   readonly autorun?: boolean;
   /** @defaultValue a random id */
   readonly workerId?: string;
+  /** Where status queries run (`inventoryStatusQueryPlanner`); without it they are answered `not_configured`. */
+  readonly statusQueries?: StatusQueryPlanner;
+  /** Per command of a status query. @defaultValue 8000 */
+  readonly statusQueryExecTimeoutMs?: number;
 }
 
 export interface WorkerHandle {
@@ -157,6 +163,15 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     w.on("error", (err) => logger.warn({ err, worker: id }, "worker error"));
     w.on("failed", (job, err) => logger.warn({ jobId: job?.id, err }, "job failed"));
   }
+  const queryWorker = startQueryWorker({
+    redis: options.redis,
+    bullPrefix: keys.bullPrefix,
+    workerId: id,
+    executor: options.executor,
+    planner: options.statusQueries,
+    logger,
+    ...(options.statusQueryExecTimeoutMs !== undefined ? { execTimeoutMs: options.statusQueryExecTimeoutMs } : {}),
+  });
 
   let reconcileTimer: NodeJS.Timeout | undefined;
   let started = false;
@@ -165,6 +180,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     started = true;
     stepWorker.run().catch((err: unknown) => logger.error({ err }, "step worker stopped"));
     controlWorker.run().catch((err: unknown) => logger.error({ err }, "control worker stopped"));
+    queryWorker.run();
     reconciler.reconcileAll().catch((err: unknown) => logger.warn({ err }, "reconcile failed"));
     reconcileTimer = setInterval(() => {
       reconciler.reconcileAll().catch((err: unknown) => logger.warn({ err }, "reconcile failed"));
@@ -178,7 +194,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       if (reconcileTimer !== undefined) clearInterval(reconcileTimer);
       const grace = options.shutdownGraceMs ?? 30_000;
       let timer: NodeJS.Timeout | undefined;
-      const graceful = Promise.all([stepWorker.close(), controlWorker.close()]).then(() => "closed" as const);
+      const graceful = Promise.all([stepWorker.close(), controlWorker.close(), queryWorker.close()]).then(() => "closed" as const);
       const timedOut = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), grace)));
       const how = await Promise.race([graceful, timedOut]);
       clearTimeout(timer);

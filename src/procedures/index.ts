@@ -16,3 +16,6 @@ export { parseLeofsAdmError, type LeofsAdmError } from "./parsers/parse-leofs-ad
 export { parseVersionAll, type LeofsNodeVersion } from "./parsers/parse-version-all";
 export { canDetach, canRebalance, canSuspend, canResume, type PreconditionResult } from "./leofs/storage-preconditions";
 export { getProcedure, listProcedures, type CatalogProcedure } from "./catalog";
+export { parseRunsvstat, type RunitServiceStatus } from "./parsers/parse-runsvstat";
+export { leofsStatusQuery, type LeofsStatusQuery } from "./leofs/leofs-status-query";
+export { diracStatusQuery, type DiracStatusQuery } from "./dirac/dirac-status-query";

@@ -2,12 +2,17 @@ import http from "node:http";
 import type { Logger } from "pino";
 import type { CustomRoute } from "@slack/bolt";
 import type { Inventory, Settings } from "../config";
-import { createSlackApp, type SlackAppHandle } from "../bot/create-slack-app";
+import { createSlackApp, type SlackAppHandle, type SlackHealth } from "../bot/create-slack-app";
+import type { SlackFailure } from "../bot/notifier/slack-api";
 import { createEngine, startWorker, type EngineHandle, type WorkerHandle } from "../jobs";
 import { SshPool } from "../ssh";
 import { botInventoryFrom } from "./bot-inventory-from";
 import { engineNotifierStore } from "./engine-notifier-store";
 import { engineOptionsFor, workerOptionsFor } from "./engine-options";
+import { InterveneMetrics } from "./metrics";
+import { queueDepthReader } from "./metrics-queue-depth";
+import { readinessRoute } from "./readiness";
+import { openProbeRedis } from "./readiness-redis";
 
 export interface InterveneOptions {
   readonly settings: Settings;
@@ -19,6 +24,8 @@ export interface InterveneOptions {
   readonly extraRoutes?: readonly CustomRoute[];
   /** Listen address of the HTTP port (tests bind loopback only). @defaultValue all interfaces */
   readonly host?: string;
+  /** GET /metrics and GET /readyz on the HTTP port. @defaultValue true */
+  readonly operations?: boolean;
 }
 
 export interface InterveneHandle {
@@ -26,13 +33,18 @@ export interface InterveneHandle {
   readonly worker: WorkerHandle | undefined;
   readonly slack: SlackAppHandle | undefined;
   readonly pool: SshPool | undefined;
+  /** What GET /metrics serves (undefined when `operations` is false). */
+  readonly metrics: InterveneMetrics | undefined;
   /** Stops taking work, lets running steps finish within the grace period, closes everything. */
   close(): Promise<void>;
 }
 
-/** A worker-only process still answers GET /healthz (container health checks). */
-function startWorkerHealthServer(port: number, host: string | undefined, logger: Logger): http.Server {
+/** A worker-only process still answers GET /healthz (container health checks), and the operations routes. */
+function startWorkerHealthServer(port: number, host: string | undefined, logger: Logger, routes: readonly CustomRoute[]): http.Server {
+  const byPath = new Map(routes.map((r) => [r.path, r.handler]));
   const server = http.createServer((req, res) => {
+    const handler = req.method === "GET" ? byPath.get((req.url ?? "").split("?")[0] ?? "") : undefined;
+    if (handler !== undefined) return handler(req, res);
     const ok = req.method === "GET" && req.url === "/healthz";
     res.writeHead(ok ? 200 : 404, { "content-type": "application/json" });
     res.end(ok ? JSON.stringify({ http: "up", role: "worker" }) : "{}");
@@ -51,6 +63,13 @@ export async function startIntervene(options: InterveneOptions): Promise<Interve
   const { settings, inventory, logger, prefix } = options;
   const runsWorker = settings.role === "all" || settings.role === "worker";
   const engineLogger = logger.child({ component: "engine" });
+  const operations = options.operations !== false;
+  const metrics = operations ? new InterveneMetrics() : undefined;
+  const probeRedis = operations ? openProbeRedis(settings.redisUrl) : undefined;
+  const queues = probeRedis === undefined ? undefined : queueDepthReader(probeRedis, prefix);
+  if (metrics !== undefined && queues !== undefined) metrics.setSources({ queues: () => queues.read() });
+  const operationRoutes = (slackHealth?: () => SlackHealth): CustomRoute[] =>
+    metrics === undefined || probeRedis === undefined ? [] : [metrics.route(), readinessRoute({ redis: probeRedis, ...(slackHealth === undefined ? {} : { slack: slackHealth }) })];
 
   let pool: SshPool | undefined;
   let worker: WorkerHandle | undefined;
@@ -58,13 +77,17 @@ export async function startIntervene(options: InterveneOptions): Promise<Interve
     pool = new SshPool({ channelsPerHost: settings.ssh.maxChannelsPerHost });
     worker = await startWorker(workerOptionsFor(settings, inventory, pool, engineLogger.child({ component: "worker" }), prefix));
     logger.info({ worker: worker.id, concurrency: settings.workerConcurrency }, "worker started");
+    metrics?.setSources({ pool });
   }
 
   let engine: EngineHandle | undefined;
   let slack: SlackAppHandle | undefined;
   let healthServer: http.Server | undefined;
+  let unsubscribeMetrics: (() => Promise<void>) | undefined;
   if (settings.role === "all" || settings.role === "bot") {
     engine = createEngine(engineOptionsFor(settings, inventory, engineLogger, prefix));
+    const api = engine;
+    metrics?.setSources({ activeRuns: () => api.list({ active: true, limit: 10_000 }) });
     const receiver = settings.slack.receiver;
     slack = createSlackApp({
       engine,
@@ -78,13 +101,23 @@ export async function startIntervene(options: InterveneOptions): Promise<Interve
         ...(receiver.signingSecret !== undefined ? { signingSecret: receiver.signingSecret } : {}),
       },
       logger: logger.child({ component: "bot" }),
-      ...(options.extraRoutes !== undefined ? { extraRoutes: options.extraRoutes } : {}),
+      extraRoutes: [...operationRoutes(() => health()), ...(options.extraRoutes ?? [])],
       notifier: { store: engineNotifierStore(engine) },
+      ...(metrics === undefined ? {} : { onSlackApiCall: (method: string, failure: SlackFailure | undefined) => metrics.slackCall(method, failure) }),
     });
+    const app = slack;
+    const health = (): SlackHealth => app.health();
+    if (metrics !== undefined) {
+      // In the background like the notifier's subscription: a Redis outage at start must not block the bot.
+      api.subscribe((event) => metrics.observe(event)).then(
+        (unsubscribe) => (unsubscribeMetrics = unsubscribe),
+        (err: unknown) => logger.warn({ err }, "metrics: cannot subscribe to run events"),
+      );
+    }
     await slack.start();
     logger.info({ port: settings.port, mode: receiver.mode }, "bot listening");
   } else {
-    healthServer = startWorkerHealthServer(settings.port, options.host, logger);
+    healthServer = startWorkerHealthServer(settings.port, options.host, logger, operationRoutes());
   }
 
   return {
@@ -92,13 +125,17 @@ export async function startIntervene(options: InterveneOptions): Promise<Interve
     worker,
     slack,
     pool,
+    metrics,
     async close() {
       // Order matters: stop taking Slack input, then let workers finish their steps, then drop connections.
       await slack?.stop().catch((err: unknown) => logger.warn({ err }, "bot stop failed"));
+      await unsubscribeMetrics?.().catch((err: unknown) => logger.warn({ err }, "metrics unsubscribe failed"));
       await worker?.close().catch((err: unknown) => logger.warn({ err }, "worker close failed"));
       await engine?.close().catch((err: unknown) => logger.warn({ err }, "engine close failed"));
       await pool?.close().catch((err: unknown) => logger.warn({ err }, "ssh pool close failed"));
       await new Promise<void>((resolve) => (healthServer ? healthServer.close(() => resolve()) : resolve()));
+      await queues?.close();
+      probeRedis?.disconnect();
     },
   };
 }

@@ -23,6 +23,8 @@ export interface StartValue {
   readonly cluster: string;
   readonly params: Readonly<Record<string, unknown>>;
   readonly planHash: string;
+  /** The preview's planning time, so re-planning reproduces the same timestamped paths. */
+  readonly plannedAt?: string;
 }
 
 /** Buttons on the run message act on one step (or the run) at one attempt of one plan. */
@@ -34,7 +36,7 @@ export interface StepValue {
 }
 
 export function encodeStart(v: StartValue): string {
-  return JSON.stringify({ p: v.procedureId, c: v.cluster, a: v.params, h: v.planHash });
+  return JSON.stringify({ p: v.procedureId, c: v.cluster, a: v.params, h: v.planHash, ...(v.plannedAt !== undefined ? { t: v.plannedAt } : {}) });
 }
 
 export function encodeStep(v: StepValue): string {
@@ -56,7 +58,8 @@ export function decodeStart(value: string | undefined): StartValue {
   if (typeof o.p !== "string" || typeof o.c !== "string" || typeof o.h !== "string" || typeof o.a !== "object" || o.a === null) {
     throw new Error("this Start button's value is incomplete");
   }
-  return { procedureId: o.p, cluster: o.c, params: o.a as Record<string, unknown>, planHash: o.h };
+  if (o.t !== undefined && typeof o.t !== "string") throw new Error("this Start button's value is incomplete");
+  return { procedureId: o.p, cluster: o.c, params: o.a as Record<string, unknown>, planHash: o.h, ...(o.t !== undefined ? { plannedAt: o.t } : {}) };
 }
 
 export function decodeStep(value: string | undefined): StepValue {

@@ -40,7 +40,7 @@ export function renderPlanPreview(plan: Plan, options: PlanPreviewOptions = {}):
     ...packSections(plan.steps.map((_, i) => stepChunk(plan, i)), "\n\n"),
     { type: "context", elements: [mrkdwn(`plan \`${plan.planHash.slice(0, 12)}\``)] },
   ];
-  const value = encodeStart({ procedureId: plan.procedureId, cluster: plan.cluster, params: plan.params, planHash: plan.planHash });
+  const value = encodeStart({ procedureId: plan.procedureId, cluster: plan.cluster, params: plan.params, planHash: plan.planHash, ...(plan.plannedAt !== undefined ? { plannedAt: plan.plannedAt } : {}) });
   const cancel: ButtonElement = { type: "button", action_id: ACTION.cancel, text: plain(options.dryRun === true ? "Dismiss" : "Cancel"), value };
   if (options.dryRun === true) {
     blocks.push({ type: "context", elements: [mrkdwn("Dry run: nothing was started. Run the command again without `--dry-run` to start it.")] });

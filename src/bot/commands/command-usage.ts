@@ -13,7 +13,7 @@ const COMMON = "[cluster=<name>] [--dry-run]";
 
 export const COMMAND_FORMS: readonly CommandForm[] = [
   { kind: "leofs", words: ["help"], usage: "help", summary: "this help" },
-  { kind: "leofs", words: ["status"], usage: "status [cluster]", summary: "active run and lock of a cluster" },
+  { kind: "leofs", words: ["status"], usage: "status [cluster]", summary: "live `leofs-adm status` as a table, and the active run" },
   { kind: "leofs", words: ["runs"], usage: "runs [cluster]", summary: "recent runs" },
   { kind: "leofs", words: ["show"], usage: "show <run>", summary: "one run's checklist" },
   { kind: "leofs", words: ["abort"], usage: "abort <run> [now]", summary: "abort after the current step, or now" },
@@ -28,7 +28,7 @@ export const COMMAND_FORMS: readonly CommandForm[] = [
   { kind: "leofs", words: ["resume", "storage"], usage: `resume storage <node> ${COMMON}`, summary: "resume a suspended storage node" },
   { kind: "leofs", words: ["upgrade"], usage: `upgrade <node|all> to <version> [package=<file>] ${COMMON}`, summary: "rolling upgrade" },
   { kind: "dirac", words: ["help"], usage: "help", summary: "this help" },
-  { kind: "dirac", words: ["status"], usage: "status [cluster]", summary: "active run and lock of a setup" },
+  { kind: "dirac", words: ["status"], usage: "status [cluster]", summary: "live runsvstat of every box, and the active run" },
   { kind: "dirac", words: ["runs"], usage: "runs [cluster]", summary: "recent runs" },
   { kind: "dirac", words: ["show"], usage: "show <run>", summary: "one run's checklist" },
   { kind: "dirac", words: ["abort"], usage: "abort <run> [now]", summary: "abort after the current step, or now" },

@@ -34,7 +34,7 @@ function handlers(ctx: BotContext): Record<string, (a: ActionArgs) => Promise<vo
     [ACTION.start]: async (a) => {
       const value = decodeStart(a.action.value);
       const who = await actor(a);
-      const plan = await callEngine(ctx, "plan", (e) => e.plan({ procedureId: value.procedureId, cluster: value.cluster, params: value.params }, who));
+      const plan = await callEngine(ctx, "plan", (e) => e.plan({ procedureId: value.procedureId, cluster: value.cluster, params: value.params, ...(value.plannedAt !== undefined ? { plannedAt: value.plannedAt } : {}) }, who));
       if (plan.planHash !== value.planHash) {
         await a.respond(note(":warning: The plan changed since it was shown (inventory or procedure updated). Review the new plan below before starting."));
         await a.respond(ephemeral(renderPlanPreview(plan)));

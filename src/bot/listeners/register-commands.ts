@@ -1,5 +1,6 @@
 import type { App, RespondArguments, SlashCommand } from "@slack/bolt";
 import type { MessagePayload } from "../blocks/block-types";
+import { renderClusterStatus } from "../blocks/render-cluster-status";
 import { renderError } from "../blocks/render-error";
 import { renderHelp } from "../blocks/render-help";
 import { renderParamsModal } from "../blocks/render-modals";
@@ -8,9 +9,13 @@ import { renderRunList } from "../blocks/render-run-list";
 import { renderRunMessage } from "../blocks/render-run-message";
 import { BotError } from "../bot-errors";
 import { parseCommand, type ParsedCommand } from "../commands/parse-command";
+import { withTimeout } from "../with-timeout";
 import { actorOf, callEngine, type BotContext } from "./bot-context";
 
 type Respond = (message: RespondArguments) => Promise<unknown>;
+
+/** A status query waits up to 20 s for a worker (engine side); the listener gives it a little more. */
+const STATUS_QUERY_WAIT_MS = 25_000;
 
 export function ephemeral(payload: MessagePayload): RespondArguments {
   return { response_type: "ephemeral", replace_original: false, text: payload.text, blocks: [...payload.blocks] };
@@ -21,6 +26,15 @@ async function answer(ctx: BotContext, parsed: ParsedCommand, command: SlashComm
     case "help":
       return renderHelp(parsed.kind);
     case "status": {
+      const cluster = parsed.cluster;
+      if (cluster !== undefined) {
+        const actor = await actorOf(ctx, command.user_id);
+        const [result, active] = await Promise.all([
+          withTimeout("status", Math.max(ctx.engineTimeoutMs, STATUS_QUERY_WAIT_MS), () => ctx.engine.queryStatus(cluster, actor)),
+          callEngine(ctx, "list", (e) => e.list({ active: true, cluster })),
+        ]);
+        return renderClusterStatus(result, { activeRuns: active });
+      }
       const runs = await callEngine(ctx, "list", (e) => e.list({ active: true, ...(parsed.cluster === undefined ? {} : { cluster: parsed.cluster }) }));
       const where = parsed.cluster ?? `all ${parsed.kind} clusters`;
       return renderRunList(`Active runs on ${where}`, runs.filter((r) => r.plan.clusterKind === parsed.kind), `Nothing is running on ${where}; the cluster is not locked.`);

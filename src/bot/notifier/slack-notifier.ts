@@ -55,7 +55,9 @@ export class SlackNotifier {
   private readonly throttle: UpdateThrottle;
   private readonly clock: Clock;
   private readonly store: NotifierStore;
-  private readonly nextPostAt = new Map<string, number>();
+  /** Per channel: the last post in line (posts to one channel go one at a time) and when the last one was answered. */
+  private readonly channelTail = new Map<string, Promise<void>>();
+  private readonly lastPostDone = new Map<string, number>();
   private readonly pending = new Set<Promise<void>>();
 
   constructor(private readonly options: SlackNotifierOptions) {
@@ -178,6 +180,8 @@ export class SlackNotifier {
     const payload = renderRunMessage(run, this.context(slot));
     const ref = await this.post(channel, payload, run.id, "run");
     slot.lastSentJson = JSON.stringify(payload);
+    // The post is the message's first write: its first update waits a full interval after it.
+    this.throttle.wrote(`${ref.channel}:${ref.ts}`);
     await this.store.save(run.id, ref);
     return ref;
   }
@@ -219,10 +223,29 @@ export class SlackNotifier {
     return { ...(slot.approvers === undefined ? {} : { approvers: slot.approvers }), ...(slot.live === undefined ? {} : { live: slot.live }) };
   }
 
+  /**
+   * New messages in one channel go out one at a time, each `minPostIntervalMs`
+   * after the previous one was answered: spacing counted from the answer,
+   * not the request, keeps them apart when they reach Slack too.
+   */
   private async post(channel: string, payload: MessagePayload, runId: string, key: string, threadTs?: string, broadcast = false): Promise<MessageRef> {
-    const wait = (this.nextPostAt.get(channel) ?? 0) - this.clock.now();
-    this.nextPostAt.set(channel, Math.max(this.clock.now(), this.nextPostAt.get(channel) ?? 0) + (this.options.minPostIntervalMs ?? 1000));
-    if (wait > 0) await sleep(this.clock, wait);
+    const previous = this.channelTail.get(channel) ?? Promise.resolve();
+    let done: () => void = () => undefined;
+    const mine = new Promise<void>((resolve) => (done = resolve));
+    this.channelTail.set(channel, mine);
+    try {
+      await previous;
+      const wait = (this.lastPostDone.get(channel) ?? Number.NEGATIVE_INFINITY) + (this.options.minPostIntervalMs ?? 1000) - this.clock.now();
+      if (wait > 0) await sleep(this.clock, wait);
+      return await this.postNow(channel, payload, runId, key, threadTs, broadcast);
+    } finally {
+      this.lastPostDone.set(channel, this.clock.now());
+      if (this.channelTail.get(channel) === mine) this.channelTail.delete(channel);
+      done();
+    }
+  }
+
+  private async postNow(channel: string, payload: MessagePayload, runId: string, key: string, threadTs: string | undefined, broadcast: boolean): Promise<MessageRef> {
     const since = this.clock.now();
     const args: Record<string, unknown> = {
       channel,

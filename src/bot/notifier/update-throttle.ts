@@ -5,7 +5,8 @@ import { RateLimitedError } from "./slack-caller";
 interface KeyState {
   dirty: boolean;
   send: () => Promise<void>;
-  lastStart: number;
+  /** When the previous send finished (its answer came back). */
+  lastDone: number;
   notBefore: number;
   inFlight: boolean;
   timer: unknown;
@@ -13,7 +14,9 @@ interface KeyState {
 
 /**
  * At most one send per `intervalMs` per key (one key per Slack message), the
- * latest state winning: `mark` only says "this message is stale"; the send
+ * interval counted from the previous send's answer, so that two sends reach
+ * Slack at least `intervalMs` apart however long the first took on its way;
+ * the latest state winning: `mark` only says "this message is stale"; the send
  * function renders the state current when it runs. A mark that arrives while
  * a send is in flight or too soon is never lost: a trailing send follows, so
  * the message ends equal to the last state. A 429 pushes the next send back
@@ -30,9 +33,20 @@ export class UpdateThrottle {
   ) {}
 
   mark(key: string, send: () => Promise<void>): void {
-    const state = this.keys.get(key) ?? { dirty: false, send, lastStart: Number.NEGATIVE_INFINITY, notBefore: 0, inFlight: false, timer: undefined };
+    const state = this.keys.get(key) ?? this.fresh(send);
     state.dirty = true;
     state.send = send;
+    this.keys.set(key, state);
+    this.pump(key, state);
+  }
+
+  /**
+   * The message behind `key` was just written another way (posted): the next
+   * update waits a full interval from now, as if it followed an update.
+   */
+  wrote(key: string): void {
+    const state = this.keys.get(key) ?? this.fresh(() => Promise.resolve());
+    state.lastDone = Math.max(state.lastDone, this.clock.now());
     this.keys.set(key, state);
     this.pump(key, state);
   }
@@ -43,11 +57,15 @@ export class UpdateThrottle {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
+  private fresh(send: () => Promise<void>): KeyState {
+    return { dirty: false, send, lastDone: Number.NEGATIVE_INFINITY, notBefore: 0, inFlight: false, timer: undefined };
+  }
+
   private pump(key: string, state: KeyState): void {
     if (state.inFlight || state.timer !== undefined) return;
     if (!state.dirty) {
       // Keep the key while its interval runs, so a new mark still waits for it.
-      const quietFor = state.lastStart + this.intervalMs - this.clock.now();
+      const quietFor = state.lastDone + this.intervalMs - this.clock.now();
       if (quietFor > 0) {
         state.timer = this.clock.setTimeout(() => {
           state.timer = undefined;
@@ -63,7 +81,7 @@ export class UpdateThrottle {
       }
       return;
     }
-    const due = Math.max(state.lastStart + this.intervalMs, state.notBefore);
+    const due = Math.max(state.lastDone + this.intervalMs, state.notBefore);
     const now = this.clock.now();
     if (now < due) {
       state.timer = this.clock.setTimeout(() => {
@@ -74,7 +92,6 @@ export class UpdateThrottle {
     }
     state.dirty = false;
     state.inFlight = true;
-    state.lastStart = now;
     state
       .send()
       .catch((err: unknown) => {
@@ -87,6 +104,7 @@ export class UpdateThrottle {
       })
       .finally(() => {
         state.inFlight = false;
+        state.lastDone = this.clock.now();
         this.pump(key, state);
       });
   }

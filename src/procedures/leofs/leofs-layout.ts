@@ -36,6 +36,23 @@ export function gatewayScript(cluster: LeofsCluster, node: LeofsNode): string {
   return installPath(cluster, node.host, `${node.dir}/bin/leo_gateway`);
 }
 
+/**
+ * `start` only when `ping` gets no answer: `start` on a running node exits 1
+ * (`Node is already running!`, reference §2), so this can be re-run.
+ */
+export function startUnlessRunning(script: string): string {
+  return sh`${script} ping >/dev/null 2>&1 || ${script} start`;
+}
+
+/**
+ * `start` (unless running) then `wait_ready`, as the official packaging tests
+ * do (reference §2). A node whose VM died while booting does not answer ping,
+ * so running this again starts it again: a retry can recover it.
+ */
+export function startAndWaitReady(script: string): string {
+  return `{ ${startUnlessRunning(script)}; } && ${sh`${script} wait_ready`}`;
+}
+
 /** `<installDir>/<manager dir>/<mnesiaSubdir>` on the manager's host. */
 export function mnesiaDir(cluster: LeofsCluster, role: ManagerRole): string {
   const m = manager(cluster, role);

@@ -11,6 +11,11 @@ export interface Plan {
   /** Validated parameters (after schema defaults). */
   readonly params: Readonly<Record<string, unknown>>;
   readonly steps: readonly PlannedStep[];
+  /**
+   * When it was planned (ISO): timestamped paths (backup dirs) derive from it,
+   * so re-planning with the same time gives the same plan and hash.
+   */
+  readonly plannedAt?: string;
   /** sha256 (hex) of the canonical JSON of everything above: approvals bind to it. */
   readonly planHash: string;
 }

@@ -46,6 +46,7 @@ export function planProcedure<P, C extends Cluster>(
     clusterKind: procedure.kind,
     params: toPlainParams(parsed.data),
     steps,
+    plannedAt: now.toISOString(),
   };
   return { ...unhashed, planHash: computePlanHash(unhashed) };
 }

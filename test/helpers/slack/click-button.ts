@@ -1,5 +1,5 @@
 import type { Block, ButtonElement } from "../../../src/bot/blocks/block-types";
-import { postInteraction, type PostResult } from "./slack-signer";
+import { postInteraction, type PostResult, type SignOptions } from "./slack-signer";
 
 export interface ClickOptions {
   readonly eventsUrl: string;
@@ -12,6 +12,8 @@ export interface ClickOptions {
   /** Where the app's respond() goes: a FakeSlackServer responseUrl. */
   readonly responseUrl: string;
   readonly ephemeral?: boolean;
+  /** How the request is signed (unsigned, bad signature, tampered, stale); default a valid signature. */
+  readonly sign?: SignOptions;
 }
 
 export function findButton(blocks: readonly Block[], actionId: string): { button: ButtonElement; blockId: string } {
@@ -41,5 +43,5 @@ export function clickButton(options: ClickOptions): Promise<PostResult> {
     response_url: options.responseUrl,
     actions: [{ action_id: button.action_id, block_id: blockId, text: button.text, value: button.value, type: "button", action_ts: `${Date.now() / 1000}` }],
   };
-  return postInteraction(options.eventsUrl, options.secret, payload);
+  return postInteraction(options.eventsUrl, options.secret, payload, options.sign);
 }

@@ -1,4 +1,5 @@
 import type { Actor, Engine, GateRef, PlanRequest } from "../../../src/jobs/engine";
+import type { ClusterStatusResult } from "../../../src/jobs/query/cluster-status-result";
 import type { RunEvent, RunRecord } from "../../../src/jobs/run-types";
 import type { Plan } from "../../../src/procedures/model/plan";
 import { makePlan, makeRun } from "./run-fixtures";
@@ -29,6 +30,16 @@ export class RecordingEngine implements Engine {
   private counter = 0;
   /** How `plan()` answers; by default a 4-step plan for the request. */
   planFor: (request: PlanRequest) => Plan = (r) => makePlan(4, { procedureId: r.procedureId, cluster: r.cluster, params: r.params });
+  /** How `queryStatus()` answers; by default an `ok: false` result saying nothing was set. */
+  statusFor: (cluster: string) => ClusterStatusResult = (cluster) => ({
+    ok: false,
+    cluster,
+    code: "not_configured",
+    message: `RecordingEngine has no status for ${cluster}`,
+    attempts: [],
+    queriedAt: "2026-01-01T10:00:00.000Z",
+    durationMs: 0,
+  });
 
   refuse(method: keyof Engine, error: Error): void {
     this.refusals.set(method, error);
@@ -111,6 +122,11 @@ export class RecordingEngine implements Engine {
   async list(filter?: { readonly cluster?: string; readonly active?: boolean; readonly limit?: number }): Promise<readonly RunRecord[]> {
     await this.enter("list", [filter]);
     return [...this.runs.values()].filter((r) => filter?.cluster === undefined || r.plan.cluster === filter.cluster);
+  }
+
+  async queryStatus(cluster: string, actor: Actor): Promise<ClusterStatusResult> {
+    await this.enter("queryStatus", [cluster, actor]);
+    return this.statusFor(cluster);
   }
 
   async subscribe(listener: (event: RunEvent) => void): Promise<() => Promise<void>> {

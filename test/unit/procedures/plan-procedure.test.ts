@@ -37,7 +37,7 @@ describe("planProcedure: the hash binds approvals to exactly this plan", () => {
 
   it("ignores key order (canonical JSON) but not content", () => {
     const plan = planProcedure(recover, prodCluster(), "prod", { target: "manager-slave" }, NOW);
-    const reordered = { steps: plan.steps, params: plan.params, procedureId: plan.procedureId, cluster: plan.cluster, clusterKind: plan.clusterKind, procedureTitle: plan.procedureTitle };
+    const reordered = { plannedAt: plan.plannedAt, steps: plan.steps, params: plan.params, procedureId: plan.procedureId, cluster: plan.cluster, clusterKind: plan.clusterKind, procedureTitle: plan.procedureTitle };
     expect(computePlanHash(reordered)).toBe(plan.planHash);
     const tampered = { ...plan, steps: plan.steps.map((s, i) => (i === 6 ? { ...s, destructive: false } : s)) };
     expect(computePlanHash(tampered)).not.toBe(plan.planHash);

@@ -455,8 +455,9 @@ reconcile_group() { # cookie
 register_node() { # T node
   local T=$1 n=$2
   if [[ $T == G ]]; then
-    # a gateway fetches the manager's ring when it joins
-    set_node_ring "$n" "$RING_CUR" "$RING_PRV"
+    # a gateway fetches the manager's ring when it joins; a manager with no
+    # ring yet (a fresh schema before restore-mnesia) has none to hand out
+    [[ -z $RING_CUR ]] || set_node_ring "$n" "$RING_CUR" "$RING_PRV"
     if row_has G "$n"; then set_state G "$n" running
     else row_add G "$n" running "" "" "" "$(now_epoch)"; fi
     return

@@ -1,0 +1,96 @@
+import { ACTION } from "../../../src/bot/blocks/action-ids";
+import type { Block } from "../../../src/bot/blocks/block-types";
+import type { RunRecord } from "../../../src/jobs";
+import { startLeofsSim, type LeofsSim } from "../../sim/leofs/start-leofs-sim";
+import { buttonValue, E2E_APPROVAL, eventually, SLACK_ACK_DEADLINE_MS, isTerminal, textOf, type CommandAnswer, type SlackE2e, type VisibleMessage } from "./slack-e2e";
+
+/** The cluster of the brief: two managers, three storage nodes, one gateway, started; approvals by U_APPROVER or U_SECOND. */
+export function startE2eLeofsSim(): Promise<LeofsSim> {
+  return startLeofsSim({ storage: 3, gateways: 1, started: true, approval: E2E_APPROVAL });
+}
+
+/** A manager whose Mnesia files are garbled and that was restarted on them: it runs, but its Mnesia does not start. */
+export async function breakManagerMnesia(sim: LeofsSim, role: "manager-master" | "manager-slave"): Promise<void> {
+  const h = sim.hostOf(role);
+  await sim.exec(h.name, `${h.launchScript} stop`);
+  await sim.fault.corruptMnesia(h.node);
+  const started = await sim.exec(h.name, `${h.launchScript} start`);
+  if (started.code !== 0) throw new Error(`restarting ${h.node} on corrupt Mnesia failed: ${started.stdout}${started.stderr}`);
+}
+
+export interface StartedRun {
+  readonly preview: CommandAnswer;
+  readonly runId: string;
+  /** What the Start click's response_url got (the preview replaced by "Run … started"). */
+  readonly started: readonly Record<string, unknown>[];
+}
+
+/** `/leofs <text>` as `user`, then Start on the ephemeral preview; returns once the run exists. */
+export async function requestAndStart(e2e: SlackE2e, text: string, user: string): Promise<StartedRun> {
+  const preview = await e2e.command(text, { user });
+  return { preview, ...(await startFromPreview(e2e, preview, user)) };
+}
+
+/** Start clicked on a plan preview by `user`; returns once the run exists. */
+export async function startFromPreview(e2e: SlackE2e, preview: CommandAnswer, user: string): Promise<Omit<StartedRun, "preview">> {
+  const before = new Set((await e2e.engine.list()).map((r) => r.id));
+  const click = await e2e.click({ blocks: preview.body.blocks as Block[] }, ACTION.start, user, { ephemeral: true });
+  const run = await eventually("the started run", async () => (await e2e.engine.list()).find((r) => !before.has(r.id)));
+  return { runId: run.id, started: click.responses };
+}
+
+/** The run message as it reads now, once it shows the buttons of the run's open gate. */
+export async function messageAtGate(e2e: SlackE2e, run: RunRecord): Promise<VisibleMessage> {
+  const gate = run.gate;
+  if (gate?.status !== "open") throw new Error(`run ${run.id} has no open gate`);
+  const message = await e2e.runMessage(run.id);
+  const blocks = await eventually(`the run message to show the gate of step ${gate.stepIndex}`, () => {
+    const latest = e2e.fake.latest(message.ts)?.blocks;
+    const value = buttonValue(latest, ACTION.approve);
+    return value !== undefined && value.stepIndex === gate.stepIndex && value.attempt === gate.attempt ? latest : undefined;
+  });
+  return { blocks: blocks ?? [], ts: message.ts };
+}
+
+export interface GateVisit {
+  readonly run: RunRecord;
+  readonly message: VisibleMessage;
+}
+
+export interface DriveOutcome {
+  /** The run once terminal or paused. */
+  readonly run: RunRecord;
+  /** Step ids of the gates approved, in order. */
+  readonly approved: readonly string[];
+  /** Every click answer of the approvals (the approver's ephemeral confirmations). */
+  readonly answers: readonly (readonly Record<string, unknown>[])[];
+}
+
+/**
+ * Approves every gate by clicking Approve on the run message as `approver`,
+ * until the run ends or pauses. `atGate` runs first at each gate (e.g. a
+ * refused click by someone else).
+ */
+export async function approveThroughSlack(e2e: SlackE2e, runId: string, approver: string, atGate?: (visit: GateVisit) => Promise<void>): Promise<DriveOutcome> {
+  const approved: string[] = [];
+  const answers: (readonly Record<string, unknown>[])[] = [];
+  for (;;) {
+    const run = await e2e.waitForRun(runId, (r) => isTerminal(r) || r.state === "paused" || (r.state === "awaiting_approval" && r.gate?.status === "open"), 90_000);
+    if (run.state !== "awaiting_approval") return { run, approved, answers };
+    const message = await messageAtGate(e2e, run);
+    if (atGate !== undefined) await atGate({ run, message });
+    const click = await e2e.click(message, ACTION.approve, approver);
+    if (click.ack.status !== 200 || click.ack.elapsedMs >= SLACK_ACK_DEADLINE_MS) throw new Error(`Approve not acked in time: HTTP ${click.ack.status} after ${click.ack.elapsedMs} ms`);
+    if (!textOf(click.responses).includes("You approved")) throw new Error(`approval refused: ${textOf(click.responses)}`);
+    answers.push(click.responses);
+    const stepIndex = run.gate?.stepIndex;
+    approved.push(stepIndex === null || stepIndex === undefined ? "run" : (run.plan.steps[stepIndex]?.id ?? String(stepIndex)));
+  }
+}
+
+/** Step index of a plan step by id. */
+export function indexOf(run: RunRecord, stepId: string): number {
+  const step = run.plan.steps.find((s) => s.id === stepId);
+  if (step === undefined) throw new Error(`the plan has no step ${stepId}`);
+  return step.index;
+}

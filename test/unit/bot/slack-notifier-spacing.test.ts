@@ -1,0 +1,81 @@
+import pino from "pino";
+import { renderRunMessage } from "../../../src/bot/blocks/render-run-message";
+import type { SlackApi } from "../../../src/bot/notifier/slack-api";
+import { SlackNotifier } from "../../../src/bot/notifier/slack-notifier";
+import type { RunRecord } from "../../../src/jobs/run-types";
+import { ManualClock } from "../../helpers/slack/manual-clock";
+import { MemorySlackApi } from "../../helpers/slack/memory-slack-api";
+import { makePlan, makeRun, withStep } from "../../helpers/slack/run-fixtures";
+
+/**
+ * A Web API whose requests take `transitMs(n)` to reach Slack: MemorySlackApi
+ * records each call when it arrives, which is the time Slack's limits see.
+ */
+class SlowSlackApi implements SlackApi {
+  private calls = 0;
+
+  constructor(
+    readonly inner: MemorySlackApi,
+    private readonly clock: ManualClock,
+    private readonly transitMs: (n: number) => number,
+  ) {}
+
+  apiCall(method: string, args?: Record<string, unknown>): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      this.clock.setTimeout(() => void this.inner.apiCall(method, args).then(resolve, reject), this.transitMs(this.calls++));
+    });
+  }
+}
+
+function setup(): { clock: ManualClock; api: MemorySlackApi; notifier: SlackNotifier } {
+  const clock = new ManualClock();
+  const api = new MemorySlackApi(() => clock.now());
+  // Every other request is slow on its way: with spacing counted from the request, the fast one would catch up.
+  const slow = new SlowSlackApi(api, clock, (n) => (n % 2 === 0 ? 700 : 0));
+  const notifier = new SlackNotifier({ api: slow, channelFor: () => "C0LEOFSPROD", logger: pino({ level: "silent" }), clock, minPostIntervalMs: 1000 });
+  return { clock, api, notifier };
+}
+
+function gaps(times: readonly number[]): number[] {
+  return times.slice(1).map((t, i) => t - times[i]!);
+}
+
+describe("Slack sees its limits kept even when requests are slow to arrive", () => {
+  it("new messages in a channel arrive at least a second apart", async () => {
+    const { clock, api, notifier } = setup();
+    let run: RunRecord = makeRun(makePlan(4, {}, () => ({})));
+    notifier.handle({ type: "run.created", run });
+    for (let i = 0; i < 4; i++) {
+      run = withStep(run, i, { state: "succeeded" }, { cursor: i + 1 });
+      notifier.handle({ type: "step.finished", run, stepIndex: i });
+    }
+    run = { ...run, version: run.version + 1, state: "succeeded", finishedAt: "2026-01-01T10:05:00Z" };
+    notifier.handle({ type: "run.finished", run });
+    await clock.advance(60_000);
+    await notifier.flush();
+
+    const posts = api.callsOf("chat.postMessage").map((c) => c.at);
+    expect(posts).toHaveLength(6);
+    for (const gap of gaps(posts)) expect(gap).toBeGreaterThanOrEqual(1000);
+  });
+
+  it("the run message is written at most once a second, its post included, and ends equal to the last state", async () => {
+    const { clock, api, notifier } = setup();
+    let run: RunRecord = makeRun(makePlan(2, {}, () => ({})));
+    notifier.handle({ type: "run.created", run });
+    for (let v = 0; v < 60; v++) {
+      run = { ...run, version: run.version + 1, reason: `tick ${v}` };
+      notifier.handle({ type: "run.updated", run });
+      await clock.advance(100);
+    }
+    await clock.advance(10_000);
+    await notifier.flush();
+
+    const post = api.callsOf("chat.postMessage")[0];
+    const writes = [post?.at ?? 0, ...api.callsOf("chat.update").map((c) => c.at)];
+    expect(writes.length).toBeGreaterThan(2);
+    for (const gap of gaps(writes)) expect(gap).toBeGreaterThanOrEqual(1000);
+    const ts = [...api.messages.values()].find((m) => m.thread_ts === undefined)?.ts ?? "";
+    expect(api.latest(ts)?.blocks).toEqual(renderRunMessage(run).blocks);
+  });
+});
