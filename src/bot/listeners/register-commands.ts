@@ -74,6 +74,9 @@ export function registerCommands(app: App, ctx: BotContext): void {
   for (const name of ["/leofs", "/dirac"]) {
     app.command(name, async ({ command, ack, respond, client }) => {
       await ack();
+      // Yield once before the real work: commands that arrived together get
+      // their acks out first instead of queueing behind each other's parsing.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const reply: Respond = respond;
       try {
         const parsed = parseCommand({ command: command.command, text: command.text, channelId: command.channel_id }, { clusters: ctx.clusters });
