@@ -1,10 +1,10 @@
 import { z } from "zod";
 import type { LeofsCluster } from "../../config";
 import type { ProcedureDefinition, StepTemplate } from "../model/procedure-definition";
+import type { Expectation } from "../model/step";
 import { PreconditionError } from "../procedure-errors";
-import { sh } from "../sh";
-import { gatewayScript, manager, otherRole, roleLabel, storageScript, leofsAdm, type ManagerRole } from "./leofs-layout";
-import { checkManagersDown, LEOFS_ADM_OK, resyncMnesia, startManagers, waitForStatus } from "./manager-steps";
+import { gatewayScript, manager, managerScript, otherRole, roleLabel, startAndWaitReady, startUnlessRunning, storageScript, leofsAdm, type ManagerRole } from "./leofs-layout";
+import { checkManagersDown, LEOFS_ADM_OK, resyncMnesia, waitForStatus } from "./manager-steps";
 
 export const launchParams = z
   .object({
@@ -25,8 +25,68 @@ const FORCE_LOAD_NOTE =
 const START_UNLESS_RUNNING_NOTE =
   "ping first: `start` on a running node exits 1 (`Node is already running!`, reference §2), so a retry after one node failed to start would fail again on the nodes that did start.";
 
-/** `start` only when `ping` gets no answer, so the multi-node start steps can be retried. */
-const startUnlessRunning = (script: string): string => sh`${script} ping >/dev/null 2>&1 || ${script} start`;
+const RESTART_ON_RETRY_NOTE =
+  "`start` exits 0 even when the VM then dies while booting (reference §2: `run_erl -daemon`); only `wait_ready` notices. " +
+  "This step runs `start` again first when `ping` gets no answer, so a Retry after such a failure restarts the node instead of waiting for one that is gone.";
+
+/** wait_ready gives up after 120 one-second retries (reference §2); start comes before it. */
+const WAIT_READY_TIMEOUT_MS = 150_000;
+
+/**
+ * `wait_ready` succeeded: exit 0 and no `Not ready after N reties` (reference §2),
+ * checked first so that a failure says the node never became ready.
+ */
+export const READY: Expectation = { type: "all", of: [{ type: "stdout-excludes", text: "Not ready after" }, { type: "exit-zero" }] };
+
+/** A manager as the start steps see it: which one, where, and its launch script. */
+export interface ManagerLaunch {
+  readonly role: ManagerRole;
+  readonly host: string;
+  readonly node: string;
+  readonly script: string;
+}
+
+export function managerLaunch(cluster: LeofsCluster, role: ManagerRole): ManagerLaunch {
+  const m = manager(cluster, role);
+  return { role, host: m.host, node: m.node, script: managerScript(cluster, role) };
+}
+
+/**
+ * Start master then slave, then wait for each (reference §3 launch order, §2
+ * `start` then `wait_ready`). Both are started before either is waited for: a
+ * manager whose Mnesia waits for its partner's tables is not ready until the
+ * partner runs. Each wait step starts its manager again if it is down, so a
+ * Retry of a failed wait recovers a node whose VM died while booting.
+ */
+export function startManagerPair(master: ManagerLaunch, slave: ManagerLaunch, cite: string): StepTemplate[] {
+  const start = (m: ManagerLaunch, note: string): StepTemplate => ({
+    id: `start-${roleLabel(m.role)}`,
+    title: `Start ${roleLabel(m.role)} (${m.node}) on ${m.host}`,
+    kind: "exec",
+    cite: `${cite}; reference §3 launch order (master, then slave)`,
+    note,
+    idempotent: true,
+    targets: [{ host: m.host, command: startUnlessRunning(m.script) }],
+    expect: { type: "exit-zero" },
+  });
+  const ready = (m: ManagerLaunch): StepTemplate => ({
+    id: `wait-ready-${roleLabel(m.role)}`,
+    title: `Wait until ${roleLabel(m.role)} (${m.node}) is ready, starting it again if it is down`,
+    kind: "exec",
+    cite: "reference §2 (`start` then `wait_ready`, as the official packaging tests run them; `start` is silent and exits 0 even if the VM dies while booting)",
+    note: RESTART_ON_RETRY_NOTE,
+    idempotent: true,
+    targets: [{ host: m.host, command: startAndWaitReady(m.script) }],
+    timeoutMs: WAIT_READY_TIMEOUT_MS,
+    expect: READY,
+  });
+  return [
+    start(master, START_UNLESS_RUNNING_NOTE),
+    start(slave, `Both managers are started before waiting for either: a master waiting for its peer's Mnesia tables would otherwise never become ready. ${START_UNLESS_RUNNING_NOTE}`),
+    ready(master),
+    ready(slave),
+  ];
+}
 
 /** Seed 001 + reference §3 launch order: managers, storage (attached), `leofs-adm start`, gateways. */
 export const launch: ProcedureDefinition<LaunchParams, LeofsCluster> = {
@@ -50,15 +110,17 @@ export const launch: ProcedureDefinition<LaunchParams, LeofsCluster> = {
 
     if (params.forceStart !== undefined) steps.push(...forceStartSteps(cluster, now, params.forceStart));
 
-    steps.push(...startManagers(cluster, "seed 001 (Start LeoManager's master, then slave)"));
+    steps.push(...startManagerPair(managerLaunch(cluster, "master"), managerLaunch(cluster, "slave"), "seed 001 (Start LeoManager's master, then slave)"));
     steps.push({
       id: "start-storage-nodes",
-      title: `Start the storage nodes (${storage.join(", ")})`,
+      title: `Start the storage nodes (${storage.join(", ")}) and wait until each is ready`,
       kind: "exec",
-      cite: "seed 001 (Start a LeoStorage node, repeatedly); reference §3 launch order step 2",
-      note: START_UNLESS_RUNNING_NOTE,
+      cite: "seed 001 (Start a LeoStorage node, repeatedly); reference §3 launch order step 2, §2 (`start` then `wait_ready`)",
+      note: `${START_UNLESS_RUNNING_NOTE} ${RESTART_ON_RETRY_NOTE}`,
       idempotent: true,
-      targets: leofs.storage.map((s) => ({ host: s.host, command: startUnlessRunning(storageScript(cluster, s)) })),
+      targets: leofs.storage.map((s) => ({ host: s.host, command: startAndWaitReady(storageScript(cluster, s)) })),
+      timeoutMs: WAIT_READY_TIMEOUT_MS,
+      expect: READY,
     });
     steps.push(
       waitForStatus(
@@ -91,12 +153,14 @@ export const launch: ProcedureDefinition<LaunchParams, LeofsCluster> = {
     if (leofs.gateways.length > 0) {
       steps.push({
         id: "start-gateways",
-        title: `Start the gateways (${gateways.join(", ")})`,
+        title: `Start the gateways (${gateways.join(", ")}) and wait until each is ready`,
         kind: "exec",
-        cite: "seed 001 (Start a LeoGateway node, repeatedly); reference §3 launch order step 4",
-        note: START_UNLESS_RUNNING_NOTE,
+        cite: "seed 001 (Start a LeoGateway node, repeatedly); reference §3 launch order step 4, §2 (`start` then `wait_ready`)",
+        note: `${START_UNLESS_RUNNING_NOTE} ${RESTART_ON_RETRY_NOTE}`,
         idempotent: true,
-        targets: leofs.gateways.map((g) => ({ host: g.host, command: startUnlessRunning(gatewayScript(cluster, g)) })),
+        targets: leofs.gateways.map((g) => ({ host: g.host, command: startAndWaitReady(gatewayScript(cluster, g)) })),
+        timeoutMs: WAIT_READY_TIMEOUT_MS,
+        expect: READY,
       });
     }
     steps.push(

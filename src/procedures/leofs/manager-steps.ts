@@ -51,38 +51,6 @@ export function checkManagersDown(cluster: LeofsCluster): StepTemplate {
 }
 
 /**
- * Start both managers, then wait for both. Starting is immediate
- * (`run_erl -daemon`, reference §2); waiting for the master before the slave
- * starts could block on Mnesia waiting for its peer's tables.
- */
-export function startManagers(cluster: LeofsCluster, cite: string): StepTemplate[] {
-  const start = (role: ManagerRole): StepTemplate => ({
-    id: `start-${roleLabel(role)}`,
-    title: `Start ${roleLabel(role)} (${manager(cluster, role).node})`,
-    kind: "exec",
-    cite: `${cite}; reference §3 launch order (master, then slave)`,
-    targets: [{ host: manager(cluster, role).host, command: sh`${managerScript(cluster, role)} start` }],
-    expect: { type: "exit-zero" },
-  });
-  const ready = (role: ManagerRole): StepTemplate => ({
-    id: `wait-ready-${roleLabel(role)}`,
-    title: `Wait until ${roleLabel(role)} is ready`,
-    kind: "check",
-    cite: "reference §2 `wait_ready` (official packaging runs `start` then `wait_ready`)",
-    targets: [{ host: manager(cluster, role).host, command: sh`${managerScript(cluster, role)} wait_ready` }],
-    // wait_ready retries 120 times, one second apart.
-    timeoutMs: 150_000,
-    expect: { type: "exit-zero" },
-  });
-  return [
-    start("master"),
-    { ...start("slave"), note: "Both managers are started before waiting for either: a master waiting for its peer's Mnesia tables would otherwise never become ready." },
-    ready("master"),
-    ready("slave"),
-  ];
-}
-
-/**
  * Make `target`'s Mnesia a copy of `source`'s (seed 000 Case 1): move the
  * target's files into a timestamped backup, copy the source's files over,
  * hand them to the leofs user, and prove both trees are identical. Both

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import type { LeofsCluster } from "../../config";
 import type { ProcedureDefinition } from "../model/procedure-definition";
-import { checkManagersDown, LEOFS_ADM_OK, PONG, pingManagers, resyncMnesia, startManagers, statusCheck, stopManager, waitForStatus } from "./manager-steps";
+import { managerLaunch, startManagerPair } from "./launch";
+import { checkManagersDown, LEOFS_ADM_OK, PONG, pingManagers, resyncMnesia, statusCheck, stopManager, waitForStatus } from "./manager-steps";
 import { manager, otherRole, roleLabel, type ManagerRole } from "./leofs-layout";
 
 export const recoverManagerParams = z
@@ -63,7 +64,7 @@ export const recoverManager: ProcedureDefinition<RecoverManagerParams, LeofsClus
       ...resyncMnesia(cluster, now, peer, target, {
         approvalDetail: `Moves every file of ${t.node}'s Mnesia directory into a new backup directory on ${t.host}; ${roleLabel(peer)}'s files replace them next.`,
       }),
-      ...startManagers(cluster, "seed 000 Case 1 (\"Restart both the manager-master and the manager-slave\")"),
+      ...startManagerPair(managerLaunch(cluster, "master"), managerLaunch(cluster, "slave"), "seed 000 Case 1 (\"Restart both the manager-master and the manager-slave\")"),
       pingManagers(cluster, "verify-managers-answer", "Check that both managers answer", ["master", "slave"], PONG, "seed 000 Case 1 (restart both); reference §2 `ping`"),
       waitForStatus(
         cluster,

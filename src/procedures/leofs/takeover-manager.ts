@@ -1,10 +1,11 @@
 import { z } from "zod";
 import type { LeofsCluster } from "../../config";
 import type { ProcedureDefinition, StepTemplate } from "../model/procedure-definition";
-import type { Expectation, PlannedTarget } from "../model/step";
+import type { PlannedTarget } from "../model/step";
 import { ParamError } from "../procedure-errors";
 import { sh } from "../sh";
 import { backupPath, ERLANG_NODE, installPath, leofsAdmAt, manager, otherRole, roleLabel, type ManagerRole } from "./leofs-layout";
+import { startManagerPair } from "./launch";
 import { setConfKeys } from "./manager-config-edit";
 import { DOWN, LEOFS_ADM_OK, PONG } from "./manager-steps";
 
@@ -193,10 +194,11 @@ export const takeoverManager: ProcedureDefinition<TakeoverManagerParams, LeofsCl
           ["manager.partner", "(package value)", s.node],
         ]),
       },
-      start(master, script(master)),
-      start(slave, script(slave), "Both managers are started before waiting for either: a master waiting for its peer's Mnesia tables would otherwise never become ready."),
-      waitReady(master, script(master)),
-      waitReady(slave, script(slave)),
+      ...startManagerPair(
+        { role: master.role, host: master.host, node: master.node, script: script(master) },
+        { role: slave.role, host: slave.host, node: slave.node, script: script(slave) },
+        "seed 000 Case 2 (\"Restart both manager-master and manager-slave\")",
+      ),
       {
         id: "restore-mnesia",
         title: `Restore the Mnesia backup through ${roleLabel(survivorRole)}'s console`,
@@ -280,28 +282,4 @@ function moveMnesiaAside(m: ManagerAt, dir: string, backup: string, mayBeEmpty: 
 
 function confDiff(hostName: string, conf: string, lines: readonly (readonly [string, string, string])[]): string {
   return [`${hostName}:${conf}`, ...lines.flatMap(([key, before, after]) => [`- ${key} = ${before}`, `+ ${key} = ${after}`])].join("\n");
-}
-
-function start(m: ManagerAt, script: string, note?: string): StepTemplate {
-  return {
-    id: `start-${roleLabel(m.role)}`,
-    title: `Start ${roleLabel(m.role)} (${m.node}) on ${m.host}`,
-    kind: "exec",
-    cite: "seed 000 Case 2 (\"Restart both manager-master and manager-slave\"); reference §3 launch order (master, then slave)",
-    ...(note !== undefined ? { note } : {}),
-    targets: [{ host: m.host, command: sh`${script} start` }],
-  };
-}
-
-function waitReady(m: ManagerAt, script: string): StepTemplate {
-  const ready: Expectation = { type: "exit-zero" };
-  return {
-    id: `wait-ready-${roleLabel(m.role)}`,
-    title: `Wait until ${roleLabel(m.role)} is ready`,
-    kind: "check",
-    cite: "reference §2 `wait_ready` (official packaging runs `start` then `wait_ready`)",
-    targets: [{ host: m.host, command: sh`${script} wait_ready` }],
-    timeoutMs: 150_000,
-    expect: ready,
-  };
 }

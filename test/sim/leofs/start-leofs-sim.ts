@@ -14,6 +14,9 @@ const SIM_SOURCES = path.join(__dirname, "sim");
 
 export type LeofsRole = "manager-master" | "manager-slave" | "storage" | "gateway";
 
+/** A host with LeoFS installed that is not part of the cluster (e.g. the new manager of a takeover). */
+export type LeofsHostRole = LeofsRole | "spare";
+
 export interface LeofsSimSpec {
   /** Always a master and a slave (LeoFS 1.4 runs exactly two managers). */
   readonly managers?: 2;
@@ -25,13 +28,21 @@ export interface LeofsSimSpec {
   readonly consistency?: { readonly read?: number; readonly write?: number; readonly delete?: number };
   /** Launch everything in the documented order and run `leofs-adm start`. */
   readonly started?: boolean;
-  /** sshd addresses, one per host in order m0, m1, s0.., g0..; default 127.0.0.10 upward. */
+  /**
+   * Extra hosts `leofs-spare<i>` with the package installed (both `leo_manager_0`
+   * and `leo_manager_1` trees with package configs, Mnesia empty) but no node
+   * configured or started: listed in the inventory's `hosts`, not in its topology.
+   * @defaultValue 0
+   */
+  readonly spareHosts?: number;
+  /** sshd addresses, one per host in order m0, m1, s0.., g0.., spare0..; default 127.0.0.10 upward. */
   readonly addresses?: readonly string[];
   /** The `@host` part of node names per role; default: the host's sshd address. */
   readonly nodeAddresses?: {
     readonly managers?: readonly string[];
     readonly storage?: readonly string[];
     readonly gateways?: readonly string[];
+    readonly spares?: readonly string[];
   };
   readonly os?: "deb" | "rpm";
   readonly clusterName?: string;
@@ -50,13 +61,14 @@ export interface SimApprovalUsers {
 
 export interface LeofsSimHost {
   readonly name: string;
-  readonly role: LeofsRole;
+  readonly role: LeofsHostRole;
+  /** The node's name; for a spare host, the name suggested for a new manager there: `manager_<2+i>@<address>`. */
   readonly node: string;
   readonly address: string;
   readonly port: number;
   /** Host root: this host's absolute paths live under it. */
   readonly root: string;
-  /** `<root>/usr/local/leofs/current/<dir>/bin/<script>`. */
+  /** `<root>/usr/local/leofs/current/<dir>/bin/<script>`; a spare host's is its `leo_manager_1` tree's. */
   readonly launchScript: string;
   readonly nodeDir: string;
 }
@@ -88,15 +100,19 @@ export interface LeofsSim {
   readonly privateKeyPath: string;
   readonly clusterName: string;
   host(name: string): LeofsSimHost;
-  hostOf(role: LeofsRole, index?: number): LeofsSimHost;
+  hostOf(role: LeofsHostRole, index?: number): LeofsSimHost;
   /** Runs a command on a simulated host over SSH (ssh2, pinned host key). */
   exec(host: string, command: string): Promise<ExecResult>;
   /** Runs `leofs-sim <args>` locally (setup, knobs, inspection). */
   sim(...args: string[]): Promise<string>;
   readonly state: {
     nodeStates(manager?: string): Promise<NodeStateRow[]>;
-    mnesiaOf(managerIndex: 0 | 1): Promise<MnesiaInfo>;
+    /** By inventory index (0 master, 1 slave) or by node name (e.g. a manager started by a takeover). */
+    mnesiaOf(manager: 0 | 1 | string): Promise<MnesiaInfo>;
+    /** The current pair (running managers and the partners their confs name) is up, on one schema, with equal tables, naming each other. */
     checkManagers(): Promise<{ consistent: boolean; detail: string }>;
+    /** The managers a running storage node or gateway talks to (its conf at start, or the last `update-managers`). */
+    managersOf(node: string): Promise<string[]>;
     ownerOf(host: string, file: string): Promise<string>;
     installedVersions(host: string): Promise<string[]>;
     epmdPids(host: string): Promise<number[]>;
@@ -119,7 +135,7 @@ export interface LeofsSim {
 
 interface HostPlan {
   name: string;
-  role: LeofsRole;
+  role: LeofsHostRole;
   address: string;
   nodeAddress: string;
   node: string;
@@ -130,7 +146,7 @@ interface HostPlan {
 function planHosts(spec: LeofsSimSpec): HostPlan[] {
   const plans: HostPlan[] = [];
   const addr = (i: number): string => spec.addresses?.[i] ?? `127.0.0.${10 + i}`;
-  const push = (name: string, role: LeofsRole, nodeName: (a: string) => string, nodeAddr: string | undefined, dir: string, script: string): void => {
+  const push = (name: string, role: LeofsHostRole, nodeName: (a: string) => string, nodeAddr: string | undefined, dir: string, script: string): void => {
     const address = addr(plans.length);
     const nodeAddress = nodeAddr ?? address;
     plans.push({ name, role, address, nodeAddress, node: nodeName(nodeAddress), dir, script });
@@ -142,6 +158,9 @@ function planHosts(spec: LeofsSimSpec): HostPlan[] {
   }
   for (let i = 0; i < spec.gateways; i++) {
     push(`leofs-g${i}`, "gateway", (a) => `gateway_${i}@${a}`, spec.nodeAddresses?.gateways?.[i], "leo_gateway", "leo_gateway");
+  }
+  for (let i = 0; i < (spec.spareHosts ?? 0); i++) {
+    push(`leofs-spare${i}`, "spare", (a) => `manager_${2 + i}@${a}`, spec.nodeAddresses?.spares?.[i], "leo_manager_1", "leo_manager");
   }
   return plans;
 }
@@ -210,6 +229,8 @@ export async function startLeofsSim(spec: LeofsSimSpec): Promise<LeofsSim> {
     for (const p of plans) {
       await sim("init-host", p.name, p.address, spec.os ?? "deb");
       await sim("install", p.name, version);
+      // a spare host keeps the package configs (`*@127.0.0.1`): whoever takes it over sets them
+      if (p.role === "spare") continue;
       const conf = path.join(simRoot, "hosts", p.name, "usr/local/leofs", version, p.dir, "etc", p.dir.startsWith("leo_manager") ? "leo_manager.conf" : `${p.dir}.conf`);
       const set = (k: string, v: string): Promise<string> => sim("set-conf", conf, k, v);
       await set("nodename", p.node);
@@ -298,7 +319,7 @@ export async function startLeofsSim(spec: LeofsSimSpec): Promise<LeofsSim> {
       if (h === undefined) throw new Error(`no simulated host ${name}`);
       return h;
     };
-    const hostOf = (role: LeofsRole, index = 0): LeofsSimHost => {
+    const hostOf = (role: LeofsHostRole, index = 0): LeofsSimHost => {
       const h = hosts.filter((x) => x.role === role)[index];
       if (h === undefined) throw new Error(`no simulated ${role} #${index}`);
       return h;
@@ -330,8 +351,9 @@ export async function startLeofsSim(spec: LeofsSimSpec): Promise<LeofsSim> {
             return { type: type as "S" | "G", node: node ?? "", state: state ?? "", currentRing: currentRing ?? "", previousRing: previousRing ?? "" };
           });
         },
-        async mnesiaOf(managerIndex) {
-          const out = await sim("mnesia-info", hostOf(managerIndex === 0 ? "manager-master" : "manager-slave").node);
+        async mnesiaOf(manager) {
+          const node = typeof manager === "string" ? manager : hostOf(manager === 0 ? "manager-master" : "manager-slave").node;
+          const out = await sim("mnesia-info", node);
           const kv = Object.fromEntries(lines(out).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
           return {
             files: kv.files as MnesiaInfo["files"],
@@ -349,6 +371,9 @@ export async function startLeofsSim(spec: LeofsSimSpec): Promise<LeofsSim> {
           } catch (err) {
             return { consistent: false, detail: String((err as { stdout?: string }).stdout ?? err).trim() };
           }
+        },
+        async managersOf(node) {
+          return (await sim("managers-of", node)).split(/\s+/).filter((w) => w !== "");
         },
         async ownerOf(host, file) {
           return (await sim("owner", host, file)).trim();

@@ -8,6 +8,8 @@ import { planRows } from "./plan-rows";
 const launch = getProcedure("leofs.launch");
 const I = "/usr/local/leofs/current";
 const ADM = `leofs-m0$ ${I}/leofs-adm -h 127.0.0.1 -p 10010`;
+const startUnlessRunning = (script: string) => `${I}/${script} ping >/dev/null 2>&1 || ${I}/${script} start`;
+const startAndWait = (script: string) => `{ ${startUnlessRunning(script)}; } && ${I}/${script} wait_ready`;
 const STORAGE = ["storage_0@10.0.0.104", "storage_1@10.0.0.105", "storage_2@10.0.0.106"];
 
 describe("leofs.launch on prod (seed 001, reference §3 launch order)", () => {
@@ -15,18 +17,28 @@ describe("leofs.launch on prod (seed 001, reference §3 launch order)", () => {
 
   it("starts managers, storage (attached), the storage cluster, then gateways", () => {
     expect(planRows(plan)).toEqual([
-      ["start-manager-master", "exec", false, [`leofs-m0$ ${I}/leo_manager_0/bin/leo_manager start`]],
-      ["start-manager-slave", "exec", false, [`leofs-m1$ ${I}/leo_manager_1/bin/leo_manager start`]],
-      ["wait-ready-manager-master", "check", false, [`leofs-m0$ ${I}/leo_manager_0/bin/leo_manager wait_ready`]],
-      ["wait-ready-manager-slave", "check", false, [`leofs-m1$ ${I}/leo_manager_1/bin/leo_manager wait_ready`]],
-      // ping || start: a retry after a partial failure must not trip over nodes already up (`Node is already running!`, exit 1).
-      ["start-storage-nodes", "exec", false, ["leofs-s0", "leofs-s1", "leofs-s2"].map((h) => `${h}$ ${I}/leo_storage/bin/leo_storage ping >/dev/null 2>&1 || ${I}/leo_storage/bin/leo_storage start`)],
+      ["start-manager-master", "exec", false, [`leofs-m0$ ${startUnlessRunning("leo_manager_0/bin/leo_manager")}`]],
+      ["start-manager-slave", "exec", false, [`leofs-m1$ ${startUnlessRunning("leo_manager_1/bin/leo_manager")}`]],
+      ["wait-ready-manager-master", "exec", false, [`leofs-m0$ ${startAndWait("leo_manager_0/bin/leo_manager")}`]],
+      ["wait-ready-manager-slave", "exec", false, [`leofs-m1$ ${startAndWait("leo_manager_1/bin/leo_manager")}`]],
+      // ping || start: a retry after a partial failure must not trip over nodes already up (`Node is already running!`, exit 1),
+      // and restarts a node whose VM died while booting; wait_ready follows start as in the official packaging tests (reference §2).
+      ["start-storage-nodes", "exec", false, ["leofs-s0", "leofs-s1", "leofs-s2"].map((h) => `${h}$ ${startAndWait("leo_storage/bin/leo_storage")}`)],
       ["wait-storage-attached", "wait", false, [`${ADM} status`]],
       ["start-storage-cluster", "exec", false, [`${ADM} start`]],
       ["wait-storage-running", "wait", false, [`${ADM} status`]],
-      ["start-gateways", "exec", false, [`leofs-g0$ ${I}/leo_gateway/bin/leo_gateway ping >/dev/null 2>&1 || ${I}/leo_gateway/bin/leo_gateway start`]],
+      ["start-gateways", "exec", false, [`leofs-g0$ ${startAndWait("leo_gateway/bin/leo_gateway")}`]],
       ["wait-all-running", "wait", false, [`${ADM} status`]],
     ]);
+  });
+
+  it("gives start-and-wait steps the time of wait_ready (120 x 1 s) and a failure that names `Not ready`", () => {
+    for (const id of ["wait-ready-manager-master", "start-storage-nodes", "start-gateways"]) {
+      const step = plan.steps.find((s) => s.id === id)!;
+      expect(step.timeoutMs).toBe(150_000);
+      expect(step.idempotent).toBe(true);
+      expect(evaluateExpectation(step.expect!, { exitCode: 1, stdout: "Not ready after 120 reties\n", stderr: "" }).reason).toBe('stdout includes "Not ready after": "Not ready after 120 reties"');
+    }
   });
 
   it("checks attached before `leofs-adm start` and running after it, treating [ERROR] as failure", () => {

@@ -10,6 +10,7 @@ const M0 = "/usr/local/leofs/current/leo_manager_0";
 const M1 = "/usr/local/leofs/current/leo_manager_1";
 const ADM = "leofs-m0$ /usr/local/leofs/current/leofs-adm -h 127.0.0.1 -p 10010";
 const BACKUP = "/var/backups/intervene/prod/20240501T102030Z-manager-slave-mnesia";
+const startUnlessRunning = (dir: string) => `${dir}/bin/leo_manager ping >/dev/null 2>&1 || ${dir}/bin/leo_manager start`;
 const digest = (dir: string) => `cd ${dir} && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum | sha256sum | cut -d ' ' -f 1`;
 
 describe("leofs.recover-manager target=manager-slave on prod (seed 000 Case 1)", () => {
@@ -29,10 +30,11 @@ describe("leofs.recover-manager target=manager-slave on prod (seed 000 Case 1)",
       ["chown-manager-slave-mnesia", "exec", false, [`leofs-m1$ chown -R leofs:leofs ${M1}/work/mnesia/127.0.0.1`]],
       ["digest-manager-master-mnesia", "check", false, [`leofs-m0$ test -n "$(ls -A ${M0}/work/mnesia/127.0.0.1)" && ${digest(`${M0}/work/mnesia/127.0.0.1`)}`]],
       ["compare-manager-slave-mnesia", "check", false, [`leofs-m1$ digest=$(${digest(`${M1}/work/mnesia/127.0.0.1`)}) && echo "$digest" && test "$digest" = {{source_mnesia_digest}}`]],
-      ["start-manager-master", "exec", false, [`leofs-m0$ ${M0}/bin/leo_manager start`]],
-      ["start-manager-slave", "exec", false, [`leofs-m1$ ${M1}/bin/leo_manager start`]],
-      ["wait-ready-manager-master", "check", false, [`leofs-m0$ ${M0}/bin/leo_manager wait_ready`]],
-      ["wait-ready-manager-slave", "check", false, [`leofs-m1$ ${M1}/bin/leo_manager wait_ready`]],
+      ["start-manager-master", "exec", false, [`leofs-m0$ ${startUnlessRunning(M0)}`]],
+      ["start-manager-slave", "exec", false, [`leofs-m1$ ${startUnlessRunning(M1)}`]],
+      // Retry of a failed wait starts the manager again when it does not answer ping (its VM died while booting).
+      ["wait-ready-manager-master", "exec", false, [`leofs-m0$ { ${startUnlessRunning(M0)}; } && ${M0}/bin/leo_manager wait_ready`]],
+      ["wait-ready-manager-slave", "exec", false, [`leofs-m1$ { ${startUnlessRunning(M1)}; } && ${M1}/bin/leo_manager wait_ready`]],
       ["verify-managers-answer", "check", false, [`leofs-m0$ ${M0}/bin/leo_manager ping`, `leofs-m1$ ${M1}/bin/leo_manager ping`]],
       ["verify-status", "wait", false, [`${ADM} status`]],
     ]);
@@ -44,6 +46,17 @@ describe("leofs.recover-manager target=manager-slave on prod (seed 000 Case 1)",
       expect(step.idempotent).toBe(false);
       expect(step.approvalDetail).toEqual(expect.any(String));
     }
+  });
+
+  it("starts both managers in re-runnable steps and calls a wait that ends in `Not ready after` a failure that says so", () => {
+    for (const id of ["start-manager-master", "start-manager-slave", "wait-ready-manager-master", "wait-ready-manager-slave"]) {
+      expect(plan.steps.find((s) => s.id === id)?.idempotent).toBe(true);
+    }
+    const wait = plan.steps.find((s) => s.id === "wait-ready-manager-slave")!;
+    expect(wait.cite).toMatch(/reference §2 \(`start` then `wait_ready`, as the official packaging tests run them/);
+    expect(evaluateExpectation(wait.expect!, { exitCode: 1, stdout: "Not ready after 120 reties\n", stderr: "" })).toEqual({ ok: false, reason: 'stdout includes "Not ready after": "Not ready after 120 reties"' });
+    expect(evaluateExpectation(wait.expect!, { exitCode: 1, stdout: "", stderr: "" })).toEqual({ ok: false, reason: "exit code 1, expected 0" });
+    expect(evaluateExpectation(wait.expect!, { exitCode: 0, stdout: "", stderr: "" }).ok).toBe(true);
   });
 
   it("accepts a slave that is already down but insists both are down before touching Mnesia", () => {

@@ -59,8 +59,8 @@ describe("leofs.takeover-manager replace=manager-slave on prod (seed 000 Case 2)
       ["set-config-new-manager-slave", "exec", true],
       ["start-manager-master", "exec", false],
       ["start-manager-slave", "exec", false],
-      ["wait-ready-manager-master", "check", false],
-      ["wait-ready-manager-slave", "check", false],
+      ["wait-ready-manager-master", "exec", false],
+      ["wait-ready-manager-slave", "exec", false],
       ["restore-mnesia", "exec", true],
       ["update-managers", "exec", true],
       ["verify-managers-answer", "check", false],
@@ -79,7 +79,11 @@ describe("leofs.takeover-manager replace=manager-slave on prod (seed 000 Case 2)
     expect(cmd.get("move-aside-new-manager-slave-mnesia")).toEqual([
       `leofs-m2$ mkdir -p ${BK} && mkdir ${BK}/manager-slave-mnesia && if [ -n "$(ls -A ${I}/leo_manager_1/work/mnesia/127.0.0.1 2>/dev/null)" ]; then mv ${I}/leo_manager_1/work/mnesia/127.0.0.1/* ${BK}/manager-slave-mnesia/; fi`,
     ]);
-    expect(cmd.get("start-manager-slave")).toEqual([`leofs-m2$ ${I}/leo_manager_1/bin/leo_manager start`]);
+    expect(cmd.get("start-manager-slave")).toEqual([`leofs-m2$ ${I}/leo_manager_1/bin/leo_manager ping >/dev/null 2>&1 || ${I}/leo_manager_1/bin/leo_manager start`]);
+    // A Retry of the wait starts the new manager again if its VM died while booting (reference §2: start then wait_ready).
+    expect(cmd.get("wait-ready-manager-slave")).toEqual([
+      `leofs-m2$ { ${I}/leo_manager_1/bin/leo_manager ping >/dev/null 2>&1 || ${I}/leo_manager_1/bin/leo_manager start; } && ${I}/leo_manager_1/bin/leo_manager wait_ready`,
+    ]);
     expect(cmd.get("restore-mnesia")).toEqual([`${ADM0} restore-mnesia ${DUMP}`]);
     expect(cmd.get("update-managers")).toEqual([`${ADM0} update-managers manager_0@10.0.0.101 manager_2@10.0.0.107`]);
     expect(cmd.get("verify-managers-answer")).toEqual([`leofs-m0$ ${I}/leo_manager_0/bin/leo_manager ping`, `leofs-m2$ ${I}/leo_manager_1/bin/leo_manager ping`]);
@@ -133,7 +137,7 @@ describe("leofs.takeover-manager replace=manager-master on the rooted simulator 
     expect(rows.get("restore-mnesia")).toEqual([`m1$ ${M1}/leofs-adm -h 127.0.0.1 -p 10011 restore-mnesia ${dump}`]);
     // The admin host defaults to the collapsed master's m0: leofs-adm runs on the new master's own host instead.
     expect(rows.get("update-managers")).toEqual([`s0$ ${S0}/leofs-adm -h 127.0.0.1 -p 10010 update-managers manager_2@127.0.0.2 manager_1@127.0.0.3`]);
-    expect(rows.get("start-manager-master")).toEqual([`s0$ ${S0}/leo_manager_0/bin/leo_manager start`]);
+    expect(rows.get("start-manager-master")).toEqual([`s0$ ${S0}/leo_manager_0/bin/leo_manager ping >/dev/null 2>&1 || ${S0}/leo_manager_0/bin/leo_manager start`]);
     expect([...rows.keys()].indexOf("start-manager-master")).toBeLessThan([...rows.keys()].indexOf("start-manager-slave"));
     expect(rows.get("stop-old-manager-master")).toEqual(["m0$ /srv/sim/m0/usr/local/leofs/current/leo_manager_0/bin/leo_manager stop"]);
   });
