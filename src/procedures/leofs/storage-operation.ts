@@ -4,7 +4,8 @@ import type { ProcedureDefinition, StepTemplate } from "../model/procedure-defin
 import type { Expectation, LeofsStatusCondition } from "../model/step";
 import { ParamError } from "../procedure-errors";
 import { sh } from "../sh";
-import { leofsAdm, storageScript } from "./leofs-layout";
+import { READY } from "./launch";
+import { leofsAdm, startAndWaitReady, startUnlessRunning, storageScript } from "./leofs-layout";
 import { DOWN, LEOFS_ADM_OK, statusCheck, waitForStatus } from "./manager-steps";
 
 export const storageOperationParams = z
@@ -217,15 +218,18 @@ function resume(cluster: LeofsCluster, node: LeofsNode): StepTemplate[] {
       cite: "reference §3 Suspend / resume (start the node, then resume); §2 `start` exits 1 on a running node",
       note: "ping first: `start` on a running node exits 1 (`Node is already running!`), and resume also applies to a suspended node that was never stopped.",
       idempotent: true,
-      targets: [{ host: node.host, command: sh`${script} ping >/dev/null 2>&1 || ${script} start` }],
+      targets: [{ host: node.host, command: startUnlessRunning(script) }],
     },
     {
       id: "wait-ready",
-      title: `Wait until ${node.node} is ready`,
-      kind: "check",
-      cite: "reference §2 `wait_ready`",
-      targets: [{ host: node.host, command: sh`${script} wait_ready` }],
+      title: `Wait until ${node.node} is ready, starting it again if it is down`,
+      kind: "exec",
+      cite: "reference §2 `wait_ready` (`start` exits 0 even if the VM dies while booting)",
+      note: "Starts the node again when it is down, so a Retry after it died while booting restarts it.",
+      idempotent: true,
+      targets: [{ host: node.host, command: startAndWaitReady(script) }],
       timeoutMs: 150_000,
+      expect: READY,
     },
     {
       id: "resume",

@@ -5,7 +5,8 @@ import type { Expectation, LeofsStatusCondition } from "../model/step";
 import { ParamError, PreconditionError, type FieldProblem } from "../procedure-errors";
 import { hostPath, sh } from "../sh";
 import { checkEpmd, checkEpmdSocket, killEpmd, recoverEpmdSocket } from "./epmd-steps";
-import { ERLANG_NODE, host, leofsAdm, slug } from "./leofs-layout";
+import { READY } from "./launch";
+import { ERLANG_NODE, host, leofsAdm, slug, startAndWaitReady, startUnlessRunning } from "./leofs-layout";
 import { LEOFS_ADM_OK, statusCheck, waitForStatus } from "./manager-steps";
 import { backupConfig, checkCurrentLink, chownNodeDirs, installPackage, migrateNodeFiles, removeLaunchTempDir, type UpgradePlanContext } from "./upgrade-host-steps";
 import { rollingOrder, startOrder, upgradeUnits, versionPrefix, type UpgradeNode, type UpgradeUnit } from "./upgrade-units";
@@ -237,15 +238,20 @@ function unitSteps(ctx: UpgradePlanContext, unit: UpgradeUnit, target: UpgradeNo
         title: `Start ${n.node} on ${ctx.to}`,
         kind: "exec",
         cite: "reference §3 rolling upgrade (start the new one; managers: master, then slave); seed 002 \"Re-launch the System\"",
-        targets: [{ host: n.host, command: sh`${n.script} start` }],
+        note: "`ping || start`: a Retry after a partial failure must not trip over a node already up (`Node is already running!`, exit 1; reference §2).",
+        idempotent: true,
+        targets: [{ host: n.host, command: startUnlessRunning(n.script) }],
       },
       {
         id: `wait-ready-${slug(n.node)}`,
-        title: `Wait until ${n.node} is ready`,
-        kind: "check",
-        cite: "reference §2 `wait_ready` (official packaging runs `start` then `wait_ready`)",
-        targets: [{ host: n.host, command: sh`${n.script} wait_ready` }],
+        title: `Wait until ${n.node} is ready, starting it again if it is down`,
+        kind: "exec",
+        cite: "reference §2 `wait_ready` (official packaging runs `start` then `wait_ready`; `start` exits 0 even if the VM dies while booting)",
+        note: "Starts the node again when it is down, so a Retry after it died while booting restarts it.",
+        idempotent: true,
+        targets: [{ host: n.host, command: startAndWaitReady(n.script) }],
         timeoutMs: 150_000,
+        expect: READY,
       },
     );
   }

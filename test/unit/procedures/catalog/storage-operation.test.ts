@@ -54,7 +54,7 @@ describe("leofs.storage (seed 001 operation flow, reference §3)", () => {
     expect(planRows(p)).toEqual([
       ["check-resume-allowed", "check", false, [`${ADM} status`]],
       ["start-node", "exec", false, [`${S1} ping >/dev/null 2>&1 || /srv/sim/s0/usr/local/leofs/current/leo_storage_1/bin/leo_storage start`]],
-      ["wait-ready", "check", false, [`${S1} wait_ready`]],
+      ["wait-ready", "exec", false, [`s0$ { /srv/sim/s0/usr/local/leofs/current/leo_storage_1/bin/leo_storage ping >/dev/null 2>&1 || /srv/sim/s0/usr/local/leofs/current/leo_storage_1/bin/leo_storage start; } && /srv/sim/s0/usr/local/leofs/current/leo_storage_1/bin/leo_storage wait_ready`]],
       ["resume", "exec", false, [`${ADM} resume storage_1@127.0.0.2`]],
       ["wait-running", "wait", false, [`${ADM} status`]],
     ]);

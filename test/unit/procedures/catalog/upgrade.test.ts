@@ -85,8 +85,9 @@ describe("leofs.upgrade of one storage node on prod (seed 002, reference §3 rol
             `set -- {{epmd_socket_pids_leofs_s1}}; if [ "$#" -gt 0 ]; then ${KILL}; fi; systemctl start leofs-epmd.socket`,
         ],
       ],
-      ["start-storage-1-10-0-0-105", "exec", false, [`leofs-s1$ ${I}/leo_storage/bin/leo_storage start`]],
-      ["wait-ready-storage-1-10-0-0-105", "check", false, [`leofs-s1$ ${I}/leo_storage/bin/leo_storage wait_ready`]],
+      // Re-runnable: ping || start, and the wait starts the node again if it died while booting (reference §2).
+      ["start-storage-1-10-0-0-105", "exec", false, [`leofs-s1$ ${I}/leo_storage/bin/leo_storage ping >/dev/null 2>&1 || ${I}/leo_storage/bin/leo_storage start`]],
+      ["wait-ready-storage-1-10-0-0-105", "exec", false, [`leofs-s1$ { ${I}/leo_storage/bin/leo_storage ping >/dev/null 2>&1 || ${I}/leo_storage/bin/leo_storage start; } && ${I}/leo_storage/bin/leo_storage wait_ready`]],
       ["resume-storage-1-10-0-0-105", "exec", false, [`${ADM} resume storage_1@10.0.0.105`]],
       ["wait-running-storage-1-10-0-0-105", "wait", false, [`${ADM} status`]],
       ["verify-status", "wait", false, [`${ADM} status`]],
