@@ -72,7 +72,7 @@ export async function startBenchBot(options: BenchBotOptions): Promise<BenchBot>
         HOME: process.env.HOME ?? "/root",
         NODE_PATH: options.nodePath,
         ROLE: "bot",
-        SLACK_BOT_TOKEN: "xoxb-bench-token",
+        SLACK_BOT_TOKEN: "xoxb-bench",
         SLACK_SIGNING_SECRET: SIGNING_SECRET,
         SLACK_API_URL: fake.apiUrl,
         REDIS_URL: options.redisUrl,

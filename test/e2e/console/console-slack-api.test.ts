@@ -7,7 +7,7 @@ import { freePort } from "../../helpers/free-port";
 const ALICE = { id: "U0ALICE", name: "Alice" };
 const BOB = { id: "U0BOB", name: "Bob" };
 const CHANNEL = { id: "C0LEOFSSIM", name: "leofs-demo" };
-const TOKEN = "xoxb-console-test";
+const TOKEN = "xoxb-console";
 const SECRET = "console-test-signing-secret";
 /** The client logs refused calls' messages at error level; the refusals are what these tests assert. */
 const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, setLevel: () => undefined, getLevel: () => webApi.LogLevel.ERROR, setName: () => undefined };
@@ -61,7 +61,7 @@ describe("the local console at its HTTP boundary, as the bot's Slack client and 
   });
 
   it("refuses a wrong bot token as Slack does, and answers auth.test for the right one", async () => {
-    const stranger = new webApi.WebClient("xoxb-someone-else", { slackApiUrl: slackConsole.apiUrl, retryConfig: { retries: 0 }, logger: quiet });
+    const stranger = new webApi.WebClient("xoxb-stranger", { slackApiUrl: slackConsole.apiUrl, retryConfig: { retries: 0 }, logger: quiet });
     await expect(stranger.auth.test()).rejects.toMatchObject({ code: "slack_webapi_platform_error", data: { error: "invalid_auth" } });
     expect(await client.auth.test()).toMatchObject({ ok: true, user_id: "U0INTERVENE", bot_id: "B0INTERVENE" });
   });

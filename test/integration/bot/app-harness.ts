@@ -29,7 +29,7 @@ export async function startHarness(overrides: Partial<CreateSlackAppOptions> = {
   const handle = createSlackApp({
     engine,
     inventory: { clusters: CLUSTERS },
-    settings: { botToken: "xoxb-test-token", signingSecret: SECRET, apiUrl: apiUrl ?? fake.apiUrl, port, host: "127.0.0.1" },
+    settings: { botToken: "xoxb-fake", signingSecret: SECRET, apiUrl: apiUrl ?? fake.apiUrl, port, host: "127.0.0.1" },
     logger: pino({ level: "silent" }),
     engineTimeoutMs: 800,
     connectRetry: { baseDelayMs: 100, maxDelayMs: 500 },
