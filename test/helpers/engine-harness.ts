@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import Redis from "ioredis";
 import type { Inventory } from "../../src/config";
 import {
   catalogPlanner,
@@ -20,6 +19,7 @@ import {
 import type { Plan } from "../../src/procedures";
 import type { PlannedStep } from "../../src/procedures/model/step";
 import { SshPool } from "../../src/ssh";
+import { cleanupPrefix } from "./cleanup-prefix";
 
 /** Slack user ids of the two people in every sim cluster's approval policy (see test/sim/start-sim-cluster.ts). */
 export const REQUESTER: Actor = { userId: "U0REQUESTER" };
@@ -105,20 +105,6 @@ function eventRunId(event: RunEvent): string {
   return event.type === "step.output" ? event.runId : event.run.id;
 }
 
-/** Deletes every key under the prefix (runs, audit, locks, BullMQ queues). */
-async function deletePrefix(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl);
-  try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== "0");
-  } finally {
-    redis.disconnect();
-  }
-}
 
 /**
  * The product's engine and one worker over SSH to the inventory's hosts, on
@@ -141,7 +127,7 @@ export async function startEngineHarness(options: EngineHarnessOptions): Promise
     await worker?.close();
     await engine.close();
     await pool.close();
-    await deletePrefix(redisUrl, prefix);
+    await cleanupPrefix(redisUrl, prefix);
   };
 
   try {

@@ -5,6 +5,7 @@ import { startRedisServer } from "./redis-server";
 import { createSshIdentity, startSshd, type SshdHandle } from "./sshd";
 import { TESTBED_ENV, type Testbed } from "./testbed";
 import { setGlobalHandles } from "./global-handles";
+import { sshClientConfig } from "./ssh-client-config";
 
 const HOST_COUNT = 3;
 
@@ -24,20 +25,7 @@ export default async function globalSetup(): Promise<void> {
   const knownHostsPath = path.join(dir, "known_hosts");
   fs.writeFileSync(knownHostsPath, hosts.map((h) => `${h.knownHostsLine}\n`).join(""));
   const sshConfigPath = path.join(dir, "ssh_config");
-  fs.writeFileSync(
-    sshConfigPath,
-    [
-      "Host *",
-      `  IdentityFile ${identity.privateKeyPath}`,
-      "  IdentitiesOnly yes",
-      `  UserKnownHostsFile ${knownHostsPath}`,
-      "  GlobalKnownHostsFile /dev/null",
-      "  StrictHostKeyChecking yes",
-      "  BatchMode yes",
-      "  LogLevel ERROR",
-      "",
-    ].join("\n"),
-  );
+  fs.writeFileSync(sshConfigPath, sshClientConfig({ privateKeyPath: identity.privateKeyPath, knownHostsPath }));
   const testbed: Testbed = {
     dir,
     redisUrl: redis.url,

@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { sshLoginUser, type SshdHandle } from "../../helpers/sshd";
+import { sshClientConfig } from "../../helpers/ssh-client-config";
 import { OPENSSH_HOSTS } from "../sim-ssh-hosts";
 import { createDiracBox, logCurrentPath, runitDir, type DiracBoxLayout } from "./dirac-box";
 import { renderDiracInventory } from "./dirac-inventory";
@@ -365,24 +366,8 @@ class DiracSimulator implements DiracSim {
 }
 
 function sshConfig(boxes: readonly DiracSimBox[], privateKeyPath: string, knownHostsPath: string): string {
-  return boxes
-    .map((box) =>
-      [
-        `Host ${box.name}`,
-        `  HostName ${box.address}`,
-        `  Port ${box.port}`,
-        `  User ${sshLoginUser()}`,
-        `  IdentityFile ${privateKeyPath}`,
-        "  IdentitiesOnly yes",
-        `  UserKnownHostsFile ${knownHostsPath}`,
-        "  GlobalKnownHostsFile /dev/null",
-        "  StrictHostKeyChecking yes",
-        "  BatchMode yes",
-        "  LogLevel ERROR",
-        "",
-      ].join("\n"),
-    )
-    .join("");
+  const user = sshLoginUser();
+  return sshClientConfig({ hosts: boxes.map((box) => ({ name: box.name, address: box.address, port: box.port, user })), privateKeyPath, knownHostsPath });
 }
 
 /**

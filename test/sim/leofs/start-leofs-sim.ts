@@ -5,6 +5,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import YAML from "yaml";
 import type { SshdHandle } from "../../helpers/sshd";
+import { sshClientConfig } from "../../helpers/ssh-client-config";
 import { OPENSSH_HOSTS, type SimSshHosts } from "../sim-ssh-hosts";
 import { shellQuote } from "../../../src/util/shell-quote";
 import { SimSshExec, type ExecResult } from "./sim-ssh-exec";
@@ -280,18 +281,11 @@ export async function startLeofsSim(spec: LeofsSimSpec): Promise<LeofsSim> {
     const sshConfigPath = path.join(simRoot, "ssh_config");
     fs.writeFileSync(
       sshConfigPath,
-      [
-        ...plans.flatMap((p, i) => [`Host ${p.name}`, `  HostName ${p.address}`, `  Port ${started[i]?.port ?? 22}`]),
-        "Host *",
-        `  IdentityFile ${identity.privateKeyPath}`,
-        "  IdentitiesOnly yes",
-        `  UserKnownHostsFile ${knownHostsPath}`,
-        "  GlobalKnownHostsFile /dev/null",
-        "  StrictHostKeyChecking yes",
-        "  BatchMode yes",
-        "  LogLevel ERROR",
-        "",
-      ].join("\n"),
+      sshClientConfig({
+        hosts: plans.map((p, i) => ({ name: p.name, address: p.address, port: started[i]?.port ?? 22 })),
+        privateKeyPath: identity.privateKeyPath,
+        knownHostsPath,
+      }),
     );
 
     const hosts: LeofsSimHost[] = plans.map((p, i) => {

@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import Redis from "ioredis";
 import { parseInventory, type Inventory } from "../../../../src/config";
 import { computePlanHash } from "../../../../src/procedures";
 import type { Plan } from "../../../../src/procedures/model/plan";
@@ -17,6 +16,9 @@ import {
   type WorkerOptions,
 } from "../../../../src/jobs";
 import { getTestbed } from "../../../helpers/testbed";
+import { cleanupPrefix } from "../../../helpers/cleanup-prefix";
+
+export { cleanupPrefix };
 
 export const HOSTS = ["h2", "h3", "h4"] as const;
 
@@ -24,20 +26,6 @@ export function uniquePrefix(name: string): string {
   return `t-${name}-${randomBytes(4).toString("hex")}`;
 }
 
-/** Deletes every key under the prefix (runs, audit, locks, BullMQ queues). */
-export async function cleanupPrefix(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl);
-  try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== "0");
-  } finally {
-    redis.disconnect();
-  }
-}
 
 /**
  * An inventory of the test bed's three sshd hosts (h2, h3, h4), one dirac
