@@ -1,4 +1,5 @@
 import type { Expectation, PlannedStep } from "../procedures/model/step";
+import { OutputBatcher } from "./output-batcher";
 import { combinedOutput, headAndTail } from "./capped-output";
 import type { EventBus } from "./event-bus";
 import type { HostSemaphore } from "./host-semaphore";
@@ -127,16 +128,19 @@ export class StepRunner {
     let release: (() => Promise<void>) | undefined;
     try {
       release = await semaphore.acquire(run.plan.cluster, host, signal);
-      const publish = (chunk: string): void => {
+      const live = new OutputBatcher((chunk) => {
         bus.publish({ type: "step.output", runId: run.id, stepIndex: step.index, host, chunk }).catch(() => undefined);
-      };
-      const result = await executor.exec({ cluster: run.plan.cluster, host }, command, {
-        timeoutMs: step.timeoutMs,
-        signal,
-        onStdout: publish,
-        onStderr: publish,
-        maxOutputBytes: this.deps.outputMaxBytes,
       });
+      const push = (chunk: string): void => live.push(chunk);
+      const result = await executor
+        .exec({ cluster: run.plan.cluster, host }, command, {
+          timeoutMs: step.timeoutMs,
+          signal,
+          onStdout: push,
+          onStderr: push,
+          maxOutputBytes: this.deps.outputMaxBytes,
+        })
+        .finally(() => live.flush());
       const text = combinedOutput(result);
       const outputKey = this.deps.keys.output(run.id, step.index, attempt, host);
       await this.deps.store.saveOutput(outputKey, text, this.deps.outputTtlMs);
