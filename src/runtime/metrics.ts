@@ -54,7 +54,12 @@ export class InterveneMetrics {
     this.slackRateLimited = new Counter({ name: "intervene_slack_api_rate_limited_total", help: "Slack Web API calls answered 429", labelNames: ["method"], registers });
     this.sshConnects = new Counter({ name: "intervene_ssh_connects_total", help: "SSH connections opened by the pool", registers });
 
-    const activeRuns = (): Promise<readonly RunRecord[] | undefined> => this.read(this.sources.activeRuns);
+    // Two gauges read the active runs on every scrape: one Redis read serves both.
+    let recent: { at: number; runs: Promise<readonly RunRecord[] | undefined> } | undefined;
+    const activeRuns = (): Promise<readonly RunRecord[] | undefined> => {
+      if (recent === undefined || Date.now() - recent.at > 1000) recent = { at: Date.now(), runs: this.read(this.sources.activeRuns) };
+      return recent.runs;
+    };
     const queueDepths = (): Promise<readonly QueueDepth[] | undefined> => this.read(this.sources.queues);
     const poolStats = (): SshPoolStats | undefined => this.sources.pool?.stats();
     const countConnects = (total: number): void => this.countConnects(total);
