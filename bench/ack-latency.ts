@@ -1,6 +1,6 @@
 import path from "node:path";
-import { freePort } from "../test/helpers/free-port";
-import { postSlashCommand } from "../test/helpers/slack/slack-signer";
+import { freePort } from "../sim/process/free-port";
+import { postSlashCommand } from "../sim/slack/slack-signer";
 import type { BenchBed } from "./bench-bed";
 import { SIGNING_SECRET, type BenchBot } from "./bench-bot";
 import { startChild } from "./child-process";

@@ -2,8 +2,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseInventory, type Inventory } from "../src/config";
-import { startRedisServer, type RedisServerHandle } from "../test/helpers/redis-server";
-import { createSshIdentity, sshLoginUser, startSshd, type SshdHandle, type SshIdentity } from "../test/helpers/sshd";
+import { startRedisServer, type RedisServerHandle } from "../sim/process/redis-server";
+import { createSshIdentity, sshLoginUser, startSshd, type SshdHandle, type SshIdentity } from "../sim/ssh/sshd";
 
 export interface BenchBedOptions {
   /** sshd processes, on 127.0.0.10, .11, ... */

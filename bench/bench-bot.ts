@@ -4,7 +4,7 @@ import { loadEnvConfig, type Inventory } from "../src/config";
 import { createEngine, type EngineHandle } from "../src/jobs";
 import { engineOptionsFor } from "../src/runtime/engine-options";
 import { createLogger } from "../src/util/logger";
-import { freePort } from "../test/helpers/free-port";
+import { freePort } from "../sim/process/free-port";
 import { benchPlanner } from "./bench-procedure";
 import { startChild, type Child } from "./child-process";
 import { EventProbe } from "./event-probe";

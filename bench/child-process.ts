@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import { registerChild } from "../test/helpers/child-process-registry";
+import { registerChild } from "../sim/process/child-process-registry";
 
 export interface Child {
   readonly pid: number;

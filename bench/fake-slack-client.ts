@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
-import { registerChild } from "../test/helpers/child-process-registry";
-import type { FakeCall, FakeMessage, ResponseUrlPost } from "../test/helpers/slack/fake-slack-server";
+import { registerChild } from "../sim/process/child-process-registry";
+import type { FakeCall, FakeMessage, ResponseUrlPost } from "../sim/slack/fake-slack-server";
 
 export interface FakeSlackDump {
   readonly calls: readonly FakeCall[];

@@ -6,7 +6,7 @@
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { FakeSlackServer } from "../test/helpers/slack/fake-slack-server";
+import { FakeSlackServer } from "../sim/slack/fake-slack-server";
 
 async function main(): Promise<void> {
   const fake = await FakeSlackServer.start();

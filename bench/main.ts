@@ -31,11 +31,11 @@ async function outer(): Promise<number> {
   const repo = path.resolve(__dirname, "..");
   const build = fs.mkdtempSync(path.join(os.tmpdir(), "intervene-bench-build-"));
   try {
-    const files = transpileTree(repo, ["src", "bench", "test/helpers"], build);
+    const files = transpileTree(repo, ["src", "sim", "bench", "test/helpers"], build);
     process.stderr.write(`[bench] transpiled ${files} files to ${build}\n`);
     const child = spawn(process.execPath, [path.join(build, "bench", "bench-process.js"), ...process.argv.slice(2)], {
       stdio: "inherit",
-      env: { ...process.env, NODE_PATH: path.join(repo, "node_modules"), INTERVENE_BENCH_REPO: repo },
+      env: { ...process.env, NODE_PATH: path.join(repo, "node_modules"), INTERVENE_BENCH_REPO: repo, INTERVENE_REPO_ROOT: repo },
     });
     const forward = (signal: NodeJS.Signals): void => {
       if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, signal);

@@ -10,7 +10,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { promisify } from "node:util";
 import { SshPool, type SshTarget } from "../src/ssh";
-import { createSshIdentity, startSshd } from "../test/helpers/sshd";
+import { createSshIdentity, startSshd } from "../sim/ssh/sshd";
 
 const run = promisify(execFile);
 

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { freePort } from "../test/helpers/free-port";
+import { freePort } from "../sim/process/free-port";
 import { startChild, type Child } from "./child-process";
 
 export interface WorkerProcess {

@@ -21,7 +21,7 @@ import type { PlannedStep } from "../../src/procedures/model/step";
 import { SshPool } from "../../src/ssh";
 import { cleanupPrefix } from "./cleanup-prefix";
 
-/** Slack user ids of the two people in every sim cluster's approval policy (see test/sim/start-sim-cluster.ts). */
+/** Slack user ids of the two people in every sim cluster's approval policy (see sim/start-sim-cluster.ts). */
 export const REQUESTER: Actor = { userId: "U0REQUESTER" };
 export const APPROVER: Actor = { userId: "U0APPROVER" };
 

@@ -1,11 +1,11 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { startRedisServer } from "./redis-server";
-import { createSshIdentity, startSshd, type SshdHandle } from "./sshd";
+import { startRedisServer } from "../../sim/process/redis-server";
+import { createSshIdentity, startSshd, type SshdHandle } from "../../sim/ssh/sshd";
 import { TESTBED_ENV, type Testbed } from "./testbed";
 import { setGlobalHandles } from "./global-handles";
-import { sshClientConfig } from "./ssh-client-config";
+import { sshClientConfig } from "../../sim/ssh/ssh-client-config";
 
 const HOST_COUNT = 3;
 

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import { takeGlobalHandles } from "./global-handles";
-import { killRegisteredChildren } from "./child-process-registry";
+import { killRegisteredChildren } from "../../sim/process/child-process-registry";
 
 export default async function globalTeardown(): Promise<void> {
   const handles = takeGlobalHandles();

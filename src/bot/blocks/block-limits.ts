@@ -1,6 +1,6 @@
 /**
  * Block Kit limits we build against, copied from
- * shared/reference/slack/blockkit-limits.json (a unit test keeps them equal).
+ * test/fixtures/slack/blockkit-limits.json (a copy of Slack's published limits) (a unit test keeps them equal).
  */
 export const BLOCK_LIMITS = {
   messageBlocks: 50,

@@ -1,8 +1,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { isValidSlackRequest, webApi } from "@slack/bolt";
-import { createConsole, serveRoutes, type LocalConsole } from "../../../src/console";
-import { freePort } from "../../helpers/free-port";
+import { createConsole, serveRoutes, type LocalConsole } from "../../../sim/console";
+import { freePort } from "../../../sim/process/free-port";
 
 const ALICE = { id: "U0ALICE", name: "Alice" };
 const BOB = { id: "U0BOB", name: "Bob" };

@@ -1,7 +1,7 @@
 import { APPROVER, assertRunState, describeRun, startEngineHarness, stepById, type EngineHarness } from "../../helpers/engine-harness";
 import { getTestbed } from "../../helpers/testbed";
-import type { DiracSim } from "../../sim/dirac/start-dirac-sim";
-import { startSimCluster, type SimCluster } from "../../sim/start-sim-cluster";
+import type { DiracSim } from "../../../sim/dirac/start-dirac-sim";
+import { startSimCluster, type SimCluster } from "../../../sim/start-sim-cluster";
 
 // One retry (errors logged first): a rare early pause under CI load is still being diagnosed; see the closing note.
 jest.retryTimes(1, { logErrorsBeforeRetry: true });

@@ -2,9 +2,9 @@ import type { Inventory } from "../../../src/config";
 import { listProcedures, renderPlanText } from "../../../src/procedures";
 import { startEngineHarness, type EngineHarness } from "../../helpers/engine-harness";
 import { getTestbed } from "../../helpers/testbed";
-import type { DiracSim } from "../../sim/dirac/start-dirac-sim";
-import type { LeofsSim } from "../../sim/leofs/start-leofs-sim";
-import { startSimCluster, type SimCluster } from "../../sim/start-sim-cluster";
+import type { DiracSim } from "../../../sim/dirac/start-dirac-sim";
+import type { LeofsSim } from "../../../sim/leofs/start-leofs-sim";
+import { startSimCluster, type SimCluster } from "../../../sim/start-sim-cluster";
 import { leofsSnapshot } from "./leofs-e2e";
 
 jest.setTimeout(120_000);

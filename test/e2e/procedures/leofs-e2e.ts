@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parseLeofsStatus, type LeofsStatus } from "../../../src/procedures";
-import { leofsAdm, type LeofsRole, type LeofsSim } from "../../sim/leofs/start-leofs-sim";
+import { leofsAdm, type LeofsRole, type LeofsSim } from "../../../sim/leofs/start-leofs-sim";
 
 /** `leofs-adm status` through the master's console over SSH, parsed by the product's parser. */
 export async function parsedStatus(sim: LeofsSim): Promise<LeofsStatus> {

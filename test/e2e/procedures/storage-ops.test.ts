@@ -1,7 +1,7 @@
 import { assertRunState, startEngineHarness, stepById, type EngineHarness } from "../../helpers/engine-harness";
 import { getTestbed } from "../../helpers/testbed";
-import { leofsAdm, type LeofsSim } from "../../sim/leofs/start-leofs-sim";
-import { startSimCluster, type SimCluster } from "../../sim/start-sim-cluster";
+import { leofsAdm, type LeofsSim } from "../../../sim/leofs/start-leofs-sim";
+import { startSimCluster, type SimCluster } from "../../../sim/start-sim-cluster";
 import { launchScript, parsedStatus } from "./leofs-e2e";
 
 jest.setTimeout(120_000);

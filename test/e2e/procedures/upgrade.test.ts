@@ -3,8 +3,8 @@ import YAML from "yaml";
 import { loadInventory } from "../../../src/config";
 import { assertRunState, describeRun, startEngineHarness, stepById, type EngineHarness } from "../../helpers/engine-harness";
 import { getTestbed } from "../../helpers/testbed";
-import type { LeofsSim } from "../../sim/leofs/start-leofs-sim";
-import { startSimCluster, type SimCluster } from "../../sim/start-sim-cluster";
+import type { LeofsSim } from "../../../sim/leofs/start-leofs-sim";
+import { startSimCluster, type SimCluster } from "../../../sim/start-sim-cluster";
 import { parsedStatus } from "./leofs-e2e";
 
 jest.setTimeout(180_000);

@@ -1,7 +1,7 @@
 import Redis from "ioredis";
 import { ACTION } from "../../../src/bot/blocks/action-ids";
-import { startRedisServer, type RedisServerHandle } from "../../helpers/redis-server";
-import type { LeofsSim } from "../../sim/leofs/start-leofs-sim";
+import { startRedisServer, type RedisServerHandle } from "../../../sim/process/redis-server";
+import type { LeofsSim } from "../../../sim/leofs/start-leofs-sim";
 import { startE2eLeofsSim } from "./leofs-slack-flow";
 import { blockText, eventually, SLACK_ACK_DEADLINE_MS, startSlackE2e, textOf, U_REQUESTER, type CommandAnswer, type SlackE2e } from "./slack-e2e";
 

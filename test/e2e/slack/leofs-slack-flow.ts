@@ -1,7 +1,7 @@
 import { ACTION } from "../../../src/bot/blocks/action-ids";
 import type { Block } from "../../../src/bot/blocks/block-types";
 import type { RunRecord } from "../../../src/jobs";
-import { startLeofsSim, type LeofsSim } from "../../sim/leofs/start-leofs-sim";
+import { startLeofsSim, type LeofsSim } from "../../../sim/leofs/start-leofs-sim";
 import { buttonValue, E2E_APPROVAL, eventually, SLACK_ACK_DEADLINE_MS, isTerminal, textOf, type CommandAnswer, type SlackE2e, type VisibleMessage } from "./slack-e2e";
 
 /** The cluster of the brief: two managers, three storage nodes, one gateway, started; approvals by U_APPROVER or U_SECOND. */

@@ -2,7 +2,7 @@ import { ACTION } from "../../../src/bot/blocks/action-ids";
 import type { Block } from "../../../src/bot/blocks/block-types";
 import { renderRunMessage } from "../../../src/bot/blocks/render-run-message";
 import { getTestbed } from "../../helpers/testbed";
-import type { LeofsSim } from "../../sim/leofs/start-leofs-sim";
+import type { LeofsSim } from "../../../sim/leofs/start-leofs-sim";
 import { approveThroughSlack, breakManagerMnesia, indexOf, startE2eLeofsSim, startFromPreview } from "./leofs-slack-flow";
 import { SLACK_ACK_DEADLINE_MS, startSlackE2e, textOf, blockText, U_APPROVER, U_REQUESTER, U_SECOND, type SlackE2e } from "./slack-e2e";
 

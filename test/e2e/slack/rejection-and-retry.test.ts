@@ -1,6 +1,6 @@
 import { ACTION } from "../../../src/bot/blocks/action-ids";
 import { getTestbed } from "../../helpers/testbed";
-import type { LeofsSim } from "../../sim/leofs/start-leofs-sim";
+import type { LeofsSim } from "../../../sim/leofs/start-leofs-sim";
 import { approveThroughSlack, breakManagerMnesia, indexOf, messageAtGate, requestAndStart, startE2eLeofsSim } from "./leofs-slack-flow";
 import { blockText, buttonValue, eventually, isTerminal, startSlackE2e, textOf, U_APPROVER, U_REQUESTER, U_SECOND, type SlackE2e } from "./slack-e2e";
 

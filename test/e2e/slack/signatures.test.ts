@@ -1,9 +1,9 @@
 import { ACTION } from "../../../src/bot/blocks/action-ids";
 import type { Block } from "../../../src/bot/blocks/block-types";
 import { clickButton } from "../../helpers/slack/click-button";
-import { postSlashCommand, type SignOptions } from "../../helpers/slack/slack-signer";
+import { postSlashCommand, type SignOptions } from "../../../sim/slack/slack-signer";
 import { getTestbed } from "../../helpers/testbed";
-import type { LeofsSim } from "../../sim/leofs/start-leofs-sim";
+import type { LeofsSim } from "../../../sim/leofs/start-leofs-sim";
 import { startE2eLeofsSim } from "./leofs-slack-flow";
 import { SECRET, startSlackE2e, textOf, U_APPROVER, U_REQUESTER, type CommandAnswer, type SlackE2e } from "./slack-e2e";
 

@@ -6,10 +6,10 @@ import { refFromNotifierState } from "../../../src/bot/notifier/notifier-store";
 import { loadEnvConfig, loadInventory, type LogLevel } from "../../../src/config";
 import { TERMINAL_RUN_STATES, type EngineHandle, type RunRecord } from "../../../src/jobs";
 import { startIntervene, type InterveneHandle } from "../../../src/runtime/start-intervene";
-import { freePort } from "../../helpers/free-port";
+import { freePort } from "../../../sim/process/free-port";
 import { clickButton, findButton } from "../../helpers/slack/click-button";
-import { FakeSlackServer, type FakeMessage } from "../../helpers/slack/fake-slack-server";
-import { postInteraction, postSlashCommand, type PostResult, type SignOptions } from "../../helpers/slack/slack-signer";
+import { FakeSlackServer, type FakeMessage } from "../../../sim/slack/fake-slack-server";
+import { postInteraction, postSlashCommand, type PostResult, type SignOptions } from "../../../sim/slack/slack-signer";
 
 export const SECRET = "e2e0signing0secret0a1b2c3d4e5f6a7b";
 /** The people of the e2e approval policy: one requests; two may approve (either suffices). */

@@ -1,5 +1,5 @@
 import type { Block, ButtonElement } from "../../../src/bot/blocks/block-types";
-import { postInteraction, type PostResult, type SignOptions } from "./slack-signer";
+import { postInteraction, type PostResult, type SignOptions } from "../../../sim/slack/slack-signer";
 
 export interface ClickOptions {
   readonly eventsUrl: string;

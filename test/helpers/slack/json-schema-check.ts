@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { slackReferencePath } from "../../../sim/slack/slack-reference";
 
 /**
  * A small JSON Schema (draft-07) checker covering the keywords Slack's
@@ -107,7 +108,7 @@ export function checkSchema(value: unknown, root: Record<string, unknown>, docs:
   return check(value, root, root, "$");
 }
 
-const DIR = "/work/shared/reference/slack/manifest-schema";
+const DIR = slackReferencePath("manifest-schema");
 const load = (name: string): Record<string, unknown> => JSON.parse(readFileSync(`${DIR}/${name}`, "utf8")) as Record<string, unknown>;
 
 /** Validates an app manifest against Slack's published schema (all versions, as manifest.schema.json dispatches). */

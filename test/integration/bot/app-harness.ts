@@ -1,8 +1,8 @@
 import pino from "pino";
 import { createSlackApp, type CreateSlackAppOptions, type SlackAppHandle } from "../../../src/bot/create-slack-app";
 import type { BotCluster } from "../../../src/bot/commands/resolve-cluster";
-import { freePort } from "../../helpers/free-port";
-import { FakeSlackServer } from "../../helpers/slack/fake-slack-server";
+import { freePort } from "../../../sim/process/free-port";
+import { FakeSlackServer } from "../../../sim/slack/fake-slack-server";
 import { RecordingEngine } from "../../helpers/slack/recording-engine";
 
 export const SECRET = "8f742231b10e8888abcd99yyyzzz85a5";

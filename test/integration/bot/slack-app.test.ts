@@ -3,7 +3,7 @@ import type { Block } from "../../../src/bot/blocks/block-types";
 import { clickButton } from "../../helpers/slack/click-button";
 import { engineRefusal } from "../../helpers/slack/recording-engine";
 import { makePlan, makeRun, withStep } from "../../helpers/slack/run-fixtures";
-import { postEvent, postInteraction, postSlashCommand } from "../../helpers/slack/slack-signer";
+import { postEvent, postInteraction, postSlashCommand } from "../../../sim/slack/slack-signer";
 import { SECRET, startHarness, type Harness } from "./app-harness";
 
 /** Slack's contract: a command not acked within 3 s fails for the user. A protocol bound, not a performance target. */

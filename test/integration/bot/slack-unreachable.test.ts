@@ -1,5 +1,5 @@
-import { freePort } from "../../helpers/free-port";
-import { postSlashCommand } from "../../helpers/slack/slack-signer";
+import { freePort } from "../../../sim/process/free-port";
+import { postSlashCommand } from "../../../sim/slack/slack-signer";
 import { SECRET, startHarness } from "./app-harness";
 
 describe("when the Slack Web API is unreachable", () => {

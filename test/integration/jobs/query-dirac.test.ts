@@ -13,7 +13,7 @@ import {
 } from "../../../src/jobs";
 import { shellQuote } from "../../../src/util/shell-quote";
 import { SshPool } from "../../../src/ssh";
-import { startDiracSim, type DiracSim } from "../../sim/dirac/start-dirac-sim";
+import { startDiracSim, type DiracSim } from "../../../sim/dirac/start-dirac-sim";
 import { getTestbed } from "../../helpers/testbed";
 import { cleanupPrefix, uniquePrefix } from "./helpers/jobs-harness";
 

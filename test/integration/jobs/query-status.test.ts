@@ -17,7 +17,7 @@ import {
 } from "../../../src/jobs";
 import { QUERY_QUEUE } from "../../../src/jobs/query/status-query-job";
 import { SshPool } from "../../../src/ssh";
-import { startLeofsSim, type LeofsSim } from "../../sim/leofs/start-leofs-sim";
+import { startLeofsSim, type LeofsSim } from "../../../sim/leofs/start-leofs-sim";
 import { getTestbed } from "../../helpers/testbed";
 import { cleanupPrefix, testPlan, uniquePrefix, waitForRun } from "./helpers/jobs-harness";
 

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Actor } from "../../../src/jobs";
 import { shellQuote } from "../../../src/util/shell-quote";
-import { startRedisServer, type RedisServerHandle } from "../../helpers/redis-server";
+import { startRedisServer, type RedisServerHandle } from "../../../sim/process/redis-server";
 import { createHarness, testPlan, waitForRun, type Harness } from "./helpers/jobs-harness";
 
 const requester: Actor = { userId: "UREQ" };

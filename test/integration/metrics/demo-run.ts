@@ -1,5 +1,5 @@
 import { ALICE, BOB, LEOFS_CHANNEL, type Demo } from "../../../demo/start-demo";
-import { findButton } from "../../../src/console/find-button";
+import { findButton } from "../../../sim/console/find-button";
 import type { RunRecord } from "../../../src/jobs";
 
 export async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { SlackHealth } from "../../../src/bot/create-slack-app";
 import { readinessRoute } from "../../../src/runtime/readiness";
 import { openProbeRedis } from "../../../src/runtime/readiness-redis";
-import { freePort } from "../../helpers/free-port";
+import { freePort } from "../../../sim/process/free-port";
 import { getTestbed } from "../../helpers/testbed";
 
 /** GET /readyz served as the bot serves it (a Bolt custom route), on a plain server. */

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { SshPool } from "../../../src/ssh";
 import { shellJoin, shellQuote } from "../../../src/util/shell-quote";
-import { createSshIdentity, startSshd, type SshdHandle } from "../../helpers/sshd";
+import { createSshIdentity, startSshd, type SshdHandle } from "../../../sim/ssh/sshd";
 import { getTestbed } from "../../helpers/testbed";
 import { isLive, liveProcessesInGroup, testbedTargets } from "./targets";
 

@@ -2,8 +2,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { SshConnectionError, SshPool, SshPoolClosedError, type SshTarget } from "../../../src/ssh";
-import { freePort } from "../../helpers/free-port";
-import { createSshIdentity, startSshd, type SshdHandle } from "../../helpers/sshd";
+import { freePort } from "../../../sim/process/free-port";
+import { createSshIdentity, startSshd, type SshdHandle } from "../../../sim/ssh/sshd";
 import { getTestbed } from "../../helpers/testbed";
 import { testbedTargets } from "./targets";
 

@@ -3,10 +3,10 @@ import fs from "node:fs";
 import { promisify } from "node:util";
 import { parse } from "yaml";
 import { loadInventory } from "../../../src/config";
-import { processId } from "./process-tree";
-import { decodeRunitStatus } from "./runit-status";
+import { processId } from "../../../sim/dirac/process-tree";
+import { decodeRunitStatus } from "../../../sim/dirac/runit-status";
 import { parsePsForest, psSubtree } from "./ps-forest";
-import { startDiracSim } from "./start-dirac-sim";
+import { startDiracSim } from "../../../sim/dirac/start-dirac-sim";
 
 jest.setTimeout(60_000);
 

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { startDiracSim, type DiracSim } from "./start-dirac-sim";
+import { startDiracSim, type DiracSim } from "../../../sim/dirac/start-dirac-sim";
 
 // MySQL on a DIRAC database box (seed 003 §3 and §4), through the instance's
 // own mysql.server over SSH: messages, dots and exit codes of MySQL 5.x.

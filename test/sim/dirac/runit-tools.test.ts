@@ -1,6 +1,6 @@
 import path from "node:path";
-import { runitDir } from "./dirac-box";
-import { startDiracSim, type DiracSim } from "./start-dirac-sim";
+import { runitDir } from "../../../sim/dirac/dirac-box";
+import { startDiracSim, type DiracSim } from "../../../sim/dirac/start-dirac-sim";
 
 // runsvctrl/runsvstat as DIRAC's dirac-*-component scripts call them, checked
 // character for character against runit's runsvctrl.c/runsvstat.c, over SSH.

@@ -1,5 +1,5 @@
 import { parsePsForest, psSubtree, type PsLine } from "./ps-forest";
-import { startDiracSim, type DiracSim } from "./start-dirac-sim";
+import { startDiracSim, type DiracSim } from "../../../sim/dirac/start-dirac-sim";
 
 // Seed 003 "Intervention on VOBOXes", typed by hand over SSH on the default
 // setup: agents on volhcb20, the framework server on volhcb18, services on

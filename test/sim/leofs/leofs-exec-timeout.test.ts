@@ -3,7 +3,7 @@ import fs from "node:fs";
 import { loadInventory } from "../../../src/config";
 import { sshTargetFor } from "../../../src/jobs";
 import { SshPool } from "../../../src/ssh";
-import { startLeofsSim, type LeofsSim } from "./start-leofs-sim";
+import { startLeofsSim, type LeofsSim } from "../../../sim/leofs/start-leofs-sim";
 
 jest.setTimeout(60_000);
 

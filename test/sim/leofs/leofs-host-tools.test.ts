@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { leofsAdm, startLeofsSim, type LeofsSim } from "./start-leofs-sim";
-import type { ExecResult } from "./sim-ssh-exec";
+import { leofsAdm, startLeofsSim, type LeofsSim } from "../../../sim/leofs/start-leofs-sim";
+import type { ExecResult } from "../../../sim/leofs/sim-ssh-exec";
 
 // Host tools behind the PATH shims (seed 002: pgrep/pkill epmd, dpkg, rpm,
 // systemctl, chown, the launch scripts' temp dir) on a started one-storage cluster.

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import YAML from "yaml";
-import { leofsAdm, startLeofsSim, type LeofsSim } from "./start-leofs-sim";
+import { leofsAdm, startLeofsSim, type LeofsSim } from "../../../sim/leofs/start-leofs-sim";
 
 // Seed 001 "Launch Order of LeoFS' Components", run over SSH on a fresh cluster.
 describe("launching a LeoFS cluster in the documented order", () => {

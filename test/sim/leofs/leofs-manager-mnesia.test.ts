@@ -1,5 +1,5 @@
-import { leofsAdm, startLeofsSim, type LeofsSim } from "./start-leofs-sim";
-import type { ExecResult } from "./sim-ssh-exec";
+import { leofsAdm, startLeofsSim, type LeofsSim } from "../../../sim/leofs/start-leofs-sim";
+import type { ExecResult } from "../../../sim/leofs/sim-ssh-exec";
 
 // Manager Mnesia faults and the recoveries of seed 000 (leofs-facts §3 "Manager recovery").
 const reply = (stdout: string, code = 0): ExecResult => ({ stdout, stderr: "", code });

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import YAML from "yaml";
-import { leofsAdm, startLeofsSim, type LeofsSim } from "./start-leofs-sim";
-import type { ExecResult } from "./sim-ssh-exec";
+import { leofsAdm, startLeofsSim, type LeofsSim } from "../../../sim/leofs/start-leofs-sim";
+import type { ExecResult } from "../../../sim/leofs/sim-ssh-exec";
 
 // Seed 000 Case 2 by hand on the sim (leofs-facts §1 manager commands, §3 Case 2): a spare host
 // becomes the new manager-slave; the conf files' nodename / manager.partner decide the pair.

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { leofsAdm, startLeofsSim, type LeofsSim } from "./start-leofs-sim";
+import { leofsAdm, startLeofsSim, type LeofsSim } from "../../../sim/leofs/start-leofs-sim";
 
 // leofs-facts §1 "status (whole system): verbatim 1.4.x format". The fixture is
 // the sample as printed in the facts file, whose markdown lost the trailing

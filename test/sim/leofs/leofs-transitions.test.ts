@@ -1,5 +1,5 @@
-import { leofsAdm, startLeofsSim, type LeofsSim } from "./start-leofs-sim";
-import type { ExecResult } from "./sim-ssh-exec";
+import { leofsAdm, startLeofsSim, type LeofsSim } from "../../../sim/leofs/start-leofs-sim";
+import type { ExecResult } from "../../../sim/leofs/sim-ssh-exec";
 
 // Node states, console errors and launch-script replies of leofs-facts §1-§2,
 // driven over SSH against a started cluster: 4 storage nodes, 1 gateway, n = 2.

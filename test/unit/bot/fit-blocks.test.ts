@@ -6,8 +6,9 @@ import { mrkdwn, plain, type Block } from "../../../src/bot/blocks/block-types";
 import { fitBlocks } from "../../../src/bot/blocks/fit-blocks";
 import { codeBlockTail, truncateMrkdwn } from "../../../src/bot/blocks/fit-text";
 import { validateBlocks } from "../../../src/bot/blocks/validate-blocks";
+import { slackReferencePath } from "../../../sim/slack/slack-reference";
 
-const LIMITS_FILE = "/work/shared/reference/slack/blockkit-limits.json";
+const LIMITS_FILE = slackReferencePath("blockkit-limits.json");
 
 /** Text made of the pieces that break naive truncation: mentions, entities, fences, emoji, newlines. */
 const piece = fc.oneof(

@@ -4,7 +4,7 @@ import path from "node:path";
 import ts from "typescript";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..", "..");
-const SOURCES = ["src", "test/helpers", "test/integration/jobs"];
+const SOURCES = ["src", "sim", "test/helpers", "test/integration/jobs"];
 
 function tsFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -35,6 +35,6 @@ export function compileWorkerEntry(): { entry: string; dir: string; env: Record<
   return {
     entry: path.join(out, "test/integration/jobs/fixtures/worker-process.js"),
     dir: out,
-    env: { NODE_PATH: path.join(ROOT, "node_modules") },
+    env: { NODE_PATH: path.join(ROOT, "node_modules"), INTERVENE_REPO_ROOT: ROOT },
   };
 }

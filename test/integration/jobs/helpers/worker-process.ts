@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import { registerChild } from "../../../helpers/child-process-registry";
+import { registerChild } from "../../../../sim/process/child-process-registry";
 
 /** A worker running in a child process (ts-node, transpile only), killed by its pid. */
 export interface WorkerProcess {

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
-import { requireBinary } from "../../helpers/require-binary";
+import { requireBinary } from "../process/require-binary";
 import { processId, processAlive, type ProcessId } from "./process-tree";
 
 export interface RunsvdirProcess {

@@ -1,4 +1,4 @@
-import { createSshIdentity, startSshd, type SshdHandle, type SshdOptions, type SshIdentity } from "../helpers/sshd";
+import { createSshIdentity, startSshd, type SshdHandle, type SshdOptions, type SshIdentity } from "./ssh/sshd";
 
 /**
  * How a simulator puts its hosts behind SSH. The tests use real OpenSSH sshd

@@ -1,4 +1,4 @@
-import { loadInventory, type Inventory } from "../../src/config";
+import { loadInventory, type Inventory } from "../src/config";
 import { startDiracSim, type DiracSim, type DiracSimSpec } from "./dirac/start-dirac-sim";
 import { startLeofsSim, type LeofsSim, type LeofsSimSpec } from "./leofs/start-leofs-sim";
 

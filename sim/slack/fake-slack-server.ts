@@ -1,11 +1,12 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Block, ModalView } from "../../../src/bot/blocks/block-types";
-import { validateBlocks, validateModal } from "../../../src/bot/blocks/validate-blocks";
+import type { Block, ModalView } from "../../src/bot/blocks/block-types";
+import { validateBlocks, validateModal } from "../../src/bot/blocks/validate-blocks";
+import { slackReferencePath } from "./slack-reference";
 
-const METHODS_DIR = "/work/shared/reference/slack/methods";
-const AUTH_TEST = JSON.parse(readFileSync("/work/shared/reference/slack/payloads/auth.test.responses.json", "utf8")) as { bot_token_success: Record<string, unknown> };
+const METHODS_DIR = slackReferencePath("methods");
+const AUTH_TEST = JSON.parse(readFileSync(slackReferencePath("payloads", "auth.test.responses.json"), "utf8")) as { bot_token_success: Record<string, unknown> };
 
 export interface FakeCall {
   readonly method: string;
@@ -64,7 +65,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 /**
  * The Slack Web API at its HTTP boundary, for tests: records every call,
- * checks required arguments against shared/reference/slack/methods/*.json
+ * checks required arguments against test/fixtures/slack/methods/*.json
  * and every Block Kit payload against the limits, answers like Slack, can
  * inject 429 (with Retry-After) and 500 (optionally after applying the call,
  * the ambiguous case), keeps messages by ts, and takes response_url posts at

@@ -4,10 +4,10 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import YAML from "yaml";
-import type { SshdHandle } from "../../helpers/sshd";
-import { sshClientConfig } from "../../helpers/ssh-client-config";
+import type { SshdHandle } from "../ssh/sshd";
+import { sshClientConfig } from "../ssh/ssh-client-config";
 import { OPENSSH_HOSTS, type SimSshHosts } from "../sim-ssh-hosts";
-import { shellQuote } from "../../../src/util/shell-quote";
+import { shellQuote } from "../../src/util/shell-quote";
 import { SimSshExec, type ExecResult } from "./sim-ssh-exec";
 
 const execFileP = promisify(execFile);
@@ -454,7 +454,7 @@ function buildInventory(
     clusters: {
       [clusterName]: {
         kind: "leofs",
-        description: "Simulated LeoFS cluster (test/sim/leofs)",
+        description: "Simulated LeoFS cluster (sim/leofs)",
         channel: "C0LEOFSSIM",
         leofs: {
           version,

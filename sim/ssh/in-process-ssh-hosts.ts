@@ -4,8 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import { timingSafeEqual } from "node:crypto";
 import { Server, utils, type AuthContext, type Connection, type ServerChannel } from "ssh2";
-import type { SshdHandle, SshdOptions, SshIdentity } from "../test/helpers/sshd";
-import type { SimSshHosts } from "../test/sim/sim-ssh-hosts";
+import type { SshdHandle, SshdOptions, SshIdentity } from "./sshd";
+import type { SimSshHosts } from "../sim-ssh-hosts";
 
 /** sshd's defaults for a session, before SetEnv (session.c: do_setup_env). */
 const SESSION_PATH = "/usr/local/bin:/usr/bin:/bin:/usr/games";

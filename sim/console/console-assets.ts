@@ -8,10 +8,10 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
 };
 
 /**
- * The page is plain files, served as they are (no build step). `tsc` does not
- * copy them to dist/, so a compiled console reads them from the source tree.
+ * The page is plain files, served as they are (no build step). A transpiled copy
+ * (the bench's) has no assets beside it, so it reads them from the source tree.
  */
-const ASSET_DIRS = [path.join(__dirname, "assets"), path.resolve(__dirname, "..", "..", "..", "src", "console", "assets")];
+const ASSET_DIRS = [path.join(__dirname, "assets"), path.resolve(process.env.INTERVENE_REPO_ROOT ?? path.resolve(__dirname, "..", ".."), "sim", "console", "assets")];
 
 export async function consoleAsset(name: string): Promise<{ readonly body: Buffer; readonly contentType: string } | undefined> {
   const contentType = CONTENT_TYPES[path.extname(name)];

@@ -1,5 +1,5 @@
-import type { Block, ModalView } from "../bot/blocks/block-types";
-import { validateBlocks, validateModal } from "../bot/blocks/validate-blocks";
+import type { Block, ModalView } from "../../src/bot/blocks/block-types";
+import { validateBlocks, validateModal } from "../../src/bot/blocks/validate-blocks";
 import type { ConsoleStore } from "./console-store";
 import type { ConsoleMessage } from "./console-types";
 import type { TriggerBook } from "./trigger-book";

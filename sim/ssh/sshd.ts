@@ -2,9 +2,9 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { freePort, waitForPort } from "./free-port";
-import { registerChild } from "./child-process-registry";
-import { requireBinary } from "./require-binary";
+import { freePort, waitForPort } from "../process/free-port";
+import { registerChild } from "../process/child-process-registry";
+import { requireBinary } from "../process/require-binary";
 
 /** A client identity: the key the executor logs in with. */
 export interface SshIdentity {
