@@ -89,6 +89,11 @@ export class ConsoleWebApi {
         this.options.store.delete(m.id);
         return ok({ channel: m.channel, ts: m.ts });
       }
+      case "chat.getPermalink": {
+        const m = this.options.store.byTs(str(args.channel), str(args.message_ts));
+        if (m === undefined) return fail("message_not_found");
+        return ok({ channel: m.channel, permalink: `${this.options.url}/console#${m.channel}/${m.ts}` });
+      }
       case "conversations.history":
       case "conversations.replies":
         return this.history(method, args);

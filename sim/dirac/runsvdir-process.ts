@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import { requireBinary } from "../process/require-binary";
-import { processId, processAlive, type ProcessId } from "./process-tree";
+import { processId, processAlive, type ProcessId } from "../process/process-tree";
 
 export interface RunsvdirProcess {
   readonly id: ProcessId;
@@ -24,7 +24,10 @@ const NUL = Buffer.from([0]);
  */
 export async function startRunsvdir(startupDir: string, env: NodeJS.ProcessEnv): Promise<RunsvdirProcess> {
   const runsvdir = requireBinary("runsvdir", "runit");
-  const child = spawn(runsvdir, ["-P", startupDir, "log:  DIRAC runsv"], { argv0: "runsvdir", env, stdio: "ignore" });
+  // A session of its own, as at boot: a Ctrl-C meant for the process that started the sim (SIGINT to
+  // its whole process group) must not kill runsvdir behind the sim's back and orphan its runsv's.
+  const child = spawn(runsvdir, ["-P", startupDir, "log:  DIRAC runsv"], { argv0: "runsvdir", env, stdio: "ignore", detached: true });
+  child.unref();
   const pid = child.pid;
   if (pid === undefined) throw new Error(`runsvdir for ${startupDir} did not start`);
   // The log pipe replaces fd 2 right after exec; wait for that before poking.

@@ -8,7 +8,7 @@ import { OPENSSH_HOSTS } from "../sim-ssh-hosts";
 import { createDiracBox, logCurrentPath, runitDir, type DiracBoxLayout } from "./dirac-box";
 import { renderDiracInventory } from "./dirac-inventory";
 import { DEFAULT_DIRAC_BOXES, splitComponent, type DiracBoxSpec, type DiracRole, type DiracSimSpec } from "./dirac-sim-spec";
-import { descendantsOf, processCmdline, processId, type ProcessId } from "./process-tree";
+import { descendantsOf, processAlive, processCmdline, processId, type ProcessId } from "../process/process-tree";
 import { readRunitStatus, runsvRunning } from "./runit-status";
 import { startRunsvdir, type RunsvdirProcess } from "./runsvdir-process";
 import { killProcessesNow, terminateProcesses, type Termination } from "./terminate-processes";
@@ -106,6 +106,13 @@ interface BoxRuntime {
   readonly env: NodeJS.ProcessEnv;
   sshd: SshdHandle;
   runsvdir: RunsvdirProcess | null;
+  /**
+   * Every runsv this box's runsvdir has started, recorded while they run.
+   * runsv puts itself in a session of its own, so once runsvdir is gone (a
+   * signal to the whole process group, a crash) they are nobody's
+   * descendants: the ledger is how `stop` still finds them, by pid.
+   */
+  readonly supervisors: Map<number, ProcessId>;
 }
 
 function utcStamp(date = new Date()): string {
@@ -140,11 +147,29 @@ function runFile(file: string, args: readonly string[], env: NodeJS.ProcessEnv):
   });
 }
 
+const SUPERVISOR_RECORD_INTERVAL_MS = 1000;
+
+/** `runsvctrl d x <dir>` for a runsv found by pid: its service directory is its working directory. */
+function askSupervisorToExit(id: ProcessId): void {
+  try {
+    const control = path.join(fs.readlinkSync(`/proc/${id.pid}/cwd`), "supervise", "control");
+    const fd = fs.openSync(control, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+    try {
+      fs.writeSync(fd, "dx");
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    // exited already, or its control pipe is gone: TERM and KILL still follow
+  }
+}
+
 class DiracSimulator implements DiracSim {
   readonly state: DiracSimState;
   readonly fault: DiracSimFaults;
   private readonly poker: NodeJS.Timeout;
-  private readonly emergencyStop = (): void => killProcessesNow(this.trackedProcesses());
+  private readonly emergencyStop = (): void => killProcessesNow([...this.trackedProcesses(), ...this.ledgeredSupervisors()]);
+  private readonly recorder: NodeJS.Timeout;
   private stopped = false;
 
   constructor(
@@ -160,6 +185,9 @@ class DiracSimulator implements DiracSim {
       for (const runtime of this.runtimes.values()) runtime.runsvdir?.poke();
     }, POKE_INTERVAL_MS);
     this.poker.unref();
+    this.recorder = setInterval(() => this.recordSupervisors(), SUPERVISOR_RECORD_INTERVAL_MS);
+    this.recorder.unref();
+    this.recordSupervisors();
     process.once("exit", this.emergencyStop);
     this.state = {
       componentStatus: (box) => this.componentStatus(box),
@@ -287,6 +315,21 @@ class DiracSimulator implements DiracSim {
     return ids;
   }
 
+  /** Adds runsvdir's current runsv children to each box's ledger (by pid and start time). */
+  private recordSupervisors(): void {
+    for (const runtime of this.runtimes.values()) {
+      if (runtime.runsvdir === null) continue;
+      for (const id of descendantsOf([runtime.runsvdir.id.pid])) {
+        if (processCmdline(id.pid).startsWith("runsv ")) runtime.supervisors.set(id.pid, id);
+      }
+    }
+  }
+
+  private ledgeredSupervisors(runtime?: BoxRuntime): ProcessId[] {
+    const runtimes = runtime === undefined ? [...this.runtimes.values()] : [runtime];
+    return runtimes.flatMap((r) => [...r.supervisors.values()].filter(processAlive));
+  }
+
   trackedPids(): number[] {
     const roots = this.trackedProcesses();
     // runsvdir's tree is ours (runsv, svlogd, components); sshd's sessions are not listed.
@@ -336,10 +379,21 @@ class DiracSimulator implements DiracSim {
 
   /** As at power-off: init scripts stop MySQL cleanly (TERM), runsvdir takes its runsv's down (HUP). */
   private async shutdownBox(runtime: BoxRuntime): Promise<void> {
+    this.recordSupervisors();
     const targets: Termination[] = this.mysqldProcesses(runtime.box).map((id) => ({ id, signal: "SIGTERM" }));
-    if (runtime.runsvdir !== null) targets.push({ id: runtime.runsvdir.id, signal: "SIGHUP" });
+    if (runtime.runsvdir !== null && processAlive(runtime.runsvdir.id)) targets.push({ id: runtime.runsvdir.id, signal: "SIGHUP" });
+    else {
+      // runsvdir is gone (e.g. Ctrl-C reached the group): its runsv's are orphans. As runsvctrl would,
+      // ask each to take its service down and exit (`d`, `x` on supervise/control); TERM means `x` too,
+      // and whatever is left after the grace gets KILL, with the components below it.
+      for (const id of this.ledgeredSupervisors(runtime)) {
+        askSupervisorToExit(id);
+        targets.push({ id, signal: "SIGTERM" });
+      }
+    }
     runtime.runsvdir = null;
     await terminateProcesses(targets);
+    runtime.supervisors.clear();
   }
 
   /** As at boot: runsvdir-start, then (seed 003 §4.1) MySQL's init script when it autostarts. */
@@ -355,6 +409,7 @@ class DiracSimulator implements DiracSim {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.poker);
+    clearInterval(this.recorder);
     try {
       await Promise.all([...this.runtimes.values()].map((runtime) => this.shutdownBox(runtime)));
     } finally {
@@ -420,7 +475,7 @@ export async function startDiracSim(spec: DiracSimSpec = {}): Promise<DiracSim> 
         port: sshd.port,
       };
       const env = { PATH: `${layout.shimDir}:/usr/bin:/bin`, DIRAC_SIM_ROOT: simRoot, DIRAC_SIM_BOX: layout.name, HOME: layout.homeDir, LANG: "C" };
-      runtimes.set(boxSpec.name, { box, spec: boxSpec, env, sshd, runsvdir: null });
+      runtimes.set(boxSpec.name, { box, spec: boxSpec, env, sshd, runsvdir: null, supervisors: new Map() });
     });
     const boxes = [...runtimes.values()].map((r) => r.box);
     const knownHostsPath = path.join(simRoot, "known_hosts");

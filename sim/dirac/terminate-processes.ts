@@ -1,4 +1,4 @@
-import { descendantsOf, processAlive, signalProcess, type ProcessId } from "./process-tree";
+import { descendantsOf, processAlive, signalProcess, type ProcessId } from "../process/process-tree";
 
 export interface Termination {
   readonly id: ProcessId;

@@ -260,6 +260,11 @@ export class FakeSlackServer {
         if (args.metadata !== undefined) m.metadata = args.metadata;
         return { ok: true, channel, ts: m.ts, text: args.text };
       }
+      case "chat.getPermalink": {
+        const m = this.messages.get(String(args.message_ts));
+        if (m === undefined || m.channel !== channel) return { ok: false, error: "message_not_found" };
+        return { ok: true, channel, permalink: `${this.url}/archives/${channel}/p${m.ts.replace(".", "")}` };
+      }
       case "chat.postEphemeral":
         this.ephemerals.push(args);
         return { ok: true, message_ts: this.nextTs() };

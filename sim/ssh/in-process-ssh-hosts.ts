@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { timingSafeEqual } from "node:crypto";
 import { Server, utils, type AuthContext, type Connection, type ServerChannel } from "ssh2";
+import { generateSshKeyPair } from "./generate-ssh-key-pair";
 import type { SshdHandle, SshdOptions, SshIdentity } from "./sshd";
 import type { SimSshHosts } from "../sim-ssh-hosts";
 
@@ -15,12 +16,10 @@ function loopbackOnly(address: string): void {
 }
 
 function writeKeyPair(privatePath: string, comment: string): { privateKey: string; publicKey: string } {
-  const pair = utils.generateKeyPairSync("ed25519", { comment });
-  fs.writeFileSync(privatePath, pair.private, { mode: 0o600 });
-  // `ssh-ed25519 AAAA...` without the comment: the form known_hosts lines use.
-  const publicKey = pair.public.trim().split(/\s+/).slice(0, 2).join(" ");
-  fs.writeFileSync(`${privatePath}.pub`, `${publicKey} ${comment}\n`);
-  return { privateKey: pair.private, publicKey };
+  const pair = generateSshKeyPair(comment);
+  fs.writeFileSync(privatePath, pair.privateKey, { mode: 0o600 });
+  fs.writeFileSync(`${privatePath}.pub`, `${pair.publicKey} ${comment}\n`);
+  return pair;
 }
 
 function sameBytes(a: Buffer, b: Buffer): boolean {

@@ -1,7 +1,7 @@
 import type { AuditEntry } from "../jobs/audit-entry";
-import type { RunEvent, RunRecord } from "../jobs/run-types";
+import type { RunEvent, RunRecord, StepState } from "../jobs/run-types";
 
-const MARK: Record<string, string> = {
+const MARK: Record<StepState, string> = {
   pending: "[ ]",
   awaiting_approval: "[?]",
   queued: "[>]",
@@ -10,6 +10,7 @@ const MARK: Record<string, string> = {
   failed: "[!]",
   skipped: "[-]",
   interrupted: "[#]",
+  not_run: "[.]",
 };
 
 /** A run as an operator reads it in a terminal: state, the checklist of steps, what it waits for. */

@@ -10,6 +10,7 @@ export type AuditType =
   | "approved"
   | "rejected"
   | "expired"
+  | "approval.closed"
   | "refused"
   | "confirmation.requested"
   | "confirmed"

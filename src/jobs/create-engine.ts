@@ -8,7 +8,7 @@ import type { Planner } from "./ports/planner";
 import { createStatusQueries } from "./query/create-status-queries";
 import { approveGate, rejectGate } from "./run-machine/gate-decisions";
 import { newRunRecord, startRun } from "./run-machine/new-run";
-import { abortRun, confirmStep, retryStep, skipStep } from "./run-machine/operator-decisions";
+import { abortRun, assertOperator, confirmStep, retryStep, skipStep } from "./run-machine/operator-decisions";
 import { RunDraft } from "./run-machine/run-draft";
 import { newRunId } from "./run-id";
 import type { RunStore } from "./run-store";
@@ -151,7 +151,15 @@ export function createEngine(options: EngineOptions): EngineHandle {
 
     skip: (runId, stepIndex, actor, reason) => decide(runId, "skip", actor, (d) => skipStep(d, stepIndex, actor, reason), { stepIndex }),
 
-    abort: (runId, actor, mode) => decide(runId, "abort", actor, (d) => abortRun(d, actor, mode)),
+    abort: (runId, actor, mode, request) => decide(runId, "abort", actor, (d) => abortRun(d, actor, mode, request), request?.at === undefined ? {} : { stepIndex: request.at.stepIndex, attempt: request.at.attempt }),
+
+    checkOperator: (runId, actor) =>
+      audited(runId, "check-operator", actor, async () => {
+        const run = await store.get(runId);
+        if (run === undefined) throw new EngineError("NOT_FOUND", `no run ${runId}`, { runId });
+        assertOperator(run, options.policy.approvalPolicyFor(run.plan.cluster, run.plan.procedureId), actor);
+        return run;
+      }),
 
     get: (runId) => store.get(runId),
 

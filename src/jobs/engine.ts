@@ -21,6 +21,14 @@ export interface PlanRequest {
   readonly plannedAt?: string;
 }
 
+/** What an Abort click carries besides who and how. */
+export interface AbortRequest {
+  /** Why, for the audit, the run message and the report. */
+  readonly reason?: string;
+  /** The step and attempt the button was shown for: refused (STALE_GATE) once the run has moved on. */
+  readonly at?: { readonly stepIndex: number | null; readonly attempt: number };
+}
+
 export interface GateRef {
   readonly runId: string;
   /** null for a per-run approval. */
@@ -43,7 +51,13 @@ export interface Engine {
   confirm(runId: string, stepIndex: number, actor: Actor): Promise<RunRecord>;
   retry(runId: string, stepIndex: number, actor: Actor): Promise<RunRecord>;
   skip(runId: string, stepIndex: number, actor: Actor, reason: string): Promise<RunRecord>;
-  abort(runId: string, actor: Actor, mode: "after-step" | "now"): Promise<RunRecord>;
+  abort(runId: string, actor: Actor, mode: "after-step" | "now", request?: AbortRequest): Promise<RunRecord>;
+  /**
+   * Refuses (NOT_REQUESTER) unless `actor` may take operator decisions on the
+   * run (its requester or an approver), so a button can say so before it
+   * opens a form. Returns the run.
+   */
+  checkOperator(runId: string, actor: Actor): Promise<RunRecord>;
   get(runId: string): Promise<RunRecord | undefined>;
   list(filter?: { readonly cluster?: string; readonly active?: boolean; readonly limit?: number }): Promise<readonly RunRecord[]>;
   /**

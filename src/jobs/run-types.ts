@@ -18,7 +18,9 @@ export type StepState =
   | "succeeded"
   | "failed"
   | "skipped"
-  | "interrupted";
+  | "interrupted"
+  /** The run ended while this step waited at its gate: it never ran, and its gate is closed. */
+  | "not_run";
 
 export const TERMINAL_RUN_STATES: readonly RunState[] = ["succeeded", "failed", "aborted"];
 
@@ -75,7 +77,8 @@ export interface GateState {
   readonly planHash: string;
   readonly openedAt: string;
   readonly expiresAt: string;
-  readonly status: "open" | "approved" | "rejected" | "expired";
+  /** `closed`: the run ended (abort) while the gate was open. */
+  readonly status: "open" | "approved" | "rejected" | "expired" | "closed";
   readonly approvers: ApproverSet;
   readonly closedAt?: string;
 }
@@ -94,7 +97,7 @@ export interface RunRecord {
   readonly steps: readonly StepRecord[];
   /** Set when a per-run approval policy gated the whole plan. */
   readonly runApprovals?: readonly Decision[];
-  readonly abortRequested?: { readonly by: string; readonly at: string; readonly mode: "after-step" | "now" };
+  readonly abortRequested?: { readonly by: string; readonly at: string; readonly mode: "after-step" | "now"; readonly reason?: string };
   readonly reason?: string; // why it failed / was aborted
   /** The current or last approval gate (additive). */
   readonly gate?: GateState;

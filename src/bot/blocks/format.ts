@@ -11,6 +11,7 @@ const STEP_EMOJI: Record<StepState, string> = {
   failed: ":x:",
   skipped: ":fast_forward:",
   interrupted: ":warning:",
+  not_run: ":heavy_minus_sign:",
 };
 
 const RUN_EMOJI: Record<RunState, string> = {

@@ -19,7 +19,7 @@ export interface ParamsModalState {
 }
 
 export interface ReasonModalState {
-  readonly action: "reject" | "skip";
+  readonly action: "reject" | "skip" | "abort";
   readonly step: StepValue;
   readonly channelId: string;
 }
@@ -90,13 +90,15 @@ export function readParamsSubmission(state: ParamsModalState, values: ViewStateV
   return Object.keys(errors).length > 0 ? { errors } : { params };
 }
 
+const REASON_VERB: Readonly<Record<ReasonModalState["action"], string>> = { reject: "Reject", skip: "Skip", abort: "Abort" };
+
 export function renderReasonModal(state: ReasonModalState): ModalView {
-  const verb = state.action === "reject" ? "Reject" : "Skip";
-  const what = state.step.stepIndex === null ? "the run" : `step ${state.step.stepIndex + 1}`;
+  const verb = REASON_VERB[state.action];
+  const what = state.action === "abort" || state.step.stepIndex === null ? "the run" : `step ${state.step.stepIndex + 1}`;
   return {
     type: "modal",
     callback_id: VIEW.reason,
-    title: plain(`${verb} ${state.step.stepIndex === null ? "run" : "step"}`),
+    title: plain(`${verb} ${state.action === "abort" || state.step.stepIndex === null ? "run" : "step"}`),
     submit: plain(verb),
     close: plain("Cancel"),
     private_metadata: JSON.stringify(state),
@@ -112,7 +114,7 @@ export function renderReasonModal(state: ReasonModalState): ModalView {
 
 export function decodeReasonModalState(metadata: string): ReasonModalState {
   const state = JSON.parse(metadata) as ReasonModalState;
-  if ((state.action !== "reject" && state.action !== "skip") || typeof state.step?.runId !== "string") throw new Error("reason form metadata is incomplete");
+  if (!(state.action in REASON_VERB) || typeof state.step?.runId !== "string") throw new Error("reason form metadata is incomplete");
   return state;
 }
 

@@ -55,6 +55,15 @@ function button(actionId: string, text: string, value: string, style?: "primary"
   };
 }
 
+/**
+ * On every active run message. It opens a form that asks why (the reason goes
+ * to the audit and the summary); the engine refuses anyone but the requester
+ * and the approvers, and a click bound to a step the run has left.
+ */
+function abortButton(value: string, consequence: string): ButtonElement {
+  return button(ACTION.abort, "Abort run", value, "danger", { title: "Abort the run?", text: `${consequence} You will be asked for a reason.`, ok: "Abort" });
+}
+
 function approverText(approvers: ApproverSet | undefined, decisions: readonly Decision[]): string {
   const approved = decisions.filter((d) => d.decision === "approved").length;
   if (approvers === undefined) return `${approved} approval(s) so far`;
@@ -70,7 +79,8 @@ function gateBlocks(run: RunRecord, ctx: RunMessageContext): Block[] {
   const gated = stepGate ? [step] : run.plan.steps.filter((s) => s.destructive);
   const what = stepGate ? `step ${step.index + 1}: *${escapeMrkdwn(step.title)}*` : "this run (every destructive step below)";
   const commands = gated.flatMap((s) => [`# ${s.index + 1}. ${s.title}`, ...stepCommandLines(s, run.steps[s.index])]);
-  const value = encodeStep({ runId: run.id, stepIndex: stepGate ? step.index : null, attempt: stepGate ? record.attempt : 1, planHash: run.plan.planHash });
+  // A per-run gate re-opened after expiry has a later attempt: the buttons carry the gate's own.
+  const value = encodeStep({ runId: run.id, stepIndex: stepGate ? step.index : null, attempt: stepGate ? record.attempt : (run.gate?.attempt ?? 1), planHash: run.plan.planHash });
   const blocks: Block[] = [
     { type: "divider" },
     {
@@ -86,6 +96,7 @@ function gateBlocks(run: RunRecord, ctx: RunMessageContext): Block[] {
     elements: [
       button(ACTION.approve, "Approve", value, "primary", { title: "Approve and run?", text: `This runs the commands shown on ${run.plan.cluster}.`, ok: "Approve" }),
       button(ACTION.reject, "Reject", value, "danger"),
+      abortButton(value, "Nothing runs: the run ends at this gate and the cluster is unlocked."),
     ],
   });
   return blocks;
@@ -105,7 +116,7 @@ function failureBlocks(run: RunRecord, step: PlannedStep, record: StepRecord): B
       elements: [
         button(ACTION.retry, "Retry step", value, "primary"),
         button(ACTION.skip, "Skip step", value),
-        button(ACTION.abort, "Abort run", value, "danger", { title: "Abort the run?", text: "No further step will run.", ok: "Abort" }),
+        abortButton(value, "No further step will run."),
       ],
     },
   ];
@@ -119,7 +130,7 @@ function confirmBlocks(run: RunRecord, step: PlannedStep, record: StepRecord | u
     {
       type: "actions",
       block_id: "confirm",
-      elements: [button(ACTION.continue, "Continue", value, "primary"), button(ACTION.abort, "Abort run", value, "danger", { title: "Abort the run?", text: "No further step will run.", ok: "Abort" })],
+      elements: [button(ACTION.continue, "Continue", value, "primary"), abortButton(value, "No further step will run.")],
     },
   ];
 }
@@ -147,7 +158,7 @@ function activeBlocks(run: RunRecord, ctx: RunMessageContext): Block[] {
   blocks.push({
     type: "actions",
     block_id: "run",
-    elements: [button(ACTION.abort, "Abort run", value, "danger", { title: "Abort the run?", text: "The run stops after the current step.", ok: "Abort" })],
+    elements: [abortButton(value, "The run stops after the current step.")],
   });
   return blocks;
 }
@@ -166,7 +177,9 @@ export function renderRunMessage(run: RunRecord, ctx: RunMessageContext = {}): M
       text: mrkdwn(
         `${runEmoji(run.state)} *${runStateLabel(run.state)}* \u00b7 run \`${escapeMrkdwn(run.id)}\` \u00b7 requested by ${userMention(run.requestedBy)} ${slackDate(run.requestedAt)}\n` +
           `*Cluster* \`${escapeMrkdwn(plan.cluster)}\` (${plan.clusterKind}) \u00b7 *Procedure* \`${escapeMrkdwn(plan.procedureId)}\` \u00b7 *Parameters* ${formatParams(plan.params)}` +
-          (run.abortRequested !== undefined ? `\n:octagonal_sign: abort requested by ${userMention(run.abortRequested.by)} (${run.abortRequested.mode})` : ""),
+          (run.abortRequested !== undefined
+            ? `\n:octagonal_sign: abort requested by ${userMention(run.abortRequested.by)} (${run.abortRequested.mode})${run.abortRequested.reason !== undefined ? `: ${escapeMrkdwn(run.abortRequested.reason)}` : ""}`
+            : ""),
       ),
     },
     ...packSections(plan.steps.map((s) => stepLine(run, s, run.steps[s.index]))),

@@ -73,9 +73,10 @@ function handlers(ctx: BotContext): Record<string, (a: ActionArgs) => Promise<vo
       await a.respond(note(`:arrow_forward: Continuing after ${stepName(run, stepIndex)}.`));
     },
     [ACTION.abort]: async (a) => {
-      const value = decodeStep(a.action.value);
-      const run = await callEngine(ctx, "abort", async (e) => e.abort(value.runId, await actor(a), "after-step"));
-      await a.respond(note(`:octagonal_sign: Abort of run \`${escapeMrkdwn(run.id)}\` requested.`));
+      // Say "not allowed" now, not after the clicker has typed a reason.
+      const step = decodeStep(a.action.value);
+      await callEngine(ctx, "check-operator", async (e) => e.checkOperator(step.runId, await actor(a)));
+      await a.openView(renderReasonModal({ action: "abort", step, channelId: a.body.channel?.id ?? "" }));
     },
   };
 }

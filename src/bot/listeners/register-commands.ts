@@ -1,16 +1,16 @@
-import type { App, RespondArguments, SlashCommand } from "@slack/bolt";
+import type { App, RespondArguments, SlashCommand, webApi } from "@slack/bolt";
 import type { MessagePayload } from "../blocks/block-types";
 import { renderClusterStatus } from "../blocks/render-cluster-status";
 import { renderError } from "../blocks/render-error";
 import { renderHelp } from "../blocks/render-help";
 import { renderParamsModal } from "../blocks/render-modals";
-import { renderPlanPreview } from "../blocks/render-plan-preview";
 import { renderRunList } from "../blocks/render-run-list";
 import { renderRunMessage } from "../blocks/render-run-message";
 import { BotError } from "../bot-errors";
 import { parseCommand, type ParsedCommand } from "../commands/parse-command";
 import { withTimeout } from "../with-timeout";
 import { actorOf, callEngine, type BotContext } from "./bot-context";
+import { planPreviewFor } from "./plan-preview-for";
 
 type Respond = (message: RespondArguments) => Promise<unknown>;
 
@@ -21,7 +21,7 @@ export function ephemeral(payload: MessagePayload): RespondArguments {
   return { response_type: "ephemeral", replace_original: false, text: payload.text, blocks: [...payload.blocks] };
 }
 
-async function answer(ctx: BotContext, parsed: ParsedCommand, command: SlashCommand): Promise<MessagePayload> {
+async function answer(ctx: BotContext, parsed: ParsedCommand, command: SlashCommand, client: webApi.WebClient): Promise<MessagePayload> {
   switch (parsed.type) {
     case "help":
       return renderHelp(parsed.kind);
@@ -58,7 +58,7 @@ async function answer(ctx: BotContext, parsed: ParsedCommand, command: SlashComm
     case "procedure": {
       const actor = await actorOf(ctx, command.user_id);
       const plan = await callEngine(ctx, "plan", (e) => e.plan({ procedureId: parsed.procedureId, cluster: parsed.cluster, params: parsed.params }, actor));
-      return renderPlanPreview(plan, { dryRun: parsed.dryRun });
+      return planPreviewFor(ctx, client, plan, parsed.dryRun);
     }
     case "needs-input":
       throw new Error("needs-input is answered with a modal");
@@ -93,7 +93,7 @@ export function registerCommands(app: App, ctx: BotContext): void {
           await client.views.open({ trigger_id: command.trigger_id, view: view as never });
           return;
         }
-        await reply(ephemeral(await answer(ctx, parsed, command)));
+        await reply(ephemeral(await answer(ctx, parsed, command, client)));
       } catch (err) {
         ctx.logger.info({ command: command.command, user: command.user_id, err: err instanceof Error ? err.message : String(err) }, "command refused");
         await reply(ephemeral(renderError(err))).catch((e: unknown) => ctx.logger.error({ err: e instanceof Error ? e.message : String(e) }, "could not answer a command"));

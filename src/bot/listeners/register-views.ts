@@ -4,8 +4,10 @@ import type { MessagePayload } from "../blocks/block-types";
 import { gateOf, VIEW } from "../blocks/action-ids";
 import { renderError } from "../blocks/render-error";
 import { decodeParamsModalState, decodeReasonModalState, readParamsSubmission, readReasonSubmission } from "../blocks/render-modals";
-import { renderPlanPreview } from "../blocks/render-plan-preview";
+import { mrkdwn } from "../blocks/block-types";
+import { escapeMrkdwn } from "../blocks/fit-text";
 import { actorOf, callEngine, type BotContext } from "./bot-context";
+import { planPreviewFor } from "./plan-preview-for";
 
 async function tellUser(ctx: BotContext, client: webApi.WebClient, channel: string, user: string, payload: MessagePayload): Promise<void> {
   try {
@@ -31,7 +33,7 @@ export function registerViews(app: App, ctx: BotContext): void {
     try {
       const actor = await actorOf(ctx, body.user.id);
       const plan = await callEngine(ctx, "plan", (e) => e.plan({ procedureId: state.procedureId, cluster: state.cluster, params: result.params }, actor));
-      await tellUser(ctx, client, state.channelId, body.user.id, renderPlanPreview(plan, { dryRun: state.dryRun }));
+      await tellUser(ctx, client, state.channelId, body.user.id, await planPreviewFor(ctx, client, plan, state.dryRun));
     } catch (err) {
       await tellUser(ctx, client, state.channelId, body.user.id, renderError(err));
     }
@@ -49,7 +51,13 @@ export function registerViews(app: App, ctx: BotContext): void {
       const actor = await actorOf(ctx, body.user.id);
       const { step } = state;
       if (state.action === "reject") await callEngine(ctx, "reject", (e) => e.reject(gateOf(step), actor, result.reason));
-      else if (step.stepIndex !== null) {
+      else if (state.action === "abort") {
+        const run = await callEngine(ctx, "abort", (e) => e.abort(step.runId, actor, "after-step", { reason: result.reason, at: { stepIndex: step.stepIndex, attempt: step.attempt } }));
+        await tellUser(ctx, client, state.channelId, body.user.id, {
+          text: `Abort of run ${run.id} requested.`,
+          blocks: [{ type: "section", text: mrkdwn(`:octagonal_sign: Abort of run \`${escapeMrkdwn(run.id)}\` requested${run.state === "aborted" ? ": the run has ended and the cluster is unlocked." : ": it stops after the current step."}`) }],
+        });
+      } else if (step.stepIndex !== null) {
         const stepIndex = step.stepIndex;
         await callEngine(ctx, "skip", (e) => e.skip(step.runId, stepIndex, actor, result.reason));
       }

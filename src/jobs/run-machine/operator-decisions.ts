@@ -1,16 +1,21 @@
-import type { Actor } from "../engine";
+import type { AbortRequest, Actor } from "../engine";
+import type { RunRecord } from "../run-types";
 import { EngineError } from "../engine-error";
-import { isInPrincipalSet } from "../ports/approval-policy";
+import { isInPrincipalSet, type ApprovalPolicy } from "../ports/approval-policy";
 import { openGate, prepareCursor } from "./prepare-cursor";
-import type { RunDraft } from "./run-draft";
+import { abortReason, type RunDraft } from "./run-draft";
 
 /** Operator decisions (confirm, retry, skip, abort) belong to the requester and the approvers. */
-function checkOperator(draft: RunDraft, actor: Actor): void {
-  if (actor.userId === draft.run.requestedBy || isInPrincipalSet(actor, draft.ctx.policy.approvers)) return;
-  throw new EngineError("NOT_REQUESTER", `only the requester (${draft.run.requestedBy}) or an approver may decide on this run`, {
-    runId: draft.run.id,
+export function assertOperator(run: RunRecord, policy: ApprovalPolicy, actor: Actor): void {
+  if (actor.userId === run.requestedBy || isInPrincipalSet(actor, policy.approvers)) return;
+  throw new EngineError("NOT_REQUESTER", `only the requester (${run.requestedBy}) or an approver may decide on this run`, {
+    runId: run.id,
     userId: actor.userId,
   });
+}
+
+function checkOperator(draft: RunDraft, actor: Actor): void {
+  assertOperator(draft.run, draft.ctx.policy, actor);
 }
 
 function checkCursor(draft: RunDraft, stepIndex: number, states: readonly string[], runStates: readonly string[]): void {
@@ -69,20 +74,43 @@ export function skipStep(draft: RunDraft, stepIndex: number, actor: Actor, reaso
  * command. With no step running the run ends at once; the cluster lock is
  * released in the same write.
  */
-export function abortRun(draft: RunDraft, actor: Actor, mode: "after-step" | "now"): void {
+export function abortRun(draft: RunDraft, actor: Actor, mode: "after-step" | "now", request: AbortRequest = {}): void {
   checkOperator(draft, actor);
   const { run } = draft;
   if (draft.isTerminal) throw new EngineError("INVALID_STATE", `run is already ${run.state}`, { runId: run.id, state: run.state });
+  checkAbortBinding(draft, request);
   const previous = run.abortRequested;
   if (previous !== undefined && (previous.mode === "now" || mode === "after-step")) {
     throw new EngineError("ALREADY_DECIDED", `abort (${previous.mode}) already requested by ${previous.by}`, { runId: run.id });
   }
   const running = run.steps[run.cursor]?.state === "running";
-  draft.patch({ abortRequested: { by: actor.userId, at: draft.nowIso, mode } });
-  draft.log("abort.requested", { actor: actor.userId, stepIndex: running ? run.cursor : null, data: { mode, stepRunning: running } });
+  const reason = request.reason?.trim() || undefined;
+  draft.patch({ abortRequested: { by: actor.userId, at: draft.nowIso, mode, ...(reason !== undefined ? { reason } : {}) } });
+  draft.log("abort.requested", { actor: actor.userId, stepIndex: running ? run.cursor : null, data: { mode, stepRunning: running, ...(reason !== undefined ? { reason } : {}) } });
   if (running) {
     if (mode === "now") draft.effects.push({ type: "kill-step", stepIndex: run.cursor });
     return;
   }
-  draft.finish("aborted", `aborted by ${actor.userId}`, { mode });
+  draft.finish("aborted", abortReason(draft.run), { mode });
+}
+
+/**
+ * A button bound to a step's decision (its gate, Continue checkpoint or
+ * failure) aborts only while the run still waits at that step and attempt:
+ * a click on a message that has moved on is refused, as for Approve.
+ */
+function checkAbortBinding(draft: RunDraft, request: AbortRequest): void {
+  const at = request.at;
+  if (at === undefined || at.stepIndex === null) return;
+  const { run } = draft;
+  const record = run.steps[at.stepIndex];
+  const waiting = ["awaiting_approval", "awaiting_confirmation", "paused"].includes(run.state);
+  if (!waiting || run.cursor !== at.stepIndex || record === undefined || record.attempt !== at.attempt) {
+    throw new EngineError("STALE_GATE", `this Abort button was for step ${at.stepIndex + 1} (attempt ${at.attempt}); the run is ${run.state} at step ${run.cursor + 1}: use the run message's current buttons`, {
+      runId: run.id,
+      stepIndex: at.stepIndex,
+      attempt: at.attempt,
+      state: run.state,
+    });
+  }
 }

@@ -1,6 +1,6 @@
 import type { PlannedStep } from "../../procedures/model/step";
 import type { GateState, StepRecord } from "../run-types";
-import type { RunDraft } from "./run-draft";
+import { abortReason, type RunDraft } from "./run-draft";
 
 /** Captures of the steps before `index`, later values overriding earlier ones. */
 export function capturedBefore(draft: RunDraft, index: number): Record<string, readonly string[]> {
@@ -50,7 +50,7 @@ export function openGate(draft: RunDraft, stepIndex: number | null, attempt: num
 export function prepareCursor(draft: RunDraft): void {
   if (draft.isTerminal) return;
   if (draft.run.abortRequested !== undefined) {
-    draft.finish("aborted", `aborted by ${draft.run.abortRequested.by}`, { mode: draft.run.abortRequested.mode });
+    draft.finish("aborted", abortReason(draft.run), { mode: draft.run.abortRequested.mode });
     return;
   }
   const index = draft.run.cursor;

@@ -12,6 +12,13 @@ export type Effect =
   /** Abort `now` while a step runs: tell the worker running it (pub/sub). */
   | { readonly type: "kill-step"; readonly stepIndex: number };
 
+/** `aborted by U123: why`, from the recorded request (every path that ends an aborted run says the same). */
+export function abortReason(run: RunRecord): string {
+  const a = run.abortRequested;
+  if (a === undefined) return "aborted";
+  return `aborted by ${a.by}${a.reason !== undefined ? `: ${a.reason}` : ""}`;
+}
+
 /** Extra events beyond `run.updated`, built from the committed record. */
 export type Notice =
   | { readonly type: "run.created" }
@@ -72,9 +79,24 @@ export class RunDraft {
 
   /** Terminal states end the run; the store's script releases the cluster lock in the same write. */
   finish(state: RunState & ("succeeded" | "failed" | "aborted"), reason?: string, data?: Record<string, unknown>): void {
+    this.closeOpenGate();
     this.patch({ state, finishedAt: this.nowIso, ...(reason !== undefined ? { reason } : {}) });
     this.log(state, { data: { ...(reason !== undefined ? { reason } : {}), ...data } });
     this.notices.push({ type: "run.finished" });
+  }
+
+  /**
+   * A run that ends leaves no gate open: the gate closes and a step still
+   * waiting at it becomes `not_run`, so summaries, App Home and the
+   * pending-approval gauge stop counting it.
+   */
+  private closeOpenGate(): void {
+    const gate = this.run.gate;
+    for (const step of this.run.steps) if (step.state === "awaiting_approval") this.patchStep(step.index, { state: "not_run", finishedAt: this.nowIso });
+    if (gate?.status === "open") {
+      this.patch({ gate: { ...gate, status: "closed", closedAt: this.nowIso } });
+      this.log("approval.closed", { stepIndex: gate.stepIndex, attempt: gate.attempt });
+    }
   }
 
   pause(reason: string, stepIndex?: number): void {

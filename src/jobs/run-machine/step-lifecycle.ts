@@ -1,6 +1,6 @@
 import type { TargetOutput } from "../run-types";
 import { prepareCursor } from "./prepare-cursor";
-import type { RunDraft } from "./run-draft";
+import { abortReason, type RunDraft } from "./run-draft";
 
 export type BeginVerdict = "run" | "skip";
 
@@ -18,7 +18,7 @@ export function beginStep(draft: RunDraft, stepIndex: number, attempt: number): 
   const step = run.plan.steps[stepIndex]!;
   if (record.state === "queued") {
     if (run.abortRequested !== undefined) {
-      draft.finish("aborted", `aborted by ${run.abortRequested.by}`, { mode: run.abortRequested.mode });
+      draft.finish("aborted", abortReason(run), { mode: run.abortRequested.mode });
       return "skip";
     }
     draft.patchStep(stepIndex, { state: "running", startedAt: draft.nowIso });
@@ -34,7 +34,7 @@ export function beginStep(draft: RunDraft, stepIndex: number, attempt: number): 
   }
   draft.patchStep(stepIndex, { state: "interrupted", finishedAt: draft.nowIso, error: "the worker running this step died; it may or may not have run" });
   draft.log("interrupted", { stepIndex, attempt, data: { idempotent: step.idempotent } });
-  if (run.abortRequested !== undefined) draft.finish("aborted", `aborted by ${run.abortRequested.by}`, { mode: run.abortRequested.mode });
+  if (run.abortRequested !== undefined) draft.finish("aborted", abortReason(run), { mode: run.abortRequested.mode });
   else draft.pause(`step ${stepIndex} (${step.id}) was interrupted by a worker crash: retry or skip it`, stepIndex);
   return "skip";
 }
@@ -77,7 +77,7 @@ export function finishStep(draft: RunDraft, stepIndex: number, attempt: number, 
   const abort = run.abortRequested;
   if (abort !== undefined) {
     draft.patchStep(stepIndex, { ...done, state: "failed", error: outcome.aborted === true ? `killed: abort (${abort.mode}) by ${abort.by}` : error });
-    draft.finish("aborted", `aborted by ${abort.by}`, { mode: abort.mode });
+    draft.finish("aborted", abortReason(run), { mode: abort.mode });
     return;
   }
   const used = record.retriesUsed ?? 0;

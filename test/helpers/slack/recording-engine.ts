@@ -1,4 +1,4 @@
-import type { Actor, Engine, GateRef, PlanRequest } from "../../../src/jobs/engine";
+import type { AbortRequest, Actor, Engine, GateRef, PlanRequest } from "../../../src/jobs/engine";
 import type { ClusterStatusResult } from "../../../src/jobs/query/cluster-status-result";
 import type { RunEvent, RunRecord } from "../../../src/jobs/run-types";
 import type { Plan } from "../../../src/procedures/model/plan";
@@ -109,8 +109,13 @@ export class RecordingEngine implements Engine {
     return this.current(runId);
   }
 
-  async abort(runId: string, actor: Actor, mode: "after-step" | "now"): Promise<RunRecord> {
-    await this.enter("abort", [runId, actor, mode]);
+  async abort(runId: string, actor: Actor, mode: "after-step" | "now", request?: AbortRequest): Promise<RunRecord> {
+    await this.enter("abort", [runId, actor, mode, request]);
+    return this.current(runId);
+  }
+
+  async checkOperator(runId: string, actor: Actor): Promise<RunRecord> {
+    await this.enter("checkOperator", [runId, actor]);
     return this.current(runId);
   }
 

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import { promisify } from "node:util";
 import { parse } from "yaml";
 import { loadInventory } from "../../../src/config";
-import { processId } from "../../../sim/dirac/process-tree";
+import { processId } from "../../../sim/process/process-tree";
 import { decodeRunitStatus } from "../../../sim/dirac/runit-status";
 import { parsePsForest, psSubtree } from "./ps-forest";
 import { startDiracSim } from "../../../sim/dirac/start-dirac-sim";

@@ -140,7 +140,7 @@ describe("run message", () => {
     run = withStep(run, 150, { state: "awaiting_approval" });
     const msg = renderRunMessage(run, { approvers: { users: Array.from({ length: 40 }, (_, i) => `U0APPR${i}`), userGroups: [], minApprovals: 1 } });
     expectWithinLimits(msg);
-    expect(buttons(msg.blocks).map((b) => b.action_id)).toEqual([ACTION.approve, ACTION.reject]);
+    expect(buttons(msg.blocks).map((b) => b.action_id)).toEqual([ACTION.approve, ACTION.reject, ACTION.abort]);
   });
 });
 
