@@ -53,6 +53,13 @@ export function evaluateExpectation(expect: Expectation, result: CommandResult):
       if (/couldn't connect to LeoFS Manager/.test(result.stdout + result.stderr)) return fail("leofs-adm could not connect to the manager console");
       return OK;
     }
+    case "no-leofs-node-errors": {
+      // leo-project/leofs 1.4.4 apps/leo_manager/src/leo_manager_api.erl: output_message_to_console/3 writes
+      // `<State><Ratio padded to 5> - <Node>` per node (State OK, ERROR or PENDING), and rebalance_4_loop
+      // still answers `OK` when some nodes failed, so only these lines show the failure.
+      const failed = [...result.stdout.matchAll(/^(ERROR|PENDING) *(\d+%) - (\S+)\s*$/gm)].map((m) => `${m[3]} (${m[1]} at ${m[2]})`);
+      return failed.length === 0 ? OK : fail(`the manager answered OK but reported ${failed.length} node(s) failing: ${failed.join(", ")}`);
+    }
     case "leofs-status":
       return evaluateStatusCondition(expect.condition, result.stdout);
     case "all":

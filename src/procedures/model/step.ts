@@ -24,6 +24,8 @@ export type Expectation =
   | { readonly type: "stdout-matches"; readonly pattern: string; readonly flags?: string }
   | { readonly type: "stdout-empty" }
   | { readonly type: "no-leofs-error" }
+  /** No per-node `ERROR`/`PENDING` line (`rebalance`, `start`): they can stand under an overall `OK`. */
+  | { readonly type: "no-leofs-node-errors" }
   | { readonly type: "leofs-status"; readonly condition: LeofsStatusCondition }
   | { readonly type: "all"; readonly of: readonly Expectation[] };
 

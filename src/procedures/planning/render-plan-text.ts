@@ -74,6 +74,8 @@ export function describeExpectation(expect: Expectation): string {
       return "no output";
     case "no-leofs-error":
       return "no [ERROR] line from leofs-adm";
+    case "no-leofs-node-errors":
+      return "no node reported ERROR or PENDING";
     case "leofs-status":
       return describeCondition(expect.condition);
     case "all":

@@ -14,7 +14,7 @@ describe("canDetach", () => {
     const r = canDetach(st([run("s0@h"), run("s1@h"), run("s2@h")]), "s2@h");
     expect(r.ok).toBe(false);
     expect(r.reasons).toEqual([
-      'only 3 storage node(s) are running and the cluster keeps 3 replicas: after a detach fewer than 3 would remain (the manager answers "Running nodes less than # of replicas"); attach a node first',
+      'only 3 storage node(s) are running and the cluster keeps 3 replicas: after detaching s2@h fewer than 3 would remain (the manager answers "Running nodes less than # of replicas"); attach a node first',
     ]);
   });
   it("refuses a suspended node and too many detached nodes", () => {
@@ -43,7 +43,7 @@ describe("canRebalance", () => {
     ];
     expect(canRebalance(st(rows)).reasons).toEqual([
       "s0@h has ring 12345678/8a6ef4cb but the manager's is 8a6ef4cb/8a6ef4cb (\"Not satisfy conditions\"): run `leofs-adm recover-ring s0@h`",
-      '2 storage nodes are not serving (s1@h is "stop", s2@h is "suspend"); at most one may be in stop, suspend or restarted ("Not satisfy conditions"): bring the others back first',
+      '2 storage node(s) are not serving (s1@h is "stop", s2@h is "suspend"); at most one may be out of running ("Not satisfy conditions"): bring the others back first',
     ]);
   });
   it("says when there is nothing to rebalance, and when the cluster never started", () => {
@@ -59,9 +59,40 @@ describe("canSuspend / canResume", () => {
     expect(canSuspend(st(rows), "s1@h").reasons).toEqual(['s1@h is "suspend"; only a running node can be suspended']);
     expect(canSuspend(st(rows), "g0@h").reasons).toEqual(["g0@h is a gateway; only storage nodes can be suspended, resumed or detached"]);
   });
-  it("resume accepts suspend, restarted and detached", () => {
+  it("resume accepts suspend and restarted", () => {
     expect(canResume(st(rows), "s1@h").ok).toBe(true);
     expect(canResume(st(rows), "s2@h").ok).toBe(true);
-    expect(canResume(st(rows), "s0@h").reasons).toEqual(['s0@h is "running"; only a suspended, restarted or detached node can be resumed']);
+    expect(canResume(st(rows), "s0@h").reasons).toEqual(['s0@h is "running"; only a suspended or restarted node can be resumed (the manager answers "Could not resume the node")']);
+  });
+});
+
+// Issue 11 point 10: preconditions as leo_manager_console.erl / leo_manager_api.erl (LeoFS 1.4.4) decide them.
+describe("point 10: preconditions from the LeoFS 1.4.4 source", () => {
+  const node = (n: string, state: string): Row => ({ type: "S", node: n, state, ring: state === "running" ? [R, R] : ["", ""] });
+
+  it("resume refuses a detached node (leo_manager_console.erl resume) and points to rollback", () => {
+    const r = canResume(st([run("s0@h"), node("s1@h", "detached")], 1), "s1@h");
+    expect(r.ok).toBe(false);
+    expect(r.reasons[0]).toContain('only a suspended or restarted node can be resumed (the manager answers "Could not resume the node")');
+    expect(r.reasons[0]).toContain("leofs-adm rollback s1@h");
+    expect(canResume(st([run("s0@h"), node("s1@h", "restarted")], 1), "s1@h").ok).toBe(true);
+  });
+
+  it("detach of a stopped node needs running >= N, of a running node running > N (allow_to_detach_node_2)", () => {
+    // 3 running + 1 stopped, N = 3: the stopped node may go (3 >= 3), a running one may not (3 > 3 is false).
+    const rows = [run("s0@h"), run("s1@h"), run("s2@h"), node("s3@h", "stop")];
+    expect(canDetach(st(rows, 3), "s3@h")).toEqual({ ok: true, reasons: [] });
+    expect(canDetach(st(rows, 3), "s2@h").reasons[0]).toContain("Running nodes less than # of replicas");
+    // 2 running + 1 stopped, N = 3: not even the stopped node.
+    expect(canDetach(st([run("s0@h"), run("s1@h"), node("s3@h", "stop")], 3), "s3@h").ok).toBe(false);
+  });
+
+  it("rebalance with N = 1 allows no degraded node; with N >= 2 exactly one (is_allow_to_distribute_command)", () => {
+    const rows = [run("s0@h"), node("s1@h", "suspend"), node("s2@h", "attached")];
+    expect(canRebalance(st(rows, 1)).reasons).toEqual([
+      '1 storage node(s) are not serving (s1@h is "suspend"); with 1 replica(s) the manager allows none ("Not satisfy conditions"): bring it back first',
+    ]);
+    expect(canRebalance(st(rows, 2))).toEqual({ ok: true, reasons: [] });
+    expect(canRebalance(st([...rows, node("s3@h", "stop")], 3)).ok).toBe(false);
   });
 });
