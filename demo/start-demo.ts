@@ -9,6 +9,7 @@ import { createConsole, type ConsoleChannel, type ConsoleUser, type LocalConsole
 import { startIntervene, type InterveneHandle } from "../src/runtime/start-intervene";
 import { createLogger } from "../src/util/logger";
 import { freePort } from "../sim/process/free-port";
+import { findBinary } from "../sim/process/require-binary";
 import { startRedisServer, type RedisServerHandle } from "../sim/process/redis-server";
 import { startDiracSim, type DiracSim } from "../sim/dirac/start-dirac-sim";
 import { startLeofsSim, type LeofsSim } from "../sim/leofs/start-leofs-sim";
@@ -58,21 +59,6 @@ export interface Demo {
   readonly secrets: { readonly botToken: string; readonly signingSecret: string; readonly privateKeyPath: string };
   /** Stops everything the demo started, each by its handle or pid, in reverse order. */
   stop(): Promise<void>;
-}
-
-function findBinary(name: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? "").split(path.delimiter), "/usr/sbin", "/usr/local/sbin", "/sbin", "/usr/bin"];
-  for (const dir of dirs) {
-    if (dir === "") continue;
-    const candidate = path.join(dir, name);
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      return candidate;
-    } catch {
-      // keep looking
-    }
-  }
-  return undefined;
 }
 
 const addresses = (first: number, count: number): string[] => Array.from({ length: count }, (_, i) => `127.0.0.${first + i}`);
