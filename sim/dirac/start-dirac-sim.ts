@@ -315,13 +315,24 @@ class DiracSimulator implements DiracSim {
     return ids;
   }
 
-  /** Adds runsvdir's current runsv children to each box's ledger (by pid and start time). */
+  /**
+   * Adds the runsv's now running under the boxes' runsvdirs to their box's
+   * ledger (by pid and start time). One /proc scan for all boxes; a runsv
+   * belongs to the box whose host root holds its service directory (its cwd).
+   */
   private recordSupervisors(): void {
-    for (const runtime of this.runtimes.values()) {
-      if (runtime.runsvdir === null) continue;
-      for (const id of descendantsOf([runtime.runsvdir.id.pid])) {
-        if (processCmdline(id.pid).startsWith("runsv ")) runtime.supervisors.set(id.pid, id);
+    const runtimes = [...this.runtimes.values()];
+    const roots = runtimes.flatMap((r) => (r.runsvdir === null ? [] : [r.runsvdir.id.pid]));
+    if (roots.length === 0) return;
+    for (const id of descendantsOf(roots)) {
+      if (runtimes.some((r) => r.supervisors.has(id.pid)) || !processCmdline(id.pid).startsWith("runsv ")) continue;
+      let cwd: string;
+      try {
+        cwd = fs.readlinkSync(`/proc/${id.pid}/cwd`);
+      } catch {
+        continue; // exited meanwhile
       }
+      runtimes.find((r) => cwd.startsWith(`${r.box.hostRoot}/`))?.supervisors.set(id.pid, id);
     }
   }
 
@@ -365,6 +376,9 @@ class DiracSimulator implements DiracSim {
       `every component linked in ${box}:startup/ to run`,
       timeoutMs,
     );
+    // Every runsv is up now: record them at once rather than at the next tick, so an orphaning
+    // right after start (Ctrl-C while the demo prints its banner) still finds them.
+    this.recordSupervisors();
   }
 
   async waitUntilUnsupervised(box: string, timeoutMs?: number): Promise<void> {

@@ -114,3 +114,25 @@ describe("the DIRAC simulator's own lifecycle", () => {
     expect(psSubtree(lines, (c) => c.startsWith("nothing"))).toBeNull();
   });
 });
+
+describe("the DIRAC simulator after its runsvdir died (issue 17 point 5)", () => {
+  it("still finds the orphaned runsv's by its ledger and stops them, with their components", async () => {
+    const sim = await startDiracSim({ boxes: [{ name: "volhcb20", roles: ["agents"] }], firstAddress: 64 });
+    const before = sim.trackedPids();
+    const cmdline = (pid: number): string => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
+      } catch {
+        return "";
+      }
+    };
+    const runsvdir = before.find((pid) => cmdline(pid).startsWith("runsvdir "));
+    const supervisors = before.filter((pid) => cmdline(pid).startsWith("runsv "));
+    expect(runsvdir).toBeDefined();
+    expect(supervisors.length).toBeGreaterThan(0);
+    // What a Ctrl-C to a process group runsvdir shared used to do: runsvdir dies, its runsv's live on in their own sessions.
+    process.kill(runsvdir!, "SIGKILL");
+    await sim.stop();
+    expect(before.filter(running).map((pid) => `${pid} ${cmdline(pid)}`)).toEqual([]);
+  });
+});
