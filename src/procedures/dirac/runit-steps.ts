@@ -82,9 +82,16 @@ export function shutdownRunit(cluster: DiracCluster, phase: ShutdownPhase, boxes
       title: `Check that no ${label.slice(0, -1)} process remains on ${on}`,
       kind: "wait",
       cite: `seed 003 §${s}.3 ("make sure that the processes are properly stopped")`,
-      note: "The seed's `ps fax | grep run` is replaced by runsvstat over the parked links (none may run) and `pgrep -af` for component processes under this instance (none may remain).",
+      note:
+        "The seed's `ps fax | grep run` is replaced by runsvstat over the parked links and `pgrep -af` for component processes under this instance (none may remain). " +
+        "It also waits until runsvdir has let go of every parked link (`runsv not running.`), not only until the components are down: " +
+        "runsvdir TERMs the runsv of a removed link only at its next scan (void-linux/runit src/runsvdir.c runsvdir(), at most every 5 s), and a link moved back before that " +
+        "leaves the old runsv, told `d`, in charge: the component would stay down at startup.",
       targets: boxes.map((b) => ({ host: b, command: sh`runsvstat ${startupSaveDir(cluster, b)}/* 2>&1; ! pgrep -af ${componentPattern(cluster, b)}` })),
-      wait: { delayMs: 60_000, poll: { intervalMs: 5_000, expect: { type: "all", of: [{ type: "exit-zero" }, { type: "stdout-excludes", text: ": run (" }] } } },
+      wait: {
+        delayMs: 60_000,
+        poll: { intervalMs: 5_000, expect: { type: "all", of: [{ type: "exit-zero" }, { type: "stdout-excludes", text: ": run (" }, { type: "stdout-excludes", text: ": down" }] } },
+      },
     },
   ];
 }

@@ -3,8 +3,6 @@ import { getTestbed } from "../../helpers/testbed";
 import type { DiracSim } from "../../../sim/dirac/start-dirac-sim";
 import { startSimCluster, type SimCluster } from "../../../sim/start-sim-cluster";
 
-// One retry (errors logged first): a rare early pause under CI load is still being diagnosed; see the closing note.
-jest.retryTimes(1, { logErrorsBeforeRetry: true });
 jest.setTimeout(180_000);
 
 // Seed 003 "Intervention on VOBOXes" through the real engine, BullMQ worker and SSH pool, on simulated boxes under real runit.
@@ -82,7 +80,8 @@ describe("dirac.intervention on simulated VOBOXes", () => {
     await unsubscribe();
 
     assertRunState(paused.run, "paused");
-    // Seen once in a loaded CI run: the pause came one step early (wait-running). Say which step and why if it recurs.
+    // Once seen pausing one step early (wait-running): parked links restored before runsvdir let go of them
+    // (test/sim/dirac/link-moved-back-early.test.ts). Should it recur, say which step and why.
     if (paused.run.cursor !== stepById(paused.run, "check-logs-volhcb18").step.index) throw new Error(`paused at the wrong step:\n${describeRun(paused.run)}`);
     expect(paused.run.cursor).toBe(stepById(paused.run, "check-logs-volhcb18").step.index);
     const check = stepById(paused.run, "check-logs-volhcb18");
