@@ -4,6 +4,7 @@ import type { ProcedureDefinition, StepTemplate } from "../model/procedure-defin
 import { ParamError, type FieldProblem } from "../procedure-errors";
 import { sh } from "../sh";
 import { boxPath, boxSlug, runitPhase } from "./dirac-layout";
+import { mysqlStartIfDown, mysqlStatus, mysqlStop } from "./mysql-commands";
 import { shutdownRunit, startupRunit } from "./runit-steps";
 
 const ID = "dirac.intervention";
@@ -132,7 +133,8 @@ function stopDatabases(cluster: DiracCluster, databases: readonly string[], inno
       kind: "exec",
       cite: `${SEED} §3 (\`mysql.server stop\`)`,
       destructive: true,
-      targets: databases.map((b) => ({ host: b, command: sh`${mysql(b)} stop` })),
+      note: "Asks `status` first: a server running without its PID file (exit 4 or 5) is refused with how to stop it by hand, since `mysql.server stop` would say \"PID file could not be found!\", exit 0 and leave it running.",
+      targets: databases.map((b) => ({ host: b, command: mysqlStop(mysql(b), b) })),
       timeoutMs: 15 * 60_000,
       approvalDetail: `Shuts MySQL down on ${databases.join(", ")}: every DIRAC database of ${cluster.dirac.setup} is offline until startup.`,
     },
@@ -141,8 +143,8 @@ function stopDatabases(cluster: DiracCluster, databases: readonly string[], inno
       title: "Check that MySQL is not running",
       kind: "check",
       cite: `${SEED} §3; mysql.server \`status\` (exit 3: "MySQL is not running")`,
-      note: "Exit 1 or 2 (a PID or lock file left behind) means MySQL did not stop cleanly: the run pauses.",
-      targets: databases.map((b) => ({ host: b, command: sh`${mysql(b)} status` })),
+      note: "Exit 1 or 2 (a PID or lock file left behind) means MySQL did not stop cleanly, 4 or 5 that a mysqld runs without its PID file: the run pauses.",
+      targets: databases.map((b) => ({ host: b, command: mysqlStatus(mysql(b), b) })),
       expect: { type: "exit-code", codes: [3] },
     },
   ];
@@ -174,8 +176,8 @@ function startDatabases(cluster: DiracCluster, databases: readonly string[]): St
       title: "See whether MySQL came up by itself",
       kind: "check",
       cite: `${SEED} §4.1 ("should occur automatically … will require a check to confirm it")`,
-      note: "Informational: exit 0 means running; 1, 2 or 3 mean not running and the next step starts it.",
-      targets: databases.map((b) => ({ host: b, command: sh`${mysql(b)} status` })),
+      note: "Exit 0 means running; 1, 2 or 3 mean not running and the next step starts it. Exit 4 or 5 (a mysqld without its PID file, mysql.server.sh 'status') pauses the run: starting would race a second server on the same datadir.",
+      targets: databases.map((b) => ({ host: b, command: mysqlStatus(mysql(b), b) })),
       expect: { type: "exit-code", codes: [0, 1, 2, 3] },
     },
     {
@@ -183,17 +185,17 @@ function startDatabases(cluster: DiracCluster, databases: readonly string[]): St
       title: "Start MySQL where it is not running",
       kind: "exec",
       cite: `${SEED} §4 ("start all databases")`,
-      note: "Guarded by `status`: a MySQL that started at boot is left alone.",
+      note: "Guarded by `status`: a MySQL that started at boot is left alone, and one running without its PID file (exit 4 or 5) is refused, never joined by a second server.",
       idempotent: true,
       timeoutMs: 15 * 60_000,
-      targets: databases.map((b) => ({ host: b, command: sh`${mysql(b)} status >/dev/null 2>&1 || ${mysql(b)} start` })),
+      targets: databases.map((b) => ({ host: b, command: mysqlStartIfDown(mysql(b), b) })),
     },
     {
       id: "verify-databases-up",
       title: "Check that MySQL runs on every database box",
       kind: "check",
       cite: `${SEED} §4.1 (check); mysql.server \`status\` (exit 0: "MySQL running (pid)")`,
-      targets: databases.map((b) => ({ host: b, command: sh`${mysql(b)} status` })),
+      targets: databases.map((b) => ({ host: b, command: mysqlStatus(mysql(b), b) })),
       expect: { type: "all", of: [{ type: "exit-zero" }, { type: "stdout-excludes", text: "ERROR!" }] },
     },
   ];

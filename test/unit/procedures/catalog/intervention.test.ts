@@ -49,6 +49,11 @@ function dsim(yaml = DIRAC_SIM_YAML): DiracCluster {
 
 const R = (box: string) => `/srv/dsim/${box}/opt/dirac`;
 const MYSQL = "/srv/dsim/db/opt/dirac/pro/mysql/share/mysql/mysql.server";
+/** mysql.server status exit 4 or 5 (a mysqld without its PID file, mysql.server.sh 'status'): refused with how to go on. */
+const refuse = (box: string): string =>
+  `case $rc in 4|5) echo 'intervene: a mysqld runs on ${box} without its PID file (status exit' "$rc"'): stop it by hand (mysqladmin shutdown), then Retry.' >&2; exit $rc ;; esac`;
+const mysqlStatus = (server: string, box: string): string => `rc=0; ${server} status || rc=$?; ${refuse(box)}; exit $rc`;
+const mysqlStop = (server: string, box: string): string => `rc=0; ${server} status >/dev/null 2>&1 || rc=$?; ${refuse(box)}; ${server} stop`;
 const LOGS = (box: string) =>
   `since={{started_at_${box}}}; m=${R(box)}/.intervene-log-check; ` +
   `if [ -f "$m" ]; then since=$(printf '%s\\n%s\\n' "$since" "$(cat "$m")" | sort | tail -n 1); fi; ` +
@@ -86,8 +91,8 @@ describe("dirac.intervention on a rooted simulator setup (seed 003)", () => {
         [`fw$ mkdir -p ${R("fw")}/startup-save && mv ${R("fw")}/startup/* ${R("fw")}/startup-save/`, `sv$ mkdir -p ${R("sv")}/startup-save && mv ${R("sv")}/startup/* ${R("sv")}/startup-save/`],
       ],
       ["verify-services-stopped", "wait", false, [noProcess("fw"), noProcess("sv")]],
-      ["stop-databases", "exec", true, [`db$ ${MYSQL} stop`]],
-      ["verify-databases-stopped", "check", false, [`db$ ${MYSQL} status`]],
+      ["stop-databases", "exec", true, [`db$ ${mysqlStop(MYSQL, "db")}`]],
+      ["verify-databases-stopped", "check", false, [`db$ ${mysqlStatus(MYSQL, "db")}`]],
       [
         "move-innodb-journal-db",
         "exec",
@@ -97,9 +102,9 @@ describe("dirac.intervention on a rooted simulator setup (seed 003)", () => {
         ],
       ],
       ["confirm-intervention-done", "confirm", false, []],
-      ["check-databases-started", "check", false, [`db$ ${MYSQL} status`]],
-      ["start-databases", "exec", false, [`db$ ${MYSQL} status >/dev/null 2>&1 || ${MYSQL} start`]],
-      ["verify-databases-up", "check", false, [`db$ ${MYSQL} status`]],
+      ["check-databases-started", "check", false, [`db$ ${mysqlStatus(MYSQL, "db")}`]],
+      ["start-databases", "exec", false, [`db$ rc=0; ${MYSQL} status || rc=$?; ${refuse("db")}; case $rc in 0) ;; 1|2|3) ${MYSQL} start ;; *) exit $rc ;; esac`]],
+      ["verify-databases-up", "check", false, [`db$ ${mysqlStatus(MYSQL, "db")}`]],
       ...startup("fw"),
       ...startup("sv"),
       ["wait-before-agents", "wait", false, []],
@@ -225,8 +230,8 @@ describe("dirac.intervention on the example lhcb setup", () => {
     expect(plan.steps.find((s) => s.id === "stop-agents")?.targets.map((t) => t.host)).toEqual(["volhcb20"]);
     expect(plan.steps.find((s) => s.id === "stop-services")?.targets.map((t) => t.host)).toEqual(["volhcb18", "volhcb19", "volhcb15", "volhcb17"]);
     expect(plan.steps.find((s) => s.id === "stop-databases")?.targets).toEqual([
-      { host: "volhcb21", command: "/opt/dirac/pro/mysql/share/mysql/mysql.server stop" },
-      { host: "volhcb22", command: "/opt/dirac/pro/mysql/share/mysql/mysql.server stop" },
+      { host: "volhcb21", command: mysqlStop("/opt/dirac/pro/mysql/share/mysql/mysql.server", "volhcb21") },
+      { host: "volhcb22", command: mysqlStop("/opt/dirac/pro/mysql/share/mysql/mysql.server", "volhcb22") },
     ]);
     expect(ids.filter((id) => id.startsWith("restore-links-"))).toEqual(["restore-links-volhcb18", "restore-links-volhcb19", "restore-links-volhcb15", "restore-links-volhcb17", "restore-links-volhcb20"]);
     expect(ids.indexOf("wait-before-agents")).toBe(ids.indexOf("restore-links-volhcb20") - 1);
