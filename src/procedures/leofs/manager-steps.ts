@@ -2,6 +2,7 @@ import type { LeofsCluster } from "../../config";
 import type { StepTemplate } from "../model/procedure-definition";
 import type { Expectation } from "../model/step";
 import { sh, shPart } from "../sh";
+import { moveIntoBackup } from "./move-into-backup";
 import { backupPath, leofsAdm, manager, managerScript, mnesiaDir, roleLabel, type ManagerRole } from "./leofs-layout";
 
 export const PONG: Expectation = { type: "all", of: [{ type: "exit-zero" }, { type: "stdout-includes", text: "pong" }] };
@@ -68,7 +69,6 @@ export function resyncMnesia(
   const targetDir = mnesiaDir(cluster, target);
   const sourceDir = mnesiaDir(cluster, source);
   const backup = backupPath(cluster, t.host, now, `${roleLabel(target)}-mnesia`);
-  const backupParent = backup.replace(/\/[^/]+$/, "");
   const digest = (dir: string) => shPart`cd ${dir} && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum | sha256sum | cut -d ' ' -f 1`;
   return [
     {
@@ -78,7 +78,9 @@ export function resyncMnesia(
       cite: "seed 000 Case 1 (\"Move mnesia-files … to another directory (backup)\"); reference §3 Manager recovery step 2",
       ...(gate.note !== undefined ? { note: gate.note } : {}),
       destructive: true,
-      targets: [{ host: t.host, command: sh`mkdir -p ${backupParent} && mkdir ${backup} && mv ${targetDir}/* ${backup}/` }],
+      // Issue 11 point 12: a Retry finds the set already moved and says so; an empty directory is refused.
+      idempotent: true,
+      targets: [{ host: t.host, command: moveIntoBackup(targetDir, backup, "refuse") }],
       approvalDetail: gate.approvalDetail,
     },
     {

@@ -4,6 +4,7 @@ import type { ProcedureDefinition, StepTemplate } from "../model/procedure-defin
 import type { PlannedTarget } from "../model/step";
 import { ParamError } from "../procedure-errors";
 import { sh } from "../sh";
+import { moveIntoBackup } from "./move-into-backup";
 import { backupPath, ERLANG_NODE, installPath, leofsAdmAt, manager, otherRole, roleLabel, type ManagerRole } from "./leofs-layout";
 import { startManagerPair } from "./launch";
 import { setConfKeys } from "./manager-config-edit";
@@ -264,18 +265,19 @@ function checkParams(cluster: LeofsCluster, params: TakeoverManagerParams, survi
 }
 
 function moveMnesiaAside(m: ManagerAt, dir: string, backup: string, mayBeEmpty: boolean): StepTemplate {
-  const parent = backup.replace(/\/[^/]+$/, "");
-  const move = mayBeEmpty ? sh`if [ -n "$(ls -A ${dir} 2>/dev/null)" ]; then mv ${dir}/* ${backup}/; fi` : sh`mv ${dir}/* ${backup}/`;
   return {
     id: `move-aside-${mayBeEmpty ? "new-" : ""}${roleLabel(m.role)}-mnesia`,
     title: `Move ${mayBeEmpty ? "the new " : ""}${roleLabel(m.role)}'s Mnesia files aside to ${backup}`,
     kind: "exec",
     cite: "seed 000 Case 2 (\"Move mnesia-files … to another directory (backup)\"); reference §3 Case 2 step 3",
-    note: mayBeEmpty
-      ? "A fresh install may have no Mnesia files yet; anything there would hold a schema naming other nodes, so it goes aside too."
-      : "The old schema names the collapsed partner; the tables come back from the backup after the restart.",
+    note:
+      (mayBeEmpty
+        ? "A fresh install may have no Mnesia files yet; anything there would hold a schema naming other nodes, so it goes aside too."
+        : "The old schema names the collapsed partner; the tables come back from the Mnesia backup after the restart. An empty directory is refused: there would be nothing to fall back to.") +
+      " A Retry finds the set already moved and says so (issue 11 point 12).",
     destructive: true,
-    targets: [{ host: m.host, command: `${sh`mkdir -p ${parent} && mkdir ${backup} && `}${move}` }],
+    idempotent: true,
+    targets: [{ host: m.host, command: moveIntoBackup(dir, backup, mayBeEmpty ? "record-empty" : "refuse") }],
     approvalDetail: `Moves every file of ${dir} on ${m.host} into ${backup}; the tables are restored from the Mnesia backup after the restart.`,
   };
 }

@@ -173,6 +173,6 @@ describe("renderPlanText", () => {
   it("renders simulator paths with the host root and quoting", () => {
     expect(SIM_YAML).toContain("root: /srv/sim/m0");
     const text = renderPlanText(planProcedure(recover, simCluster(), "sim", { target: "manager-master" }, NOW));
-    expect(text).toContain("m0$ mkdir -p '/srv/sim/m0/var/backups/my intervene/sim' && mkdir '/srv/sim/m0/var/backups/my intervene/sim/20240501T102030Z-manager-master-mnesia' && mv /srv/sim/m0/usr/local/leofs/current/leo_manager_0/work/mnesia/127.0.0.1/* '/srv/sim/m0/var/backups/my intervene/sim/20240501T102030Z-manager-master-mnesia'/");
+    expect(text).toContain("m0$ d=/srv/sim/m0/usr/local/leofs/current/leo_manager_0/work/mnesia/127.0.0.1; b='/srv/sim/m0/var/backups/my intervene/sim/20240501T102030Z-manager-master-mnesia'; mkdir -p");
   });
 });

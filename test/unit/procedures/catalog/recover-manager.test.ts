@@ -4,6 +4,10 @@ import { extractCaptures, resolveCommand } from "../../../../src/procedures/expe
 import { planProcedure } from "../../../../src/procedures/planning/plan-procedure";
 import { NOW, prodCluster, simCluster } from "../inventory-fixture";
 import { planRows } from "./plan-rows";
+import { moveIntoBackup } from "../../../../src/procedures/leofs/move-into-backup";
+
+/** What follows the quoted `d=…; b=…;` in a refusing move (test/unit/procedures/move-into-backup.test.ts runs it). */
+const MOVE_BODY = moveIntoBackup("/d", "/b", "refuse").replace("d=/d; b=/b; ", "");
 
 const recover = getProcedure("leofs.recover-manager");
 const M0 = "/usr/local/leofs/current/leo_manager_0";
@@ -24,7 +28,7 @@ describe("leofs.recover-manager target=manager-slave on prod (seed 000 Case 1)",
       ["stop-manager-slave", "exec", true, [`leofs-m1$ ${M1}/bin/leo_manager stop`]],
       ["stop-manager-master", "exec", true, [`leofs-m0$ ${M0}/bin/leo_manager stop`]],
       ["check-managers-stopped", "check", false, [`leofs-m0$ ${M0}/bin/leo_manager ping`, `leofs-m1$ ${M1}/bin/leo_manager ping`]],
-      ["backup-manager-slave-mnesia", "exec", true, [`leofs-m1$ mkdir -p /var/backups/intervene/prod && mkdir ${BACKUP} && mv ${M1}/work/mnesia/127.0.0.1/* ${BACKUP}/`]],
+      ["backup-manager-slave-mnesia", "exec", true, [`leofs-m1$ ${moveIntoBackup(`${M1}/work/mnesia/127.0.0.1`, BACKUP, "refuse")}`]],
       ["verify-manager-slave-mnesia-backup", "check", false, [`leofs-m1$ ls -A ${BACKUP}`]],
       ["copy-manager-master-mnesia", "copy", false, ["leofs-m1"]],
       ["chown-manager-slave-mnesia", "exec", false, [`leofs-m1$ chown -R leofs:leofs ${M1}/work/mnesia/127.0.0.1`]],
@@ -43,7 +47,8 @@ describe("leofs.recover-manager target=manager-slave on prod (seed 000 Case 1)",
   it("copies the master's Mnesia directory onto the slave's, and gates every destructive step with a reason", () => {
     expect(plan.steps[8]?.copy).toEqual({ fromHost: "leofs-m0", fromPath: `${M0}/work/mnesia/127.0.0.1`, toHost: "leofs-m1", toPath: `${M1}/work/mnesia/127.0.0.1` });
     for (const step of plan.steps.filter((s) => s.destructive)) {
-      expect(step.idempotent).toBe(false);
+      // Only the move into the backup can run again (issue 11 point 12); stops and copies over cannot.
+      expect(step.idempotent).toBe(step.id === "backup-manager-slave-mnesia");
       expect(step.approvalDetail).toEqual(expect.any(String));
     }
   });
@@ -104,9 +109,8 @@ describe("leofs.recover-manager target=manager-master on a rooted simulator inve
   });
 
   it("quotes a backup dir with a space, under the host root", () => {
-    const backup = "'/srv/sim/m0/var/backups/my intervene/sim/20240501T102030Z-manager-master-mnesia'";
     expect(rows.find((r) => r[0] === "backup-manager-master-mnesia")?.[3]).toEqual([
-      `m0$ mkdir -p '/srv/sim/m0/var/backups/my intervene/sim' && mkdir ${backup} && mv /srv/sim/m0/usr/local/leofs/current/leo_manager_0/work/mnesia/127.0.0.1/* ${backup}/`,
+      `m0$ d=/srv/sim/m0/usr/local/leofs/current/leo_manager_0/work/mnesia/127.0.0.1; b='/srv/sim/m0/var/backups/my intervene/sim/20240501T102030Z-manager-master-mnesia'; ${MOVE_BODY}`,
     ]);
   });
 });

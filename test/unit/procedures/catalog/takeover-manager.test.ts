@@ -11,6 +11,7 @@ import { renderPlanText } from "../../../../src/procedures/planning/render-plan-
 import { ParamError } from "../../../../src/procedures/procedure-errors";
 import { inventoryFrom, NOW, SIM_YAML } from "../inventory-fixture";
 import { planRows } from "./plan-rows";
+import { moveIntoBackup } from "../../../../src/procedures/leofs/move-into-backup";
 
 const takeover = getProcedure("leofs.takeover-manager");
 
@@ -74,10 +75,10 @@ describe("leofs.takeover-manager replace=manager-slave on prod (seed 000 Case 2)
     expect(cmd.get("stop-manager-master")).toEqual([`leofs-m0$ ${I}/leo_manager_0/bin/leo_manager stop`]);
     expect(cmd.get("check-managers-stopped")).toEqual([`leofs-m0$ ${I}/leo_manager_0/bin/leo_manager ping`, `leofs-m2$ ${I}/leo_manager_1/bin/leo_manager ping`]);
     expect(cmd.get("move-aside-manager-master-mnesia")).toEqual([
-      `leofs-m0$ mkdir -p ${BK} && mkdir ${BK}/manager-master-mnesia && mv ${I}/leo_manager_0/work/mnesia/127.0.0.1/* ${BK}/manager-master-mnesia/`,
+      `leofs-m0$ ${moveIntoBackup(`${I}/leo_manager_0/work/mnesia/127.0.0.1`, `${BK}/manager-master-mnesia`, "refuse")}`,
     ]);
     expect(cmd.get("move-aside-new-manager-slave-mnesia")).toEqual([
-      `leofs-m2$ mkdir -p ${BK} && mkdir ${BK}/manager-slave-mnesia && if [ -n "$(ls -A ${I}/leo_manager_1/work/mnesia/127.0.0.1 2>/dev/null)" ]; then mv ${I}/leo_manager_1/work/mnesia/127.0.0.1/* ${BK}/manager-slave-mnesia/; fi`,
+      `leofs-m2$ ${moveIntoBackup(`${I}/leo_manager_1/work/mnesia/127.0.0.1`, `${BK}/manager-slave-mnesia`, "record-empty")}`,
     ]);
     expect(cmd.get("start-manager-slave")).toEqual([`leofs-m2$ ${I}/leo_manager_1/bin/leo_manager ping >/dev/null 2>&1 || ${I}/leo_manager_1/bin/leo_manager start`]);
     // A Retry of the wait starts the new manager again if its VM died while booting (reference §2: start then wait_ready).
