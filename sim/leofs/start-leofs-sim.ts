@@ -118,6 +118,8 @@ export interface LeofsSim {
     installedVersions(host: string): Promise<string[]>;
     epmdPids(host: string): Promise<number[]>;
     nodePid(node: string): Promise<number | undefined>;
+    /** The version of the cuttlefish schema (etc/<type>.schema) a running node booted with. */
+    bootSchema(node: string): Promise<string | undefined>;
     simPids(): Promise<number[]>;
   };
   readonly fault: {
@@ -381,6 +383,13 @@ export async function startLeofsSim(spec: LeofsSimSpec): Promise<LeofsSim> {
         async nodePid(node) {
           try {
             return Number((await sim("node-pid", node)).trim());
+          } catch {
+            return undefined;
+          }
+        },
+        async bootSchema(node) {
+          try {
+            return (await sim("node-schema", node)).trim();
           } catch {
             return undefined;
           }

@@ -2,6 +2,7 @@ import type { Expectation, LeofsStatusCondition } from "../model/step";
 import { ProcedureError } from "../procedure-errors";
 import { parseLeofsAdmError } from "../parsers/parse-leofs-adm-error";
 import { parseLeofsStatus, type LeofsStatus } from "../parsers/parse-leofs-status";
+import { parseVersionAll } from "../parsers/parse-version-all";
 import { canDetach, canRebalance, canResume, canSuspend, type PreconditionResult } from "../leofs/storage-preconditions";
 
 /** What one target's command produced. `exitCode` is null when it ended by a signal or was cut off. */
@@ -62,6 +63,8 @@ export function evaluateExpectation(expect: Expectation, result: CommandResult):
     }
     case "leofs-status":
       return evaluateStatusCondition(expect.condition, result.stdout);
+    case "leofs-versions":
+      return evaluateVersions(expect.nodes, expect.version, result.stdout);
     case "all":
       for (const inner of expect.of) {
         const outcome = evaluateExpectation(inner, result);
@@ -147,4 +150,26 @@ function orList(states: readonly string[]): string {
 
 function typeLabel(type: "S" | "G" | "any"): string {
   return type === "S" ? "storage nodes" : type === "G" ? "gateways" : "nodes";
+}
+
+/**
+ * `version all` asks each node itself (leo-project/leofs 1.4.4
+ * apps/leo_manager/src/leo_manager_console.erl version_all/1: an rpc per node);
+ * a node that cannot be asked shows an error text instead of a version.
+ */
+function evaluateVersions(nodes: readonly string[], version: string, stdout: string): ExpectationOutcome {
+  let rows;
+  try {
+    rows = parseVersionAll(stdout);
+  } catch (error) {
+    if (error instanceof ProcedureError) return fail(error.message);
+    throw error;
+  }
+  const wrong: string[] = [];
+  for (const node of nodes) {
+    const row = rows.find((r) => r.node === node);
+    if (row === undefined) wrong.push(`${node} is not listed`);
+    else if (row.version !== version) wrong.push(`${node} reports ${row.version}`);
+  }
+  return wrong.length === 0 ? OK : fail(`expected ${version} on every upgraded node: ${wrong.join("; ")}`);
 }

@@ -3,7 +3,7 @@ import type { LeofsCluster } from "../../config";
 import type { ProcedureDefinition, StepTemplate } from "../model/procedure-definition";
 import type { Expectation } from "../model/step";
 import { PreconditionError } from "../procedure-errors";
-import { gatewayScript, manager, managerScript, otherRole, roleLabel, startAndWaitReady, startUnlessRunning, storageScript, leofsAdm, type ManagerRole } from "./leofs-layout";
+import { gatewayScript, manager, managerScript, otherRole, roleLabel, startAndWaitReady, startUnlessRunning, storageScript, leofsAdm, WAIT_READY_TIMEOUT_MS, type ManagerRole } from "./leofs-layout";
 import { checkManagersDown, LEOFS_ADM_OK, resyncMnesia, waitForStatus } from "./manager-steps";
 
 export const launchParams = z
@@ -28,9 +28,6 @@ const START_UNLESS_RUNNING_NOTE =
 const RESTART_ON_RETRY_NOTE =
   "`start` exits 0 even when the VM then dies while booting (reference §2: `run_erl -daemon`); only `wait_ready` notices. " +
   "This step runs `start` again first when `ping` gets no answer, so a Retry after such a failure restarts the node instead of waiting for one that is gone.";
-
-/** wait_ready gives up after 120 one-second retries (reference §2); start comes before it. */
-const WAIT_READY_TIMEOUT_MS = 150_000;
 
 /**
  * `wait_ready` succeeded: exit 0 and no `Not ready after N reties` (reference §2),

@@ -45,6 +45,15 @@ export function startUnlessRunning(script: string): string {
 }
 
 /**
+ * How long a `start` + `wait_ready` step may take. leo-project/leofs 1.4.4
+ * rel/common/launch.sh `wait_ready`: up to 120 rounds of `escript nodetool
+ * ready` (0.3–1 s each) plus `sleep 1`, so 160–240 s before `Not ready after
+ * 120 reties` (reference §0); 300 s leaves margin for `start` itself and a
+ * slow host (issue 11 point 9).
+ */
+export const WAIT_READY_TIMEOUT_MS = 300_000;
+
+/**
  * `start` (unless running) then `wait_ready`, as the official packaging tests
  * do (reference §2). A node whose VM died while booting does not answer ping,
  * so running this again starts it again: a retry can recover it.

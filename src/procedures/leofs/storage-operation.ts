@@ -5,7 +5,7 @@ import type { Expectation, LeofsStatusCondition } from "../model/step";
 import { ParamError } from "../procedure-errors";
 import { sh } from "../sh";
 import { READY } from "./launch";
-import { leofsAdm, startAndWaitReady, startUnlessRunning, storageScript } from "./leofs-layout";
+import { leofsAdm, startAndWaitReady, startUnlessRunning, storageScript, WAIT_READY_TIMEOUT_MS } from "./leofs-layout";
 import { DOWN, LEOFS_ADM_OK, statusCheck, waitForStatus } from "./manager-steps";
 
 export const storageOperationParams = z
@@ -229,7 +229,7 @@ function resume(cluster: LeofsCluster, node: LeofsNode): StepTemplate[] {
       note: "Starts the node again when it is down, so a Retry after it died while booting restarts it.",
       idempotent: true,
       targets: [{ host: node.host, command: startAndWaitReady(script) }],
-      timeoutMs: 150_000,
+      timeoutMs: WAIT_READY_TIMEOUT_MS,
       expect: READY,
     },
     {

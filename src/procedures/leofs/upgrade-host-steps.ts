@@ -92,10 +92,28 @@ function carriedPaths(cluster: LeofsCluster, n: UpgradeNode): string[] {
 }
 
 /**
- * Into the new tree: `etc/` from the backup copy (the package's own goes to
- * the backup dir for comparison), and `work`/`avs` MOVED from the old tree:
- * same file system, instant, and no second copy of Mnesia or objects to
- * confuse a rollback. The package's fresh empty dirs go to the backup dir.
+ * The saved configuration into the package's new `etc/`, file by file:
+ * `*.conf`, `*.environment` and the `<type>.d/` override directories always
+ * (the package's own versions go to the backup dir first); files the
+ * package does not ship (certificates, say) too; `*.schema` never, since
+ * cuttlefish reads the new release's schema from `etc/` (reference §0;
+ * leo-project/leofs 1.4.4 rel/leo_storage/reltool.config.in copies
+ * `leo_storage.schema` into `etc/`, and
+ * docs/admin/system_admin/persistent_configuration.md: carry-over "does not
+ * apply to .schema files"). Every file is named in the output. Running it
+ * again copies the same files again.
+ */
+export function carryConfiguration(saved: string, etc: string, pkgCopy: string, confName: string): ShellFragment {
+  const perFile = shPart`for f in "$o"/*; do b=\${f##*/}; [ -e "$f" ] || continue; case $b in *.schema) echo "kept the package's $b" ;; *.conf|*.environment|*.d) if [ -e "$n/$b" ] && [ ! -e "$p/$b" ]; then cp -pR "$n/$b" "$p/$b" || exit 1; fi; rm -rf "$n/$b.carry" && cp -pR "$f" "$n/$b.carry" && rm -rf "$n/$b" && mv "$n/$b.carry" "$n/$b" || exit 1; echo "carried $b" ;; *) if [ -e "$n/$b" ]; then echo "kept the package's $b"; else cp -pR "$f" "$n/$b" || exit 1; echo "carried $b (not in the package)"; fi ;; esac; done`;
+  // Braced: the parts of a migrate command are joined with &&, which the assignments' `;` must not break.
+  return shPart`{ o=${saved}; n=${etc}; p=${pkgCopy}; mkdir -p "$p" && test -d "$o" && test -d "$n" && { ${perFile}; } && test -f "$n"/${confName}; }`;
+}
+
+/**
+ * Into the new tree: the configuration from the backup copy
+ * (`carryConfiguration`), and `work`/`avs` MOVED from the old tree: same
+ * file system, instant, and no second copy of Mnesia or objects to confuse
+ * a rollback. The package's fresh empty dirs go to the backup dir.
  */
 export function migrateNodeFiles(ctx: UpgradePlanContext, hostName: string, nodes: readonly UpgradeNode[]): StepTemplate {
   const bk = upgradeBackupDir(ctx, hostName);
@@ -104,11 +122,7 @@ export function migrateNodeFiles(ctx: UpgradePlanContext, hostName: string, node
   for (const n of nodes) {
     const oldDir = versionPath(ctx.cluster, hostName, ctx.prefix, ctx.from, n.dir);
     const newDir = versionPath(ctx.cluster, hostName, ctx.prefix, ctx.to, n.dir);
-    parts.push(
-      shPart`{ [ -e ${`${bk}/${n.dir}-pkg-etc`} ] || mv ${`${newDir}/etc`} ${`${bk}/${n.dir}-pkg-etc`}; }`,
-      shPart`{ [ -e ${`${newDir}/etc`} ] || cp -a ${`${bk}/${n.dir}-etc`} ${`${newDir}/etc`}; }`,
-      shPart`test -f ${`${newDir}/etc/${n.confName}`}`,
-    );
+    parts.push(carryConfiguration(`${bk}/${n.dir}-etc`, `${newDir}/etc`, `${bk}/${n.dir}-pkg-etc`, n.confName));
     for (const rel of carriedPaths(ctx.cluster, n)) {
       const from = `${oldDir}/${rel}`;
       const to = `${newDir}/${rel}`;
@@ -122,15 +136,16 @@ export function migrateNodeFiles(ctx: UpgradePlanContext, hostName: string, node
     id: `migrate-${slug(hostName)}`,
     title: `Carry configuration${moves.length > 0 ? ` and ${moves.join(", ")}` : ""} into ${ctx.prefix}/${ctx.to} on ${hostName}`,
     kind: "exec",
-    cite: `reference §3 rolling upgrade step 1 ("Copy the configuration and the work/avs directories from the old version to the new one"); ${SEED_MIGRATE} ("copying or moving every files")`,
+    cite: `reference §3 rolling upgrade step 1 ("Copy the configuration and the work/avs directories from the old version to the new one"); reference §0 (carry \`.conf\` and \`.environment\`, never \`*.schema\`); ${SEED_MIGRATE} ("copying or moving every files")`,
     note:
-      "Done after the install because the package creates the new version tree. Configuration is copied from the backup taken before the install; " +
+      "Done after the install because the package creates the new version tree. From the configuration saved before the install, `*.conf`, `*.environment` and `<type>.d/` replace the package's (whose copies go to the backup dir); " +
+      "files the package does not ship are copied; `*.schema` stays the package's, since the new release's cuttlefish schema must match it (the seed's \"copying every files\" would carry the old schema). " +
       "work/avs are moved, not copied (an avs copy doubles the disk use and can take hours; the seed allows moving). Customized absolute paths stay where they are.",
     destructive: true,
     targets: [{ host: hostName, command: join(parts) }],
     approvalDetail:
-      `On ${hostName}: the new tree's etc/ is replaced by the saved configuration; ${moves.length > 0 ? `${moves.join(", ")} move from ${ctx.prefix}/${ctx.from} to ${ctx.prefix}/${ctx.to}` : "no data directory moves"}. ` +
-      `The package's own etc/ and empty dirs go to ${bk}.`,
+      `On ${hostName}: the saved *.conf and *.environment files replace the package's in the new etc/ (the package's *.schema stays); ${moves.length > 0 ? `${moves.join(", ")} move from ${ctx.prefix}/${ctx.from} to ${ctx.prefix}/${ctx.to}` : "no data directory moves"}. ` +
+      `The package's own config files and empty dirs go to ${bk}.`,
   };
 }
 

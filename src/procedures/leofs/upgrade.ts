@@ -6,7 +6,7 @@ import { ParamError, PreconditionError, type FieldProblem } from "../procedure-e
 import { hostPath, sh } from "../sh";
 import { checkEpmd, checkEpmdSocket, killEpmd, recoverEpmdSocket } from "./epmd-steps";
 import { READY } from "./launch";
-import { ERLANG_NODE, host, leofsAdm, slug, startAndWaitReady, startUnlessRunning } from "./leofs-layout";
+import { ERLANG_NODE, host, leofsAdm, slug, startAndWaitReady, startUnlessRunning, WAIT_READY_TIMEOUT_MS } from "./leofs-layout";
 import { LEOFS_ADM_OK, statusCheck, waitForStatus } from "./manager-steps";
 import { backupConfig, checkCurrentLink, chownNodeDirs, installPackage, migrateNodeFiles, removeLaunchTempDir, type UpgradePlanContext } from "./upgrade-host-steps";
 import { rollingOrder, startOrder, upgradeUnits, versionPrefix, type UpgradeNode, type UpgradeUnit } from "./upgrade-units";
@@ -84,6 +84,15 @@ export const upgrade: ProcedureDefinition<UpgradeParams, LeofsCluster> = {
         },
         "reference §3 rolling upgrade step 4 (wait for running) and consistency checks",
       ),
+      {
+        id: "verify-versions",
+        title: `Check that every upgraded node reports ${ctx.to}`,
+        kind: "check",
+        cite: "reference §0 (verify with `leofs-adm version all`, the only output that lists the managers); leo-project/leofs 1.4.4 leo_manager_console.erl version_all/1 asks each node by rpc",
+        note: "`current` pointing at the new tree proves the install, not what the running VMs are: each node is asked for its version.",
+        targets: [leofsAdm(cluster, "master", "version", "all")],
+        expect: { type: "all", of: [LEOFS_ADM_OK, { type: "leofs-versions", nodes: units.flatMap((u) => u.nodes.map((n) => n.node)), version: ctx.to }] },
+      },
     );
     return steps;
   },
@@ -250,7 +259,7 @@ function unitSteps(ctx: UpgradePlanContext, unit: UpgradeUnit, target: UpgradeNo
         note: "Starts the node again when it is down, so a Retry after it died while booting restarts it.",
         idempotent: true,
         targets: [{ host: n.host, command: startAndWaitReady(n.script) }],
-        timeoutMs: 150_000,
+        timeoutMs: WAIT_READY_TIMEOUT_MS,
         expect: READY,
       },
     );

@@ -26,6 +26,8 @@ export type Expectation =
   | { readonly type: "no-leofs-error" }
   /** No per-node `ERROR`/`PENDING` line (`rebalance`, `start`): they can stand under an overall `OK`. */
   | { readonly type: "no-leofs-node-errors" }
+  /** `leofs-adm version all` lists each of `nodes` at `version` (issue 11 point 4). */
+  | { readonly type: "leofs-versions"; readonly nodes: readonly string[]; readonly version: string }
   | { readonly type: "leofs-status"; readonly condition: LeofsStatusCondition }
   | { readonly type: "all"; readonly of: readonly Expectation[] };
 

@@ -76,6 +76,8 @@ export function describeExpectation(expect: Expectation): string {
       return "no [ERROR] line from leofs-adm";
     case "no-leofs-node-errors":
       return "no node reported ERROR or PENDING";
+    case "leofs-versions":
+      return `version all lists ${expect.nodes.join(", ")} at ${expect.version}`;
     case "leofs-status":
       return describeCondition(expect.condition);
     case "all":

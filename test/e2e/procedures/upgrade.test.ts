@@ -41,13 +41,27 @@ describe("leofs.upgrade on a simulated cluster", () => {
     expect(await sim.state.checkManagers()).toEqual({ consistent: true, detail: "consistent" });
   }
 
-  it("upgrades every node, host by host, to the new version", async () => {
+  it("point 4: upgrades every node, host by host, carrying .conf and .environment but never the old .schema, and verifies with version all", async () => {
+    // The operator's tuning lives in the old tree's .environment (leo-project/leofs rel/common/launch.environment).
+    const storage = sim.hostOf("storage", 0);
+    const oldEtc = `${storage.root}/usr/local/leofs/1.4.3/leo_storage/etc`;
+    fs.appendFileSync(`${oldEtc}/leo_storage.environment`, "MAX_OPEN_FILES=131072\n");
+    expect(fs.readFileSync(`${oldEtc}/leo_storage.schema`, "utf8")).toContain("schema leo_storage 1.4.3");
+
     const started = await harness.start("leofs.upgrade", cluster.clusterName, { target: "all", version: "1.4.4" });
     const { run, gates } = await harness.runToEnd(started.id, { timeoutMs: 120_000 });
 
     assertRunState(run, "succeeded");
     expect(gates.length).toBeGreaterThan(0);
     await expectEveryNodeOn("1.4.4");
+    const newEtc = `${storage.root}/usr/local/leofs/1.4.4/leo_storage/etc`;
+    expect(fs.readFileSync(`${newEtc}/leo_storage.environment`, "utf8")).toContain("MAX_OPEN_FILES=131072");
+    expect(fs.readFileSync(`${newEtc}/leo_storage.schema`, "utf8")).toContain("schema leo_storage 1.4.4");
+    for (const h of sim.hosts) expect([h.node, await sim.state.bootSchema(h.node)]).toEqual([h.node, "1.4.4"]);
+    const migrate = stepById(run, `migrate-${storage.name}`).record.outputs[0]?.tail ?? "";
+    expect(migrate).toContain("carried leo_storage.environment");
+    expect(migrate).toContain("kept the package's leo_storage.schema");
+    expect(stepById(run, "verify-versions").record.state).toBe("succeeded");
   });
 
   /** What the operator does after an upgrade: the inventory now says the cluster runs `version`. */

@@ -130,3 +130,36 @@ describe("captures", () => {
     expect(resolveCommand("kill {{epmd_pids}}", { epmd_pids: ["1; reboot"] })).toBe("kill '1; reboot'");
   });
 });
+
+describe("evaluateExpectation: leofs-versions (issue 11 point 4)", () => {
+  const versionAll = (rows: readonly (readonly [string, string, string])[]) =>
+    [
+      " [Version of Node(s)]",
+      "-------+--------------------------+----------------------------------+",
+      " type  |           node           |             version              | ",
+      "-------+--------------------------+----------------------------------+",
+      ...rows.map(([t, n, v]) => `  ${t}    | ${n.padEnd(24)} | ${v.padEnd(32)} | `),
+      "-------+--------------------------+----------------------------------+",
+      "",
+    ].join("\r\n");
+  const expectation: Expectation = { type: "leofs-versions", nodes: ["manager_0@127.0.0.1", "storage_0@127.0.0.1", "gateway_0@127.0.0.1"], version: "1.4.4" };
+
+  it("passes when every upgraded node reports the new version, whatever the others say", () => {
+    const text = versionAll([["M", "manager_0@127.0.0.1", "1.4.4"], ["M", "manager_1@127.0.0.1", "1.4.3"], ["S", "storage_0@127.0.0.1", "1.4.4"], ["G", "gateway_0@127.0.0.1", "1.4.4"]]);
+    expect(evaluateExpectation(expectation, out(text))).toEqual({ ok: true });
+  });
+
+  it("names each node on another version, unreachable or missing", () => {
+    const text = versionAll([["M", "manager_0@127.0.0.1", "1.4.3"], ["S", "storage_0@127.0.0.1", "Could not get the version"]]);
+    expect(evaluateExpectation(expectation, out(text))).toEqual({
+      ok: false,
+      reason: "expected 1.4.4 on every upgraded node: manager_0@127.0.0.1 reports 1.4.3; storage_0@127.0.0.1 reports Could not get the version; gateway_0@127.0.0.1 is not listed",
+    });
+  });
+
+  it("fails on a leofs-adm error instead of a table", () => {
+    const outcome = evaluateExpectation(expectation, out("[ERROR] Could not connect\r\n"));
+    expect(outcome.ok).toBe(false);
+    expect(outcome.reason).toContain("[ERROR] Could not connect");
+  });
+});

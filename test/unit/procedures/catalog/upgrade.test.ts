@@ -19,6 +19,11 @@ const BK = "/var/backups/intervene/prod/20240501T102030Z-upgrade-1.4.4";
 const PKG = "/var/cache/leofs-packages/leofs-1.4.4-1.el7.x86_64.rpm";
 const NEW = "/usr/local/leofs/1.4.4/leo_storage";
 const OLD = "/usr/local/leofs/1.4.3/leo_storage";
+/** carryConfiguration's loop over the saved etc/ (its behaviour: test/unit/procedures/carry-configuration.test.ts). */
+const CARRY_LOOP =
+  `for f in "$o"/*; do b=\${f##*/}; [ -e "$f" ] || continue; case $b in *.schema) echo "kept the package's $b" ;; ` +
+  `*.conf|*.environment|*.d) if [ -e "$n/$b" ] && [ ! -e "$p/$b" ]; then cp -pR "$n/$b" "$p/$b" || exit 1; fi; rm -rf "$n/$b.carry" && cp -pR "$f" "$n/$b.carry" && rm -rf "$n/$b" && mv "$n/$b.carry" "$n/$b" || exit 1; echo "carried $b" ;; ` +
+  `*) if [ -e "$n/$b" ]; then echo "kept the package's $b"; else cp -pR "$f" "$n/$b" || exit 1; echo "carried $b (not in the package)"; fi ;; esac; done`;
 const GUARD =
   "if pgrep -f '[b]eam.*( -progname leo_(manager|storage|gateway)| -name (storage_1@10\\.0\\.0\\.105))( |$)' >/dev/null; then echo 'refusing to touch epmd: a LeoFS node still runs on leofs-s1:' >&2; " +
   "pgrep -af '[b]eam.*( -progname leo_(manager|storage|gateway)| -name (storage_1@10\\.0\\.0\\.105))( |$)' >&2; exit 1; fi";
@@ -63,7 +68,7 @@ describe("leofs.upgrade of one storage node on prod (seed 002, reference §3 rol
         "exec",
         true,
         [
-          `leofs-s1$ { [ -e ${BK}/leo_storage-pkg-etc ] || mv ${NEW}/etc ${BK}/leo_storage-pkg-etc; } && { [ -e ${NEW}/etc ] || cp -a ${BK}/leo_storage-etc ${NEW}/etc; } && test -f ${NEW}/etc/leo_storage.conf` +
+          `leofs-s1$ { o=${BK}/leo_storage-etc; n=${NEW}/etc; p=${BK}/leo_storage-pkg-etc; mkdir -p "$p" && test -d "$o" && test -d "$n" && { ${CARRY_LOOP}; } && test -f "$n"/leo_storage.conf; }` +
             ` && if [ -e ${OLD}/work ]; then mkdir -p ${NEW} && { [ ! -e ${NEW}/work ] || mv ${NEW}/work ${BK}/leo_storage-pkg-work; } && mv ${OLD}/work ${NEW}/work; fi && test -e ${NEW}/work` +
             ` && if [ -e ${OLD}/avs ]; then mkdir -p ${NEW} && { [ ! -e ${NEW}/avs ] || mv ${NEW}/avs ${BK}/leo_storage-pkg-avs; } && mv ${OLD}/avs ${NEW}/avs; fi && test -e ${NEW}/avs`,
         ],
@@ -91,6 +96,7 @@ describe("leofs.upgrade of one storage node on prod (seed 002, reference §3 rol
       ["resume-storage-1-10-0-0-105", "exec", false, [`${ADM} resume storage_1@10.0.0.105`]],
       ["wait-running-storage-1-10-0-0-105", "wait", false, [`${ADM} status`]],
       ["verify-status", "wait", false, [`${ADM} status`]],
+      ["verify-versions", "check", false, [`${ADM} version all`]],
     ]);
   });
 
@@ -135,7 +141,7 @@ describe("leofs.upgrade of one storage node on prod (seed 002, reference §3 rol
     expect(step("migrate-leofs-s1").note).toMatch(/moved, not copied/);
     for (const s of plan.steps.filter((x) => x.destructive)) expect(s.approvalDetail).toEqual(expect.any(String));
     const text = renderPlanText(plan);
-    expect(text).toContain("24 steps, 7 destructive");
+    expect(text).toContain("25 steps, 7 destructive");
     expect(text).toContain("13. ⚠ Install LeoFS 1.4.4 on leofs-s1 (rpm -U) [exec, destructive, not re-runnable]\n   APPROVAL required before this step: Installs /var/cache/leofs-packages/leofs-1.4.4-1.el7.x86_64.rpm on leofs-s1");
     expect(text.match(/⚠ /g)?.length).toBe(8); // 7 steps + the legend
   });
