@@ -5,7 +5,7 @@ import type { PlannedTarget } from "../model/step";
 import { ParamError } from "../procedure-errors";
 import { sh } from "../sh";
 import { moveIntoBackup } from "./move-into-backup";
-import { backupPath, ERLANG_NODE, installPath, leofsAdmAt, manager, otherRole, roleLabel, type ManagerRole } from "./leofs-layout";
+import { backupPath, ERLANG_NODE, installPath, leofsAdmAt, manager, otherRole, roleLabel, slug, type ManagerRole } from "./leofs-layout";
 import { startManagerPair } from "./launch";
 import { setConfKeys } from "./manager-config-edit";
 import { DOWN, LEOFS_ADM_OK, PONG } from "./manager-steps";
@@ -72,6 +72,7 @@ export const takeoverManager: ProcedureDefinition<TakeoverManagerParams, LeofsCl
     const dumpFile = `${dumpDir}/leo_manager.mnesia.bak`;
     const sameHost = old.host === n.host;
     const storage = cluster.leofs.storage.map((x) => x.node);
+    const gateways = cluster.leofs.gateways;
 
     const steps: StepTemplate[] = [
       {
@@ -82,6 +83,19 @@ export const takeoverManager: ProcedureDefinition<TakeoverManagerParams, LeofsCl
         note: `Asked of the surviving ${roleLabel(survivorRole)}; kept in the run record as the before picture.`,
         targets: [adm(s, "status")],
         expect: LEOFS_ADM_OK,
+      },
+      {
+        id: "check-gateways-running",
+        title: "Check that every registered gateway runs (update-managers needs each one to answer)",
+        kind: "check",
+        cite:
+          "reference §0 (`update-managers` errors on any unreachable gateway); leo-project/leofs 1.4.4 apps/leo_manager/src/leo_manager_api.erl update_manager_nodes/2: RPC to every gateway of leo_manager_mnesia:get_gateway_nodes_all(), stopped ones included; " +
+          "a gateway that does not answer makes the console crash with no reply (leo_manager_formatter_text.erl error/1 gets a node list)",
+        note:
+          "Checked before anything stops, so a stopped gateway refuses the run instead of failing it after both managers were replaced. " +
+          "Start the gateway, or remove it with `leofs-adm remove-gateway <node>` if it is gone for good, then start the run again.",
+        targets: [adm(s, "status")],
+        expect: { type: "all", of: [LEOFS_ADM_OK, { type: "leofs-status", condition: { kind: "all-in-state", nodeType: "G", states: ["running"] } }] },
       },
       {
         id: `ping-${roleLabel(survivorRole)}`,
@@ -217,13 +231,20 @@ export const takeoverManager: ProcedureDefinition<TakeoverManagerParams, LeofsCl
         kind: "exec",
         cite: "seed 000 Case 2 (`leofs-adm update-managers <master> <slave>` → OK); reference §1 (RPC to every running storage node and gateway), §3 Case 2 step 7",
         note:
-          "Sent to the master's console, the seed's default port. It reaches only running nodes, and changes their running state: the `managers = [...]` line of leo_storage.conf / leo_gateway.conf " +
-          `still names ${old.node} and must be updated before their next restart. Update the inventory (managers.${replacedRole}) after this run.`,
+          "Sent to the master's console, the seed's default port. leo_manager_api.erl update_manager_nodes/1,2: running storage nodes first; if one fails the answer is `[ERROR] Could not update manager(s)` and the gateways are skipped; " +
+          "then every registered gateway; no gateway at all answers `[ERROR] not_found` after the storage nodes were updated" +
+          (gateways.length === 0 ? " (this cluster has none, so that answer is the success)" : "") +
+          "; an unreachable gateway leaves no answer at all. It changes only the running nodes: the next step rewrites their conf files. " +
+          `Update the inventory (managers.${replacedRole}) after this run.`,
         destructive: true,
         targets: [adm(master, "update-managers", master.node, slave.node)],
-        expect: { type: "all", of: [LEOFS_ADM_OK, { type: "stdout-matches", pattern: "^OK\\r?$", flags: "m" }] },
+        expect:
+          gateways.length === 0
+            ? { type: "stdout-matches", pattern: "^\\[ERROR\\] not_found\\r?$", flags: "m" }
+            : { type: "all", of: [LEOFS_ADM_OK, { type: "stdout-matches", pattern: "^OK\\r?$", flags: "m" }] },
         approvalDetail: `Every running storage node and gateway drops ${old.node} and uses ${master.node} (master) and ${slave.node} (slave).`,
       },
+      setManagersLines(cluster, now, [master.node, slave.node], [manager(cluster, "master").node, manager(cluster, "slave").node]),
       {
         id: "verify-managers-answer",
         title: "Check that both managers answer",
@@ -279,6 +300,34 @@ function moveMnesiaAside(m: ManagerAt, dir: string, backup: string, mayBeEmpty: 
     idempotent: true,
     targets: [{ host: m.host, command: moveIntoBackup(dir, backup, mayBeEmpty ? "record-empty" : "refuse") }],
     approvalDetail: `Moves every file of ${dir} on ${m.host} into ${backup}; the tables are restored from the Mnesia backup after the restart.`,
+  };
+}
+
+/**
+ * `update-managers` changes what the running nodes use, never their conf
+ * (leo_storage_api / leo_gateway_api update_manager_nodes set the running
+ * value only), so a restart would bring the collapsed manager back. The
+ * `managers` key is parsed with string:tokens(Value, "[ , ]")
+ * (apps/leo_storage/priv/leo_storage.schema, translation
+ * "leo_storage.managers"), so `[a,b]` is read as `[a, b]`.
+ */
+function setManagersLines(cluster: LeofsCluster, now: Date, pair: readonly [string, string], before: readonly [string, string]): StepTemplate {
+  const nodes = [
+    ...cluster.leofs.storage.map((x) => ({ ...x, confName: "leo_storage.conf" })),
+    ...cluster.leofs.gateways.map((x) => ({ ...x, confName: "leo_gateway.conf" })),
+  ];
+  const value = `[${pair.join(",")}]`;
+  const confOf = (x: { host: string; dir: string; confName: string }): string => installPath(cluster, x.host, `${x.dir}/etc/${x.confName}`);
+  return {
+    id: "set-managers-lines",
+    title: `Write the new manager pair into the managers line of every storage node's and gateway's conf`,
+    kind: "exec",
+    cite: "seed 000 Case 2 (the new pair must outlive a restart); reference §0 (`update-managers` never rewrites the `managers = [...]` line); leo_storage.schema translation \"leo_storage.managers\" (string:tokens on \"[ , ]\")",
+    note: "Each original goes to the run's backup dir once; the new file is written through a temporary file and proven with grep. The running nodes already use the new pair (update-managers); this makes their next start agree.",
+    destructive: true,
+    idempotent: true,
+    targets: nodes.map((x) => ({ host: x.host, command: setConfKeys(confOf(x), `${backupPath(cluster, x.host, now, "takeover")}/${slug(x.node)}-etc`, x.confName, [{ key: "managers", value }]) })),
+    approvalDetail: nodes.map((x) => confDiff(x.host, confOf(x), [["managers", `[${before.join(", ")}]`, value]])).join("\n"),
   };
 }
 

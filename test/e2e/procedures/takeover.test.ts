@@ -51,6 +51,11 @@ describe("leofs.takeover-manager on a simulated cluster with a spare host", () =
     for (const node of [sim.hostOf("storage", 0).node, sim.hostOf("storage", 1).node, sim.hostOf("gateway").node]) {
       expect(await sim.state.managersOf(node)).toEqual([master.node, newManager]);
     }
+    // ...and their confs name the new pair too, so a restart keeps it (issue 11 point 3).
+    for (const h of [sim.hostOf("storage", 0), sim.hostOf("storage", 1), sim.hostOf("gateway")]) {
+      const conf = fs.readFileSync(path.join(h.nodeDir, "etc", h.role === "gateway" ? "leo_gateway.conf" : "leo_storage.conf"), "utf8");
+      expect([h.name, conf]).toEqual([h.name, expect.stringMatching(new RegExp(`^managers = \\[${master.node},${newManager}\\]$`, "m"))]);
+    }
     const status = await parsedStatus(sim);
     expect(status.nodes.map((n) => `${n.type} ${n.node} ${n.state}`)).toEqual(before.map((b) => b.split(" ").slice(0, 3).join(" ")));
     expect(new Set(status.nodes.flatMap((n) => [n.currentRing, n.prevRing]))).toEqual(new Set([status.system.currentRingHash]));
@@ -74,6 +79,7 @@ describe("leofs.takeover-manager on a simulated cluster with a spare host", () =
       "set-config-new-manager-slave",
       "restore-mnesia",
       "update-managers",
+      "set-managers-lines",
     ]);
     // The collapsed slave was down: its stop answered the nodetool error, which the step accepts.
     expect(stepById(run, "stop-old-manager-slave").record.outputs[0]).toMatchObject({ host: "leofs-m1", exitCode: 1 });
@@ -116,7 +122,7 @@ describe("leofs.takeover-manager on a simulated cluster with a spare host", () =
     const { run, gates } = await harness.retryToEnd(started.id);
 
     assertRunState(run, "succeeded");
-    expect(gates.map((g) => g.stepId)).toEqual(["update-managers"]);
+    expect(gates.map((g) => g.stepId)).toEqual(["update-managers", "set-managers-lines"]);
     expect(stepById(run, "update-managers").record.attempt).toBe(2);
     await expectTakenOver(sim, spare, before);
   });

@@ -45,6 +45,7 @@ describe("leofs.takeover-manager replace=manager-slave on prod (seed 000 Case 2)
     const rows = planRows(plan);
     expect(rows.map((r) => [r[0], r[1], r[2]])).toEqual([
       ["preflight-status", "check", false],
+      ["check-gateways-running", "check", false],
       ["ping-manager-master", "check", false],
       ["check-new-host-install", "check", false],
       ["prepare-mnesia-backup-dir", "exec", false],
@@ -64,6 +65,7 @@ describe("leofs.takeover-manager replace=manager-slave on prod (seed 000 Case 2)
       ["wait-ready-manager-slave", "exec", false],
       ["restore-mnesia", "exec", true],
       ["update-managers", "exec", true],
+      ["set-managers-lines", "exec", true],
       ["verify-managers-answer", "check", false],
       ["verify-status", "wait", false],
     ]);
@@ -118,11 +120,24 @@ describe("leofs.takeover-manager replace=manager-slave on prod (seed 000 Case 2)
     expect(evaluateExpectation(expectation, { exitCode: 0, stdout: "[ERROR] Mnesia does not start, yet\r\n", stderr: "" }).ok).toBe(false);
   });
 
-  it("renders the dry run with ⚠ on each of the 8 destructive steps", () => {
+  it("point 3: refuses a stopped gateway before anything stops, and writes the new pair into every storage and gateway conf, the diff in the approval", () => {
+    const check = step("check-gateways-running");
+    expect(check.expect).toEqual({ type: "all", of: [{ type: "all", of: [{ type: "exit-zero" }, { type: "no-leofs-error" }] }, { type: "leofs-status", condition: { kind: "all-in-state", nodeType: "G", states: ["running"] } }] });
+    expect(plan.steps.findIndex((s) => s.id === "check-gateways-running")).toBeLessThan(plan.steps.findIndex((s) => s.destructive));
+
+    const lines = step("set-managers-lines");
+    expect(lines.targets.map((t) => t.host)).toEqual(["leofs-s0", "leofs-s1", "leofs-s2", "leofs-g0"]);
+    expect(lines.targets[0]?.command).toContain(`grep -qxF 'managers = [manager_0@10.0.0.101,manager_2@10.0.0.107]' ${I}/leo_storage/etc/leo_storage.conf`);
+    expect(lines.targets[3]?.command).toContain(`${I}/leo_gateway/etc/leo_gateway.conf`);
+    expect(lines.approvalDetail).toContain(`leofs-g0:${I}/leo_gateway/etc/leo_gateway.conf\n- managers = [manager_0@10.0.0.101, manager_1@10.0.0.102]\n+ managers = [manager_0@10.0.0.101,manager_2@10.0.0.107]`);
+    expect(lines.idempotent).toBe(true);
+  });
+
+  it("renders the dry run with ⚠ on each of the 9 destructive steps", () => {
     const text = renderPlanText(plan);
-    expect(text).toContain("22 steps, 8 destructive");
-    expect(text).toContain("13. ⚠ Point manager-master's manager.partner at manager_2@10.0.0.107 [exec, destructive]\n   APPROVAL required before this step: leofs-m0:");
-    expect(text.match(/⚠ /g)?.length).toBe(9); // 8 steps + the legend
+    expect(text).toContain("24 steps, 9 destructive");
+    expect(text).toContain("14. ⚠ Point manager-master's manager.partner at manager_2@10.0.0.107 [exec, destructive]\n   APPROVAL required before this step: leofs-m0:");
+    expect(text.match(/⚠ /g)?.length).toBe(10); // 9 steps + the legend
   });
 });
 
