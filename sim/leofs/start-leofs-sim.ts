@@ -49,6 +49,8 @@ export interface LeofsSimSpec {
   readonly clusterName?: string;
   /** `wait_ready` retries and interval in the sim (real LeoFS: 120 x 1 s). */
   readonly waitReady?: { readonly retries: number; readonly intervalSeconds: number };
+  /** Seconds a manager started on empty Mnesia answers `[ERROR] Mnesia is not available` (real: 3, once its partner answers). @defaultValue 0.5 */
+  readonly mnesiaCreateDelaySeconds?: number;
   /** Slack user ids of the written inventory's approval policy. @defaultValue anyone requests, U0SIMAPPROVER approves */
   readonly approval?: SimApprovalUsers;
   /** What serves the hosts over SSH. @defaultValue one real OpenSSH sshd per host */
@@ -249,6 +251,8 @@ export async function startLeofsSim(spec: LeofsSimSpec): Promise<LeofsSim> {
         await set("managers", `[${master}, ${slave}]`);
       }
     }
+    // Real: 3 s (leo_manager_sup.erl ?CHECK_INTERVAL); shorter here so that tests stay quick.
+    await sim("config", "mnesia_create_delay", String(spec.mnesiaCreateDelaySeconds ?? 0.5));
     await sim("config", "wait_ready_retries", String(spec.waitReady?.retries ?? 10));
     await sim("config", "wait_ready_interval", String(spec.waitReady?.intervalSeconds ?? 0.05));
 
@@ -430,7 +434,16 @@ async function launchInOrder(sim: LeofsSim, baseEnv: NodeJS.ProcessEnv): Promise
   await start(sim.hostOf("manager-slave"));
   for (const h of sim.hosts.filter((x) => x.role === "storage")) await start(h);
   const admin = sim.hostOf("manager-master");
-  await run(admin, path.join(sim.simRoot, "bin", "leofs-adm"), ["start"]);
+  const adm = async (...args: string[]): Promise<string> =>
+    (await execFileP(path.join(sim.simRoot, "bin", "leofs-adm"), args, { env: { ...baseEnv, LEOFS_SIM_HOST: admin.name } })).stdout;
+  // A first start is on empty Mnesia: the tables come a moment after `ready` (leo_manager_sup.erl), as the launch procedure's wait-storage-attached waits for.
+  for (let i = 0; ; i++) {
+    if (!(await adm("status")).includes("[ERROR] Mnesia is not available")) break;
+    if (i >= 300) throw new Error("the managers' tables never appeared (leofs-adm status kept answering Mnesia is not available)");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const started = await adm("start");
+  if (!started.endsWith("OK\r\n")) throw new Error(`leofs-adm start answered ${JSON.stringify(started)}`);
   for (const h of sim.hosts.filter((x) => x.role === "gateway")) await start(h);
 }
 

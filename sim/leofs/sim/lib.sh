@@ -47,6 +47,15 @@ kv_set() { # file key value
   printf '%s%s=%s\n' "$out" "$k" "$v" >"$f"
 }
 read_first() { local l=""; [[ -f $1 ]] && { IFS= read -r l <"$1" || true; }; printf '%s' "$l"; }
+# A manager started on empty Mnesia has no tables until its timer fired and
+# its partner answered (launch tables_later): true while that lasts; ends it
+# for good once both hold.
+tables_pending() { # manager
+  local at=${RC[$1|tables_at]-} p=${RC[$1|partner]-}
+  [[ -n $at ]] || return 1
+  if (( $(date +%s%3N) >= at )) && { [[ -z $p ]] || node_alive "$p"; }; then rec_set "$1" tables_at ""; return 1; fi
+  return 0
+}
 cfg_get() { local v; v=$(kv_get "$CL/config" "$1"); printf '%s' "${v:-$2}"; }
 now_epoch() {
   if [[ -s $CL/clock ]]; then read_first "$CL/clock"; else printf '%(%s)T' -1; fi

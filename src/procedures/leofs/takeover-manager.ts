@@ -215,6 +215,17 @@ export const takeoverManager: ProcedureDefinition<TakeoverManagerParams, LeofsCl
         "seed 000 Case 2 (\"Restart both manager-master and manager-slave\")",
       ),
       {
+        id: "wait-manager-tables",
+        title: `Wait until ${roleLabel(survivorRole)}'s console answers status without error (its tables exist)`,
+        kind: "wait",
+        cite:
+          "reference §0 (on empty Mnesia the tables come after `ready`); leo-project/leofs 1.4.4 apps/leo_manager/src/leo_manager_sup.erl init/1 and create_mnesia_tables/2 " +
+          "(no *.DCD: tables created on a 3 s timer once the partner answers ping; until then `[ERROR] Mnesia is not available`, leo_redundant_manager leo_cluster_tbl_conf:get/0)",
+        note: "Both managers started on empty Mnesia, and `wait_ready` passes before their tables exist: a restore in that window would meet no tables.",
+        targets: [adm(s, "status")],
+        wait: { delayMs: 120_000, poll: { intervalMs: 1_000, expect: LEOFS_ADM_OK } },
+      },
+      {
         id: "restore-mnesia",
         title: `Restore the Mnesia backup through ${roleLabel(survivorRole)}'s console`,
         kind: "exec",

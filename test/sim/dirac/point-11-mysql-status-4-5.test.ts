@@ -50,7 +50,7 @@ describe("point 11: mysql.server status exit codes 4 and 5", () => {
 
     const start = await sim.exec(DB, commandOf("start-databases"));
     expect(start.code).toBe(4);
-    expect(start.stderr).toContain(`intervene: MySQL on ${DB} runs without its PID file (mysql.server status exit 4)`);
+    expect(start.stderr).toContain(`intervene: a mysqld runs on ${DB} without its PID file (status exit 4)`);
     expect(start.stdout).not.toContain("Starting MySQL");
     expect(errLog()).not.toContain("Unable to lock");
 
@@ -89,7 +89,7 @@ describe("point 11: mysql.server status exit codes 4 and 5", () => {
 
     const start = await sim.exec(DB, commandOf("start-databases"));
     expect(start.code).toBe(5);
-    expect(start.stderr).toContain("(mysql.server status exit 5)");
+    expect(start.stderr).toContain(`intervene: a mysqld runs on ${DB} without its PID file (status exit 5)`);
     fs.writeFileSync(box.mysqlPidFile, `${first}\n`);
     // The second server was started by this test: stopped by its pid, it removes its PID file.
     process.kill(Number(second), "SIGTERM");

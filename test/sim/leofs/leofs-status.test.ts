@@ -22,6 +22,8 @@ describe("leofs-adm status reproduces LeoFS 1.4.3", () => {
       gateways: 1,
       replicas: 3,
       consistency: { read: 1, write: 2, delete: 2 },
+      // The output text is studied here, not the empty-Mnesia window (point-02-wait-for-tables.test.ts).
+      mnesiaCreateDelaySeconds: 0,
       nodeAddresses: {
         managers: ["10.0.0.101", "10.0.0.102"],
         storage: ["10.0.0.104", "10.0.0.105", "10.0.0.106"],

@@ -63,6 +63,7 @@ describe("leofs.takeover-manager replace=manager-slave on prod (seed 000 Case 2)
       ["start-manager-slave", "exec", false],
       ["wait-ready-manager-master", "exec", false],
       ["wait-ready-manager-slave", "exec", false],
+      ["wait-manager-tables", "wait", false],
       ["restore-mnesia", "exec", true],
       ["update-managers", "exec", true],
       ["set-managers-lines", "exec", true],
@@ -135,7 +136,7 @@ describe("leofs.takeover-manager replace=manager-slave on prod (seed 000 Case 2)
 
   it("renders the dry run with ⚠ on each of the 9 destructive steps", () => {
     const text = renderPlanText(plan);
-    expect(text).toContain("24 steps, 9 destructive");
+    expect(text).toContain("25 steps, 9 destructive");
     expect(text).toContain("14. ⚠ Point manager-master's manager.partner at manager_2@10.0.0.107 [exec, destructive]\n   APPROVAL required before this step: leofs-m0:");
     expect(text.match(/⚠ /g)?.length).toBe(10); // 9 steps + the legend
   });
