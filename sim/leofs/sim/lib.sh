@@ -273,6 +273,12 @@ set_node_ring() { printf '%s %s\n' "$2" "$3" >"$(node_ring_file "$1")"; }
 
 # ---------------------------------------------------------------- mnesia files
 MN_TABLES="schema.DAT leo_system_conf.DCD leo_storage_nodes.DCD leo_gateway_nodes.DCD leo_members_cur.DCD leo_members_prv.DCD leo_ring_cur.DCD leo_ring_prv.DCD"
+# What `leofs-adm backup-mnesia` checkpoints, of the tables the sim models:
+# leo-project/leofs 1.4.4 apps/leo_manager/src/leo_manager_mnesia.erl
+# backup/1 names 11 tables (system conf, gateway and storage nodes, available
+# commands, rebalance info, del-bucket state, endpoints, auth, buckets, users,
+# credentials) and NOT leo_ring_cur/prv nor leo_members_cur/prv.
+MN_BACKUP_TABLES="leo_system_conf.DCD leo_storage_nodes.DCD leo_gateway_nodes.DCD"
 MN_MAGIC="%% leofs-sim mnesia"
 
 # mn_inspect dir: sets MN_STATE (ok|empty|corrupt) MN_CLUSTER MN_COOKIE MN_GEN
@@ -364,10 +370,16 @@ db_save() {
 db_close() { DB_OPEN=0; }
 # Replace the tables (not the schema: the running one stays) from a backup or
 # text dump: "%% table <name>" sections after one header line.
+# Replaces the tables the file holds; every other table keeps its content
+# (mnesia:restore with {default_op, recreate_tables} touches only the
+# backup's tables; mnesia_text:load_textfile enters records into the tables
+# its file names, which on the fresh tables the procedures load into is the
+# same as replacing them).
 db_replace_from_dump() {
   local tmp sch_nodes=${SCH[db_nodes]-} sch_pending=${SCH[pending]-} t
   tmp=$(mktemp -d "$CL/tmp/dump.XXXXXX")
-  for t in $MN_TABLES; do echo "header" >"$tmp/$t"; done
+  for t in $MN_TABLES; do { echo "header"; db_body "$t"; } >"$tmp/$t"; done
+  for t in $(awk '/^%% table / { print $3 }' "$1"); do echo "header" >"$tmp/$t"; done
   awk -v dir="$tmp" '
     NR==1 {next}
     /^%% table / { out=dir "/" $3; next }

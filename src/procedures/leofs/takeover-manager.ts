@@ -26,13 +26,16 @@ export const takeoverManagerParams = z
 export type TakeoverManagerParams = z.infer<typeof takeoverManagerParams>;
 
 const DUMP_NOTE =
-  "Seed 000 Case 2 says `leofs-adm dump-mnesia-data`; that is not a leofs-adm command in 1.4 (it prints the usage): `dump-mnesia-data` is a subcommand of the " +
-  "`leo_manager` launch script, and a maintainer said the doc \"should be fixed to backup-mnesia\" (reference §1/§2, I#1156). We use `leofs-adm backup-mnesia <abs-path>` " +
-  "against the surviving manager's console. Alternative by hand on that host: `bin/leo_manager dump-mnesia-data <abs-path>` (a text dump, restored with `load-mnesia-data`).";
+  "Seed 000 Case 2 says `leofs-adm dump-mnesia-data`; in 1.4 that is a subcommand of the `leo_manager` launch script, not of leofs-adm (rel/common/launch.sh: " +
+  "`nodetool rpc mnesia dump_to_textfile <path>`). It is used here, not `leofs-adm backup-mnesia`, because backup-mnesia checkpoints 11 tables and leaves out " +
+  "leo_ring_cur/prv and leo_members_cur/prv (leo_manager_mnesia.erl backup/1, reference §0): a pair restored from it has no ring and no members. " +
+  "OTP mnesia_text.erl dump_to_textfile/1 writes every local table but schema. nodetool is silent and exits 0 on success.";
 
 const LOAD_NOTE =
-  "Seed 000 Case 2 says `leofs-adm load-mnesia-data`; in 1.4 that is a launch-script subcommand, the console command is `restore-mnesia` " +
-  "(reference §1: `mnesia:restore(...,[{default_op,recreate_tables}])`, §3 Case 2 step 6). Sent to the surviving manager's console because the backup file is on its host.";
+  "Seed 000 Case 2 says `leofs-adm load-mnesia-data`; it is the launch script's `load-mnesia-data` (`nodetool rpc mnesia load_textfile <path>`). " +
+  "OTP mnesia_text.erl load_textfile/1 prints `** Table <t> already exists on <node>, just entering data` per table and writes the records; nodetool exits 1 " +
+  "on its {atomic,ok} answer as on a failure, so the step judges the per-table lines, and the next step compares the ring hash with the one read at the start of this run. " +
+  "Run on the surviving manager's host, where the dump file is; Mnesia replicates the records to the new partner.";
 
 interface ManagerAt {
   readonly role: ManagerRole;
@@ -48,7 +51,7 @@ export const takeoverManager: ProcedureDefinition<TakeoverManagerParams, LeofsCl
   kind: "leofs",
   title: "Take over a collapsed LeoFS manager with a new node",
   summary:
-    "Back up Mnesia from the surviving manager, stop both managers, move their Mnesia aside, point manager.partner at each other, start both, restore the backup and tell storage and gateways (update-managers).",
+    "Dump every Mnesia table (ring and members included) from the surviving manager, stop both managers, move their Mnesia aside, point manager.partner at each other, start both, load the dump and compare the ring hashes, then tell storage and gateways (update-managers) and write the pair into their confs.",
   seed: "seed 000 \"LeoManager's Maintenance\", Case 2 (takeover)",
   params: takeoverManagerParams,
   build: ({ cluster, params, now }) => {
@@ -68,8 +71,9 @@ export const takeoverManager: ProcedureDefinition<TakeoverManagerParams, LeofsCl
     const mnesia = (m: ManagerAt): string => installPath(cluster, m.host, `${m.dir}/${cluster.leofs.paths.mnesiaSubdir.replace(/^\/+|\/+$/g, "")}`);
     const ping = (m: ManagerAt): PlannedTarget => ({ host: m.host, command: sh`${script(m)} ping` });
     const backupDir = (m: ManagerAt): string => backupPath(cluster, m.host, now, "takeover");
-    const dumpDir = `${backupDir(s)}/mnesia-backup`;
-    const dumpFile = `${dumpDir}/leo_manager.mnesia.bak`;
+    const dumpDir = `${backupDir(s)}/mnesia-dump`;
+    const dumpFile = `${dumpDir}/leo_manager.mnesia.txt`;
+    const RING_HASH = "[0-9a-f]{8}";
     const sameHost = old.host === n.host;
     const storage = cluster.leofs.storage.map((x) => x.node);
     const gateways = cluster.leofs.gateways;
@@ -80,9 +84,13 @@ export const takeoverManager: ProcedureDefinition<TakeoverManagerParams, LeofsCl
         title: `Cluster status through ${roleLabel(survivorRole)}'s console`,
         kind: "check",
         cite: "seed 000 Case 2 (before the takeover); reference §1 transport (options before the command)",
-        note: `Asked of the surviving ${roleLabel(survivorRole)}; kept in the run record as the before picture.`,
+        note: `Asked of the surviving ${roleLabel(survivorRole)}; kept in the run record as the before picture. Its ring hashes are compared with the ones after the load (issue 11 point 1).`,
         targets: [adm(s, "status")],
         expect: LEOFS_ADM_OK,
+        captures: [
+          { name: "ring_cur_before", pattern: `^\\s*current ring-hash \\| (${RING_HASH})\\s*$`, valuePattern: RING_HASH },
+          { name: "ring_prev_before", pattern: `^\\s*previous ring-hash \\| (${RING_HASH})\\s*$`, valuePattern: RING_HASH },
+        ],
       },
       {
         id: "check-gateways-running",
@@ -117,24 +125,24 @@ export const takeoverManager: ProcedureDefinition<TakeoverManagerParams, LeofsCl
         id: "prepare-mnesia-backup-dir",
         title: `Create ${dumpDir} on ${s.host}, writable by leofs`,
         kind: "exec",
-        cite: "reference §1 (`backup-mnesia` writes the file as the leofs user, so the directory must be writable by leofs; I#1156)",
+        cite: "reference §1 (the manager writes the dump as the leofs user, so the directory must be writable by leofs; I#1156)",
         idempotent: true,
         targets: [{ host: s.host, command: sh`mkdir -p ${dumpDir} && chown leofs:leofs ${dumpDir}` }],
       },
       {
-        id: "backup-mnesia",
-        title: `Back up Mnesia from ${roleLabel(survivorRole)} (${s.node})`,
+        id: "dump-mnesia",
+        title: `Dump every Mnesia table of ${roleLabel(survivorRole)} (${s.node}), ring and members included, to a text file`,
         kind: "exec",
-        cite: "seed 000 Case 2 (export the mnesia data at the surviving node; `-p <port (default:10011)>` for the slave); reference §3 Case 2 step 1",
+        cite: "seed 000 Case 2 (\"export the mnesia data at the surviving node\", `dump-mnesia-data`); reference §0 (backup-mnesia omits ring and members); rel/common/launch.sh `dump-mnesia-data`",
         note: DUMP_NOTE,
-        targets: [adm(s, "backup-mnesia", dumpFile)],
-        expect: { type: "all", of: [LEOFS_ADM_OK, { type: "stdout-includes", text: "OK" }] },
+        targets: [{ host: s.host, command: sh`${script(s)} dump-mnesia-data ${dumpFile}` }],
+        expect: { type: "exit-zero" },
       },
       {
-        id: "verify-mnesia-backup",
-        title: "Check that the backup file is not empty",
+        id: "verify-mnesia-dump",
+        title: "Check that the dump file is not empty",
         kind: "check",
-        cite: "seed 000 Case 2 (the backup is the only copy of the tables once Mnesia is moved aside)",
+        cite: "seed 000 Case 2 (the dump is the only copy of the tables once Mnesia is moved aside)",
         targets: [{ host: s.host, command: sh`test -s ${dumpFile} && ls -l ${dumpFile}` }],
       },
       {
@@ -221,20 +229,47 @@ export const takeoverManager: ProcedureDefinition<TakeoverManagerParams, LeofsCl
         cite:
           "reference §0 (on empty Mnesia the tables come after `ready`); leo-project/leofs 1.4.4 apps/leo_manager/src/leo_manager_sup.erl init/1 and create_mnesia_tables/2 " +
           "(no *.DCD: tables created on a 3 s timer once the partner answers ping; until then `[ERROR] Mnesia is not available`, leo_redundant_manager leo_cluster_tbl_conf:get/0)",
-        note: "Both managers started on empty Mnesia, and `wait_ready` passes before their tables exist: a restore in that window would meet no tables.",
+        note: "Both managers started on empty Mnesia, and `wait_ready` passes before their tables exist: a load in that window would meet no tables.",
         targets: [adm(s, "status")],
         wait: { delayMs: 120_000, poll: { intervalMs: 1_000, expect: LEOFS_ADM_OK } },
       },
       {
-        id: "restore-mnesia",
-        title: `Restore the Mnesia backup through ${roleLabel(survivorRole)}'s console`,
+        id: "load-mnesia",
+        title: `Load the dump into the new pair through ${roleLabel(survivorRole)} (${s.node})`,
         kind: "exec",
-        cite: "seed 000 Case 2 (\"Import the mnesia-data from the back-up file\"); reference §1 `restore-mnesia`, §3 Case 2 step 6",
+        cite: "seed 000 Case 2 (\"Import the mnesia-data from the back-up file\", `load-mnesia-data`); reference §3 Case 2 step 6; rel/common/launch.sh `load-mnesia-data`",
         note: LOAD_NOTE,
         destructive: true,
-        targets: [adm(s, "restore-mnesia", dumpFile)],
-        expect: { type: "all", of: [LEOFS_ADM_OK, { type: "stdout-includes", text: "OK" }] },
-        approvalDetail: `Recreates every manager table on ${master.node} and ${slave.node} from ${s.host}:${dumpFile} (taken at the start of this run).`,
+        targets: [{ host: s.host, command: `echo ring hashes at the start of this run: {{ring_cur_before}} {{ring_prev_before}}; ${sh`${script(s)} load-mnesia-data ${dumpFile}`}` }],
+        expect: {
+          type: "all",
+          of: [
+            { type: "exit-code", codes: [0, 1] },
+            { type: "stdout-matches", pattern: "^\\*\\* Table leo_ring_cur already exists on .*, just entering data\\r?$", flags: "m" },
+            { type: "stdout-matches", pattern: "^\\*\\* Table leo_members_cur already exists on .*, just entering data\\r?$", flags: "m" },
+            { type: "stdout-excludes", text: "Failed to create table" },
+          ],
+        },
+        approvalDetail:
+          `Enters every table of ${s.host}:${dumpFile} (taken at the start of this run, ring and members included) into ${master.node} and ${slave.node}. ` +
+          "The next step compares the ring hashes in status with the ones read at the start (shown in the command).",
+      },
+      {
+        id: "compare-ring-hashes",
+        title: "Check that the ring hashes are the ones read at the start of this run",
+        kind: "check",
+        cite: "issue 11 point 1; reference §3 consistency checks (status ring hashes); the takeover must not change the ring",
+        note: "A different or empty hash means the ring did not come over: storage nodes would be told another ring. Stop here and load the dump again by hand.",
+        targets: [
+          {
+            host: adm(s, "status").host,
+            command:
+              `out=$(${adm(s, "status").command}); printf '%s\\n' "$out"; ` +
+              `printf '%s\\n' "$out" | tr -d '\\r' | grep -Eq "^ *current ring-hash \\| "{{ring_cur_before}}" *$" && ` +
+              `printf '%s\\n' "$out" | tr -d '\\r' | grep -Eq "^ *previous ring-hash \\| "{{ring_prev_before}}" *$"`,
+          },
+        ],
+        expect: { type: "all", of: [LEOFS_ADM_OK] },
       },
       {
         id: "update-managers",
@@ -272,7 +307,17 @@ export const takeoverManager: ProcedureDefinition<TakeoverManagerParams, LeofsCl
         targets: [adm(master, "status")],
         wait: {
           delayMs: 180_000,
-          poll: { intervalMs: 5_000, expect: { type: "all", of: [LEOFS_ADM_OK, { type: "leofs-status", condition: { kind: "nodes-in-state", nodes: storage, states: ["running"] } }] } },
+          poll: {
+            intervalMs: 5_000,
+            expect: {
+              type: "all",
+              of: [
+                LEOFS_ADM_OK,
+                { type: "leofs-status", condition: { kind: "nodes-in-state", nodes: storage, states: ["running"] } },
+                { type: "leofs-status", condition: { kind: "rings-consistent" } },
+              ],
+            },
+          },
         },
       },
     ];
@@ -305,12 +350,12 @@ function moveMnesiaAside(m: ManagerAt, dir: string, backup: string, mayBeEmpty: 
     note:
       (mayBeEmpty
         ? "A fresh install may have no Mnesia files yet; anything there would hold a schema naming other nodes, so it goes aside too."
-        : "The old schema names the collapsed partner; the tables come back from the Mnesia backup after the restart. An empty directory is refused: there would be nothing to fall back to.") +
+        : "The old schema names the collapsed partner; the tables come back from the Mnesia dump after the restart. An empty directory is refused: there would be nothing to fall back to.") +
       " A Retry finds the set already moved and says so (issue 11 point 12).",
     destructive: true,
     idempotent: true,
     targets: [{ host: m.host, command: moveIntoBackup(dir, backup, mayBeEmpty ? "record-empty" : "refuse") }],
-    approvalDetail: `Moves every file of ${dir} on ${m.host} into ${backup}; the tables are restored from the Mnesia backup after the restart.`,
+    approvalDetail: `Moves every file of ${dir} on ${m.host} into ${backup}; the tables come back from the Mnesia dump after the restart.`,
   };
 }
 

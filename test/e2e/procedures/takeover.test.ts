@@ -63,7 +63,7 @@ describe("leofs.takeover-manager on a simulated cluster with a spare host", () =
     expect(await sim.state.mnesiaOf(1)).toMatchObject({ files: "corrupt", running: false });
   }
 
-  it("replaces a collapsed manager-slave with manager_2 on the spare host: backup, restore, update-managers, every gate approved", async () => {
+  it("point 1: replaces a collapsed manager-slave with manager_2 on the spare host, carrying ring and members (same ring hashes, every node running, none back to attached), every gate approved", async () => {
     const { sim, name, harness, spare, before } = await clusterWithCollapsedSlave();
 
     const started = await harness.start("leofs.takeover-manager", name, { replace: "manager-slave", newHost: spare.name, newNode: spare.node });
@@ -77,14 +77,19 @@ describe("leofs.takeover-manager on a simulated cluster with a spare host", () =
       "move-aside-new-manager-slave-mnesia",
       "set-partner-manager-master",
       "set-config-new-manager-slave",
-      "restore-mnesia",
+      "load-mnesia",
       "update-managers",
       "set-managers-lines",
     ]);
     // The collapsed slave was down: its stop answered the nodetool error, which the step accepts.
     expect(stepById(run, "stop-old-manager-slave").record.outputs[0]).toMatchObject({ host: "leofs-m1", exitCode: 1 });
-    expect(stepById(run, "backup-mnesia").record.outputs[0]?.tail).toBe("OK\r\n");
-    expect(stepById(run, "restore-mnesia").record.outputs[0]?.tail).toBe("OK\r\n");
+    // Point 1: the launch script's dump/load carry every table; load answers per table and exits 1 (nodetool rpc).
+    expect(stepById(run, "dump-mnesia").record.outputs[0]).toMatchObject({ exitCode: 0, tail: "" });
+    const load = stepById(run, "load-mnesia").record.outputs[0];
+    expect(load?.exitCode).toBe(1);
+    expect(load?.tail).toMatch(/^ring hashes at the start of this run: [0-9a-f]{8} [0-9a-f]{8}\n/);
+    expect(load?.tail).toContain("** Table leo_ring_cur already exists on 'manager_0@");
+    expect(stepById(run, "compare-ring-hashes").record.state).toBe("succeeded");
     expect(stepById(run, "update-managers").record.outputs[0]?.tail).toBe("OK\r\n");
     await expectTakenOver(sim, spare, before);
   });

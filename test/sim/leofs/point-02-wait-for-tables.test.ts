@@ -16,7 +16,7 @@ jest.setTimeout(90_000);
  * Meanwhile the console answers `[ERROR] Mnesia is not available`
  * (leo_redundant_manager leo_cluster_tbl_conf:get/0). The takeover, which
  * starts both managers on empty Mnesia, waits for a clean status before it
- * restores the backup.
+ * loads the dump (load-mnesia).
  */
 describe("point 2: wait for the tables before loading them", () => {
   let sim: LeofsSim;
@@ -27,7 +27,7 @@ describe("point 2: wait for the tables before loading them", () => {
     await sim?.stop();
   });
 
-  it("a manager restarted on empty Mnesia is ready but answers [ERROR] Mnesia is not available until its tables exist; the takeover waits for that before restore-mnesia", async () => {
+  it("a manager restarted on empty Mnesia is ready but answers [ERROR] Mnesia is not available until its tables exist; the takeover waits for that before load-mnesia", async () => {
     const master = sim.hostOf("manager-master");
     const slave = sim.hostOf("manager-slave");
     const adm = (...args: string[]) => sim.exec(master.name, leofsAdm(...args));
@@ -55,7 +55,7 @@ describe("point 2: wait for the tables before loading them", () => {
     const ids = plan.steps.map((s) => s.id);
     const wait = plan.steps.find((s) => s.id === "wait-manager-tables");
     expect(ids.indexOf("wait-manager-tables")).toBeGreaterThan(ids.indexOf("wait-ready-manager-slave"));
-    expect(ids.indexOf("wait-manager-tables")).toBe(ids.indexOf("restore-mnesia") - 1);
+    expect(ids.indexOf("wait-manager-tables")).toBe(ids.indexOf("load-mnesia") - 1);
     const poll = wait?.wait?.poll?.expect;
     if (poll === undefined) throw new Error("wait-manager-tables has no poll");
     expect(evaluateExpectation(poll, { exitCode: early.code, stdout: early.stdout, stderr: early.stderr })).toEqual({

@@ -32,7 +32,7 @@ function sim(): LeofsCluster {
 
 const I = "/usr/local/leofs/current";
 const BK = "/var/backups/intervene/prod/20240501T102030Z-takeover";
-const DUMP = `${BK}/mnesia-backup/leo_manager.mnesia.bak`;
+const DUMP = `${BK}/mnesia-dump/leo_manager.mnesia.txt`;
 const ADM0 = `leofs-m0$ ${I}/leofs-adm -h 127.0.0.1 -p 10010`;
 const conf = (dir: string) => `${I}/${dir}/etc/leo_manager.conf`;
 
@@ -41,7 +41,7 @@ describe("leofs.takeover-manager replace=manager-slave on prod (seed 000 Case 2)
   const plan = planProcedure(takeover, prodWithSpare(), "prod", params, NOW);
   const step = (id: string) => plan.steps.find((s) => s.id === id)!;
 
-  it("backs up from the surviving master, stops both, moves Mnesia aside, rewrites both configs, starts, restores, update-managers, verifies", () => {
+  it("dumps from the surviving master, stops both, moves Mnesia aside, rewrites both configs, starts, loads, compares ring hashes, update-managers, verifies", () => {
     const rows = planRows(plan);
     expect(rows.map((r) => [r[0], r[1], r[2]])).toEqual([
       ["preflight-status", "check", false],
@@ -49,8 +49,8 @@ describe("leofs.takeover-manager replace=manager-slave on prod (seed 000 Case 2)
       ["ping-manager-master", "check", false],
       ["check-new-host-install", "check", false],
       ["prepare-mnesia-backup-dir", "exec", false],
-      ["backup-mnesia", "exec", false],
-      ["verify-mnesia-backup", "check", false],
+      ["dump-mnesia", "exec", false],
+      ["verify-mnesia-dump", "check", false],
       ["stop-old-manager-slave", "exec", true],
       ["stop-manager-master", "exec", true],
       ["check-managers-stopped", "check", false],
@@ -64,16 +64,17 @@ describe("leofs.takeover-manager replace=manager-slave on prod (seed 000 Case 2)
       ["wait-ready-manager-master", "exec", false],
       ["wait-ready-manager-slave", "exec", false],
       ["wait-manager-tables", "wait", false],
-      ["restore-mnesia", "exec", true],
+      ["load-mnesia", "exec", true],
+      ["compare-ring-hashes", "check", false],
       ["update-managers", "exec", true],
       ["set-managers-lines", "exec", true],
       ["verify-managers-answer", "check", false],
       ["verify-status", "wait", false],
     ]);
     const cmd = new Map(rows.map((r) => [r[0], r[3]]));
-    expect(cmd.get("prepare-mnesia-backup-dir")).toEqual([`leofs-m0$ mkdir -p ${BK}/mnesia-backup && chown leofs:leofs ${BK}/mnesia-backup`]);
-    expect(cmd.get("backup-mnesia")).toEqual([`${ADM0} backup-mnesia ${DUMP}`]);
-    expect(cmd.get("verify-mnesia-backup")).toEqual([`leofs-m0$ test -s ${DUMP} && ls -l ${DUMP}`]);
+    expect(cmd.get("prepare-mnesia-backup-dir")).toEqual([`leofs-m0$ mkdir -p ${BK}/mnesia-dump && chown leofs:leofs ${BK}/mnesia-dump`]);
+    expect(cmd.get("dump-mnesia")).toEqual([`leofs-m0$ ${I}/leo_manager_0/bin/leo_manager dump-mnesia-data ${DUMP}`]);
+    expect(cmd.get("verify-mnesia-dump")).toEqual([`leofs-m0$ test -s ${DUMP} && ls -l ${DUMP}`]);
     expect(cmd.get("stop-old-manager-slave")).toEqual([`leofs-m1$ ${I}/leo_manager_1/bin/leo_manager stop`]);
     expect(cmd.get("stop-manager-master")).toEqual([`leofs-m0$ ${I}/leo_manager_0/bin/leo_manager stop`]);
     expect(cmd.get("check-managers-stopped")).toEqual([`leofs-m0$ ${I}/leo_manager_0/bin/leo_manager ping`, `leofs-m2$ ${I}/leo_manager_1/bin/leo_manager ping`]);
@@ -88,18 +89,26 @@ describe("leofs.takeover-manager replace=manager-slave on prod (seed 000 Case 2)
     expect(cmd.get("wait-ready-manager-slave")).toEqual([
       `leofs-m2$ { ${I}/leo_manager_1/bin/leo_manager ping >/dev/null 2>&1 || ${I}/leo_manager_1/bin/leo_manager start; } && ${I}/leo_manager_1/bin/leo_manager wait_ready`,
     ]);
-    expect(cmd.get("restore-mnesia")).toEqual([`${ADM0} restore-mnesia ${DUMP}`]);
+    expect(cmd.get("load-mnesia")).toEqual([`leofs-m0$ echo ring hashes at the start of this run: {{ring_cur_before}} {{ring_prev_before}}; ${I}/leo_manager_0/bin/leo_manager load-mnesia-data ${DUMP}`]);
     expect(cmd.get("update-managers")).toEqual([`${ADM0} update-managers manager_0@10.0.0.101 manager_2@10.0.0.107`]);
     expect(cmd.get("verify-managers-answer")).toEqual([`leofs-m0$ ${I}/leo_manager_0/bin/leo_manager ping`, `leofs-m2$ ${I}/leo_manager_1/bin/leo_manager ping`]);
   });
 
-  it("says why the seed's dump-mnesia-data / load-mnesia-data are not used, and names the launch-script alternative", () => {
-    expect(step("backup-mnesia").note).toMatch(/`leofs-adm dump-mnesia-data`; that is not a leofs-adm command in 1\.4/);
-    expect(step("backup-mnesia").note).toContain("`bin/leo_manager dump-mnesia-data <abs-path>`");
-    expect(step("backup-mnesia").note).toContain("I#1156");
-    expect(step("restore-mnesia").note).toMatch(/load-mnesia-data`; in 1\.4 that is a launch-script subcommand, the console command is `restore-mnesia`/);
-    expect(step("prepare-mnesia-backup-dir").cite).toMatch(/writes the file as the leofs user/);
-    expect(plan.steps.flatMap((s) => s.targets.map((t) => t.command ?? "")).some((c) => /(dump|load)-mnesia-data/.test(c))).toBe(false);
+  it("point 1: carries the ring and the members with the launch script's dump-mnesia-data / load-mnesia-data, not backup-mnesia, and compares ring hashes", () => {
+    expect(step("dump-mnesia").note).toContain("backup-mnesia checkpoints 11 tables and leaves out leo_ring_cur/prv and leo_members_cur/prv");
+    expect(step("load-mnesia").note).toContain("nodetool exits 1");
+    expect(plan.steps.flatMap((s) => s.targets.map((t) => t.command ?? "")).some((c) => /(backup|restore)-mnesia/.test(c))).toBe(false);
+    expect(step("preflight-status").captures?.map((c) => c.name)).toEqual(["ring_cur_before", "ring_prev_before"]);
+    const load = step("load-mnesia");
+    const judge = (exitCode: number, stdout: string) => evaluateExpectation(load.expect!, { exitCode, stdout, stderr: "" });
+    const entered = ["leo_system_conf", "leo_ring_cur", "leo_members_cur"].map((t) => `** Table ${t} already exists on 'manager_0@10.0.0.101', just entering data\n`).join("");
+    expect(judge(1, `ring hashes at the start of this run: 3a2e7b8c 3a2e7b8c\n${entered}`).ok).toBe(true);
+    expect(judge(1, "ring hashes at the start of this run: 3a2e7b8c 3a2e7b8c\n").ok).toBe(false);
+    expect(load.approvalDetail).toContain("compares the ring hashes");
+    const compare = step("compare-ring-hashes").targets[0]?.command ?? "";
+    expect(compare).toContain('grep -Eq "^ *current ring-hash \\| "{{ring_cur_before}}" *$"');
+    expect(compare).toContain('grep -Eq "^ *previous ring-hash \\| "{{ring_prev_before}}" *$"');
+    expect(step("prepare-mnesia-backup-dir").cite).toMatch(/writes the dump as the leofs user/);
   });
 
   it("shows the config diff in the approval and rewrites with a backup copy, a quoted value and a grep proof", () => {
@@ -136,7 +145,7 @@ describe("leofs.takeover-manager replace=manager-slave on prod (seed 000 Case 2)
 
   it("renders the dry run with ⚠ on each of the 9 destructive steps", () => {
     const text = renderPlanText(plan);
-    expect(text).toContain("25 steps, 9 destructive");
+    expect(text).toContain("26 steps, 9 destructive");
     expect(text).toContain("14. ⚠ Point manager-master's manager.partner at manager_2@10.0.0.107 [exec, destructive]\n   APPROVAL required before this step: leofs-m0:");
     expect(text.match(/⚠ /g)?.length).toBe(10); // 9 steps + the legend
   });
@@ -148,10 +157,10 @@ describe("leofs.takeover-manager replace=manager-master on the rooted simulator 
   const M1 = "/srv/sim/m1/usr/local/leofs/current";
   const S0 = "/srv/sim/s0/usr/local/leofs/current";
 
-  it("backs up and restores through the slave's console (-p 10011), starts the new master on s0 first, and sends update-managers to it", () => {
-    const dump = "'/srv/sim/m1/var/backups/my intervene/sim/20240501T102030Z-takeover/mnesia-backup/leo_manager.mnesia.bak'";
-    expect(rows.get("backup-mnesia")).toEqual([`m1$ ${M1}/leofs-adm -h 127.0.0.1 -p 10011 backup-mnesia ${dump}`]);
-    expect(rows.get("restore-mnesia")).toEqual([`m1$ ${M1}/leofs-adm -h 127.0.0.1 -p 10011 restore-mnesia ${dump}`]);
+  it("dumps and loads through the slave's launch script on m1, starts the new master on s0 first, and sends update-managers to it", () => {
+    const dump = "'/srv/sim/m1/var/backups/my intervene/sim/20240501T102030Z-takeover/mnesia-dump/leo_manager.mnesia.txt'";
+    expect(rows.get("dump-mnesia")).toEqual([`m1$ ${M1}/leo_manager_1/bin/leo_manager dump-mnesia-data ${dump}`]);
+    expect(rows.get("load-mnesia")).toEqual([`m1$ echo ring hashes at the start of this run: {{ring_cur_before}} {{ring_prev_before}}; ${M1}/leo_manager_1/bin/leo_manager load-mnesia-data ${dump}`]);
     // The admin host defaults to the collapsed master's m0: leofs-adm runs on the new master's own host instead.
     expect(rows.get("update-managers")).toEqual([`s0$ ${S0}/leofs-adm -h 127.0.0.1 -p 10010 update-managers manager_2@127.0.0.2 manager_1@127.0.0.3`]);
     expect(rows.get("start-manager-master")).toEqual([`s0$ ${S0}/leo_manager_0/bin/leo_manager ping >/dev/null 2>&1 || ${S0}/leo_manager_0/bin/leo_manager start`]);
