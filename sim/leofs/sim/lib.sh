@@ -521,8 +521,13 @@ reconcile() {
   for c in $(group_cookies); do reconcile_group "$c"; done
 }
 # A manager waiting for its partner's tables starts once that partner is up.
+# leo-project/leofs 1.4.4 apps/leo_manager/src/leo_manager_sup.erl
+# load_tables/1: mnesia:wait_for_tables(Tables, timer:seconds(180)); on
+# {timeout, BadTabList} create_mnesia_tables_2/1 logs
+# ?ERROR_MNESIA_WAIT_FOR_TABLE_TIMEOUT and calls init:stop(): the VM stops.
+# Knob: `config wait_for_tables_seconds S` (default 180).
 resolve_waiting() {
-  local m p
+  local m p limit
   for m in "${REC_NODES[@]}"; do
     [[ ${RC[$m|kind]-} == manager && ${RC[$m|mnesia]-} == waiting ]] || continue
     node_alive "$m" || continue
@@ -530,6 +535,13 @@ resolve_waiting() {
     if [[ -n $p ]] && mgr_ok "$p" && [[ ${RC[$p|cookie]} == "${RC[$m|cookie]}" ]]; then
       copy_mnesia "$p" "$m"
       rec_set "$m" mnesia ok
+      continue
+    fi
+    limit=$(awk -v s="$(cfg_get wait_for_tables_seconds 180)" 'BEGIN { printf "%d", s * 1000 }')
+    if (( $(date +%s%3N) >= ${RC[$m|waiting_since]:-0} + limit )); then
+      node_log "${RC[$m|dir]}" E "create_mnesia_tables_2/1: [{cause,\"Mnesia: timeout of waiting for table\"}]"
+      rec_set "$m" mnesia stopped
+      signal_sim_pid "${RC[$m|pid]}" TERM
     fi
   done
 }

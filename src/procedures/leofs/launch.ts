@@ -4,7 +4,8 @@ import type { ProcedureDefinition, StepTemplate } from "../model/procedure-defin
 import type { Expectation } from "../model/step";
 import { PreconditionError } from "../procedure-errors";
 import { gatewayScript, manager, managerScript, otherRole, roleLabel, startAndWaitReady, startUnlessRunning, storageScript, leofsAdm, WAIT_READY_TIMEOUT_MS, type ManagerRole } from "./leofs-layout";
-import { checkManagersDown, LEOFS_ADM_OK, resyncMnesia, waitForStatus } from "./manager-steps";
+import { sh } from "../sh";
+import { checkManagersDown, LEOFS_ADM_OK, waitForStatus } from "./manager-steps";
 
 export const launchParams = z
   .object({
@@ -19,8 +20,9 @@ export const launchParams = z
 export type LaunchParams = z.infer<typeof launchParams>;
 
 const FORCE_LOAD_NOTE =
-  "Seed 001 says `leo_manager start force_load`; LeoFS 1.4 has no force_load (reference §2: \"There is no force_load\"). " +
-  "Instead the other manager's Mnesia files are replaced by a copy of the forced manager's (the seed 000 Case 1 mechanism), so both start from the same tables and neither waits for the other.";
+  "Seed 001's `leo_manager start force_load`, as LeoFS 1.4.4 has it: rel/common/launch.sh passes the word to the VM, and apps/leo_manager/src/leo_manager_sup.erl " +
+  "load_tables/1 then calls mnesia:force_load_table/1 on every table instead of mnesia:wait_for_tables/2 (which gives up after 180 s and stops the VM). " +
+  "(The reference's \"There is no force_load\" was wrong; reference §0.) The other manager then starts normally and copies the forced one's tables.";
 
 const START_UNLESS_RUNNING_NOTE =
   "ping first: `start` on a running node exits 1 (`Node is already running!`, reference §2), so a retry after one node failed to start would fail again on the nodes that did start.";
@@ -93,7 +95,7 @@ export const launch: ProcedureDefinition<LaunchParams, LeofsCluster> = {
   summary: "Start the managers (master, slave), the storage nodes, the storage cluster (`leofs-adm start`) and the gateways, checking each state.",
   seed: "seed 001 \"Launch and Operation Flow\", Launch Order of LeoFS' Components",
   params: launchParams,
-  build: ({ cluster, clusterName, params, now }) => {
+  build: ({ cluster, clusterName, params }) => {
     const { leofs } = cluster;
     if (leofs.storage.length < leofs.replicas) {
       throw new PreconditionError("leofs.launch", clusterName, [
@@ -105,7 +107,7 @@ export const launch: ProcedureDefinition<LaunchParams, LeofsCluster> = {
     const gateways = leofs.gateways.map((g) => g.node);
     const steps: StepTemplate[] = [];
 
-    if (params.forceStart !== undefined) steps.push(...forceStartSteps(cluster, now, params.forceStart));
+    if (params.forceStart !== undefined) steps.push(...forceStartSteps(cluster, params.forceStart));
 
     steps.push(...startManagerPair(managerLaunch(cluster, "master"), managerLaunch(cluster, "slave"), "seed 001 (Start LeoManager's master, then slave)"));
     steps.push({
@@ -180,18 +182,25 @@ export const launch: ProcedureDefinition<LaunchParams, LeofsCluster> = {
   },
 };
 
-function forceStartSteps(cluster: LeofsCluster, now: Date, forced: ManagerRole): StepTemplate[] {
+function forceStartSteps(cluster: LeofsCluster, forced: ManagerRole): StepTemplate[] {
   const other = otherRole(forced);
-  const f = manager(cluster, forced);
+  const f = managerLaunch(cluster, forced);
   const o = manager(cluster, other);
   return [
-    { ...checkManagersDown(cluster), note: `forceStart is only for "both managers are down". ${FORCE_LOAD_NOTE}` },
-    ...resyncMnesia(cluster, now, forced, other, {
+    { ...checkManagersDown(cluster), note: `force is only for "both managers are down and the one that stopped last cannot start". ${FORCE_LOAD_NOTE}` },
+    {
+      id: `force-load-${roleLabel(forced)}`,
+      title: `Start ${roleLabel(forced)} (${f.node}) with force_load: its own tables, without waiting for ${roleLabel(other)}`,
+      kind: "exec",
+      cite: "seed 001 (\"if the manager to start is not the one terminated last: leo_manager start force_load\"); reference §0 (force_load exists); leo_manager_sup.erl load_tables/1",
       note: FORCE_LOAD_NOTE,
+      destructive: true,
+      targets: [{ host: f.host, command: sh`${f.script} start force_load` }],
+      expect: { type: "exit-zero" },
       approvalDetail:
-        `SPLIT-BRAIN RISK: ${f.node} becomes the truth. ${o.node}'s Mnesia files are moved to a backup on ${o.host} and replaced by ${f.node}'s. ` +
-        `Anything only ${roleLabel(other)} recorded after ${roleLabel(forced)} went down (attached/detached nodes, ring changes, users, buckets) is lost. ` +
-        `Approve only if you are sure ${roleLabel(forced)} holds the data you want, or that nothing changed since it stopped.`,
-    }),
+        `SPLIT-BRAIN RISK: ${f.node} loads its own Mnesia tables as the truth without waiting for ${o.node}. ` +
+        `Anything only ${roleLabel(other)} recorded after ${roleLabel(forced)} went down (attached/detached nodes, ring changes, users, buckets) is lost once ${roleLabel(other)} copies ${roleLabel(forced)}'s tables. ` +
+        `Approve only if ${roleLabel(other)} cannot start, and you are sure ${roleLabel(forced)} holds the data you want or nothing changed since it stopped.`,
+    },
   ];
 }

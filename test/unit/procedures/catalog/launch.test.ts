@@ -63,21 +63,18 @@ describe("leofs.launch on prod (seed 001, reference §3 launch order)", () => {
 describe("leofs.launch forceStart (both managers down, the one not terminated last)", () => {
   const plan = planProcedure(launch, prodCluster(), "prod", { forceStart: "slave" }, NOW);
 
-  it("does not invent force_load: it makes the master's Mnesia a copy of the slave's, behind an approval with a split-brain warning", () => {
-    expect(planRows(plan).slice(0, 7).map((r) => [r[0], r[1], r[2]])).toEqual([
-      ["check-managers-stopped", "check", false],
-      ["backup-manager-master-mnesia", "exec", true],
-      ["verify-manager-master-mnesia-backup", "check", false],
-      ["copy-manager-slave-mnesia", "copy", false],
-      ["chown-manager-master-mnesia", "exec", false],
-      ["digest-manager-slave-mnesia", "check", false],
-      ["compare-manager-master-mnesia", "check", false],
+  it("point 7: starts the forced manager with `leo_manager start force_load` behind an approval with a split-brain warning, then the other normally", () => {
+    expect(planRows(plan).slice(0, 4).map((r) => [r[0], r[1], r[2], r[3]])).toEqual([
+      ["check-managers-stopped", "check", false, ["leofs-m0$ /usr/local/leofs/current/leo_manager_0/bin/leo_manager ping", "leofs-m1$ /usr/local/leofs/current/leo_manager_1/bin/leo_manager ping"]],
+      ["force-load-manager-slave", "exec", true, ["leofs-m1$ /usr/local/leofs/current/leo_manager_1/bin/leo_manager start force_load"]],
+      ["start-manager-master", "exec", false, ["leofs-m0$ /usr/local/leofs/current/leo_manager_0/bin/leo_manager ping >/dev/null 2>&1 || /usr/local/leofs/current/leo_manager_0/bin/leo_manager start"]],
+      ["start-manager-slave", "exec", false, ["leofs-m1$ /usr/local/leofs/current/leo_manager_1/bin/leo_manager ping >/dev/null 2>&1 || /usr/local/leofs/current/leo_manager_1/bin/leo_manager start"]],
     ]);
     const gate = plan.steps[1]!;
-    expect(gate.approvalDetail).toMatch(/^SPLIT-BRAIN RISK: manager_1@10.0.0.102 becomes the truth\./);
-    expect(gate.note).toMatch(/no force_load \(reference §2/);
-    expect(plan.steps.flatMap((s) => s.targets.map((t) => t.command ?? "")).some((c) => c.includes("force_load"))).toBe(false);
-    expect(plan.steps[7]?.id).toBe("start-manager-master");
+    expect(gate.approvalDetail).toMatch(/^SPLIT-BRAIN RISK: manager_1@10.0.0.102 loads its own Mnesia tables as the truth without waiting for manager_0@10.0.0.101\./);
+    expect(gate.note).toContain("leo_manager_sup.erl load_tables/1");
+    // No Mnesia files are copied by hand any more: force_load exists (reference §0).
+    expect(plan.steps.some((s) => s.kind === "copy")).toBe(false);
   });
 
   it("refuses an unknown forceStart", () => {
