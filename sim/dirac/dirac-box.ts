@@ -106,6 +106,19 @@ function installComponent(box: DiracBoxLayout, component: string): void {
   fs.mkdirSync(path.join(dir, "log"), { recursive: true });
   fs.mkdirSync(path.join(dir, "control"), { recursive: true });
   writeExecutable(path.join(dir, "run"), runScript(box, component));
+  if (componentKind(component) === "agent") {
+    // DIRACGrid/DIRAC src/DIRAC/FrameworkSystem/Client/ComponentInstaller.py (runit setup of an agent):
+    // control/t only touches <instance>/control/<System>/<Agent>/stop_agent and exits 0, so runsv sends
+    // the agent no TERM on `d` (runit runsv: a custom control script that exits 0 replaces the signal).
+    const [system, name] = splitComponent(component);
+    const stopFile = path.join(box.instanceRoot, "control", system, name, "stop_agent");
+    fs.mkdirSync(path.dirname(stopFile), { recursive: true });
+    writeExecutable(path.join(dir, "control", "t"), `#!/bin/bash
+
+echo ${stopFile}
+touch ${stopFile}
+`);
+  }
   writeExecutable(path.join(dir, "log", "run"), logRunScript(box));
   fs.writeFileSync(path.join(dir, "log", "config"), "s10000000\nn20\n");
   const [system, name] = splitComponent(component);
@@ -149,7 +162,7 @@ function installShims(box: DiracBoxLayout): void {
 /** Creates the host root, the DIRAC instance with its runit components and startup links, MySQL (database boxes) and the shims. */
 export function createDiracBox(simRoot: string, spec: DiracBoxSpec, setup: string): DiracBoxLayout {
   const box = boxLayout(simRoot, spec);
-  for (const dir of [box.startupDir, path.join(box.instanceRoot, "etc"), box.homeDir, path.join(box.stateDir, "fail-start"), path.join(box.stateDir, "hang-on-stop"), path.join(box.stateDir, "tick")]) {
+  for (const dir of [box.startupDir, path.join(box.instanceRoot, "etc"), box.homeDir, path.join(box.stateDir, "fail-start"), path.join(box.stateDir, "hang-on-stop"), path.join(box.stateDir, "busy-cycle"), path.join(box.stateDir, "tick")]) {
     fs.mkdirSync(dir, { recursive: true });
   }
   fs.writeFileSync(path.join(box.stateDir, "spawned.pids"), "");
@@ -161,7 +174,7 @@ export function createDiracBox(simRoot: string, spec: DiracBoxSpec, setup: strin
   fs.writeFileSync(path.join(box.instanceRoot, "etc", "dirac.cfg"), `DIRAC\n{\n  Setup = ${setup}\n}\n`);
   const scripts = path.join(pro, "DIRAC", "Core", "scripts");
   for (const kind of ["agent", "service"]) {
-    writeExecutable(path.join(scripts, `dirac-${kind}.py`), render("dirac-component.sh", { BOX_STATE: box.stateDir, SETUP: setup, BOX: box.name }));
+    writeExecutable(path.join(scripts, `dirac-${kind}.py`), render("dirac-component.sh", { BOX_STATE: box.stateDir, SETUP: setup, BOX: box.name, INSTANCE: box.instanceRoot }));
   }
   for (const component of box.components) installComponent(box, component);
   if (box.isDatabase) installMysql(box);

@@ -14,6 +14,8 @@ export interface DiracInventoryOptions {
   readonly channel: string;
   readonly setup: string;
   readonly waitBeforeAgents: string;
+  /** dirac.agentPollingTime; unset: the inventory default (120 s, DIRAC's PollingTime). */
+  readonly agentPollingTime?: string;
   readonly sshUser: string;
   readonly privateKeyPath: string;
   readonly knownHostsPath: string;
@@ -67,6 +69,7 @@ export function renderDiracInventory(options: DiracInventoryOptions): { readonly
             ? { innodbJournal: { from: "/opt/dirac/mysql/log", to: "/home/dirac/mysql-log" } }
             : {}),
           waitBeforeAgents: options.waitBeforeAgents,
+          ...(options.agentPollingTime !== undefined ? { agentPollingTime: options.agentPollingTime } : {}),
           boxes,
         },
         hosts: Object.fromEntries(

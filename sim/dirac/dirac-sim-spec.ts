@@ -28,6 +28,8 @@ export interface DiracSimSpec {
   readonly channel?: string;
   /** `dirac.waitBeforeAgents` in the written inventory. @defaultValue "1s" */
   readonly waitBeforeAgents?: string;
+  /** `dirac.agentPollingTime` in the written inventory (DIRAC PollingTime; the inventory default is 120s). */
+  readonly agentPollingTime?: string;
   /** Boxes listen on 127.0.0.<firstAddress>, <firstAddress + 1>, ... @defaultValue 40 */
   readonly firstAddress?: number;
   /** Slack user ids of the written inventory's approval policy. @defaultValue anyone requests, U0SIMAPPROVER approves */

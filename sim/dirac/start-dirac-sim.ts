@@ -66,6 +66,8 @@ export interface DiracSimFaults {
   failStart(box: string, component: string, message?: string): void;
   /** The component ignores TERM: `runsvctrl d` leaves it `run ..., want down, got TERM`. */
   hangOnStop(box: string, component: string): void;
+  /** The agent's cycles take `seconds` of work, during which it does not look for stop_agent (a long agent cycle). */
+  busyCycle(box: string, component: string, seconds: number): void;
   /** Removes every fault knob of `box` (of all boxes when omitted). */
   clear(box?: string): void;
 }
@@ -212,10 +214,13 @@ class DiracSimulator implements DiracSim {
       hangOnStop: (box, component) => {
         fs.writeFileSync(path.join(this.component(box, component).stateDir, "hang-on-stop", component), "");
       },
+      busyCycle: (box, component, seconds) => {
+        fs.writeFileSync(path.join(this.component(box, component).stateDir, "busy-cycle", component), `${seconds}\n`);
+      },
       clear: (box) => {
         const targets = box === undefined ? this.boxes : [this.box(box)];
         for (const target of targets) {
-          for (const knob of ["fail-start", "hang-on-stop"]) {
+          for (const knob of ["fail-start", "hang-on-stop", "busy-cycle"]) {
             const dir = path.join(target.stateDir, knob);
             for (const file of fs.readdirSync(dir)) fs.rmSync(path.join(dir, file), { force: true });
           }
@@ -502,6 +507,7 @@ export async function startDiracSim(spec: DiracSimSpec = {}): Promise<DiracSim> 
       channel: spec.channel ?? "C0DIRACSIM",
       setup,
       waitBeforeAgents: spec.waitBeforeAgents ?? "1s",
+      ...(spec.agentPollingTime !== undefined ? { agentPollingTime: spec.agentPollingTime } : {}),
       sshUser: sshLoginUser(),
       privateKeyPath: identity.privateKeyPath,
       knownHostsPath,

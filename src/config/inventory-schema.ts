@@ -140,6 +140,8 @@ const diracSchema = z.strictObject({
   mysqlServer: absolutePath.optional(),
   innodbJournal: z.strictObject({ from: absolutePath, to: absolutePath }).optional(),
   waitBeforeAgents: duration(0).default(5 * 60_000),
+  /** The agents' PollingTime (DIRAC AgentModule default 120 s): one cycle, which a stopping agent may finish. */
+  agentPollingTime: duration(1000).default(120_000),
   boxes: z.array(diracBoxSchema).min(1, { error: "expected at least one box" }),
 });
 

@@ -159,6 +159,12 @@ export interface DiracSetup {
   readonly innodbJournal: { readonly from: string; readonly to: string } | undefined;
   /** Pause after the services start, before the agents. @defaultValue 5 min */
   readonly waitBeforeAgentsMs: number;
+  /**
+   * The agents' cycle (DIRAC AgentModule `PollingTime`): `runsvctrl d` only
+   * asks an agent to stop (its control/t touches stop_agent), and it ends
+   * after its current cycle. @defaultValue 120 s
+   */
+  readonly agentPollingTimeMs: number;
   readonly boxes: readonly DiracBox[];
   /** Host name of the framework server box. */
   readonly frameworkServer: string;

@@ -69,6 +69,7 @@ function normalizeDirac(raw: NonNullable<RawCluster["dirac"]>): DiracSetup {
     mysqlServer: raw.mysqlServer ?? path.posix.join(raw.instanceRoot, "pro/mysql/share/mysql/mysql.server"),
     innodbJournal: raw.innodbJournal,
     waitBeforeAgentsMs: raw.waitBeforeAgents,
+    agentPollingTimeMs: raw.agentPollingTime,
     boxes: raw.boxes,
     frameworkServer,
   };

@@ -61,6 +61,15 @@ export function prepareCursor(draft: RunDraft): void {
   }
   const record = draft.step(index);
   const attempt = Math.max(1, record.attempt);
+  if (step.runIf !== undefined && !step.runIf.anyCapture.some((name) => (capturedBefore(draft, index)[name] ?? []).length > 0)) {
+    // Nothing for this step to act on: skipped by the plan's own condition, no gate, audited.
+    const reason = `not needed: ${step.runIf.reason}`;
+    draft.patchStep(index, { state: "skipped", attempt, skipReason: reason, finishedAt: draft.nowIso });
+    draft.log("skipped", { stepIndex: index, attempt, data: { reason, auto: true, anyCapture: step.runIf.anyCapture } });
+    draft.patch({ cursor: index + 1 });
+    prepareCursor(draft);
+    return;
+  }
   let resolvedCommands: { host: string; command: string }[];
   try {
     resolvedCommands = resolveCommands(draft, step);

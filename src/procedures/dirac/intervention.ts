@@ -14,6 +14,8 @@ export const interventionParams = z
   .object({
     /** The DIRAC setup the operator means to stop; must be the cluster's (a guard against the wrong channel or cluster). */
     setup: z.string().max(100).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "write the DIRAC setup name, e.g. LHCb-Production").optional(),
+    /** How many agent cycles (dirac.agentPollingTime each) to let stopping agents finish before asking to TERM them. @defaultValue 2 */
+    agentCycles: z.coerce.number().int("write a whole number of cycles, e.g. 2").min(1, "write at least 1 cycle").max(10, "write at most 10 cycles").default(2),
     /** Move the InnoDB journal of the flagged database boxes while MySQL is down (seed 003 §3). @defaultValue false */
     innodbJournal: z.boolean().default(false),
     /** Pause between the services and the agents, overriding the inventory's `waitBeforeAgents`. */
@@ -53,8 +55,9 @@ export const intervention: ProcedureDefinition<InterventionParams, DiracCluster>
 
     const steps: StepTemplate[] = [];
     steps.push(...maintenance(cluster, "set"));
-    if (agents.length > 0) steps.push(...shutdownRunit(cluster, "agents", agents));
-    if (services.length > 0) steps.push(...shutdownRunit(cluster, "services", services));
+    const cycleWaitMs = params.agentCycles * dirac.agentPollingTimeMs;
+    if (agents.length > 0) steps.push(...shutdownRunit(cluster, "agents", agents, cycleWaitMs));
+    if (services.length > 0) steps.push(...shutdownRunit(cluster, "services", services, cycleWaitMs));
     if (databases.length > 0) steps.push(...stopDatabases(cluster, databases, params.innodbJournal));
     steps.push({
       id: "confirm-intervention-done",

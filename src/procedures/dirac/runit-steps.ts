@@ -23,8 +23,68 @@ const SECTION: Record<ShutdownPhase, { stop: string; label: string }> = {
   services: { stop: "2", label: "services" },
 };
 
+/**
+ * Prints progress while components linked in `dir` still run after
+ * `runsvctrl d`, for at most `limitS` seconds; then lists those left as
+ * `still running: <dir> pid <pid>` and exits 0 (what to do with them is the
+ * next, approved, step).
+ */
+function waitForCycleEnd(dir: string, limitS: number): string {
+  // String.raw: the sed and printf escapes must reach the shell as written.
+  return (
+    sh`d=${dir}; limit=${String(limitS)}; start=$(date +%s); last=; ` +
+    String.raw`while :; do left=$(runsvstat "$d"/* 2>&1 | grep ': run (') || true; el=$(( $(date +%s) - start )); ` +
+    String.raw`if [ -z "$left" ]; then echo "every component is down after $el s"; exit 0; fi; ` +
+    String.raw`if [ "$el" -ge "$limit" ]; then printf '%s\n' "$left" | sed -n 's/^\(.*\): run (pid \([0-9]*\)).*/still running: \1 pid \2/p'; exit 0; fi; ` +
+    String.raw`n=$(printf '%s\n' "$left" | wc -l); ` +
+    String.raw`if [ "$n" != "$last" ]; then echo "$n still finishing their cycle after $el s of $limit s: $(printf '%s\n' "$left" | sed 's/: run.*//; s#.*/##' | tr '\n' ' ')"; last=$n; fi; ` +
+    `sleep 1; done`
+  );
+}
+
+/**
+ * Agents phase only: runsvctrl d lets an agent finish its cycle (control/t,
+ * see stop-agents). Wait for that with progress, then TERM what is left in
+ * an approved step that the engine skips when nothing is left (runIf).
+ */
+function agentCycleSteps(cluster: DiracCluster, boxes: readonly string[], cycleWaitMs: number): StepTemplate[] {
+  return [
+    {
+      id: "wait-agents-cycle-end",
+      title: `Let the agents on ${boxes.join(", ")} finish their cycle (up to ${Math.round(cycleWaitMs / 1000)} s)`,
+      kind: "exec",
+      cite: "seed 003 §1.2; reference §0 (an agent stops at the end of its cycle: control/t, AgentReactor.py __checkControlDir)",
+      note:
+        "Prints how many components still run, as it changes, and never fails on time: what is still running at the end is listed and TERMed by the next step, with approval. " +
+        "The limit is the intervention's agentCycles × the inventory's dirac.agentPollingTime.",
+      idempotent: true,
+      parallel: { limit: Math.max(1, boxes.length) },
+      timeoutMs: cycleWaitMs + 60_000,
+      targets: boxes.map((b) => ({ host: b, command: waitForCycleEnd(startupDir(cluster, b), Math.ceil(cycleWaitMs / 1000)) })),
+      captures: boxes.map((b) => ({ name: `still_running_${boxIdentifier(b)}`, pattern: `^still running: ${escapeRegex(startupDir(cluster, b))}/\\S+ pid ([0-9]+)$`, valuePattern: "[0-9]+" })),
+    },
+    {
+      id: "term-agents-left",
+      title: `Send TERM to the agents still running on ${boxes.join(", ")}`,
+      kind: "exec",
+      cite: "seed 003 §1.2 (the components must be stopped); reference §0 (escalating past control/t is a decision, not a timeout)",
+      note: "Skipped when every component ended by itself. Each pid is checked to still be a DIRAC component of this instance (/proc/<pid>/cmdline) right before the TERM, so a pid reused since the list is left alone.",
+      destructive: true,
+      runIf: { anyCapture: boxes.map((b) => `still_running_${boxIdentifier(b)}`), reason: "every agent ended its cycle by itself" },
+      targets: boxes.map((b) => ({
+        host: b,
+        command:
+          `for pid in {{still_running_${boxIdentifier(b)}}}; do ` +
+          String.raw`if tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -Eq ${sh`${componentPattern(cluster, b)}`}; then kill -TERM "$pid" && echo "TERM sent to $pid"; ` +
+          `else echo "$pid is gone or no longer a DIRAC component: left alone"; fi; done`,
+      })),
+      approvalDetail: "The agents listed by the previous step did not end their cycle in time: TERM stops them mid-cycle (what an agent was doing is cut short).",
+    },
+  ];
+}
+
 /** Seed 003 §1 / §2: check the startup links, stop the components, park the links, prove nothing runs. */
-export function shutdownRunit(cluster: DiracCluster, phase: ShutdownPhase, boxes: readonly string[]): StepTemplate[] {
+export function shutdownRunit(cluster: DiracCluster, phase: ShutdownPhase, boxes: readonly string[], cycleWaitMs: number): StepTemplate[] {
   const s = SECTION[phase].stop;
   const label = SECTION[phase].label;
   const on = boxes.join(", ");
@@ -55,10 +115,14 @@ export function shutdownRunit(cluster: DiracCluster, phase: ShutdownPhase, boxes
       title: `Stop the ${label} (runsvctrl d) on ${on}`,
       kind: "exec",
       cite: `seed 003 §${s}.2 (\`runsvctrl d /opt/dirac/startup/*\`); reference §5 runsvctrl (d = down: TERM, then CONT, no restart)`,
+      note:
+        "Agents are only asked to stop: DIRAC's ComponentInstaller gives each agent a runit control/t that touches <instance>/control/<System>/<Agent>/stop_agent and exits 0, " +
+        "and runsv sends no TERM when control/t exits 0 (void-linux/runit runsv.c custom control). The agent ends after its current cycle (DIRAC AgentReactor.go checks the file between cycles). Services get the TERM.",
       destructive: true,
       targets: boxes.map((b) => ({ host: b, command: sh`runsvctrl d ${startupDir(cluster, b)}/*` })),
-      approvalDetail: `Stops every DIRAC component linked in startup/ on ${on} (${cluster.dirac.setup}).`,
+      approvalDetail: `Stops every DIRAC component linked in startup/ on ${on} (${cluster.dirac.setup}); agents finish their current cycle first.`,
     },
+    ...(phase === "agents" ? agentCycleSteps(cluster, boxes, cycleWaitMs) : []),
     {
       id: `wait-${label}-down`,
       title: `Wait until runsvstat shows every ${label.slice(0, -1)} down`,

@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import type { ClusterKind } from "./plan";
-import type { Capture, CopySpec, Expectation, OnFailure, StepKind, WaitSpec } from "./step";
+import type { Capture, CopySpec, Expectation, OnFailure, RunIf, StepKind, WaitSpec } from "./step";
 
 /**
  * A step as a procedure declares it: the planner fills in the index, resolves
@@ -26,6 +26,7 @@ export interface StepTemplate {
   readonly wait?: WaitSpec;
   readonly prompt?: string;
   readonly approvalDetail?: string;
+  readonly runIf?: RunIf;
 }
 
 /** Read-only view of the cluster the builder plans against (the validated inventory entry). */

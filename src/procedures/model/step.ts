@@ -49,6 +49,17 @@ export interface Capture {
   readonly valuePattern: string;
 }
 
+/**
+ * Run the step only when an earlier step captured something: when every
+ * named capture is empty the engine marks it skipped, with `reason`, and
+ * asks nobody to approve it (a TERM for agents that all ended by themselves).
+ */
+export interface RunIf {
+  readonly anyCapture: readonly string[];
+  /** Why it is not needed when they are empty, in operator language. */
+  readonly reason: string;
+}
+
 export interface PlannedTarget {
   /** Inventory host name. */
   readonly host: string;
@@ -96,4 +107,5 @@ export interface PlannedStep {
   readonly prompt?: string;
   /** Extra text shown with the approval request (e.g. a config diff). */
   readonly approvalDetail?: string;
+  readonly runIf?: RunIf;
 }

@@ -88,6 +88,7 @@ function applyDefaults(t: StepTemplate, index: number): PlannedStep {
     ...(t.wait !== undefined ? { wait: t.wait } : {}),
     ...(t.prompt !== undefined ? { prompt: t.prompt } : {}),
     ...(t.approvalDetail !== undefined ? { approvalDetail: t.approvalDetail } : {}),
+    ...(t.runIf !== undefined ? { runIf: t.runIf } : {}),
   };
   return step;
 }

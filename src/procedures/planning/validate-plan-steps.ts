@@ -70,6 +70,10 @@ export function validatePlanSteps(steps: readonly PlannedStep[], hostNames: Read
         if (!captured.has(name)) problems.push(`${at}: {{${name}}} is not captured by an earlier step`);
       }
     }
+    for (const name of step.runIf?.anyCapture ?? []) {
+      if (!captured.has(name)) problems.push(`${at}: runIf names ${name}, which no earlier step captures`);
+    }
+    if (step.runIf !== undefined && step.runIf.anyCapture.length === 0) problems.push(`${at}: runIf names no capture`);
     for (const capture of step.captures ?? []) {
       if (!CAPTURE_NAME.test(capture.name)) problems.push(`${at}: capture name ${capture.name} is not an identifier`);
       if (captured.has(capture.name)) problems.push(`${at}: capture ${capture.name} is already defined`);

@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import path from "node:path";
 import { runitDir } from "../../../sim/dirac/dirac-box";
 import { startDiracSim, type DiracSim } from "../../../sim/dirac/start-dirac-sim";
@@ -138,17 +139,38 @@ describe("runsvctrl and runsvstat on a simulated VOBOX", () => {
     expect(resumed.stdout).toMatch(new RegExp(`^${sysadmin}: run \\(pid \\d+\\) \\d+ seconds\\n$`));
   });
 
-  it("a component that ignores TERM shows `, want down, got TERM` until it is killed", async () => {
-    sim.fault.hangOnStop(BOX, FTS);
-    expect(await run(`runsvctrl d ${fts}`)).toEqual({ code: 0, stdout: "", stderr: "" });
-    await sim.waitFor(() => status(FTS).gotTerm, "runsv to record the TERM");
-    const hung = await run(`runsvstat ${fts}`);
-    expect(hung.stdout).toMatch(new RegExp(`^${fts}: run \\(pid \\d+\\) \\d+ seconds, want down, got TERM\\n$`));
+  it("a service that ignores TERM shows `, want down, got TERM` until it is killed", async () => {
+    const sysadmin = path.join(startup, SYSADMIN);
+    sim.fault.hangOnStop(BOX, SYSADMIN);
+    expect(await run(`runsvctrl d ${sysadmin}`)).toEqual({ code: 0, stdout: "", stderr: "" });
+    await sim.waitFor(() => status(SYSADMIN).gotTerm, "runsv to record the TERM");
+    const hung = await run(`runsvstat ${sysadmin}`);
+    expect(hung.stdout).toMatch(new RegExp(`^${sysadmin}: run \\(pid \\d+\\) \\d+ seconds, want down, got TERM\\n$`));
 
     sim.fault.clear(BOX);
-    expect(await run(`runsvctrl k ${fts}`)).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(await run(`runsvctrl k ${sysadmin}`)).toEqual({ code: 0, stdout: "", stderr: "" });
+    await waitState(SYSADMIN, "down");
+    expect(await run(`runsvctrl u ${sysadmin}`)).toMatchObject({ code: 0 });
+    await waitState(SYSADMIN, "run");
+  });
+
+  it("point 6: an agent told `d` gets no TERM (its control/t touches stop_agent) and ends at the end of its cycle", async () => {
+    const stopFile = path.join(sim.box(BOX).instanceRoot, "control", "DataManagement", "FTS3Agent", "stop_agent");
+    sim.fault.busyCycle(BOX, FTS, 6);
+    // A fresh agent with the knob in place: DIRAC's restart (t) asks it to stop, runsv starts it again.
+    const before = status(FTS).pid;
+    expect((await run(`runsvctrl t ${fts}`)).code).toBe(0);
+    await sim.waitFor(() => status(FTS).state === "run" && status(FTS).pid !== before, "FTS3Agent restarted");
+    expect(await run(`runsvctrl d ${fts}`)).toEqual({ code: 0, stdout: "", stderr: "" });
+    const busy = await run(`runsvstat ${fts}; test -e ${stopFile} && echo stop_agent is there`);
+    expect(busy.stdout).toMatch(new RegExp(`^${fts}: run \\(pid \\d+\\) \\d+ seconds, want down\\nstop_agent is there\\n$`));
+    expect(status(FTS).gotTerm).toBe(false);
     await waitState(FTS, "down");
-    expect(await run(`runsvctrl u ${fts}`)).toMatchObject({ code: 0 });
+    expect(fs.existsSync(stopFile)).toBe(false);
+    const current = await run(`tail -n 3 ${path.join(fts, "log", "current")}`);
+    expect(current.stdout).toContain("DataManagement/FTS3Agent  INFO: Found StopAgent file for agent DataManagement/FTS3Agent");
+    sim.fault.clear(BOX);
+    expect((await run(`runsvctrl u ${fts}`)).code).toBe(0);
     await waitState(FTS, "run");
   });
 

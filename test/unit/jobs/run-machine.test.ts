@@ -64,6 +64,26 @@ describe("the run state machine", () => {
     expect(gated.gate).toMatchObject({ stepIndex: 0, attempt: 1, status: "open", expiresAt: "2026-01-01T00:01:00.000Z" });
   });
 
+  it("runIf: a destructive step whose captures are all empty is skipped with its reason, audited, and no gate opens; with a value it is gated", () => {
+    const steps = [
+      step(0, { captures: [{ name: "left_a", pattern: "^left (\\d+)$", valuePattern: "\\d+" }] }),
+      step(1, { destructive: true, runIf: { anyCapture: ["left_a"], reason: "every agent ended its cycle by itself" } }),
+      step(2, {}),
+    ];
+    const run = started(steps);
+    const running = apply(run, (d) => beginStep(d, 0, 1)).run;
+    const none = apply(running, (d) => finishStep(d, 0, 1, { ...ok, captured: { left_a: [] } }));
+    expect(none.run.steps[1]).toMatchObject({ state: "skipped", skipReason: "not needed: every agent ended its cycle by itself" });
+    expect(none.run.gate).toBeUndefined();
+    expect(none.run.cursor).toBe(2);
+    expect(none.run.steps[2]!.state).toBe("queued");
+    expect(none.audit.some((e) => e.type === "skipped" && e.stepIndex === 1 && e.actor === "engine")).toBe(true);
+
+    const some = apply(running, (d) => finishStep(d, 0, 1, { ...ok, captured: { left_a: ["4242"] } })).run;
+    expect(some.state).toBe("awaiting_approval");
+    expect(some.steps[1]!.state).toBe("awaiting_approval");
+  });
+
   it("counts distinct approvers towards the quorum", () => {
     const gated = started([step(0, { destructive: true })], { ...policy, minApprovals: 2 });
     const ref = { runId: "r1", stepIndex: 0, attempt: 1, planHash: gated.plan.planHash };

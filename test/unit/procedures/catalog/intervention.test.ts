@@ -65,6 +65,19 @@ const startup = (box: string): [string, string, boolean, string[]][] => [
   [`check-logs-${box}`, "check", false, [`${box}$ ${LOGS(box)}`]],
 ];
 
+/** Point 6: wait for the agents' cycle end with progress (run on the sim by test/sim/dirac/point-06-agents-end-of-cycle.test.ts). */
+const cycleEnd = (box: string, limit: number): string =>
+  `d=${R(box)}/startup; limit=${limit}; start=$(date +%s); last=; while :; do left=$(runsvstat "$d"/* 2>&1 | grep ': run (') || true; el=$(( $(date +%s) - start )); ` +
+  `if [ -z "$left" ]; then echo "every component is down after $el s"; exit 0; fi; ` +
+  String.raw`if [ "$el" -ge "$limit" ]; then printf '%s\n' "$left" | sed -n 's/^\(.*\): run (pid \([0-9]*\)).*/still running: \1 pid \2/p'; exit 0; fi; ` +
+  String.raw`n=$(printf '%s\n' "$left" | wc -l); ` +
+  String.raw`if [ "$n" != "$last" ]; then echo "$n still finishing their cycle after $el s of $limit s: $(printf '%s\n' "$left" | sed 's/: run.*//; s#.*/##' | tr '\n' ' ')"; last=$n; fi; sleep 1; done`;
+const termLeft = (box: string): string =>
+  `for pid in {{still_running_${box}}}; do ` +
+  String.raw`if tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -Eq '[/]srv/dsim/` +
+  `${box}/opt/dirac/.*dirac-(agent|service|executor)'; then kill -TERM "$pid" && echo "TERM sent to $pid"; ` +
+  `else echo "$pid is gone or no longer a DIRAC component: left alone"; fi; done`;
+
 describe("dirac.intervention on a rooted simulator setup (seed 003)", () => {
   const plan = planProcedure(intervention, dsim(), "dsim", { setup: "Sim-Production", innodbJournal: true }, NOW);
 
@@ -77,6 +90,8 @@ describe("dirac.intervention on a rooted simulator setup (seed 003)", () => {
       ["list-agents-startup", "check", false, [saveGuard("ag")]],
       ["confirm-agents-startup", "confirm", false, ["ag"]],
       ["stop-agents", "exec", true, [`ag$ runsvctrl d ${R("ag")}/startup/*`]],
+      ["wait-agents-cycle-end", "exec", false, [`ag$ ${cycleEnd("ag", 240)}`]],
+      ["term-agents-left", "exec", true, [`ag$ ${termLeft("ag")}`]],
       ["wait-agents-down", "wait", false, [`ag$ runsvstat ${R("ag")}/startup/*`]],
       ["save-agents-links", "exec", true, [`ag$ mkdir -p ${R("ag")}/startup-save && mv ${R("ag")}/startup/* ${R("ag")}/startup-save/`]],
       ["verify-agents-stopped", "wait", false, [noProcess("ag")]],
@@ -148,10 +163,10 @@ describe("dirac.intervention on a rooted simulator setup (seed 003)", () => {
     expect(evaluateExpectation(up, { exitCode: 0, stdout: " SUCCESS! MySQL running (4242)\n", stderr: "" }).ok).toBe(true);
   });
 
-  it("renders the dry run with a ⚠ for each of the 7 destructive steps and the confirm checkpoint", () => {
+  it("renders the dry run with a ⚠ for each of the 8 destructive steps and the confirm checkpoint", () => {
     const text = renderPlanText(plan);
-    expect(text).toContain("31 steps, 7 destructive");
-    expect(text.match(/⚠ /g)?.length).toBe(8); // 7 steps + the legend
+    expect(text).toContain("33 steps, 8 destructive");
+    expect(text.match(/⚠ /g)?.length).toBe(9); // 8 steps + the legend
     expect(text).toContain("CONFIRM: Continue only when the intervention is over and every box (ag, fw, sv, db) is up again.");
   });
 });
@@ -272,6 +287,6 @@ describe("dirac.intervention parameters", () => {
     const noFlag = dsim(DIRAC_SIM_YAML.replace("roles: [databases], innodbJournal: true", "roles: [databases]"));
     expect(problems({ innodbJournal: true }, noFlag)).toEqual(["innodbJournal: no database box of dsim is flagged innodbJournal: true"]);
     expect(problems({ innodbJournal: "yes" })).toEqual(['innodbJournal: "yes" is not a boolean; write innodbJournal=<boolean>']);
-    expect(problems({ reboot: true })[0]).toMatch(/^reboot: unknown parameter; this procedure takes setup, innodbJournal, waitBeforeAgents/);
+    expect(problems({ reboot: true })[0]).toMatch(/^reboot: unknown parameter; this procedure takes setup, agentCycles, innodbJournal, waitBeforeAgents/);
   });
 });
