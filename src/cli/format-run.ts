@@ -1,4 +1,5 @@
 import type { AuditEntry } from "../jobs/audit-entry";
+import { backupsTaken, currentRollback } from "../jobs/rollback-state";
 import type { RunEvent, RunRecord, StepState } from "../jobs/run-types";
 
 const MARK: Record<StepState, string> = {
@@ -34,6 +35,9 @@ export function formatRun(run: RunRecord): string {
     lines.push(`waiting for approval of ${what} (attempt ${gate.attempt}, ${gate.approvers.minApprovals} approval(s), expires ${gate.expiresAt})`);
   }
   if (run.state === "awaiting_confirmation") lines.push(`waiting for confirmation of step ${run.cursor}: ${run.plan.steps[run.cursor]?.prompt ?? ""}`);
+  const rollback = currentRollback(run);
+  if (rollback !== undefined && run.state !== "succeeded") lines.push(`state since step ${rollback.step.index}, and the way back by hand: ${rollback.text}`);
+  for (const b of backupsTaken(run)) lines.push(`backup ${b.host}:${b.path} - ${b.what}${b.partial ? " (its step did not finish: check it)" : ""}`);
   return lines.join("\n");
 }
 

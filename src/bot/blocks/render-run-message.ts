@@ -1,5 +1,6 @@
 import type { ApproverSet, Decision, RunRecord, StepRecord } from "../../jobs/run-types";
 import { TERMINAL_RUN_STATES } from "../../jobs/run-types";
+import { backupsTaken, currentRollback } from "../../jobs/rollback-state";
 import type { PlannedStep } from "../../procedures/model/step";
 import { ACTION, encodeStep } from "./action-ids";
 import { mrkdwn, plain, type Block, type ButtonElement, type MessagePayload } from "./block-types";
@@ -102,6 +103,20 @@ function gateBlocks(run: RunRecord, ctx: RunMessageContext): Block[] {
   return blocks;
 }
 
+/** Where the cluster stands past a point of no return, and the manual way back (issue 11 point 13). */
+function rollbackBlocks(run: RunRecord): Block[] {
+  const rollback = currentRollback(run);
+  if (rollback === undefined) return [];
+  return [{ type: "section", text: mrkdwn(truncatePlain(`:rewind: *State since step ${rollback.step.index + 1}, and the way back by hand:* ${escapeMrkdwn(rollback.text)}`, 2900)) }];
+}
+
+function backupBlocks(run: RunRecord): Block[] {
+  const backups = backupsTaken(run);
+  if (backups.length === 0) return [];
+  const lines = backups.map((b) => `\u2022 \`${escapeMrkdwn(b.host)}:${escapeMrkdwn(b.path)}\` \u2014 ${escapeMrkdwn(b.what)}${b.partial ? " (its step did not finish: check it)" : ""}`);
+  return [{ type: "section", text: mrkdwn(truncatePlain(`:floppy_disk: *Backups taken by this run*\n${lines.join("\n")}`, 2900)) }];
+}
+
 function failureBlocks(run: RunRecord, step: PlannedStep, record: StepRecord): Block[] {
   const value = encodeStep({ runId: run.id, stepIndex: step.index, attempt: record.attempt, planHash: run.plan.planHash });
   const what = record.state === "interrupted" ? "was interrupted (its worker stopped mid-step; it is not safe to re-run blindly)" : "failed";
@@ -110,6 +125,7 @@ function failureBlocks(run: RunRecord, step: PlannedStep, record: StepRecord): B
   return [
     { type: "divider" },
     { type: "section", text: mrkdwn(`:x: *Step ${step.index + 1} ${what}*: ${escapeMrkdwn(record.error ?? "see the output in the thread")}${detail}`) },
+    ...rollbackBlocks(run),
     {
       type: "actions",
       block_id: "failure",
@@ -144,6 +160,8 @@ function summaryBlocks(run: RunRecord): Block[] {
   return [
     { type: "divider" },
     { type: "section", text: mrkdwn(`${runEmoji(run.state)} *${runStateLabel(run.state)}*${took !== undefined ? ` in ${took}` : ""} \u2014 ${run.plan.steps.length} steps: ${tally || "none run"}${reason}`) },
+    ...(run.state === "succeeded" ? [] : rollbackBlocks(run)),
+    ...backupBlocks(run),
   ];
 }
 

@@ -82,6 +82,10 @@ export function resyncMnesia(
       idempotent: true,
       targets: [{ host: t.host, command: moveIntoBackup(targetDir, backup, "refuse") }],
       approvalDetail: gate.approvalDetail,
+      backups: [{ host: t.host, path: backup, what: `${t.node}'s Mnesia files before the copy` }],
+      rollback:
+        `Both managers are stopped and ${t.node}'s Mnesia files are in ${backup} on ${t.host}. ` +
+        `Way back: with both stopped, empty ${targetDir}, move the files from ${backup} back into it, chown -R leofs:leofs ${targetDir}, then start the master, then the slave (launch script start, then wait_ready).`,
     },
     {
       id: `verify-${roleLabel(target)}-mnesia-backup`,

@@ -74,6 +74,8 @@ export const takeoverManager: ProcedureDefinition<TakeoverManagerParams, LeofsCl
     const dumpDir = `${backupDir(s)}/mnesia-dump`;
     const dumpFile = `${dumpDir}/leo_manager.mnesia.txt`;
     const RING_HASH = "[0-9a-f]{8}";
+    const survivorMnesiaBackup = `${backupDir(s)}/${roleLabel(s.role)}-mnesia`;
+    const survivorConfBackup = `${backupDir(s)}/${roleLabel(s.role)}-etc/leo_manager.conf`;
     const sameHost = old.host === n.host;
     const storage = cluster.leofs.storage.map((x) => x.node);
     const gateways = cluster.leofs.gateways;
@@ -137,6 +139,7 @@ export const takeoverManager: ProcedureDefinition<TakeoverManagerParams, LeofsCl
         note: DUMP_NOTE,
         targets: [{ host: s.host, command: sh`${script(s)} dump-mnesia-data ${dumpFile}` }],
         expect: { type: "exit-zero" },
+        backups: [{ host: s.host, path: dumpFile, what: `every Mnesia table of ${s.node} (ring and members included), the source of the load` }],
       },
       {
         id: "verify-mnesia-dump",
@@ -174,7 +177,12 @@ export const takeoverManager: ProcedureDefinition<TakeoverManagerParams, LeofsCl
         targets: [ping(s), ping(n)],
         expect: DOWN,
       },
-      moveMnesiaAside(s, mnesia(s), `${backupDir(s)}/${roleLabel(s.role)}-mnesia`, false),
+      {
+        ...moveMnesiaAside(s, mnesia(s), survivorMnesiaBackup, false),
+        rollback:
+          `No manager runs: ${s.node} is stopped and its Mnesia files are in ${survivorMnesiaBackup} on ${s.host}; the dump is ${s.host}:${dumpFile}. ` +
+          `Way back: move the files back into ${mnesia(s)} and start ${s.node} alone (${script(s)} start, then wait_ready); nothing else has changed yet.`,
+      },
       moveMnesiaAside(n, mnesia(n), `${backupDir(n)}/${roleLabel(n.role)}-mnesia`, true),
       {
         id: "show-manager-config",
@@ -194,6 +202,10 @@ export const takeoverManager: ProcedureDefinition<TakeoverManagerParams, LeofsCl
         idempotent: true,
         targets: [{ host: s.host, command: setConfKeys(conf(s), `${backupDir(s)}/${roleLabel(s.role)}-etc`, "leo_manager.conf", [{ key: "manager.partner", value: n.node }]) }],
         approvalDetail: confDiff(s.host, conf(s), [["manager.partner", old.node, n.node]]),
+        backups: [{ host: s.host, path: survivorConfBackup, what: `${s.node}'s leo_manager.conf before manager.partner changed` }],
+        rollback:
+          `${s.node}'s Mnesia files are in ${survivorMnesiaBackup} and its ${conf(s)} names ${n.node} as partner (original: ${survivorConfBackup}), both on ${s.host}; the managers may have been started since, on empty Mnesia. ` +
+          `Way back: stop ${s.node} and ${n.node} if they run, copy ${survivorConfBackup} over ${conf(s)}, empty ${mnesia(s)} and move the files from ${survivorMnesiaBackup} back into it, and start ${s.node} alone.`,
       },
       {
         id: `set-config-new-${roleLabel(replacedRole)}`,
@@ -216,6 +228,7 @@ export const takeoverManager: ProcedureDefinition<TakeoverManagerParams, LeofsCl
           ["nodename", "(package value)", n.node],
           ["manager.partner", "(package value)", s.node],
         ]),
+        backups: [{ host: n.host, path: `${backupDir(n)}/${roleLabel(n.role)}-etc/leo_manager.conf`, what: `the package's leo_manager.conf on ${n.host}, before nodename and manager.partner were set` }],
       },
       ...startManagerPair(
         { role: master.role, host: master.host, node: master.node, script: script(master) },
@@ -253,6 +266,9 @@ export const takeoverManager: ProcedureDefinition<TakeoverManagerParams, LeofsCl
         approvalDetail:
           `Enters every table of ${s.host}:${dumpFile} (taken at the start of this run, ring and members included) into ${master.node} and ${slave.node}. ` +
           "The next step compares the ring hashes in status with the ones read at the start (shown in the command).",
+        rollback:
+          `${master.node} and ${slave.node} run as the new pair with the dump loaded; storage nodes and gateways still use the old pair. ` +
+          `Way back: stop both, copy ${survivorConfBackup} over ${conf(s)} on ${s.host}, empty ${mnesia(s)} and move ${survivorMnesiaBackup} back into it, stop ${n.node} for good, and start ${s.node} alone.`,
       },
       {
         id: "compare-ring-hashes",
@@ -289,6 +305,9 @@ export const takeoverManager: ProcedureDefinition<TakeoverManagerParams, LeofsCl
             ? { type: "stdout-matches", pattern: "^\\[ERROR\\] not_found\\r?$", flags: "m" }
             : { type: "all", of: [LEOFS_ADM_OK, { type: "stdout-matches", pattern: "^OK\\r?$", flags: "m" }] },
         approvalDetail: `Every running storage node and gateway drops ${old.node} and uses ${master.node} (master) and ${slave.node} (slave).`,
+        rollback:
+          `Storage nodes and gateways now talk to ${master.node} and ${slave.node}; their conf files still name the old pair until the next step. ` +
+          `Going back now means re-pointing them too: finish forward (fix, then Retry) unless the old pair can run again, then \`leofs-adm update-managers\` with the old pair.`,
       },
       setManagersLines(cluster, now, [master.node, slave.node], [manager(cluster, "master").node, manager(cluster, "slave").node]),
       {
@@ -356,6 +375,7 @@ function moveMnesiaAside(m: ManagerAt, dir: string, backup: string, mayBeEmpty: 
     idempotent: true,
     targets: [{ host: m.host, command: moveIntoBackup(dir, backup, mayBeEmpty ? "record-empty" : "refuse") }],
     approvalDetail: `Moves every file of ${dir} on ${m.host} into ${backup}; the tables come back from the Mnesia dump after the restart.`,
+    backups: [{ host: m.host, path: backup, what: `${m.node}'s Mnesia files as they were (${mayBeEmpty ? "the new manager's, if any" : "the survivor's"})` }],
   };
 }
 
@@ -384,6 +404,7 @@ function setManagersLines(cluster: LeofsCluster, now: Date, pair: readonly [stri
     idempotent: true,
     targets: nodes.map((x) => ({ host: x.host, command: setConfKeys(confOf(x), `${backupPath(cluster, x.host, now, "takeover")}/${slug(x.node)}-etc`, x.confName, [{ key: "managers", value }]) })),
     approvalDetail: nodes.map((x) => confDiff(x.host, confOf(x), [["managers", `[${before.join(", ")}]`, value]])).join("\n"),
+    backups: nodes.map((x) => ({ host: x.host, path: `${backupPath(cluster, x.host, now, "takeover")}/${slug(x.node)}-etc/${x.confName}`, what: `${x.node}'s ${x.confName} before its managers line changed` })),
   };
 }
 

@@ -52,11 +52,12 @@ export function backupConfig(ctx: UpgradePlanContext, hostName: string, nodes: r
     note: "Taken before the install: the package manager may remove or rename the old version's files, so the new tree gets its configuration from this copy.",
     idempotent: true,
     targets: [{ host: hostName, command: join([shPart`mkdir -p ${bk}`, ...copies]) }],
+    backups: nodes.map((n) => ({ host: hostName, path: `${bk}/${n.dir}-etc`, what: `${n.node}'s etc/ of LeoFS ${ctx.from}, before the install` })),
   };
 }
 
 /** `dpkg -i` / `rpm -U`, letting through exactly the leofs-epmd.socket failure that `recoverEpmdSocket` handles. */
-export function installPackage(ctx: UpgradePlanContext, hostName: string): StepTemplate {
+export function installPackage(ctx: UpgradePlanContext, hostName: string, nodes: readonly UpgradeNode[]): StepTemplate {
   const os = host(ctx.cluster, hostName).os;
   const pkg = ctx.packageFile(hostName);
   const tool = os === "rpm" ? shPart`rpm -Uvh ${pkg}` : shPart`dpkg -i ${pkg}`;
@@ -79,6 +80,10 @@ export function installPackage(ctx: UpgradePlanContext, hostName: string): StepT
       },
     ],
     approvalDetail: `Installs ${pkg} on ${hostName}: ${ctx.prefix}/${ctx.to} is created and ${ctx.cluster.leofs.installDir} then points to it.`,
+    rollback:
+      `${hostName} has LeoFS ${ctx.to} installed and ${ctx.cluster.leofs.installDir} points to ${ctx.prefix}/${ctx.to}; ${nodes.map((n) => n.node).join(", ")} ` +
+      `${nodes.length === 1 ? "is" : "are"} stopped, with data and configuration still in ${ctx.prefix}/${ctx.from}. Way back: reinstall the LeoFS ${ctx.from} package on ${hostName} ` +
+      `(${host(ctx.cluster, hostName).os === "rpm" ? "rpm -U --oldpackage" : "dpkg -i"}), check that ${ctx.cluster.leofs.installDir} points to ${ctx.prefix}/${ctx.from}, start the node(s) with their launch scripts and resume a suspended storage node.`,
   };
 }
 
@@ -146,6 +151,10 @@ export function migrateNodeFiles(ctx: UpgradePlanContext, hostName: string, node
     approvalDetail:
       `On ${hostName}: the saved *.conf and *.environment files replace the package's in the new etc/ (the package's *.schema stays); ${moves.length > 0 ? `${moves.join(", ")} move from ${ctx.prefix}/${ctx.from} to ${ctx.prefix}/${ctx.to}` : "no data directory moves"}. ` +
       `The package's own config files and empty dirs go to ${bk}.`,
+    rollback:
+      `${hostName} has LeoFS ${ctx.to} installed${moves.length > 0 ? `, and ${moves.join(", ")} now live in ${ctx.prefix}/${ctx.to}` : ""}; the ${ctx.from} configuration is saved in ${bk}. ` +
+      `Way back: with the node(s) stopped, move ${moves.length > 0 ? moves.join(", ") : "nothing"} back to ${ctx.prefix}/${ctx.from}, reinstall the LeoFS ${ctx.from} package, check that ${ctx.cluster.leofs.installDir} points to ${ctx.prefix}/${ctx.from}, then start and resume.`,
+    backups: nodes.map((n) => ({ host: hostName, path: `${bk}/${n.dir}-pkg-etc`, what: `the ${ctx.to} package's own config files of ${n.dir}, replaced by the saved ones` })),
   };
 }
 

@@ -231,7 +231,7 @@ function unitSteps(ctx: UpgradePlanContext, unit: UpgradeUnit, target: UpgradeNo
       backupConfig(ctx, h, onHost),
       checkEpmd(h),
       killEpmd(h, onHost),
-      installPackage(ctx, h),
+      installPackage(ctx, h, onHost),
       checkCurrentLink(ctx, [h], ctx.to, `check-new-version-${slug(h)}`, `Check that ${ctx.prefix}/current points to ${ctx.to} on ${h}`, "reference §2 layout (the package flips `current`)"),
       migrateNodeFiles(ctx, h, onHost),
       chownNodeDirs(ctx, h, onHost),

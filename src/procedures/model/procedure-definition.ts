@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import type { ClusterKind } from "./plan";
-import type { Capture, CopySpec, Expectation, OnFailure, RunIf, StepKind, WaitSpec } from "./step";
+import type { BackupTaken, Capture, CopySpec, Expectation, OnFailure, RunIf, StepKind, WaitSpec } from "./step";
 
 /**
  * A step as a procedure declares it: the planner fills in the index, resolves
@@ -27,6 +27,8 @@ export interface StepTemplate {
   readonly prompt?: string;
   readonly approvalDetail?: string;
   readonly runIf?: RunIf;
+  readonly rollback?: string;
+  readonly backups?: readonly BackupTaken[];
 }
 
 /** Read-only view of the cluster the builder plans against (the validated inventory entry). */

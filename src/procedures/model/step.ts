@@ -60,6 +60,14 @@ export interface RunIf {
   readonly reason: string;
 }
 
+/** A copy the step leaves on a host, listed in the run's final summary. */
+export interface BackupTaken {
+  readonly host: string;
+  readonly path: string;
+  /** What it holds, e.g. "manager-slave's Mnesia files before the copy". */
+  readonly what: string;
+}
+
 export interface PlannedTarget {
   /** Inventory host name. */
   readonly host: string;
@@ -108,4 +116,11 @@ export interface PlannedStep {
   /** Extra text shown with the approval request (e.g. a config diff). */
   readonly approvalDetail?: string;
   readonly runIf?: RunIf;
+  /**
+   * Past this step there is no automatic way back: the state the cluster is
+   * in once it ran, and how to go back by hand. Shown when the run stops at
+   * or after it (until a later step's own text applies), and in the summary.
+   */
+  readonly rollback?: string;
+  readonly backups?: readonly BackupTaken[];
 }

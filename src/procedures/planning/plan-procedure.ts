@@ -89,6 +89,8 @@ function applyDefaults(t: StepTemplate, index: number): PlannedStep {
     ...(t.prompt !== undefined ? { prompt: t.prompt } : {}),
     ...(t.approvalDetail !== undefined ? { approvalDetail: t.approvalDetail } : {}),
     ...(t.runIf !== undefined ? { runIf: t.runIf } : {}),
+    ...(t.rollback !== undefined ? { rollback: t.rollback } : {}),
+    ...(t.backups !== undefined && t.backups.length > 0 ? { backups: t.backups } : {}),
   };
   return step;
 }

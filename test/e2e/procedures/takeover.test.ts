@@ -5,6 +5,8 @@ import { getTestbed } from "../../helpers/testbed";
 import type { LeofsSim, LeofsSimHost } from "../../../sim/leofs/start-leofs-sim";
 import { startSimCluster, type SimCluster } from "../../../sim/start-sim-cluster";
 import { launchScript, parsedStatus } from "./leofs-e2e";
+import { renderRunMessage } from "../../../src/bot/blocks/render-run-message";
+import { formatRun } from "../../../src/cli/format-run";
 
 jest.setTimeout(120_000);
 
@@ -94,7 +96,7 @@ describe("leofs.takeover-manager on a simulated cluster with a spare host", () =
     await expectTakenOver(sim, spare, before);
   });
 
-  it("pauses when the new manager's VM dies while booting and when update-managers cannot reach the console; each Retry after the fix goes on to success", async () => {
+  it("point 13: pauses when the new manager's VM dies while booting and when update-managers cannot reach the console, naming the state and the way back; each Retry after the fix goes on to success, and the summary lists every backup", async () => {
     const { sim, name, harness, spare, before } = await clusterWithCollapsedSlave();
     const master = sim.hostOf("manager-master").node;
     await sim.fault.startFails(spare.node);
@@ -107,6 +109,13 @@ describe("leofs.takeover-manager on a simulated cluster with a spare host", () =
     expect(first.run.cursor).toBe(wait.step.index);
     expect(wait.record.error).toBe(`${spare.name}: stdout includes "Not ready after": "Not ready after 10 reties"`);
     expect((await sim.state.mnesiaOf(spare.node)).running).toBe(false);
+    // Past the point of no return: the run message says where things are and how to go back by hand.
+    const paused = JSON.stringify(renderRunMessage(first.run).blocks);
+    const masterHost = sim.hostOf("manager-master");
+    expect(paused).toContain(`State since step ${stepById(first.run, "set-partner-manager-master").step.index + 1}, and the way back by hand:`);
+    expect(paused).toContain(`its ${masterHost.root}/usr/local/leofs/current/leo_manager_0/etc/leo_manager.conf names ${spare.node} as partner`);
+    expect(paused).toMatch(/-takeover\/manager-master-mnesia/);
+    expect(formatRun(first.run)).toContain(`the way back by hand: ${master}'s Mnesia files are in `);
 
     await sim.fault.clear("start-fails", spare.node);
     // Stop before update-managers is approved, and take the master's console away meanwhile.
@@ -130,5 +139,10 @@ describe("leofs.takeover-manager on a simulated cluster with a spare host", () =
     expect(gates.map((g) => g.stepId)).toEqual(["update-managers", "set-managers-lines"]);
     expect(stepById(run, "update-managers").record.attempt).toBe(2);
     await expectTakenOver(sim, spare, before);
+    // The final summary lists every backup path the run left, and a succeeded run shows no way back.
+    const summary = JSON.stringify(renderRunMessage(run).blocks);
+    expect(summary).toContain("Backups taken by this run");
+    for (const path of ["mnesia-dump/leo_manager.mnesia.txt", "-takeover/manager-master-mnesia", "-takeover/manager-master-etc/leo_manager.conf", "storage-0-127-0-0-12-etc/leo_storage.conf"]) expect(summary).toContain(path);
+    expect(summary).not.toContain("the way back by hand");
   });
 });

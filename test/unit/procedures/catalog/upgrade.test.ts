@@ -139,6 +139,10 @@ describe("leofs.upgrade of one storage node on prod (seed 002, reference §3 rol
     expect(step("kill-epmd-leofs-s1").note).toMatch(/`pkill epmd` is replaced by `kill` of the pids/);
     expect(step("install-leofs-s1").note).toMatch(/Job for leofs-epmd\.socket failed/);
     expect(step("migrate-leofs-s1").note).toMatch(/moved, not copied/);
+    // Point 13: past the install there is no automatic way back; the run message names the state and the manual one.
+    expect(step("install-leofs-s1").rollback).toMatch(/^leofs-s1 has LeoFS 1\.4\.4 installed .* Way back: reinstall the LeoFS 1\.4\.3 package on leofs-s1 \(rpm -U --oldpackage\)/);
+    expect(step("migrate-leofs-s1").rollback).toContain("move leo_storage/work, leo_storage/avs back to /usr/local/leofs/1.4.3");
+    expect(step("backup-config-leofs-s1").backups).toEqual([{ host: "leofs-s1", path: `${BK}/leo_storage-etc`, what: "storage_1@10.0.0.105's etc/ of LeoFS 1.4.3, before the install" }]);
     for (const s of plan.steps.filter((x) => x.destructive)) expect(s.approvalDetail).toEqual(expect.any(String));
     const text = renderPlanText(plan);
     expect(text).toContain("25 steps, 7 destructive");
