@@ -4,6 +4,7 @@ import { z } from "zod";
 import { EnvConfigError, type EnvIssue } from "./env-config-error";
 import { expandTilde } from "./expand-tilde";
 import { LOG_LEVELS, ROLES, type LogLevel, type Role, type Settings, type SlackReceiverSettings } from "./settings";
+import { compileSecretPatterns, DEFAULT_SECRET_PATTERNS } from "../util/secret-redactor";
 
 /** The documented defaults of the runtime contract (ARCHITECTURE.md) and engine settings. */
 export const ENV_DEFAULTS = {
@@ -97,6 +98,18 @@ const envSchema = z.object({
   OUTPUT_MAX_BYTES: integer(1024, 1024 ** 3, ENV_DEFAULTS.OUTPUT_MAX_BYTES),
   OUTPUT_TTL_DAYS: integer(1, 3650, ENV_DEFAULTS.OUTPUT_TTL_DAYS),
   SHUTDOWN_GRACE_MS: integer(0, 3_600_000, ENV_DEFAULTS.SHUTDOWN_GRACE_MS),
+  OUTPUT_SECRET_PATTERNS: setting.transform((value, ctx) => {
+    if (value === undefined) return [];
+    try {
+      const list: unknown = JSON.parse(value);
+      if (!Array.isArray(list) || !list.every((p) => typeof p === "string")) throw new Error("not an array of strings");
+      compileSecretPatterns(list);
+      return list;
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: `must be a JSON array of regular expressions, e.g. ["(db_pass=)\\\\S+"]: ${(error as Error).message}` });
+      return z.NEVER;
+    }
+  }),
   HOME: setting,
 });
 type ParsedEnv = z.output<typeof envSchema>;
@@ -123,7 +136,7 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): Settings {
     ssh: { ...location.ssh, maxChannelsPerHost: parsed.SSH_MAX_CHANNELS_PER_HOST },
     logLevel: parsed.LOG_LEVEL,
     workerConcurrency: parsed.WORKER_CONCURRENCY,
-    output: { maxBytes: parsed.OUTPUT_MAX_BYTES, ttlDays: parsed.OUTPUT_TTL_DAYS },
+    output: { maxBytes: parsed.OUTPUT_MAX_BYTES, ttlDays: parsed.OUTPUT_TTL_DAYS, secretPatterns: [...DEFAULT_SECRET_PATTERNS, ...parsed.OUTPUT_SECRET_PATTERNS] },
     shutdownGraceMs: parsed.SHUTDOWN_GRACE_MS,
   };
   const botToken = parsed.SLACK_BOT_TOKEN;

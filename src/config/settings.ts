@@ -54,6 +54,8 @@ interface SettingsCommon {
     readonly maxBytes: number;
     /** Days run records and outputs are kept in Redis. @defaultValue 30 */
     readonly ttlDays: number;
+    /** Step output matching these is shown as `[redacted]`: the defaults plus `OUTPUT_SECRET_PATTERNS`. */
+    readonly secretPatterns: readonly string[];
   };
   /** On SIGTERM, how long running steps may finish before the process exits. @defaultValue 30000 */
   readonly shutdownGraceMs: number;

@@ -13,6 +13,7 @@ import { beginStep, finishStep, type BeginVerdict } from "./run-machine/step-lif
 import { RunReconciler } from "./run-reconciler";
 import { StepRunner } from "./step-runner";
 import { CONTROL_QUEUE, STEP_QUEUE, type ExpiryJobData, type StepJobData } from "./step-job";
+import { compileSecretPatterns, DEFAULT_SECRET_PATTERNS } from "../util/secret-redactor";
 
 export interface WorkerOptions extends CoreOptions {
   readonly executor: RemoteExecutor;
@@ -24,6 +25,8 @@ export interface WorkerOptions extends CoreOptions {
   readonly hostLeaseMs?: number;
   /** Full output kept per target. @defaultValue 1048576 */
   readonly outputMaxBytes?: number;
+  /** Output matching these is redacted before Redis and Slack see it. @defaultValue DEFAULT_SECRET_PATTERNS */
+  readonly secretPatterns?: readonly string[];
   /** @defaultValue 7 days */
   readonly outputTtlMs?: number;
   /** BullMQ job lock; a dead worker's step is re-delivered after about this long. @defaultValue 30000 */
@@ -76,6 +79,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     keys,
     bus: core.bus,
     outputMaxBytes: options.outputMaxBytes ?? 1024 * 1024,
+    secretPatterns: compileSecretPatterns(options.secretPatterns ?? DEFAULT_SECRET_PATTERNS),
     outputTtlMs: options.outputTtlMs ?? 7 * 24 * 3600_000,
   });
   const reconciler = new RunReconciler(core);

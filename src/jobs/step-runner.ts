@@ -9,6 +9,7 @@ import type { StepSemantics } from "./ports/step-semantics";
 import type { StepOutcome } from "./run-machine/step-lifecycle";
 import type { RunStore } from "./run-store";
 import type { RunRecord, TargetOutput } from "./run-types";
+import { redactSecrets, SecretRedactor } from "../util/secret-redactor";
 
 export interface StepRunnerDeps {
   readonly executor: RemoteExecutor;
@@ -19,6 +20,8 @@ export interface StepRunnerDeps {
   readonly bus: EventBus;
   readonly outputMaxBytes: number;
   readonly outputTtlMs: number;
+  /** Compiled `compileSecretPatterns`: applied to live chunks, stored output, tails and failure reasons. */
+  readonly secretPatterns: readonly RegExp[];
 }
 
 interface TargetResult {
@@ -131,17 +134,26 @@ export class StepRunner {
       const live = new OutputBatcher((chunk) => {
         bus.publish({ type: "step.output", runId: run.id, stepIndex: step.index, host, chunk }).catch(() => undefined);
       });
-      const push = (chunk: string): void => live.push(chunk);
+      // One redactor per stream: each holds back its unfinished line, so a secret cut by a chunk is still caught.
+      const outRedactor = new SecretRedactor(this.deps.secretPatterns);
+      const errRedactor = new SecretRedactor(this.deps.secretPatterns);
+      const show = (text: string): void => {
+        if (text !== "") live.push(text);
+      };
       const result = await executor
         .exec({ cluster: run.plan.cluster, host }, command, {
           timeoutMs: step.timeoutMs,
           signal,
-          onStdout: push,
-          onStderr: push,
+          onStdout: (chunk) => show(outRedactor.push(chunk)),
+          onStderr: (chunk) => show(errRedactor.push(chunk)),
           maxOutputBytes: this.deps.outputMaxBytes,
         })
-        .finally(() => live.flush());
-      const text = combinedOutput(result);
+        .finally(() => {
+          show(outRedactor.end());
+          show(errRedactor.end());
+          live.flush();
+        });
+      const text = redactSecrets(combinedOutput(result), this.deps.secretPatterns);
       const outputKey = this.deps.keys.output(run.id, step.index, attempt, host);
       await this.deps.store.saveOutput(outputKey, text, this.deps.outputTtlMs);
       const verdict = result.aborted
@@ -160,9 +172,10 @@ export class StepRunner {
         truncated: result.truncated,
         outputKey,
         ...(head !== "" ? { head } : {}),
-        ...(verdict.ok ? {} : { error: verdict.reason ?? "expectation not met" }),
+        ...(verdict.ok ? {} : { error: redactSecrets(verdict.reason ?? "expectation not met", this.deps.secretPatterns) }),
       };
-      return { output, ok: verdict.ok, stdout: result.stdout, ...(verdict.ok ? {} : { reason: verdict.reason ?? `exit ${result.code}` }) };
+      const reason = verdict.ok ? undefined : redactSecrets(verdict.reason ?? `exit ${result.code}`, this.deps.secretPatterns);
+      return { output, ok: verdict.ok, stdout: result.stdout, ...(reason !== undefined ? { reason } : {}) };
     } catch (error) {
       const output: TargetOutput = { host, command, exitCode: null, signal: null, durationMs: 0, tail: "", truncated: false, error: message(error) };
       return { output, ok: false, stdout: "", reason: message(error) };

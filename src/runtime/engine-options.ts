@@ -38,6 +38,7 @@ export function workerOptionsFor(settings: Settings, inventory: Inventory, pool:
     concurrency: settings.workerConcurrency,
     hostConcurrency: settings.ssh.maxChannelsPerHost,
     outputMaxBytes: settings.output.maxBytes,
+    secretPatterns: settings.output.secretPatterns,
     outputTtlMs: settings.output.ttlDays * DAY_MS,
     shutdownGraceMs: settings.shutdownGraceMs,
     retainRunsMs: settings.output.ttlDays * DAY_MS,

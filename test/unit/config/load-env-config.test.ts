@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { EnvConfigError, ENV_DEFAULTS, inventoryLocationFromEnv, loadDotenv, loadEnvConfig, type Settings } from "../../../src/config";
+import { DEFAULT_SECRET_PATTERNS } from "../../../src/util/secret-redactor";
 
 // Short fake tokens: long xoxb-/xapp- strings look like real credentials to the repo's scanners.
 const BOT_TOKEN = "xoxb-test";
@@ -40,10 +41,17 @@ describe("loadEnvConfig: the runtime contract", () => {
       },
       logLevel: "info",
       workerConcurrency: 8,
-      output: { maxBytes: 1024 * 1024, ttlDays: 30 },
+      output: { maxBytes: 1024 * 1024, ttlDays: 30, secretPatterns: DEFAULT_SECRET_PATTERNS },
       shutdownGraceMs: 30_000,
     };
     expect(loadEnvConfig(httpBot)).toEqual(expected);
+  });
+
+  it("adds OUTPUT_SECRET_PATTERNS (a JSON array of regular expressions) to the default secret patterns, and refuses a bad one saying how to write it", () => {
+    const withExtra = loadEnvConfig({ ...httpBot, OUTPUT_SECRET_PATTERNS: '["(db_pass=)\\\\S+"]' });
+    expect(withExtra.output.secretPatterns).toEqual([...DEFAULT_SECRET_PATTERNS, "(db_pass=)\\S+"]);
+    expect(() => loadEnvConfig({ ...httpBot, OUTPUT_SECRET_PATTERNS: '["(unclosed"]' })).toThrow(/OUTPUT_SECRET_PATTERNS: must be a JSON array of regular expressions/);
+    expect(() => loadEnvConfig({ ...httpBot, OUTPUT_SECRET_PATTERNS: "password" })).toThrow(/OUTPUT_SECRET_PATTERNS/);
   });
 
   it("documents the same defaults it applies", () => {
