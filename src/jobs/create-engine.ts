@@ -145,11 +145,14 @@ export function createEngine(options: EngineOptions): EngineHandle {
     reject: (gate: GateRef, actor: Actor, reason: string) =>
       decide(gate.runId, "reject", actor, (d) => rejectGate(d, gate, actor, reason), { stepIndex: gate.stepIndex, attempt: gate.attempt }),
 
-    confirm: (runId, stepIndex, actor) => decide(runId, "confirm", actor, (d) => confirmStep(d, stepIndex, actor), { stepIndex }),
+    confirm: (runId, stepIndex, actor, attempt) =>
+      decide(runId, "confirm", actor, (d) => confirmStep(d, stepIndex, actor, attempt), { stepIndex, ...(attempt !== undefined ? { attempt } : {}) }),
 
-    retry: (runId, stepIndex, actor) => decide(runId, "retry", actor, (d) => retryStep(d, stepIndex, actor), { stepIndex }),
+    retry: (runId, stepIndex, actor, attempt) =>
+      decide(runId, "retry", actor, (d) => retryStep(d, stepIndex, actor, attempt), { stepIndex, ...(attempt !== undefined ? { attempt } : {}) }),
 
-    skip: (runId, stepIndex, actor, reason) => decide(runId, "skip", actor, (d) => skipStep(d, stepIndex, actor, reason), { stepIndex }),
+    skip: (runId, stepIndex, actor, reason, attempt) =>
+      decide(runId, "skip", actor, (d) => skipStep(d, stepIndex, actor, reason, attempt), { stepIndex, ...(attempt !== undefined ? { attempt } : {}) }),
 
     abort: (runId, actor, mode, request) => decide(runId, "abort", actor, (d) => abortRun(d, actor, mode, request), request?.at === undefined ? {} : { stepIndex: request.at.stepIndex, attempt: request.at.attempt }),
 

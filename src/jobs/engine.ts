@@ -48,9 +48,14 @@ export interface Engine {
   start(plan: Plan, actor: Actor): Promise<RunRecord>;
   approve(gate: GateRef, actor: Actor): Promise<RunRecord>;
   reject(gate: GateRef, actor: Actor, reason: string): Promise<RunRecord>;
-  confirm(runId: string, stepIndex: number, actor: Actor): Promise<RunRecord>;
-  retry(runId: string, stepIndex: number, actor: Actor): Promise<RunRecord>;
-  skip(runId: string, stepIndex: number, actor: Actor, reason: string): Promise<RunRecord>;
+  /**
+   * `attempt` (buttons pass it): the decision is bound to that attempt of the
+   * step; a click on a message the run has moved past is refused STALE_GATE.
+   */
+  confirm(runId: string, stepIndex: number, actor: Actor, attempt?: number): Promise<RunRecord>;
+  retry(runId: string, stepIndex: number, actor: Actor, attempt?: number): Promise<RunRecord>;
+  /** Skipping a failed check or destructive step takes an approver who is not the requester (four-eyes). */
+  skip(runId: string, stepIndex: number, actor: Actor, reason: string, attempt?: number): Promise<RunRecord>;
   abort(runId: string, actor: Actor, mode: "after-step" | "now", request?: AbortRequest): Promise<RunRecord>;
   /**
    * Refuses (NOT_REQUESTER) unless `actor` may take operator decisions on the

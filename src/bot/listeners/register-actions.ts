@@ -62,14 +62,14 @@ function handlers(ctx: BotContext): Record<string, (a: ActionArgs) => Promise<vo
       const value = decodeStep(a.action.value);
       if (value.stepIndex === null) throw new BotError("command_invalid", "this button does not name a step", false);
       const stepIndex = value.stepIndex;
-      const run = await callEngine(ctx, "retry", async (e) => e.retry(value.runId, stepIndex, await actor(a)));
+      const run = await callEngine(ctx, "retry", async (e) => e.retry(value.runId, stepIndex, await actor(a), value.attempt));
       await a.respond(note(`:repeat: Retrying ${stepName(run, stepIndex)}.`));
     },
     [ACTION.continue]: async (a) => {
       const value = decodeStep(a.action.value);
       if (value.stepIndex === null) throw new BotError("command_invalid", "this button does not name a step", false);
       const stepIndex = value.stepIndex;
-      const run = await callEngine(ctx, "confirm", async (e) => e.confirm(value.runId, stepIndex, await actor(a)));
+      const run = await callEngine(ctx, "confirm", async (e) => e.confirm(value.runId, stepIndex, await actor(a), value.attempt));
       await a.respond(note(`:arrow_forward: Continuing after ${stepName(run, stepIndex)}.`));
     },
     [ACTION.abort]: async (a) => {

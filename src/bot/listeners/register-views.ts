@@ -59,7 +59,7 @@ export function registerViews(app: App, ctx: BotContext): void {
         });
       } else if (step.stepIndex !== null) {
         const stepIndex = step.stepIndex;
-        await callEngine(ctx, "skip", (e) => e.skip(step.runId, stepIndex, actor, result.reason));
+        await callEngine(ctx, "skip", (e) => e.skip(step.runId, stepIndex, actor, result.reason, step.attempt));
       }
     } catch (err) {
       await tellUser(ctx, client, state.channelId, body.user.id, renderError(err));

@@ -28,9 +28,23 @@ function checkCursor(draft: RunDraft, stepIndex: number, states: readonly string
   }
 }
 
-export function confirmStep(draft: RunDraft, stepIndex: number, actor: Actor): void {
+/** A button names the attempt it was shown for; a later attempt (or none of this step) makes it stale. */
+function checkAttempt(draft: RunDraft, stepIndex: number, attempt: number | undefined, what: string): void {
+  if (attempt === undefined) return;
+  const { run } = draft;
+  const record = run.steps[stepIndex];
+  if (record !== undefined && Math.max(1, record.attempt) === Math.max(1, attempt)) return;
+  throw new EngineError("STALE_GATE", `this ${what} button was for step ${stepIndex + 1} (attempt ${attempt}); the step is at attempt ${record?.attempt ?? "?"}: use the run message's current buttons`, {
+    runId: run.id,
+    stepIndex,
+    attempt,
+  });
+}
+
+export function confirmStep(draft: RunDraft, stepIndex: number, actor: Actor, attempt?: number): void {
   checkOperator(draft, actor);
   checkCursor(draft, stepIndex, ["pending"], ["awaiting_confirmation"]);
+  checkAttempt(draft, stepIndex, attempt, "Continue");
   const record = draft.step(stepIndex);
   draft.patchStep(stepIndex, { state: "succeeded", startedAt: draft.nowIso, finishedAt: draft.nowIso });
   draft.log("confirmed", { actor: actor.userId, stepIndex, attempt: record.attempt });
@@ -39,10 +53,15 @@ export function confirmStep(draft: RunDraft, stepIndex: number, actor: Actor): v
   prepareCursor(draft);
 }
 
-/** A human decided to run the paused step again: a new attempt, gated again if destructive (per-step mode). */
-export function retryStep(draft: RunDraft, stepIndex: number, actor: Actor): void {
+/**
+ * A human decided to run the paused step again: a new attempt. A destructive
+ * step is gated again, in per-run mode too (prepareCursor): the run approval
+ * covered the first attempt, not what is retried after a failure.
+ */
+export function retryStep(draft: RunDraft, stepIndex: number, actor: Actor, shownAttempt?: number): void {
   checkOperator(draft, actor);
   checkCursor(draft, stepIndex, ["failed", "interrupted", "pending"], ["paused"]);
+  checkAttempt(draft, stepIndex, shownAttempt, "Retry");
   const record = draft.step(stepIndex);
   const attempt = Math.max(1, record.attempt) + 1;
   draft.patchStep(stepIndex, { attempt, retriesUsed: 0, error: undefined, approvals: [] });
@@ -58,10 +77,20 @@ export function retryStep(draft: RunDraft, stepIndex: number, actor: Actor): voi
   prepareCursor(draft);
 }
 
-export function skipStep(draft: RunDraft, stepIndex: number, actor: Actor, reason: string): void {
+export function skipStep(draft: RunDraft, stepIndex: number, actor: Actor, reason: string, attempt?: number): void {
   checkOperator(draft, actor);
   if (reason.trim() === "") throw new EngineError("PARAMS", "skipping a step needs a reason", { runId: draft.run.id, stepIndex });
   checkCursor(draft, stepIndex, ["failed", "interrupted", "pending"], ["paused"]);
+  checkAttempt(draft, stepIndex, attempt, "Skip");
+  const step = draft.run.plan.steps[stepIndex]!;
+  if (step.kind === "check" || step.destructive) {
+    // A failed safety check (or a destructive step) skipped lets later destructive steps run: four-eyes, like an approval.
+    const ctx = { runId: draft.run.id, stepIndex, attempt: draft.step(stepIndex).attempt };
+    if (actor.userId === draft.run.requestedBy) {
+      throw new EngineError("SELF_APPROVAL", `skipping ${step.kind === "check" ? "a failed check" : "a destructive step"} needs an approver other than the requester`, ctx);
+    }
+    if (!isInPrincipalSet(actor, draft.ctx.policy.approvers)) throw new EngineError("NOT_APPROVER", `only an approver may skip ${step.kind === "check" ? "a failed check" : "a destructive step"}`, ctx);
+  }
   const record = draft.step(stepIndex);
   draft.patchStep(stepIndex, { state: "skipped", skipReason: reason, finishedAt: draft.nowIso });
   draft.log("skipped", { actor: actor.userId, stepIndex, attempt: record.attempt, data: { reason, previousState: record.state } });

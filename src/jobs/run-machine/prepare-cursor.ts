@@ -88,7 +88,8 @@ export function prepareCursor(draft: RunDraft): void {
     draft.log("confirmation.requested", { stepIndex: index, attempt, data: { prompt: step.prompt ?? step.title } });
     return;
   }
-  if (step.destructive && draft.ctx.policy.mode === "per-step") {
+  // Per-run mode approved each step's first run; a destructive step that already ran (a Retry after it failed or was interrupted) asks again.
+  if (step.destructive && (draft.ctx.policy.mode === "per-step" || record.startedAt !== undefined)) {
     draft.patchStep(index, { ...base, state: "awaiting_approval" });
     draft.patch({ state: "awaiting_approval" });
     const gate = openGate(draft, index, attempt);

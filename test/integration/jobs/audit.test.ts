@@ -31,7 +31,9 @@ describe("the audit stream", () => {
     await expect(h.engine.approve({ runId, stepIndex: 1, attempt: 1, planHash: plan.planHash }, requester)).rejects.toMatchObject({ code: "SELF_APPROVAL" });
     await h.engine.approve({ runId, stepIndex: 1, attempt: 1, planHash: plan.planHash }, approver);
     await waitForRun(h.engine, runId, isSettled);
-    await h.engine.skip(runId, 1, requester, "stopped by hand");
+    // Skipping a failed destructive step is four-eyes too (issue 12 point 7): the requester is refused, an approver may.
+    await expect(h.engine.skip(runId, 1, requester, "stopped by hand")).rejects.toMatchObject({ code: "SELF_APPROVAL" });
+    await h.engine.skip(runId, 1, approver, "stopped by hand");
     await waitForRun(h.engine, runId, (r) => r.state === "awaiting_confirmation");
     await h.engine.confirm(runId, 2, requester);
     const done = await waitForRun(h.engine, runId, (r) => r.state === "succeeded");
@@ -52,8 +54,9 @@ describe("the audit stream", () => {
       "step.started#1 worker",
       "step.finished#1 worker",
       "paused#1 worker",
-      "skipped#1 UREQ",
-      "confirmation.requested#2 UREQ",
+      "refused#1 UREQ",
+      "skipped#1 UAPP2",
+      "confirmation.requested#2 UAPP2",
       "confirmed#2 UREQ",
       "succeeded UREQ",
       "lock.released engine",
