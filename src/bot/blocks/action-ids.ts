@@ -10,11 +10,14 @@ export const ACTION = {
   skip: "intervene.skip",
   abort: "intervene.abort",
   continue: "intervene.continue",
+  /** Opens every command of a gate too long for its message; the modal's submit approves. */
+  review: "intervene.review",
 } as const;
 
 export const VIEW = {
   params: "intervene.params",
   reason: "intervene.reason",
+  review: "intervene.review",
 } as const;
 
 /** Start carries the request, not the plan: the app re-plans and refuses if the hash changed meanwhile. */

@@ -80,6 +80,7 @@ function gateBlocks(run: RunRecord, ctx: RunMessageContext): Block[] {
   const gated = stepGate ? [step] : run.plan.steps.filter((s) => s.destructive);
   const what = stepGate ? `step ${step.index + 1}: *${escapeMrkdwn(step.title)}*` : "this run (every destructive step below)";
   const commands = gated.flatMap((s) => [`# ${s.index + 1}. ${s.title}`, ...stepCommandLines(s, run.steps[s.index])]);
+  const fit = fitCommandLines(commands, 2600);
   // A per-run gate re-opened after expiry has a later attempt: the buttons carry the gate's own.
   const value = encodeStep({ runId: run.id, stepIndex: stepGate ? step.index : null, attempt: stepGate ? record.attempt : (run.gate?.attempt ?? 1), planHash: run.plan.planHash });
   const blocks: Block[] = [
@@ -88,14 +89,24 @@ function gateBlocks(run: RunRecord, ctx: RunMessageContext): Block[] {
       type: "section",
       text: mrkdwn(`:raised_hand: *Approval needed* for ${what}\n${approverText(ctx.approvers ?? run.gate?.approvers, decisions)}${decisions.length > 0 ? `\n${decisions.map(decisionText).join("\n")}` : ""}`),
     },
-    { type: "section", text: mrkdwn(`Exactly what will run, host by host:\n${codeBlock(commands, 2900)}`) },
+    {
+      type: "section",
+      text: mrkdwn(
+        fit.hidden === 0
+          ? `Exactly what will run, host by host:\n${codeBlock(commands, 2900)}`
+          : `Exactly what will run, host by host (the first ${fit.total - fit.hidden} of ${fit.total} commands):\n${codeBlock(fit.shown, 2900)}\n*${fit.hidden} more command${fit.hidden === 1 ? "" : "s"} not shown here.* Review all ${fit.total} to approve.`,
+      ),
+    },
   ];
   if (stepGate && step.approvalDetail !== undefined) blocks.push({ type: "section", text: mrkdwn(escapeMrkdwn(step.approvalDetail)) });
   blocks.push({
     type: "actions",
     block_id: "gate",
     elements: [
-      button(ACTION.approve, "Approve", value, "primary", { title: "Approve and run?", text: `This runs the commands shown on ${run.plan.cluster}.`, ok: "Approve" }),
+      // Too long for the message: Approve lives in a modal that shows every command, so nobody approves what they could not see.
+      fit.hidden === 0
+        ? button(ACTION.approve, "Approve", value, "primary", { title: "Approve and run?", text: `This runs the commands shown on ${run.plan.cluster}.`, ok: "Approve" })
+        : button(ACTION.review, `Review all ${fit.total} commands to approve`, value, "primary"),
       button(ACTION.reject, "Reject", value, "danger"),
       abortButton(value, "Nothing runs: the run ends at this gate and the cluster is unlocked."),
     ],
@@ -115,6 +126,19 @@ function backupBlocks(run: RunRecord): Block[] {
   if (backups.length === 0) return [];
   const lines = backups.map((b) => `\u2022 \`${escapeMrkdwn(b.host)}:${escapeMrkdwn(b.path)}\` \u2014 ${escapeMrkdwn(b.what)}${b.partial ? " (its step did not finish: check it)" : ""}`);
   return [{ type: "section", text: mrkdwn(truncatePlain(`:floppy_disk: *Backups taken by this run*\n${lines.join("\n")}`, 2900)) }];
+}
+
+/** Lines that fit in one code block of `max` characters, whole lines only; commands are lines that are not `# N. title` headers. */
+export function fitCommandLines(lines: readonly string[], max: number): { readonly shown: string[]; readonly hidden: number; readonly total: number } {
+  const isCommand = (l: string): boolean => !l.startsWith("# ");
+  const total = lines.filter(isCommand).length;
+  if (codeBlock(lines, Number.MAX_SAFE_INTEGER).length <= max) return { shown: [...lines], hidden: 0, total };
+  const shown: string[] = [];
+  for (const line of lines) {
+    if (codeBlock([...shown, line], Number.MAX_SAFE_INTEGER).length > max) break;
+    shown.push(line);
+  }
+  return { shown, hidden: total - shown.filter(isCommand).length, total };
 }
 
 function failureBlocks(run: RunRecord, step: PlannedStep, record: StepRecord): Block[] {

@@ -9,6 +9,7 @@ import { renderPlanPreview } from "../blocks/render-plan-preview";
 import { BotError } from "../bot-errors";
 import { actorOf, callEngine, type BotContext } from "./bot-context";
 import { ephemeral } from "./register-commands";
+import { renderReviewModal } from "../blocks/render-review-modal";
 
 type Respond = (message: RespondArguments) => Promise<unknown>;
 
@@ -51,6 +52,12 @@ function handlers(ctx: BotContext): Record<string, (a: ActionArgs) => Promise<vo
       const value = decodeStep(a.action.value);
       const run = await callEngine(ctx, "approve", async (e) => e.approve(gateOf(value), await actor(a)));
       await a.respond(note(`:white_check_mark: You approved ${stepName(run, value.stepIndex)}.`));
+    },
+    [ACTION.review]: async (a) => {
+      const step = decodeStep(a.action.value);
+      const run = await callEngine(ctx, "get", (e) => e.get(step.runId));
+      if (run === undefined) throw new BotError("command_invalid", `run ${step.runId} is not known (any more)`, false);
+      await a.openView(renderReviewModal(run, { step, channelId: a.body.channel?.id ?? "" }));
     },
     [ACTION.reject]: async (a) => {
       await a.openView(renderReasonModal({ action: "reject", step: decodeStep(a.action.value), channelId: a.body.channel?.id ?? "" }));

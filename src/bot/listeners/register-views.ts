@@ -8,6 +8,7 @@ import { mrkdwn } from "../blocks/block-types";
 import { escapeMrkdwn } from "../blocks/fit-text";
 import { actorOf, callEngine, type BotContext } from "./bot-context";
 import { planPreviewFor } from "./plan-preview-for";
+import { decodeReviewModalState } from "../blocks/render-review-modal";
 
 async function tellUser(ctx: BotContext, client: webApi.WebClient, channel: string, user: string, payload: MessagePayload): Promise<void> {
   try {
@@ -22,6 +23,23 @@ async function tellUser(ctx: BotContext, client: webApi.WebClient, channel: stri
  * errors next to them); the engine is called after it.
  */
 export function registerViews(app: App, ctx: BotContext): void {
+  // Approve from the review modal (a gate too long for its message): the engine checks the approver and the binding as for the button.
+  app.view<ViewSubmitAction>(VIEW.review, async ({ ack, body, view, client }) => {
+    const state = decodeReviewModalState(view.private_metadata);
+    await ack();
+    try {
+      const actor = await actorOf(ctx, body.user.id);
+      const run = await callEngine(ctx, "approve", (e) => e.approve(gateOf(state.step), actor));
+      const what = state.step.stepIndex === null ? "the run" : `step ${state.step.stepIndex + 1} (${run.plan.steps[state.step.stepIndex]?.title ?? ""})`;
+      await tellUser(ctx, client, state.channelId, body.user.id, {
+        text: `You approved ${what}.`,
+        blocks: [{ type: "section", text: mrkdwn(`:white_check_mark: You approved ${escapeMrkdwn(what)} of run \`${escapeMrkdwn(run.id)}\`, after reviewing every command.`) }],
+      });
+    } catch (err) {
+      await tellUser(ctx, client, state.channelId, body.user.id, renderError(err));
+    }
+  });
+
   app.view<ViewSubmitAction>(VIEW.params, async ({ ack, body, view, client }) => {
     const state = decodeParamsModalState(view.private_metadata);
     const result = readParamsSubmission(state, view.state.values);

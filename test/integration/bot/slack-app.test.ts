@@ -175,6 +175,41 @@ describe("buttons", () => {
   });
 });
 
+describe("a gate whose commands do not fit its message (issue 12 point 6)", () => {
+  it("says how many commands are not shown, offers Review instead of Approve, shows every command in the modal, and its submit approves that gate", async () => {
+    // 60 targets of ~120 characters each: about 7,500 characters, far over one section.
+    const targets = Array.from({ length: 60 }, (_, i) => ({ host: `leofs-s${i}`, command: `/usr/local/leofs/current/leo_storage/bin/leo_storage stop && echo node-${i}-${"x".repeat(60)}` }));
+    const plan = makePlan(2, {}, (i) => (i === 1 ? { destructive: true, targets } : { destructive: false }));
+    const run = withStep(makeRun(plan, { id: "run-big" }), 1, { state: "awaiting_approval" }, { state: "awaiting_approval", cursor: 1 });
+    h.engine.runs.set(run.id, run);
+    h.engine.emit({ type: "run.created", run });
+    await h.fake.waitFor(() => h.fake.topLevel().some((m) => JSON.stringify(m.versions[0]?.blocks ?? []).includes("run-big")));
+    const message = h.fake.topLevel().find((m) => JSON.stringify(m.versions[0]?.blocks ?? []).includes("run-big"))!;
+    const blocks = message.versions.at(-1)?.blocks ?? [];
+    const text = JSON.stringify(blocks);
+    expect(text).toMatch(/the first \d+ of 60 commands/);
+    expect(text).toMatch(/\*\d+ more commands not shown here\.\* Review all 60 to approve\./);
+    expect(text).not.toContain(ACTION.approve);
+    expect(text).toContain("Review all 60 commands to approve");
+
+    await clickButton({ eventsUrl: h.eventsUrl, secret: SECRET, message: { blocks, ts: message.ts }, actionId: ACTION.review, userId: "U0APPROVER1", channelId: "C0LEOFSPROD", responseUrl: h.fake.responseUrl("rv") });
+    await h.fake.waitFor(() => h.fake.callsOf("views.open").some((c) => JSON.stringify(c.args.view).includes("run-big")));
+    const view = h.fake.callsOf("views.open").find((c) => JSON.stringify(c.args.view).includes("run-big"))!.args.view as { private_metadata: string; callback_id: string; submit?: { text: string } };
+    const shown = JSON.stringify(view);
+    for (const t of targets) expect(shown).toContain(`node-${t.host.slice(7)}-`);
+    expect(view.submit?.text).toBe("Approve");
+    await postInteraction(h.eventsUrl, SECRET, {
+      type: "view_submission", user: { id: "U0APPROVER1", team_id: "T0001" }, team: { id: "T0001" }, api_app_id: "A123456",
+      view: { id: "V3", type: "modal", callback_id: view.callback_id, private_metadata: view.private_metadata, state: { values: {} } },
+    });
+    await h.fake.waitFor(() => h.engine.callsOf("approve").some((c) => (c.args[0] as { runId: string }).runId === "run-big"));
+    expect(h.engine.callsOf("approve").find((c) => (c.args[0] as { runId: string }).runId === "run-big")?.args).toEqual([
+      { runId: "run-big", stepIndex: 1, attempt: 1, planHash: plan.planHash },
+      { userId: "U0APPROVER1", userGroups: ["S0SREONCALL"] },
+    ]);
+  });
+});
+
 describe("app home and health", () => {
   it("app_home_opened publishes the home view", async () => {
     h.engine.runs.set("run-5", makeRun(makePlan(2), { id: "run-5", state: "awaiting_approval" }));
