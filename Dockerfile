@@ -26,7 +26,8 @@ RUN useradd --system --uid 10001 --home-dir /home/intervene --create-home interv
 USER intervene
 ENV PORT=3000 INVENTORY_FILE=/app/config/inventory.yaml \
     SSH_PRIVATE_KEY_FILE=/home/intervene/.ssh/id_ed25519 SSH_KNOWN_HOSTS_FILE=/home/intervene/.ssh/known_hosts
-EXPOSE 3000
+# 3000: Slack (POST /slack/events, GET /healthz); 9464: operations (/metrics, /readyz), publish it privately.
+EXPOSE 3000 9464
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD node -e "require('http').get('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz',r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"
 ENTRYPOINT ["/usr/bin/tini", "--"]

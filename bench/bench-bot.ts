@@ -77,6 +77,7 @@ export async function startBenchBot(options: BenchBotOptions): Promise<BenchBot>
         SLACK_API_URL: fake.apiUrl,
         REDIS_URL: options.redisUrl,
         PORT: String(port),
+        OPS_PORT: "0",
         INVENTORY_FILE: options.inventoryFile,
         SSH_PRIVATE_KEY_FILE: options.privateKeyFile,
         SSH_KNOWN_HOSTS_FILE: options.knownHostsFile,

@@ -51,7 +51,7 @@ async function main(): Promise<number> {
       "  try        as Alice (requester), type: /leofs recover manager-slave",
       "             click Start, switch to Bob (approver), approve each step, open the thread",
       `             ${demo.dirac === undefined ? "(DIRAC setup not started: apt-get install -y runit adds it)" : "the #dirac-demo channel takes /dirac commands, e.g. /dirac help"}`,
-      `  metrics    ${demo.baseUrl}/metrics    readiness ${demo.baseUrl}/readyz`,
+      `  metrics    ${demo.opsUrl}/metrics    readiness ${demo.opsUrl}/readyz`,
       `  log        ${LOG_FILE}`,
       "Ctrl-C stops everything.",
       "",

@@ -50,6 +50,8 @@ export interface Demo {
   /** `http://127.0.0.1:<port>/console` */
   readonly consoleUrl: string;
   readonly baseUrl: string;
+  /** The operations server (GET /metrics, /readyz, detailed /healthz), on a free loopback port. */
+  readonly opsUrl: string;
   readonly console: LocalConsole;
   readonly intervene: InterveneHandle;
   readonly leofs: LeofsSim;
@@ -144,6 +146,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       SLACK_API_URL: slackConsole.apiUrl,
       REDIS_URL: redisUrl,
       PORT: String(port),
+      OPS_PORT: "0",
       INVENTORY_FILE: inventoryFile,
       SSH_PRIVATE_KEY_FILE: leofs.privateKeyPath,
       SSH_KNOWN_HOSTS_FILE: knownHostsFile,
@@ -168,6 +171,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     return {
       consoleUrl: `${baseUrl}/console`,
       baseUrl,
+      opsUrl: intervene.opsUrl ?? "",
       console: slackConsole,
       intervene,
       leofs,

@@ -141,8 +141,10 @@ export function createSlackApp(options: CreateSlackAppOptions): SlackAppHandle {
     path: "/healthz",
     method: ["GET"],
     handler: (_req, res: ServerResponse) => {
+      // Reachable by Slack and anyone who can reach Slack's endpoint: no bot id, no error text (issue 12 point 9).
+      // The detailed health is on the operations port.
       res.writeHead(200, { "Content-Type": "application/json" });
-      res.end(JSON.stringify(health()));
+      res.end(JSON.stringify({ http: "up", slack: connection }));
     },
   };
   const routes = [healthRoute, ...(options.extraRoutes ?? [])];

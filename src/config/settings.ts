@@ -35,6 +35,12 @@ interface SettingsCommon {
   readonly redisUrl: string;
   /** HTTP port for `/slack/events`, `/healthz`, `/metrics`. @defaultValue 3000 */
   readonly port: number;
+  /**
+   * The operations port: GET /metrics, /readyz and a detailed /healthz, kept
+   * off the Slack port (OPS_PORT, OPS_HOST; 0 picks a free port).
+   * @defaultValue 9464 on 127.0.0.1
+   */
+  readonly ops: { readonly port: number; readonly host: string };
   /** Inventory path as configured (relative to the working directory, tilde-expanded). @defaultValue `config/inventory.yaml` */
   readonly inventoryFile: string;
   readonly ssh: {

@@ -24,7 +24,7 @@ export interface InterveneOptions {
   readonly extraRoutes?: readonly CustomRoute[];
   /** Listen address of the HTTP port (tests bind loopback only). @defaultValue all interfaces */
   readonly host?: string;
-  /** GET /metrics and GET /readyz on the HTTP port. @defaultValue true */
+  /** The operations server (GET /metrics, /readyz, detailed /healthz) on settings.ops. @defaultValue true */
   readonly operations?: boolean;
 }
 
@@ -35,24 +35,48 @@ export interface InterveneHandle {
   readonly pool: SshPool | undefined;
   /** What GET /metrics serves (undefined when `operations` is false). */
   readonly metrics: InterveneMetrics | undefined;
+  /** `http://<OPS_HOST>:<port>` of the operations server once listening (undefined when `operations` is false). */
+  readonly opsUrl: string | undefined;
   /** Stops taking work, lets running steps finish within the grace period, closes everything. */
   close(): Promise<void>;
 }
 
-/** A worker-only process still answers GET /healthz (container health checks), and the operations routes. */
-function startWorkerHealthServer(port: number, host: string | undefined, logger: Logger, routes: readonly CustomRoute[]): http.Server {
+/**
+ * GET-only routes on their own server: a worker-only process's /healthz on
+ * PORT (container health checks), and the operations server on OPS_HOST:
+ * OPS_PORT (issue 12 point 9: /metrics and /readyz say what runs where, so
+ * they stay off the port Slack reaches). Resolves once listening.
+ */
+async function startGetServer(port: number, host: string | undefined, logger: Logger, routes: readonly CustomRoute[], what: string): Promise<http.Server> {
   const byPath = new Map(routes.map((r) => [r.path, r.handler]));
   const server = http.createServer((req, res) => {
     const handler = req.method === "GET" ? byPath.get((req.url ?? "").split("?")[0] ?? "") : undefined;
     if (handler !== undefined) return handler(req, res);
-    const ok = req.method === "GET" && req.url === "/healthz";
-    res.writeHead(ok ? 200 : 404, { "content-type": "application/json" });
-    res.end(ok ? JSON.stringify({ http: "up", role: "worker" }) : "{}");
+    res.writeHead(404, { "content-type": "application/json" });
+    res.end("{}");
   });
-  server.on("error", (err) => logger.error({ err }, "health server failed"));
-  server.listen({ port, ...(host !== undefined ? { host } : {}) });
+  server.on("error", (err) => logger.error({ err }, `${what} failed`));
+  await new Promise<void>((resolve, reject) => {
+    server.once("listening", resolve);
+    server.once("error", reject);
+    server.listen({ port, ...(host !== undefined ? { host } : {}) });
+  });
   return server;
 }
+
+function jsonRoute(path: string, body: () => unknown): CustomRoute {
+  return {
+    path,
+    method: ["GET"],
+    handler: (_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(body()));
+    },
+  };
+}
+
+/** What /readyz reports for Slack before the bot has started. */
+const STARTING: SlackHealth = { http: "up", slack: "connecting", events: "off" };
 
 /**
  * Composition root: config -> engine -> workers -> bot, by role (ARCHITECTURE.md
@@ -68,8 +92,20 @@ export async function startIntervene(options: InterveneOptions): Promise<Interve
   const probeRedis = operations ? openProbeRedis(settings.redisUrl) : undefined;
   const queues = probeRedis === undefined ? undefined : queueDepthReader(probeRedis, prefix);
   if (metrics !== undefined && queues !== undefined) metrics.setSources({ queues: () => queues.read() });
-  const operationRoutes = (slackHealth?: () => SlackHealth): CustomRoute[] =>
-    metrics === undefined || probeRedis === undefined ? [] : [metrics.route(), readinessRoute({ redis: probeRedis, ...(slackHealth === undefined ? {} : { slack: slackHealth }) })];
+  const runsBot = settings.role === "all" || settings.role === "bot";
+  let slackHealth: (() => SlackHealth) | undefined;
+  const operationRoutes = (): CustomRoute[] =>
+    metrics === undefined || probeRedis === undefined
+      ? []
+      : [
+          metrics.route(),
+          readinessRoute({ redis: probeRedis, ...(runsBot ? { slack: () => slackHealth?.() ?? STARTING } : {}) }),
+          // The detailed health (bot id, Slack error text) is for operators: here, not on the Slack port.
+          jsonRoute("/healthz", () => ({ role: settings.role, ...(slackHealth === undefined ? { http: "up" } : slackHealth()) })),
+        ];
+  const opsServer = operations ? await startGetServer(settings.ops.port, settings.ops.host, logger, operationRoutes(), "operations server") : undefined;
+  const opsAddress = opsServer?.address();
+  const opsUrl = opsAddress !== undefined && opsAddress !== null && typeof opsAddress === "object" ? `http://${settings.ops.host}:${opsAddress.port}` : undefined;
 
   let pool: SshPool | undefined;
   let worker: WorkerHandle | undefined;
@@ -101,12 +137,12 @@ export async function startIntervene(options: InterveneOptions): Promise<Interve
         ...(receiver.signingSecret !== undefined ? { signingSecret: receiver.signingSecret } : {}),
       },
       logger: logger.child({ component: "bot" }),
-      extraRoutes: [...operationRoutes(() => health()), ...(options.extraRoutes ?? [])],
+      extraRoutes: [...(options.extraRoutes ?? [])],
       notifier: { store: engineNotifierStore(engine) },
       ...(metrics === undefined ? {} : { onSlackApiCall: (method: string, failure: SlackFailure | undefined) => metrics.slackCall(method, failure) }),
     });
     const app = slack;
-    const health = (): SlackHealth => app.health();
+    slackHealth = () => app.health();
     if (metrics !== undefined) {
       // In the background like the notifier's subscription: a Redis outage at start must not block the bot.
       api.subscribe((event) => metrics.observe(event)).then(
@@ -117,7 +153,7 @@ export async function startIntervene(options: InterveneOptions): Promise<Interve
     await slack.start();
     logger.info({ port: settings.port, mode: receiver.mode }, "bot listening");
   } else {
-    healthServer = startWorkerHealthServer(settings.port, options.host, logger, operationRoutes());
+    healthServer = await startGetServer(settings.port, options.host, logger, [jsonRoute("/healthz", () => ({ http: "up", role: "worker" }))], "health server");
   }
 
   return {
@@ -126,6 +162,7 @@ export async function startIntervene(options: InterveneOptions): Promise<Interve
     slack,
     pool,
     metrics,
+    opsUrl,
     async close() {
       // Order matters: stop taking Slack input, then let workers finish their steps, then drop connections.
       await slack?.stop().catch((err: unknown) => logger.warn({ err }, "bot stop failed"));
@@ -134,6 +171,7 @@ export async function startIntervene(options: InterveneOptions): Promise<Interve
       await engine?.close().catch((err: unknown) => logger.warn({ err }, "engine close failed"));
       await pool?.close().catch((err: unknown) => logger.warn({ err }, "ssh pool close failed"));
       await new Promise<void>((resolve) => (healthServer ? healthServer.close(() => resolve()) : resolve()));
+      await new Promise<void>((resolve) => (opsServer ? opsServer.close(() => resolve()) : resolve()));
       await queues?.close();
       probeRedis?.disconnect();
     },

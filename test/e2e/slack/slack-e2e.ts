@@ -125,6 +125,7 @@ export async function startSlackE2e(files: InterveneFiles, overrides: Readonly<R
     SLACK_API_URL: fake.apiUrl,
     REDIS_URL: files.redisUrl,
     PORT: String(port),
+    OPS_PORT: "0",
     INVENTORY_FILE: files.inventoryFile,
     SSH_PRIVATE_KEY_FILE: files.privateKeyFile,
     SSH_KNOWN_HOSTS_FILE: files.knownHostsFile,

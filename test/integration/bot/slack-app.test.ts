@@ -219,9 +219,11 @@ describe("app home and health", () => {
     expect(JSON.stringify(h.fake.views.find((v) => v.method === "views.publish")?.view)).toContain("run-5");
   });
 
-  it("/healthz answers 200 with the Slack connection state", async () => {
+  it("/healthz on the Slack port answers 200 with the connection state and nothing more (no bot id, no error text); the detail is the handle's", async () => {
     const res = await fetch(`${h.baseUrl}/healthz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ http: "up", slack: "connected", botUserId: "W23456789", events: "subscribed" });
+    expect(await res.json()).toEqual({ http: "up", slack: "connected" });
+    expect(h.handle.health()).toMatchObject({ http: "up", slack: "connected", botUserId: "W23456789", events: "subscribed" });
+    for (const path of ["/metrics", "/readyz"]) expect([path, (await fetch(`${h.baseUrl}${path}`)).status]).toEqual([path, 404]);
   });
 });

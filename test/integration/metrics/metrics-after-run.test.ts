@@ -29,7 +29,7 @@ describe("operations routes of a running bot (the demo stack: real Redis, BullMQ
   let demo: Demo;
   const logLines: string[] = [];
   const scrape = async (): Promise<Map<string, number>> => {
-    const res = await fetch(`${demo.baseUrl}/metrics`);
+    const res = await fetch(`${demo.opsUrl}/metrics`);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/plain");
     return parseMetrics(await res.text());
@@ -44,7 +44,7 @@ describe("operations routes of a running bot (the demo stack: real Redis, BullMQ
   });
 
   it("is ready once Redis answers and Slack auth is done", async () => {
-    const res = await fetch(`${demo.baseUrl}/readyz`);
+    const res = await fetch(`${demo.opsUrl}/readyz`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ ready: true, checks: { redis: "ok", slack: "ok" } });
   });

@@ -33,6 +33,7 @@ describe("loadEnvConfig: the runtime contract", () => {
       },
       redisUrl: "redis://127.0.0.1:6379",
       port: 3000,
+      ops: { port: 9464, host: "127.0.0.1" },
       inventoryFile: "config/inventory.yaml",
       ssh: {
         privateKeyFile: "/home/operator/.ssh/id_ed25519",
