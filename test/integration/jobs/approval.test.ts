@@ -1,5 +1,6 @@
 import { EngineError, type Actor, type AuditEntry, type RunEvent } from "../../../src/jobs";
 import { createHarness, testPlan, waitForRun, type Harness } from "./helpers/jobs-harness";
+import { codeOf } from "./helpers/code-of";
 
 const requester: Actor = { userId: "UREQ" };
 const approver1: Actor = { userId: "UAPP1" };
@@ -9,15 +10,6 @@ function refusalCode(result: PromiseSettledResult<unknown>): string | undefined 
   return result.status === "rejected" && result.reason instanceof EngineError ? result.reason.code : undefined;
 }
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof EngineError) return error.code;
-    throw error;
-  }
-  return "no refusal";
-}
 
 const refusals = (audit: readonly AuditEntry[]): AuditEntry[] => audit.filter((e) => e.type === "refused");
 

@@ -2,6 +2,7 @@ import Redis from "ioredis";
 import { createEngine, EngineError, inventoryPolicyResolver, procedureStepSemantics, type Actor } from "../../../src/jobs";
 import { getTestbed } from "../../helpers/testbed";
 import { createHarness, testPlan, waitForRun, type Harness } from "./helpers/jobs-harness";
+import { codeOf } from "./helpers/code-of";
 
 const alice: Actor = { userId: "UALICE" };
 const bob: Actor = { userId: "UBOB" };
@@ -115,12 +116,3 @@ describe("cluster locks", () => {
   });
 });
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof EngineError) return error.code;
-    throw error;
-  }
-  return "no refusal";
-}

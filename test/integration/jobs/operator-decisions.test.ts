@@ -1,20 +1,12 @@
-import { EngineError, type Actor } from "../../../src/jobs";
+import type { Actor } from "../../../src/jobs";
 import { decodeStep } from "../../../src/bot/blocks/action-ids";
 import { renderRunMessage } from "../../../src/bot/blocks/render-run-message";
 import { createHarness, isSettled, testPlan, waitForRun, type Harness } from "./helpers/jobs-harness";
+import { codeOf } from "./helpers/code-of";
 
 const requester: Actor = { userId: "UREQ" };
 const approver: Actor = { userId: "UAPP1" };
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof EngineError) return error.code;
-    throw error;
-  }
-  return "no refusal";
-}
 
 /** The value of the run message's button with this action id (what a click sends back). */
 function buttonValue(run: Parameters<typeof renderRunMessage>[0], actionId: string): ReturnType<typeof decodeStep> {
