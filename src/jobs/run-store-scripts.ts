@@ -50,7 +50,9 @@ return 1
  * (every process was down) is re-asserted for a live run found in the active
  * set. A holder that is terminal or has no record is dead: its lock is
  * recovered (audited). Returns {'LOCKED', holder, requestedBy} or
- * {'OK', recoveredFrom, recoveredState}.
+ * {'OK', recoveredFrom, recoveredState}. The runs index is trimmed with the
+ * runs (issue 12 point 11): each start drops up to 20 of its oldest ids whose
+ * record has expired, so the index never outgrows what is kept.
  * KEYS: run, runAudit, globalAudit, active, lock, runs
  * ARGV: runId, json, state, cluster, lockTtlMs, requestedAtMs, auditJson, at, maxlen, runPrefix, requestedBy
  */
@@ -83,6 +85,9 @@ redis.call('SET', KEYS[5], ARGV[1], 'PX', ARGV[5])
 redis.call('HSET', KEYS[1], 'v', '1', 'json', ARGV[2], 'state', ARGV[3], 'cluster', ARGV[4], 'requestedBy', ARGV[11])
 redis.call('HSET', KEYS[4], ARGV[1], ARGV[4])
 redis.call('ZADD', KEYS[6], ARGV[6], ARGV[1])
+for _, old in ipairs(redis.call('ZRANGE', KEYS[6], 0, 19)) do
+  if redis.call('EXISTS', ARGV[10] .. old) == 0 then redis.call('ZREM', KEYS[6], old) end
+end
 local entries = cjson.decode(ARGV[7])
 if recovered ~= '' then
   table.insert(entries, 2, {'type', 'lock.recovered', 'run', ARGV[1], 'actor', 'engine', 'at', ARGV[8],

@@ -97,13 +97,19 @@ export class RunStore {
     const limit = filter.limit ?? 50;
     const ids = filter.active === true ? Object.keys(await this.redis.hgetall(this.keys.active)) : await this.redis.zrevrange(this.keys.runs, 0, Math.max(limit * 4, 200) - 1);
     const runs: RunRecord[] = [];
+    const gone: string[] = [];
     for (const id of ids) {
       const run = await this.get(id);
-      if (run === undefined) continue;
+      if (run === undefined) {
+        gone.push(id);
+        continue;
+      }
       if (filter.cluster !== undefined && run.plan.cluster !== filter.cluster) continue;
       if (filter.active === true && TERMINAL_RUN_STATES.includes(run.state)) continue;
       runs.push(run);
     }
+    // An id whose record expired (retention) leaves the index too.
+    if (gone.length > 0 && filter.active !== true) await this.redis.zrem(this.keys.runs, ...gone);
     runs.sort((a, b) => b.requestedAt.localeCompare(a.requestedAt));
     return runs.slice(0, limit);
   }
