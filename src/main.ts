@@ -7,6 +7,7 @@
 import { ConfigError, loadDotenv, loadEnvConfig, loadInventory } from "./config";
 import { createLogger } from "./util/logger";
 import { startIntervene } from "./runtime/start-intervene";
+import { EvictionPolicyError } from "./runtime/check-eviction-policy";
 
 async function main(): Promise<number> {
   loadDotenv();
@@ -23,7 +24,16 @@ async function main(): Promise<number> {
     throw error;
   }
   const logger = createLogger(settings);
-  const handle = await startIntervene({ settings, inventory, logger });
+  let handle;
+  try {
+    handle = await startIntervene({ settings, inventory, logger });
+  } catch (error) {
+    if (error instanceof EvictionPolicyError) {
+      process.stderr.write(`intervene: ${error.message}\n`);
+      return 78; // EX_CONFIG
+    }
+    throw error;
+  }
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
       logger.info({ signal, graceMs: settings.shutdownGraceMs }, "shutting down: running steps may finish within the grace period");

@@ -145,7 +145,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     // The CLI never receives Slack events: read the contract as a worker does (no Slack credentials needed).
     const settings = loadEnvConfig({ ...process.env, ROLE: "worker" });
     const inventory = loadInventory(settings);
-    await execute(command, { settings, inventory, prefix });
+    await execute(command, { settings, inventory, prefix: prefix ?? settings.redisPrefix });
     return 0;
   } catch (error) {
     if (error instanceof CliUsageError) {

@@ -18,8 +18,8 @@ export interface CliActor {
 
 export interface ParsedCli {
   readonly command: CliCommand;
-  /** Redis key prefix. @defaultValue "intervene" */
-  readonly prefix: string;
+  /** Redis key prefix; unset: REDIS_PREFIX (default intervene). */
+  readonly prefix: string | undefined;
 }
 
 export class CliUsageError extends Error {
@@ -39,7 +39,7 @@ export const USAGE = `usage:
   intervene show <run>
   intervene runs [--cluster <name>] [--active] [--limit <n>]
   intervene worker
-options: --prefix <redis key prefix> (default intervene)`;
+options: --prefix <redis key prefix> (default: REDIS_PREFIX, else intervene)`;
 
 const FLAGS_WITH_VALUE = new Set(["--cluster", "--param", "--as", "--groups", "--step", "--reason", "--limit", "--prefix"]);
 const BOOLEAN_FLAGS = new Set(["--dry-run", "--follow", "--now", "--active", "--help"]);
@@ -112,7 +112,7 @@ function runIdOf(t: Tokens, verb: string): string {
 
 export function parseCliArgs(argv: readonly string[]): ParsedCli {
   const t = tokenize(argv);
-  const prefix = one(t, "--prefix") ?? "intervene";
+  const prefix = one(t, "--prefix");
   const verb = t.positional[0];
   if (verb === undefined || t.flags.has("--help") || verb === "help") return { prefix, command: { kind: "help" } };
   const command = ((): CliCommand => {

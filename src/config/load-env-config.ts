@@ -12,6 +12,7 @@ export const ENV_DEFAULTS = {
   REDIS_URL: "redis://127.0.0.1:6379",
   PORT: 3000,
   OPS_PORT: 9464,
+  REDIS_PREFIX: "intervene",
   OPS_HOST: "127.0.0.1",
   INVENTORY_FILE: "config/inventory.yaml",
   SSH_PRIVATE_KEY_FILE: "~/.ssh/id_ed25519",
@@ -91,6 +92,18 @@ const envSchema = z.object({
   REDIS_URL: url(["redis:", "rediss:"], ENV_DEFAULTS.REDIS_URL, "a redis:// or rediss:// URL"),
   PORT: integer(1, 65535, ENV_DEFAULTS.PORT),
   OPS_PORT: integer(0, 65535, ENV_DEFAULTS.OPS_PORT),
+  REDIS_PREFIX: setting.transform((value, ctx) => {
+    if (value === undefined) return ENV_DEFAULTS.REDIS_PREFIX;
+    if (/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(value)) return value;
+    ctx.addIssue({ code: "custom", message: `must be letters, digits, "_", "." or "-", up to 64, e.g. intervene-prod (got ${JSON.stringify(value)})` });
+    return z.NEVER;
+  }),
+  REDIS_REQUIRE_NOEVICTION: setting.transform((value, ctx) => {
+    if (value === undefined || value === "false") return false;
+    if (value === "true") return true;
+    ctx.addIssue({ code: "custom", message: `must be true or false (got ${JSON.stringify(value)})` });
+    return z.NEVER;
+  }),
   OPS_HOST: setting.transform((value) => value ?? ENV_DEFAULTS.OPS_HOST),
   INVENTORY_FILE: setting,
   SSH_PRIVATE_KEY_FILE: setting,
@@ -135,6 +148,8 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): Settings {
   const location = locate(parsed);
   const common = {
     redisUrl: parsed.REDIS_URL,
+    redisPrefix: parsed.REDIS_PREFIX,
+    redisRequireNoEviction: parsed.REDIS_REQUIRE_NOEVICTION,
     port: parsed.PORT,
     ops: { port: parsed.OPS_PORT, host: parsed.OPS_HOST },
     inventoryFile: location.inventoryFile,

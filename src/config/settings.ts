@@ -33,6 +33,14 @@ export interface SlackSettings extends SlackApiSettings {
 interface SettingsCommon {
   /** @defaultValue `redis://127.0.0.1:6379` */
   readonly redisUrl: string;
+  /** Prefix of every key, so that two deployments can share one Redis (REDIS_PREFIX). @defaultValue intervene */
+  readonly redisPrefix: string;
+  /**
+   * REDIS_REQUIRE_NOEVICTION=true: refuse to start when Redis's
+   * maxmemory-policy is not noeviction (an evicted lock lets two runs take one
+   * cluster). Otherwise a loud warning. @defaultValue false
+   */
+  readonly redisRequireNoEviction: boolean;
   /** HTTP port for `/slack/events`, `/healthz`, `/metrics`. @defaultValue 3000 */
   readonly port: number;
   /**

@@ -13,6 +13,7 @@ import { InterveneMetrics } from "./metrics";
 import { queueDepthReader } from "./metrics-queue-depth";
 import { readinessRoute } from "./readiness";
 import { openProbeRedis } from "./readiness-redis";
+import { checkEvictionPolicy } from "./check-eviction-policy";
 
 export interface InterveneOptions {
   readonly settings: Settings;
@@ -84,7 +85,9 @@ const STARTING: SlackHealth = { http: "up", slack: "connecting", events: "off" }
  * and share only Redis.
  */
 export async function startIntervene(options: InterveneOptions): Promise<InterveneHandle> {
-  const { settings, inventory, logger, prefix } = options;
+  const { settings, inventory, logger } = options;
+  const prefix = options.prefix ?? settings.redisPrefix;
+  await checkEvictionPolicy(settings, logger);
   const runsWorker = settings.role === "all" || settings.role === "worker";
   const engineLogger = logger.child({ component: "engine" });
   const operations = options.operations !== false;

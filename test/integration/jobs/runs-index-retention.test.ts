@@ -35,7 +35,7 @@ describe("the runs index follows run retention", () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     // The three records expired; a new start trims their ids.
     const fresh = await engine.start(plan, requester);
-    expect(await engine.store.redis.zrange(index, 0, -1)).toEqual([fresh.id]);
+    expect(await engine.store.redis.zrange(index, "0", "-1")).toEqual([fresh.id]);
     await engine.abort(fresh.id, requester, "now");
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await engine.list({ limit: 10 })).toEqual([]);

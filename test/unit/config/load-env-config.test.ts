@@ -32,6 +32,8 @@ describe("loadEnvConfig: the runtime contract", () => {
         receiver: { mode: "http", signingSecret: "signing-secret" },
       },
       redisUrl: "redis://127.0.0.1:6379",
+      redisPrefix: "intervene",
+      redisRequireNoEviction: false,
       port: 3000,
       ops: { port: 9464, host: "127.0.0.1" },
       inventoryFile: "config/inventory.yaml",
@@ -53,6 +55,12 @@ describe("loadEnvConfig: the runtime contract", () => {
     expect(withExtra.output.secretPatterns).toEqual([...DEFAULT_SECRET_PATTERNS, "(db_pass=)\\S+"]);
     expect(() => loadEnvConfig({ ...httpBot, OUTPUT_SECRET_PATTERNS: '["(unclosed"]' })).toThrow(/OUTPUT_SECRET_PATTERNS: must be a JSON array of regular expressions/);
     expect(() => loadEnvConfig({ ...httpBot, OUTPUT_SECRET_PATTERNS: "password" })).toThrow(/OUTPUT_SECRET_PATTERNS/);
+  });
+
+  it("REDIS_PREFIX lets two deployments share a Redis; REDIS_REQUIRE_NOEVICTION is true or false (issue 12 point 4)", () => {
+    expect(loadEnvConfig({ ...httpBot, REDIS_PREFIX: "intervene-prod", REDIS_REQUIRE_NOEVICTION: "true" })).toMatchObject({ redisPrefix: "intervene-prod", redisRequireNoEviction: true });
+    expect(() => loadEnvConfig({ ...httpBot, REDIS_PREFIX: "a b" })).toThrow(/REDIS_PREFIX: must be letters, digits/);
+    expect(() => loadEnvConfig({ ...httpBot, REDIS_REQUIRE_NOEVICTION: "yes" })).toThrow(/REDIS_REQUIRE_NOEVICTION: must be true or false/);
   });
 
   it("documents the same defaults it applies", () => {

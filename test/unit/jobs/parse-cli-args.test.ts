@@ -3,7 +3,7 @@ import { CliUsageError, parseCliArgs } from "../../../src/cli/parse-cli-args";
 describe("intervene command line", () => {
   it("parses a run with params, user, groups and dry run", () => {
     expect(parseCliArgs(["run", "leofs.recover-manager", "--cluster", "prod", "--param", "node=slave", "--param=force=yes", "--as", "U1", "--groups", "S1,S2", "--dry-run"])).toEqual({
-      prefix: "intervene",
+      prefix: undefined,
       command: { kind: "run", procedureId: "leofs.recover-manager", cluster: "prod", params: { node: "slave", force: "yes" }, actor: { userId: "U1", userGroups: ["S1", "S2"] }, dryRun: true, follow: false },
     });
   });
