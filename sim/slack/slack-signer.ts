@@ -43,13 +43,17 @@ export interface SlashCommandFields {
   readonly channel_id?: string;
   readonly response_url: string;
   readonly trigger_id?: string;
+  /** @defaultValue T0001 */
+  readonly team_id?: string;
+  /** @defaultValue A123456 */
+  readonly api_app_id?: string;
 }
 
 /** A slash command as Slack posts it (fields after payloads/slash-command.doc-example.json), signed. */
 export function postSlashCommand(eventsUrl: string, secret: string, fields: SlashCommandFields, options: SignOptions = {}): Promise<PostResult> {
   const form = new URLSearchParams({
     token: "gIkuvaNzQIHg97ATvDxqgjtO",
-    team_id: "T0001",
+    team_id: fields.team_id ?? "T0001",
     team_domain: "example",
     channel_id: fields.channel_id ?? "C0LEOFSPROD",
     channel_name: "leofs-prod",
@@ -59,7 +63,7 @@ export function postSlashCommand(eventsUrl: string, secret: string, fields: Slas
     text: fields.text,
     response_url: fields.response_url,
     trigger_id: fields.trigger_id ?? "13345224609.738474920.8088930838d88f008e0",
-    api_app_id: "A123456",
+    api_app_id: fields.api_app_id ?? "A123456",
   });
   return postSigned(eventsUrl, secret, form.toString(), options);
 }

@@ -14,6 +14,7 @@ import type { NotifierStore } from "./notifier/notifier-store";
 import { classifySlackError, type SlackApi, type SlackFailure } from "./notifier/slack-api";
 import { createSlackNotifier, type SlackNotifier } from "./notifier/slack-notifier";
 import { UserGroupResolver } from "./user-group-resolver";
+import { refuseForeignRequests, type ExpectedSlackIdentity } from "./refuse-foreign-requests";
 
 export interface SlackSettings {
   /** xoxb- bot token (SLACK_BOT_TOKEN). */
@@ -45,6 +46,8 @@ export interface CreateSlackAppOptions {
   readonly engineTimeoutMs?: number;
   /** How long a user group's member list is trusted. @defaultValue 60000 */
   readonly userGroupCacheMs?: number;
+  /** SLACK_TEAM_ID / SLACK_APP_ID: requests for another workspace or app are refused. */
+  readonly expectedIdentity?: ExpectedSlackIdentity;
   /** Back-off of the background Slack connection attempts. @defaultValue { baseDelayMs: 1000, maxDelayMs: 60000 } */
   readonly connectRetry?: { readonly baseDelayMs: number; readonly maxDelayMs: number };
   /** Hears the outcome of every Web API call the notifier and the user-group resolver make (metrics). */
@@ -163,6 +166,8 @@ export function createSlackApp(options: CreateSlackAppOptions): SlackAppHandle {
     logger.error({ err: errorText(err) }, "slack: unhandled listener error");
     return Promise.resolve();
   });
+
+  refuseForeignRequests(app, options.expectedIdentity ?? {}, logger);
 
   const clusterGroups = [...new Set(options.inventory.clusters.flatMap((c) => c.userGroups ?? []))];
   const ctx: BotContext = {

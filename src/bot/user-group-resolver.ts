@@ -12,8 +12,9 @@ interface Cached {
 /**
  * Which of the policy's user groups a user belongs to, from
  * `usergroups.users.list`, cached briefly (that method is Tier 2: ~20/min).
- * When Slack cannot answer, a stale answer is used; with none, the user is in
- * no group and the engine's refusal says so.
+ * When Slack cannot answer, a stale answer is used for at most
+ * `maxStaleMs` (10 min); past that, or with none, the user is in no group and
+ * the engine's refusal says so: membership fails closed (issue 12 point 10).
  */
 export class UserGroupResolver {
   private readonly cache = new Map<string, Cached>();
@@ -25,6 +26,7 @@ export class UserGroupResolver {
     private readonly logger: Logger,
     private readonly ttlMs = 60_000,
     private readonly now: () => number = Date.now,
+    private readonly maxStaleMs = 10 * 60_000,
   ) {}
 
   async groupsOf(userId: string): Promise<string[]> {
@@ -50,8 +52,13 @@ export class UserGroupResolver {
       this.cache.set(group, { at: this.now(), users });
       return users;
     } catch (err) {
-      this.logger.warn({ group, err: err instanceof Error ? err.message : String(err) }, "slack: could not list user group members; using the last known list");
-      return stale?.users;
+      const error = err instanceof Error ? err.message : String(err);
+      if (stale !== undefined && this.now() - stale.at <= this.maxStaleMs) {
+        this.logger.warn({ group, err: error }, "slack: could not list user group members; using the last known list");
+        return stale.users;
+      }
+      this.logger.warn({ group, err: error, lastKnownAgeMs: stale === undefined ? null : this.now() - stale.at }, "slack: could not list user group members and no list younger than 10 min: nobody counts as a member");
+      return undefined;
     }
   }
 }

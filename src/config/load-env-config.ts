@@ -84,6 +84,16 @@ function url(protocols: readonly string[], fallback: string, describe: string) {
 const envSchema = z.object({
   SLACK_BOT_TOKEN: slackToken("xoxb-"),
   SLACK_APP_TOKEN: slackToken("xapp-"),
+  SLACK_TEAM_ID: setting.transform((value, ctx) => {
+    if (value === undefined || /^[TE][A-Z0-9]{2,}$/.test(value)) return value;
+    ctx.addIssue({ code: "custom", message: `must be a Slack team (workspace) id like T0123ABCD (got ${JSON.stringify(value)})` });
+    return z.NEVER;
+  }),
+  SLACK_APP_ID: setting.transform((value, ctx) => {
+    if (value === undefined || /^A[A-Z0-9]{2,}$/.test(value)) return value;
+    ctx.addIssue({ code: "custom", message: `must be a Slack app id like A0123ABCD (got ${JSON.stringify(value)})` });
+    return z.NEVER;
+  }),
   SLACK_SIGNING_SECRET: setting,
   // Bolt joins method names onto this base, so it must end with a slash.
   SLACK_API_URL: url(["http:", "https:"], ENV_DEFAULTS.SLACK_API_URL, "an http:// or https:// URL").transform((u) =>
@@ -149,6 +159,8 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): Settings {
   const common = {
     redisUrl: parsed.REDIS_URL,
     redisPrefix: parsed.REDIS_PREFIX,
+    ...(parsed.SLACK_TEAM_ID !== undefined ? { slackTeamId: parsed.SLACK_TEAM_ID } : {}),
+    ...(parsed.SLACK_APP_ID !== undefined ? { slackAppId: parsed.SLACK_APP_ID } : {}),
     redisRequireNoEviction: parsed.REDIS_REQUIRE_NOEVICTION,
     port: parsed.PORT,
     ops: { port: parsed.OPS_PORT, host: parsed.OPS_HOST },

@@ -33,6 +33,9 @@ export interface SlackSettings extends SlackApiSettings {
 interface SettingsCommon {
   /** @defaultValue `redis://127.0.0.1:6379` */
   readonly redisUrl: string;
+  /** SLACK_TEAM_ID / SLACK_APP_ID: requests for another workspace or app are refused (and logged). Unset: not checked. */
+  readonly slackTeamId?: string;
+  readonly slackAppId?: string;
   /** Prefix of every key, so that two deployments can share one Redis (REDIS_PREFIX). @defaultValue intervene */
   readonly redisPrefix: string;
   /**

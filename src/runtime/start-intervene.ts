@@ -140,6 +140,7 @@ export async function startIntervene(options: InterveneOptions): Promise<Interve
         ...(receiver.signingSecret !== undefined ? { signingSecret: receiver.signingSecret } : {}),
       },
       logger: logger.child({ component: "bot" }),
+      expectedIdentity: { ...(settings.slackTeamId !== undefined ? { teamId: settings.slackTeamId } : {}), ...(settings.slackAppId !== undefined ? { appId: settings.slackAppId } : {}) },
       extraRoutes: [...(options.extraRoutes ?? [])],
       notifier: { store: engineNotifierStore(engine) },
       ...(metrics === undefined ? {} : { onSlackApiCall: (method: string, failure: SlackFailure | undefined) => metrics.slackCall(method, failure) }),

@@ -32,6 +32,20 @@ describe("user group membership", () => {
     expect(fake.calls).toHaveLength(4);
   });
 
+  it("fails closed: a last known list older than 10 minutes that cannot be refreshed counts nobody as a member (issue 12 point 10)", async () => {
+    let now = 0;
+    const fake = api({ S0SRE: ["U1"] });
+    const resolver = new UserGroupResolver(fake, ["S0SRE"], pino({ level: "silent" }), 60_000, () => now);
+    expect(await resolver.groupsOf("U1")).toEqual(["S0SRE"]);
+    fake.setDown(true);
+    now = 9 * 60_000;
+    expect(await resolver.groupsOf("U1")).toEqual(["S0SRE"]);
+    now = 10 * 60_000 + 1;
+    expect(await resolver.groupsOf("U1")).toEqual([]);
+    fake.setDown(false);
+    expect(await resolver.groupsOf("U1")).toEqual(["S0SRE"]);
+  });
+
   it("with no answer ever, the user is in no group", async () => {
     const fake = api({});
     fake.setDown(true);

@@ -63,6 +63,13 @@ describe("loadEnvConfig: the runtime contract", () => {
     expect(() => loadEnvConfig({ ...httpBot, REDIS_REQUIRE_NOEVICTION: "yes" })).toThrow(/REDIS_REQUIRE_NOEVICTION: must be true or false/);
   });
 
+  it("SLACK_TEAM_ID and SLACK_APP_ID are checked for shape (issue 12 point 10)", () => {
+    expect(loadEnvConfig({ ...httpBot, SLACK_TEAM_ID: "T0123ABCD", SLACK_APP_ID: "A0123ABCD" })).toMatchObject({ slackTeamId: "T0123ABCD", slackAppId: "A0123ABCD" });
+    expect(loadEnvConfig(httpBot).slackTeamId).toBeUndefined();
+    expect(() => loadEnvConfig({ ...httpBot, SLACK_TEAM_ID: "workspace" })).toThrow(/SLACK_TEAM_ID: must be a Slack team \(workspace\) id like T0123ABCD/);
+    expect(() => loadEnvConfig({ ...httpBot, SLACK_APP_ID: "T0123" })).toThrow(/SLACK_APP_ID: must be a Slack app id/);
+  });
+
   it("documents the same defaults it applies", () => {
     expect(ENV_DEFAULTS).toMatchObject({ PORT: 3000, LOG_LEVEL: "info", ROLE: "all", OUTPUT_MAX_BYTES: 1048576 });
   });
