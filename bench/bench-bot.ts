@@ -78,6 +78,8 @@ export async function startBenchBot(options: BenchBotOptions): Promise<BenchBot>
         REDIS_URL: options.redisUrl,
         PORT: String(port),
         OPS_PORT: "0",
+        // The bench sends hundreds of commands as one user: no per-user limit here.
+        REQUESTS_PER_MINUTE: "0",
         INVENTORY_FILE: options.inventoryFile,
         SSH_PRIVATE_KEY_FILE: options.privateKeyFile,
         SSH_KNOWN_HOSTS_FILE: options.knownHostsFile,
@@ -95,6 +97,7 @@ export async function startBenchBot(options: BenchBotOptions): Promise<BenchBot>
 
   const settings = loadEnvConfig({
     ROLE: "worker",
+    REQUESTS_PER_MINUTE: "0",
     REDIS_URL: options.redisUrl,
     INVENTORY_FILE: options.inventoryFile,
     SSH_PRIVATE_KEY_FILE: options.privateKeyFile,

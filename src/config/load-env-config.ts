@@ -12,6 +12,7 @@ export const ENV_DEFAULTS = {
   REDIS_URL: "redis://127.0.0.1:6379",
   PORT: 3000,
   OPS_PORT: 9464,
+  REQUESTS_PER_MINUTE: 20,
   REDIS_PREFIX: "intervene",
   OPS_HOST: "127.0.0.1",
   INVENTORY_FILE: "config/inventory.yaml",
@@ -102,6 +103,7 @@ const envSchema = z.object({
   REDIS_URL: url(["redis:", "rediss:"], ENV_DEFAULTS.REDIS_URL, "a redis:// or rediss:// URL"),
   PORT: integer(1, 65535, ENV_DEFAULTS.PORT),
   OPS_PORT: integer(0, 65535, ENV_DEFAULTS.OPS_PORT),
+  REQUESTS_PER_MINUTE: integer(0, 100_000, ENV_DEFAULTS.REQUESTS_PER_MINUTE),
   REDIS_PREFIX: setting.transform((value, ctx) => {
     if (value === undefined) return ENV_DEFAULTS.REDIS_PREFIX;
     if (/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(value)) return value;
@@ -159,6 +161,7 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): Settings {
   const common = {
     redisUrl: parsed.REDIS_URL,
     redisPrefix: parsed.REDIS_PREFIX,
+    requestsPerMinute: parsed.REQUESTS_PER_MINUTE,
     ...(parsed.SLACK_TEAM_ID !== undefined ? { slackTeamId: parsed.SLACK_TEAM_ID } : {}),
     ...(parsed.SLACK_APP_ID !== undefined ? { slackAppId: parsed.SLACK_APP_ID } : {}),
     redisRequireNoEviction: parsed.REDIS_REQUIRE_NOEVICTION,

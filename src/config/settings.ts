@@ -36,6 +36,8 @@ interface SettingsCommon {
   /** SLACK_TEAM_ID / SLACK_APP_ID: requests for another workspace or app are refused (and logged). Unset: not checked. */
   readonly slackTeamId?: string;
   readonly slackAppId?: string;
+  /** Previews and starts per user per minute, across every bot process (REQUESTS_PER_MINUTE; 0: no limit). @defaultValue 20 */
+  readonly requestsPerMinute: number;
   /** Prefix of every key, so that two deployments can share one Redis (REDIS_PREFIX). @defaultValue intervene */
   readonly redisPrefix: string;
   /**

@@ -21,6 +21,11 @@ export interface EngineOptions extends CoreOptions {
   readonly newRunId?: () => string;
   /** How long `queryStatus` waits for a worker's answer. @defaultValue 20000 */
   readonly statusQueryTimeoutMs?: number;
+  /**
+   * Previews and starts one user may ask for per minute, counted in Redis so
+   * that every bot process shares the count (issue 12 point 11). Unset: no limit.
+   */
+  readonly requestsPerMinute?: number;
 }
 
 /** The API side (bot, CLI, console): `Engine` plus read access to the audit. */
@@ -77,7 +82,24 @@ export function createEngine(options: EngineOptions): EngineHandle {
     return audited(runId, operation, actor, async () => (await transitioner.apply(runId, actor.userId, mutate)).run, extra);
   }
 
+  /** A fixed one-minute window per user: INCR, and the key expires after the window. */
+  async function checkRate(actor: Actor, operation: "plan" | "start", cluster: string): Promise<void> {
+    const limit = options.requestsPerMinute;
+    if (limit === undefined) return;
+    const nowMs = clock.now().getTime();
+    const window = Math.floor(nowMs / 60_000);
+    const key = `${core.keys.prefix}:rate:${actor.userId}:${window}`;
+    const replies = await store.redis.multi().incr(key).pexpire(key, 120_000).exec();
+    const count = Number(replies?.[0]?.[1] ?? 0);
+    if (count <= limit) return;
+    const wait = Math.ceil(((window + 1) * 60_000 - nowMs) / 1000);
+    const error = new EngineError("RATE_LIMITED", `${actor.userId} asked for ${count} previews and starts this minute; the limit is ${limit} per minute: try again in ${wait} s`, { cluster, userId: actor.userId });
+    await store.appendAudit("", [{ type: "refused", actor: actor.userId, data: { operation, code: error.code, why: error.message, cluster } }], clock.now().toISOString()).catch(() => undefined);
+    throw error;
+  }
+
   async function start(plan: Plan, actor: Actor): Promise<RunRecord> {
+    await checkRate(actor, "start", plan.cluster);
     const policy = options.policy.approvalPolicyFor(plan.cluster, plan.procedureId);
     if (!isEmptyPrincipalSet(policy.requesters) && !isInPrincipalSet(actor, policy.requesters)) {
       await store.appendAudit("", [{ type: "refused", actor: actor.userId, data: { operation: "start", code: "NOT_ALLOWED", cluster: plan.cluster, procedureId: plan.procedureId } }], clock.now().toISOString());
@@ -125,6 +147,7 @@ export function createEngine(options: EngineOptions): EngineHandle {
     },
 
     async plan(request: PlanRequest, actor?: Actor): Promise<Plan> {
+      if (actor !== undefined) await checkRate(actor, "plan", request.cluster);
       if (options.planner === undefined) throw new EngineError("PARAMS", "no planner configured", { procedureId: request.procedureId });
       let plan: Plan;
       try {

@@ -17,6 +17,7 @@ export type EngineErrorCode =
   | "PARAMS"
   | "NOT_REQUESTER"
   | "NOT_ALLOWED"
+  | "RATE_LIMITED"
   | "CONFLICT";
 
 export interface EngineErrorContext {

@@ -23,6 +23,7 @@ export function engineOptionsFor(settings: Settings, inventory: Inventory, logge
     planner: catalogPlanner(inventory),
     logger,
     retainRunsMs: settings.output.ttlDays * DAY_MS,
+    ...(settings.requestsPerMinute > 0 ? { requestsPerMinute: settings.requestsPerMinute } : {}),
   };
 }
 

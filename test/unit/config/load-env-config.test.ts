@@ -34,6 +34,7 @@ describe("loadEnvConfig: the runtime contract", () => {
       redisUrl: "redis://127.0.0.1:6379",
       redisPrefix: "intervene",
       redisRequireNoEviction: false,
+      requestsPerMinute: 20,
       port: 3000,
       ops: { port: 9464, host: "127.0.0.1" },
       inventoryFile: "config/inventory.yaml",
