@@ -20,6 +20,7 @@ import { SshPool } from "../ssh";
 import { engineOptionsFor, workerOptionsFor } from "../runtime/engine-options";
 import { formatAudit, formatEvent, formatRun, formatRunLine } from "./format-run";
 import { CliUsageError, parseCliArgs, USAGE, type CliCommand } from "./parse-cli-args";
+import { createLogger } from "../util/logger";
 
 interface Context {
   readonly settings: Settings;
@@ -55,7 +56,8 @@ async function follow(engine: EngineHandle, runId: string): Promise<void> {
 
 async function runWorker(ctx: Context): Promise<void> {
   const { settings } = ctx;
-  const logger = pino({ level: settings.logLevel, redact: ["*.privateKey", "*.passphrase"] }, pino.destination(2));
+  // The same redaction as the main process's logger (issue 12 point 11), on stderr.
+  const logger = createLogger({ logLevel: settings.logLevel, role: "worker" }, pino.destination(2));
   const pool = new SshPool({ channelsPerHost: settings.ssh.maxChannelsPerHost });
   const worker = await startWorker(workerOptionsFor(settings, ctx.inventory, pool, logger, ctx.prefix));
   logger.info({ worker: worker.id }, "worker started");
