@@ -47,8 +47,11 @@ function renderStep(step: PlannedStep): string[] {
   for (const c of step.captures ?? []) out.push(`   captures {{${c.name}}} from /${c.pattern}/ (values must match /^(?:${c.valuePattern})$/)`);
   if (step.onFailure === "abort") out.push("   on failure: abort the run");
   if (step.retries.max > 0) out.push(`   retries: ${step.retries.max} (every ${seconds(step.retries.backoffMs)})`);
+  if (step.runIf !== undefined) out.push(`   only if {{${step.runIf.anyCapture.join("}} or {{")}}} captured something; else skipped: ${step.runIf.reason}`);
+  for (const b of step.backups ?? []) out.push(`   backup: ${b.host}:${b.path} (${b.what})`);
   out.push(`   cite: ${step.cite}`);
   if (step.note !== undefined) out.push(`   note: ${step.note}`);
+  if (step.rollback !== undefined) out.push(`   if the run stops from here on: ${step.rollback}`);
   return out;
 }
 
