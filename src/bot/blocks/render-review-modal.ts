@@ -3,7 +3,7 @@ import { VIEW, type StepValue } from "./action-ids";
 import { BLOCK_LIMITS } from "./block-limits";
 import { mrkdwn, plain, type Block, type ModalView } from "./block-types";
 import { escapeMrkdwn } from "./fit-text";
-import { stepCommandLines } from "./format";
+import { chunkCodeLines, gateCommandLines, isCommandLine } from "./gate-command-lines";
 import { codeBlock } from "./pack-sections";
 
 /** What the review modal carries to its submission: the exact gate it approves. */
@@ -24,19 +24,9 @@ const RESERVED_BLOCKS = 3;
  */
 export function renderReviewModal(run: RunRecord, state: ReviewModalState): ModalView {
   const stepIndex = state.step.stepIndex;
-  const gated = stepIndex === null ? run.plan.steps.filter((s) => s.destructive) : run.plan.steps.filter((s) => s.index === stepIndex);
-  const lines = gated.flatMap((s) => [`# ${s.index + 1}. ${s.title}`, ...stepCommandLines(s, run.steps[s.index])]);
-  const total = lines.filter((l) => !l.startsWith("# ")).length;
-  const chunks: string[][] = [];
-  let current: string[] = [];
-  for (const line of lines) {
-    if (current.length > 0 && codeBlock([...current, line], Number.MAX_SAFE_INTEGER).length > BLOCK_LIMITS.sectionText - 100) {
-      chunks.push(current);
-      current = [];
-    }
-    current.push(line);
-  }
-  if (current.length > 0) chunks.push(current);
+  const lines = gateCommandLines(run, stepIndex);
+  const total = lines.filter(isCommandLine).length;
+  const chunks = chunkCodeLines(lines, BLOCK_LIMITS.sectionText - 100);
   const what = stepIndex === null ? "this run (every destructive step)" : `step ${stepIndex + 1}`;
   const fits = chunks.length <= BLOCK_LIMITS.modalBlocks - RESERVED_BLOCKS;
   const blocks: Block[] = [

@@ -13,11 +13,11 @@ import {
   runEmoji,
   runStateLabel,
   slackDate,
-  stepCommandLines,
   stepEmoji,
   stepHosts,
   userMention,
 } from "./format";
+import { chunkCodeLines, gateCommandLines, isCommandLine } from "./gate-command-lines";
 import { codeBlock, packSections } from "./pack-sections";
 
 /** What the notifier knows beyond the run record. */
@@ -77,9 +77,8 @@ function gateBlocks(run: RunRecord, ctx: RunMessageContext): Block[] {
   const record = run.steps[run.cursor];
   const stepGate = step !== undefined && record?.state === "awaiting_approval";
   const decisions = stepGate ? record.approvals : (run.runApprovals ?? []);
-  const gated = stepGate ? [step] : run.plan.steps.filter((s) => s.destructive);
   const what = stepGate ? `step ${step.index + 1}: *${escapeMrkdwn(step.title)}*` : "this run (every destructive step below)";
-  const commands = gated.flatMap((s) => [`# ${s.index + 1}. ${s.title}`, ...stepCommandLines(s, run.steps[s.index])]);
+  const commands = gateCommandLines(run, stepGate ? step.index : null);
   const fit = fitCommandLines(commands, 2600);
   // A per-run gate re-opened after expiry has a later attempt: the buttons carry the gate's own.
   const value = encodeStep({ runId: run.id, stepIndex: stepGate ? step.index : null, attempt: stepGate ? record.attempt : (run.gate?.attempt ?? 1), planHash: run.plan.planHash });
@@ -128,17 +127,13 @@ function backupBlocks(run: RunRecord): Block[] {
   return [{ type: "section", text: mrkdwn(truncatePlain(`:floppy_disk: *Backups taken by this run*\n${lines.join("\n")}`, 2900)) }];
 }
 
-/** Lines that fit in one code block of `max` characters, whole lines only; commands are lines that are not `# N. title` headers. */
+/** The first code block's worth of whole lines, and how many commands are left out of it. */
 export function fitCommandLines(lines: readonly string[], max: number): { readonly shown: string[]; readonly hidden: number; readonly total: number } {
-  const isCommand = (l: string): boolean => !l.startsWith("# ");
-  const total = lines.filter(isCommand).length;
-  if (codeBlock(lines, Number.MAX_SAFE_INTEGER).length <= max) return { shown: [...lines], hidden: 0, total };
-  const shown: string[] = [];
-  for (const line of lines) {
-    if (codeBlock([...shown, line], Number.MAX_SAFE_INTEGER).length > max) break;
-    shown.push(line);
-  }
-  return { shown, hidden: total - shown.filter(isCommand).length, total };
+  const total = lines.filter(isCommandLine).length;
+  const first = chunkCodeLines(lines, max)[0] ?? [];
+  // A first line longer than the block alone is not shown: the review modal has it.
+  const shown = first.length === 1 && codeBlock(first, Number.MAX_SAFE_INTEGER).length > max ? [] : first;
+  return { shown, hidden: total - shown.filter(isCommandLine).length, total };
 }
 
 function failureBlocks(run: RunRecord, step: PlannedStep, record: StepRecord): Block[] {
