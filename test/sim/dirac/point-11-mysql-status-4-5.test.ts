@@ -78,9 +78,13 @@ describe("point 11: mysql.server status exit codes 4 and 5", () => {
     fs.mkdirSync(otherData, { recursive: true });
     const safe = path.join(box.instanceRoot, "pro", "mysql", "bin", "mysqld_safe");
     expect((await sim.exec(DB, `${safe} --datadir=${otherData} --pid-file=${otherData}/second.pid >/dev/null 2>&1 &`)).code).toBe(0);
-    await sim.waitFor(() => fs.existsSync(path.join(otherData, "second.pid")), "the second mysqld's PID file");
-    const first = fs.readFileSync(box.mysqlPidFile, "utf8").trim();
-    const second = fs.readFileSync(path.join(otherData, "second.pid"), "utf8").trim();
+    const pidIn = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, "utf8").trim() : "");
+    await sim.waitFor(() => /^\d+$/.test(pidIn(path.join(otherData, "second.pid"))), "the second mysqld's PID file");
+    const first = pidIn(box.mysqlPidFile);
+    const second = pidIn(path.join(otherData, "second.pid"));
+    // Both are real pids of this test's servers: never signal 0 (the process group).
+    expect(first).toMatch(/^[1-9]\d*$/);
+    expect(second).toMatch(/^[1-9]\d*$/);
     fs.rmSync(box.mysqlPidFile);
 
     const status = await sim.exec(DB, `${box.mysqlServer} status`);
