@@ -53,6 +53,15 @@ export interface LeofsSimSpec {
   readonly mnesiaCreateDelaySeconds?: number;
   /** Slack user ids of the written inventory's approval policy. @defaultValue anyone requests, U0SIMAPPROVER approves */
   readonly approval?: SimApprovalUsers;
+  /**
+   * How the nodes are run: the launch scripts, or the packages' systemd units
+   * (a `systemctl` shim with Type=notify and Restart=on-failure, see the
+   * README). Written to the inventory as `leofs.service`, and used by
+   * `started`. @defaultValue "launch-script"
+   */
+  readonly service?: "launch-script" | "systemd";
+  /** RestartSec of the simulated units (real: 20). @defaultValue 0.5 */
+  readonly systemdRestartSeconds?: number;
   /** What serves the hosts over SSH. @defaultValue one real OpenSSH sshd per host */
   readonly sshHosts?: SimSshHosts;
 }
@@ -174,7 +183,7 @@ function copySimSources(simRoot: string): void {
   for (const d of ["bin", "libexec", "state", "hosts", "cluster/nodes", "cluster/monitor", "cluster/faults", "cluster/tmp"]) {
     fs.mkdirSync(path.join(simRoot, d), { recursive: true });
   }
-  for (const f of ["lib.sh", "launch", "shim", "epmd", "beam.smp", "bashenv"]) {
+  for (const f of ["lib.sh", "launch", "shim", "epmd", "beam.smp", "bashenv", "unit-supervisor"]) {
     fs.copyFileSync(path.join(SIM_SOURCES, f), path.join(simRoot, "libexec", f));
     fs.chmodSync(path.join(simRoot, "libexec", f), 0o755);
   }
@@ -255,6 +264,8 @@ export async function startLeofsSim(spec: LeofsSimSpec): Promise<LeofsSim> {
     await sim("config", "mnesia_create_delay", String(spec.mnesiaCreateDelaySeconds ?? 0.5));
     await sim("config", "wait_ready_retries", String(spec.waitReady?.retries ?? 10));
     await sim("config", "wait_ready_interval", String(spec.waitReady?.intervalSeconds ?? 0.05));
+    // Real: RestartSec=20 (rel/service/leofs-*.service); shorter here so that tests stay quick.
+    await sim("config", "systemd_restart_sec", String(spec.systemdRestartSeconds ?? 0.5));
 
     const sshHosts = spec.sshHosts ?? OPENSSH_HOSTS;
     const identity = sshHosts.createIdentity(simRoot);
@@ -309,7 +320,7 @@ export async function startLeofsSim(spec: LeofsSimSpec): Promise<LeofsSim> {
     });
 
     const inventoryPath = path.join(simRoot, "inventory.yaml");
-    fs.writeFileSync(inventoryPath, YAML.stringify(buildInventory(clusterName, version, replicas, hosts, identity.privateKeyPath, knownHostsPath, spec.os ?? "deb", spec.approval ?? {})));
+    fs.writeFileSync(inventoryPath, YAML.stringify(buildInventory(clusterName, version, replicas, hosts, identity.privateKeyPath, knownHostsPath, spec.os ?? "deb", spec.approval ?? {}, spec.service ?? "launch-script")));
 
     for (const h of hosts) {
       clients.set(h.name, new SimSshExec({ address: h.address, port: h.port, username: started[0]?.username ?? os.userInfo().username, hostPublicKey: started[hosts.indexOf(h)]?.hostPublicKey ?? "" }, identity.privateKeyPath));
@@ -416,7 +427,7 @@ export async function startLeofsSim(spec: LeofsSimSpec): Promise<LeofsSim> {
       stop,
     };
 
-    if (spec.started === true) await launchInOrder(result, env);
+    if (spec.started === true) await launchInOrder(result, env, spec.service ?? "launch-script");
     return result;
   } catch (err) {
     await stop();
@@ -425,11 +436,12 @@ export async function startLeofsSim(spec: LeofsSimSpec): Promise<LeofsSim> {
 }
 
 /** Seed 001's launch order, run locally with each host's session environment. */
-async function launchInOrder(sim: LeofsSim, baseEnv: NodeJS.ProcessEnv): Promise<void> {
+async function launchInOrder(sim: LeofsSim, baseEnv: NodeJS.ProcessEnv, service: "launch-script" | "systemd"): Promise<void> {
   const run = async (h: LeofsSimHost, file: string, args: string[]): Promise<void> => {
     await execFileP(file, args, { env: { ...baseEnv, LEOFS_SIM_HOST: h.name } });
   };
-  const start = (h: LeofsSimHost): Promise<void> => run(h, h.launchScript, ["start"]);
+  const start = (h: LeofsSimHost): Promise<void> =>
+    service === "systemd" ? run(h, path.join(h.root, "shims", "systemctl"), ["start", `leofs-${h.role}`]) : run(h, h.launchScript, ["start"]);
   await start(sim.hostOf("manager-master"));
   await start(sim.hostOf("manager-slave"));
   for (const h of sim.hosts.filter((x) => x.role === "storage")) await start(h);
@@ -456,6 +468,7 @@ function buildInventory(
   knownHostsFile: string,
   osFamily: "deb" | "rpm",
   approval: SimApprovalUsers,
+  service: "launch-script" | "systemd",
 ): unknown {
   const byRole = (role: LeofsRole): LeofsSimHost[] => hosts.filter((h) => h.role === role);
   const master = byRole("manager-master")[0];
@@ -481,6 +494,7 @@ function buildInventory(
         leofs: {
           version,
           installDir: "/usr/local/leofs/current",
+          service,
           packageDir: "/var/cache/leofs-packages",
           replicas,
           admin: { host: master?.name },

@@ -2,6 +2,7 @@ import { closestName } from "./closest-name";
 import { formatYamlPath } from "./format-yaml-path";
 import type { ApprovalPolicy } from "./inventory";
 import type { RawCluster } from "./inventory-schema";
+import { LEOFS_UNIT_DIRS, leofsUnitFor } from "./leofs-unit-for";
 import type { PathIssue } from "./path-issue";
 import type { ResolvedApprovalPolicies } from "./resolve-approval-policies";
 import type { YamlPath } from "./yaml-source";
@@ -35,7 +36,7 @@ export function checkCluster(name: string, cluster: RawCluster, approval: Resolv
 function checkLeofs(cluster: RawCluster, report: Report, referHost: (path: YamlPath, host: string) => void): void {
   const leofs = cluster.leofs;
   if (leofs === undefined) return;
-  const members: { path: YamlPath; host: string; node: string }[] = [
+  const members: { path: YamlPath; host: string; node: string; dir: string }[] = [
     { path: ["leofs", "managers", "master"], ...leofs.managers.master },
     { path: ["leofs", "managers", "slave"], ...leofs.managers.slave },
     ...leofs.storage.map((n, i) => ({ path: ["leofs", "storage", i], ...n })),
@@ -55,6 +56,18 @@ function checkLeofs(cluster: RawCluster, report: Report, referHost: (path: YamlP
   // Packages are installed on every host of the cluster, so each must say which family.
   for (const [hostName, host] of Object.entries(cluster.hosts)) {
     if (host.os === undefined) report(["hosts", hostName, "os"], 'required for a leofs cluster ("deb" or "rpm")');
+  }
+  // Under systemd every start and stop goes through the package's unit for
+  // the node's dir; a dir without one cannot be driven without mixing in the
+  // launch scripts, which LeoFS does not support.
+  for (const member of members) {
+    const service = Object.hasOwn(cluster.hosts, member.host) ? (cluster.hosts[member.host]?.service ?? leofs.service) : leofs.service;
+    if (service === "systemd" && leofsUnitFor(member.dir) === undefined) {
+      report(
+        [...member.path, "dir"],
+        `${JSON.stringify(member.dir)} has no systemd unit in the LeoFS packages (rel/service/): under service: systemd a node's dir must be one of ${LEOFS_UNIT_DIRS.join(", ")}, or set service: launch-script on host ${member.host}`,
+      );
+    }
   }
 }
 

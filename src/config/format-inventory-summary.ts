@@ -1,4 +1,4 @@
-import type { ApprovalPolicy, Cluster, HostEntry, Inventory, SlackPrincipals } from "./inventory";
+import type { ApprovalPolicy, Cluster, HostEntry, Inventory, ServiceManager, SlackPrincipals } from "./inventory";
 
 /** What `npm run config:check` prints for a valid inventory: what intervene will act on, and who decides. */
 export function formatInventorySummary(inventory: Inventory): string {
@@ -18,6 +18,7 @@ function clusterLines(cluster: Cluster): string[] {
       `  managers: master ${master.host} ${master.node} :${master.consolePort}, slave ${slave.host} ${slave.node} :${slave.consolePort}`,
       `  storage: ${leofs.storage.map((n) => `${n.host} ${n.node}`).join(", ")}`,
       `  gateways: ${leofs.gateways.map((n) => `${n.host} ${n.node}`).join(", ") || "none"}`,
+      serviceLine(cluster.leofs.service, cluster.hosts),
     );
   } else {
     const { dirac } = cluster;
@@ -30,6 +31,17 @@ function clusterLines(cluster: Cluster): string[] {
   lines.push(`  approval: ${policyLine(cluster.approval)}`);
   for (const [id, policy] of Object.entries(cluster.procedureApprovals)) lines.push(`  approval for ${id}: ${policyLine(policy)}`);
   return lines;
+}
+
+/**
+ * How nodes start and stop, and what that means, so that the operator sees
+ * the switch before any run: mixing the two is not supported by LeoFS.
+ */
+function serviceLine(service: ServiceManager, hosts: Readonly<Record<string, HostEntry>>): string {
+  const others = Object.values(hosts).filter((h) => h.service !== undefined && h.service !== service);
+  const how = (s: ServiceManager) => (s === "systemd" ? "systemctl start|stop leofs-<unit> (Restart=on-failure)" : "the launch scripts (bin/leo_* start|stop)");
+  const except = others.length === 0 ? "" : `; except ${others.map((h) => `${h.name} (${h.service ?? ""})`).join(", ")}`;
+  return `  nodes run by ${how(service)} (service: ${service}${except}); never both on one node`;
 }
 
 function hostLine(host: HostEntry): string {

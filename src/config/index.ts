@@ -24,6 +24,7 @@ export type {
   DiracCluster,
   HostEntry,
   PackageFamily,
+  ServiceManager,
   SshSettings,
   SshBastion,
   ApprovalPolicy,
@@ -38,6 +39,7 @@ export type {
   DiracRole,
 } from "./inventory";
 export { approvalPolicyFor } from "./approval-policy-for";
+export { leofsUnitFor, LEOFS_UNIT_DIRS } from "./leofs-unit-for";
 export { sshSettingsFor, hostFor, UnknownHostError } from "./ssh-settings-for";
 export { formatInventorySummary } from "./format-inventory-summary";
 export { parseDuration } from "./parse-duration";

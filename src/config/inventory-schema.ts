@@ -78,11 +78,23 @@ export const sshOverrideSchema = z.strictObject({
   bastion: bastionSchema.optional(),
 });
 
+/**
+ * How the LeoFS nodes of a host are started and stopped: the launch scripts
+ * (`bin/leo_* start|stop`) or the packages' systemd units (rel/service/).
+ * LeoFS does not support mixing the two on one node
+ * (docs/admin/system_operations/systemd.md).
+ */
+const serviceManager = z.enum(["launch-script", "systemd"], {
+  error: expected('"launch-script" (bin/leo_* start|stop) or "systemd" (systemctl start|stop leofs-*)'),
+});
+
 const hostSchema = z.strictObject({
   address,
   os: z.enum(["deb", "rpm"]).optional(),
   root: absolutePath.default("/"),
   ssh: sshOverrideSchema.optional(),
+  /** Overrides the cluster's `leofs.service` for this host. */
+  service: serviceManager.optional(),
 });
 
 // --- leofs -----------------------------------------------------------------
@@ -100,6 +112,7 @@ const leofsSchema = z.strictObject({
   // YAML reads `1.4` as a number; the hint says how to keep it text.
   version: matching(/^\d+(\.\d+)+$/, 'a version like 1.4.3 (quote it: "1.4")'),
   installDir: absolutePath.default("/usr/local/leofs/current"),
+  service: serviceManager.default("launch-script"),
   packageDir: absolutePath.optional(),
   replicas: integer(1),
   admin: z.strictObject({ host: hostName }).optional(),

@@ -78,7 +78,12 @@ export interface HostEntry {
   /** Prefix under which the host's absolute paths live. @defaultValue `/` */
   readonly root: string;
   readonly ssh: SshSettings;
+  /** How its LeoFS nodes start and stop; unset means the cluster's `leofs.service`. */
+  readonly service: ServiceManager | undefined;
 }
+
+/** Launch scripts (`bin/leo_* start|stop`) or the packages' systemd units (leo-project/leofs rel/service/). */
+export type ServiceManager = "launch-script" | "systemd";
 
 export interface LeofsManager {
   /** Host name. */
@@ -122,6 +127,8 @@ export interface LeofsTopology {
   readonly version: string;
   /** @defaultValue `/usr/local/leofs/current` */
   readonly installDir: string;
+  /** How nodes start and stop, unless a host says otherwise. @defaultValue `launch-script` */
+  readonly service: ServiceManager;
   /** Where upgrade packages are staged on each host; unset when the cluster never upgrades through intervene. */
   readonly packageDir: string | undefined;
   /** consistency.num_of_replicas; never more than the storage nodes (validated). */

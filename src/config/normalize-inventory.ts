@@ -36,6 +36,7 @@ function normalizeCluster(name: string, raw: RawCluster, defaults: RawDefaults, 
       address: host.address,
       os: host.os,
       root: host.root,
+      service: host.service,
       ssh: resolveSshSettings([defaults.ssh, raw.ssh, host.ssh], options.sshFallback, options.homeDir),
     };
   }
@@ -49,6 +50,7 @@ function normalizeLeofs(raw: NonNullable<RawCluster["leofs"]>): LeofsTopology {
   return {
     version: raw.version,
     installDir: raw.installDir,
+    service: raw.service,
     packageDir: raw.packageDir,
     replicas: raw.replicas,
     admin: { host: raw.admin?.host ?? raw.managers.master.host },

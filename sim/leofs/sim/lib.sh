@@ -227,6 +227,78 @@ node_reachable() {
   [[ $cur == "${RC[$1|epmd]-}" ]]
 }
 
+# ---------------------------------------------------------------- systemd units (state/<h>/units)
+# leo-project/leofs 1.4.4 rel/service/leofs-{manager-master,manager-slave,
+# storage,gateway}.service: Type=notify, ExecStart=<dir>/bin/<script>
+# foreground_start, ExecStop=<dir>/bin/<script> stop, Restart=on-failure,
+# RestartSec=20. The unit's main process is the node's VM; a supervisor
+# process (libexec/unit-supervisor) stands in for systemd watching it.
+# States: inactive, active, failed, "activating auto-restart" (waiting
+# RestartSec before the next start), with `<unit>.supervisor` its pid.
+unit_get() { kv_get "$SIM/state/$1/units" "$2"; }          # host key
+unit_put() { kv_set "$SIM/state/$1/units" "$2" "$3"; }     # host key value (caller holds the lock)
+unit_journal() { printf '%s %s: %s\n' "$(date -u +%FT%TZ)" "$2" "$3" >>"$SIM/state/$1/journal"; }
+unit_script() { # host unit -> launch script of the node the unit runs
+  local d
+  case ${2%.service} in
+    leofs-manager-master) d=leo_manager_0 ;;
+    leofs-manager-slave) d=leo_manager_1 ;;
+    leofs-storage) d=leo_storage ;;
+    leofs-gateway) d=leo_gateway ;;
+    *) return 1 ;;
+  esac
+  printf '%s/usr/local/leofs/current/%s/bin/%s' "$(host_root "$1")" "$d" "$(case $d in leo_manager*) echo leo_manager ;; *) echo "$d" ;; esac)"
+}
+unit_node() { # script -> the node name its conf gives
+  local nd; nd=$(dirname "$(dirname "$1")")
+  conf_get "$(dir_conf "$(realpath -m "$nd")")" nodename
+}
+# One Type=notify start: foreground_start refuses a node that already
+# answers ping (rel/common/launch.sh: "Node is already running!", exit 1);
+# otherwise the VM boots and `systemctl start` returns once the node is ready
+# (READY=1, modelled as the launch script's `ready`). A VM that dies first,
+# or no READY within the start timeout, fails the job: Restart=on-failure.
+# Called without the lock (the launch script takes it). Returns 0 if active.
+unit_boot() { # host unit script node
+  local h=$1 u=$2 script=$3 node=$4 i limit
+  if "$script" ping >/dev/null 2>&1; then
+    unit_journal "$h" "$u" "Node is already running!"
+    unit_journal "$h" "$u" "$u.service: Main process exited, code=exited, status=1/FAILURE"
+    sim_lock; unit_put "$h" "$u" "activating auto-restart"; sim_unlock
+    return 1
+  fi
+  sim_lock; unit_put "$h" "$u" "activating start"; sim_unlock
+  "$script" start >/dev/null 2>&1
+  limit=$(awk -v s="$(cfg_get systemd_start_timeout 300)" 'BEGIN { printf "%d", s * 20 }')
+  for ((i = 0; i < limit; i++)); do
+    if "$script" ready >/dev/null 2>&1; then
+      sim_lock; unit_put "$h" "$u" active; sim_unlock
+      unit_journal "$h" "$u" "Started $u.service."
+      return 0
+    fi
+    "$script" ping >/dev/null 2>&1 || break
+    sleep 0.05
+  done
+  unit_journal "$h" "$u" "$u.service: Main process exited, code=exited, status=1/FAILURE"
+  sim_lock
+  [[ $(rec_get "$node" pid) =~ ^[0-9]+$ ]] && signal_sim_pid "$(rec_get "$node" pid)" KILL
+  unit_put "$h" "$u" "activating auto-restart"
+  sim_unlock
+  return 1
+}
+# Starts the unit's supervisor: `supervise` watches an active unit's VM,
+# `restart` waits RestartSec first. Caller holds the lock.
+unit_supervise() { # host unit script node mode
+  local pid
+  pid=$(spawn_proc "$1" unit systemd "/lib/systemd/systemd --system (leofs-sim: $2.service)" "$LIBEXEC/unit-supervisor" "$1" "$2" "$3" "$4" "$5")
+  unit_put "$1" "$2.supervisor" "$pid"
+}
+unit_unsupervise() { # host unit (caller holds the lock)
+  local pid; pid=$(unit_get "$1" "$2.supervisor")
+  [[ -n $pid ]] && signal_sim_pid "$pid" KILL && wait_gone "$pid"
+  unit_put "$1" "$2.supervisor" ""
+}
+
 # ---------------------------------------------------------------- ownership (chown is recorded, never real)
 owners_file() { printf '%s/state/%s/owners' "$SIM" "$1"; }
 set_owner() { # host path owner [-R]

@@ -3,7 +3,8 @@ import type { LeofsCluster } from "../../config";
 import type { ProcedureDefinition, StepTemplate } from "../model/procedure-definition";
 import type { Expectation } from "../model/step";
 import { PreconditionError } from "../procedure-errors";
-import { gatewayScript, manager, managerScript, otherRole, roleLabel, startAndWaitReady, startUnlessRunning, storageScript, leofsAdm, WAIT_READY_TIMEOUT_MS, type ManagerRole } from "./leofs-layout";
+import { manager, otherRole, roleLabel, leofsAdm, WAIT_READY_TIMEOUT_MS, type ManagerRole } from "./leofs-layout";
+import { nodeControl, type NodeControl } from "./node-control";
 import { sh } from "../sh";
 import { checkManagersDown, LEOFS_ADM_OK, waitForStatus } from "./manager-steps";
 
@@ -42,12 +43,12 @@ export interface ManagerLaunch {
   readonly role: ManagerRole;
   readonly host: string;
   readonly node: string;
-  readonly script: string;
+  readonly control: NodeControl;
 }
 
 export function managerLaunch(cluster: LeofsCluster, role: ManagerRole): ManagerLaunch {
   const m = manager(cluster, role);
-  return { role, host: m.host, node: m.node, script: managerScript(cluster, role) };
+  return { role, host: m.host, node: m.node, control: nodeControl(cluster, m.host, m.dir, m.node) };
 }
 
 /**
@@ -65,7 +66,7 @@ export function startManagerPair(master: ManagerLaunch, slave: ManagerLaunch, ci
     cite: `${cite}; reference §3 launch order (master, then slave)`,
     note,
     idempotent: true,
-    targets: [{ host: m.host, command: startUnlessRunning(m.script) }],
+    targets: [{ host: m.host, command: m.control.start }],
     expect: { type: "exit-zero" },
   });
   const ready = (m: ManagerLaunch): StepTemplate => ({
@@ -75,7 +76,7 @@ export function startManagerPair(master: ManagerLaunch, slave: ManagerLaunch, ci
     cite: "reference §2 (`start` then `wait_ready`, as the official packaging tests run them; `start` is silent and exits 0 even if the VM dies while booting)",
     note: RESTART_ON_RETRY_NOTE,
     idempotent: true,
-    targets: [{ host: m.host, command: startAndWaitReady(m.script) }],
+    targets: [{ host: m.host, command: m.control.startAndWaitReady }],
     timeoutMs: WAIT_READY_TIMEOUT_MS,
     expect: READY,
   });
@@ -107,7 +108,20 @@ export const launch: ProcedureDefinition<LaunchParams, LeofsCluster> = {
     const gateways = leofs.gateways.map((g) => g.node);
     const steps: StepTemplate[] = [];
 
-    if (params.forceStart !== undefined) steps.push(...forceStartSteps(cluster, params.forceStart));
+    if (params.forceStart !== undefined) {
+      const forced = managerLaunch(cluster, params.forceStart);
+      if (forced.control.unit !== undefined) {
+        // rel/service/leofs-manager-*.service: ExecStart=… foreground_start,
+        // which passes no argument on to the node (rel/common/launch.sh), so
+        // force_load cannot go through the unit, and starting it with the
+        // launch script would mix the two ways (not supported).
+        throw new PreconditionError("leofs.launch", clusterName, [
+          `force=${params.forceStart} needs \`leo_manager start force_load\`, but ${forced.host} runs LeoFS under systemd (${forced.control.unit}: ExecStart=… foreground_start takes no arguments). ` +
+            `Do it by hand with an override (systemctl edit ${forced.control.unit}), or set service: launch-script for ${forced.host} once the units are stopped and disabled.`,
+        ]);
+      }
+      steps.push(...forceStartSteps(cluster, params.forceStart));
+    }
 
     steps.push(...startManagerPair(managerLaunch(cluster, "master"), managerLaunch(cluster, "slave"), "seed 001 (Start LeoManager's master, then slave)"));
     steps.push({
@@ -117,7 +131,7 @@ export const launch: ProcedureDefinition<LaunchParams, LeofsCluster> = {
       cite: "seed 001 (Start a LeoStorage node, repeatedly); reference §3 launch order step 2, §2 (`start` then `wait_ready`)",
       note: `${START_UNLESS_RUNNING_NOTE} ${RESTART_ON_RETRY_NOTE}`,
       idempotent: true,
-      targets: leofs.storage.map((s) => ({ host: s.host, command: startAndWaitReady(storageScript(cluster, s)) })),
+      targets: leofs.storage.map((s) => ({ host: s.host, command: nodeControl(cluster, s.host, s.dir, s.node).startAndWaitReady })),
       timeoutMs: WAIT_READY_TIMEOUT_MS,
       expect: READY,
     });
@@ -157,7 +171,7 @@ export const launch: ProcedureDefinition<LaunchParams, LeofsCluster> = {
         cite: "seed 001 (Start a LeoGateway node, repeatedly); reference §3 launch order step 4, §2 (`start` then `wait_ready`)",
         note: `${START_UNLESS_RUNNING_NOTE} ${RESTART_ON_RETRY_NOTE}`,
         idempotent: true,
-        targets: leofs.gateways.map((g) => ({ host: g.host, command: startAndWaitReady(gatewayScript(cluster, g)) })),
+        targets: leofs.gateways.map((g) => ({ host: g.host, command: nodeControl(cluster, g.host, g.dir, g.node).startAndWaitReady })),
         timeoutMs: WAIT_READY_TIMEOUT_MS,
         expect: READY,
       });
@@ -195,7 +209,7 @@ function forceStartSteps(cluster: LeofsCluster, forced: ManagerRole): StepTempla
       cite: "seed 001 (\"if the manager to start is not the one terminated last: leo_manager start force_load\"); reference §0 (force_load exists); leo_manager_sup.erl load_tables/1",
       note: FORCE_LOAD_NOTE,
       destructive: true,
-      targets: [{ host: f.host, command: sh`${f.script} start force_load` }],
+      targets: [{ host: f.host, command: sh`${f.control.script} start force_load` }],
       expect: { type: "exit-zero" },
       approvalDetail:
         `SPLIT-BRAIN RISK: ${f.node} loads its own Mnesia tables as the truth without waiting for ${o.node}. ` +

@@ -37,14 +37,6 @@ export function gatewayScript(cluster: LeofsCluster, node: LeofsNode): string {
 }
 
 /**
- * `start` only when `ping` gets no answer: `start` on a running node exits 1
- * (`Node is already running!`, reference §2), so this can be re-run.
- */
-export function startUnlessRunning(script: string): string {
-  return sh`${script} ping >/dev/null 2>&1 || ${script} start`;
-}
-
-/**
  * How long a `start` + `wait_ready` step may take. leo-project/leofs 1.4.4
  * rel/common/launch.sh `wait_ready`: up to 120 rounds of `escript nodetool
  * ready` (0.3–1 s each) plus `sleep 1`, so 160–240 s before `Not ready after
@@ -52,15 +44,6 @@ export function startUnlessRunning(script: string): string {
  * slow host (issue 11 point 9).
  */
 export const WAIT_READY_TIMEOUT_MS = 300_000;
-
-/**
- * `start` (unless running) then `wait_ready`, as the official packaging tests
- * do (reference §2). A node whose VM died while booting does not answer ping,
- * so running this again starts it again: a retry can recover it.
- */
-export function startAndWaitReady(script: string): string {
-  return `{ ${startUnlessRunning(script)}; } && ${sh`${script} wait_ready`}`;
-}
 
 /** `<installDir>/<manager dir>/<mnesiaSubdir>` on the manager's host. */
 export function mnesiaDir(cluster: LeofsCluster, role: ManagerRole): string {

@@ -3,7 +3,8 @@ import type { StepTemplate } from "../model/procedure-definition";
 import type { Expectation } from "../model/step";
 import { sh, shPart } from "../sh";
 import { moveIntoBackup } from "./move-into-backup";
-import { backupPath, leofsAdm, manager, managerScript, mnesiaDir, roleLabel, type ManagerRole } from "./leofs-layout";
+import { backupPath, leofsAdm, manager, mnesiaDir, roleLabel, type ManagerRole } from "./leofs-layout";
+import { nodeControl, type NodeControl } from "./node-control";
 
 export const PONG: Expectation = { type: "all", of: [{ type: "exit-zero" }, { type: "stdout-includes", text: "pong" }] };
 /** A node that is down: nodetool exits 1 (`Cannot connect Node …`, reference §2). */
@@ -12,19 +13,34 @@ export const LEOFS_ADM_OK: Expectation = { type: "all", of: [{ type: "exit-zero"
 
 const roles: readonly ManagerRole[] = ["master", "slave"];
 
-export function pingManagers(cluster: LeofsCluster, id: string, title: string, which: readonly ManagerRole[], expect: Expectation, cite: string, note?: string): StepTemplate {
+export const managerControl = (cluster: LeofsCluster, role: ManagerRole): NodeControl => {
+  const m = manager(cluster, role);
+  return nodeControl(cluster, m.host, m.dir, m.node);
+};
+
+export function pingManagers(
+  cluster: LeofsCluster,
+  id: string,
+  title: string,
+  which: readonly ManagerRole[],
+  expect: Expectation,
+  cite: string,
+  note?: string,
+  probe: "ping" | "downProbe" = "ping",
+): StepTemplate {
   return {
     id,
     title,
     kind: "check",
     cite,
     ...(note !== undefined ? { note } : {}),
-    targets: which.map((r) => ({ host: manager(cluster, r).host, command: sh`${managerScript(cluster, r)} ping` })),
+    targets: which.map((r) => ({ host: manager(cluster, r).host, command: managerControl(cluster, r)[probe] })),
     expect,
   };
 }
 
 export function stopManager(cluster: LeofsCluster, role: ManagerRole, opts: { mayBeDown: boolean; note?: string; approvalDetail: string }): StepTemplate {
+  const control = managerControl(cluster, role);
   return {
     id: `stop-${roleLabel(role)}`,
     title: `Stop ${roleLabel(role)} (${manager(cluster, role).node})`,
@@ -32,9 +48,8 @@ export function stopManager(cluster: LeofsCluster, role: ManagerRole, opts: { ma
     cite: "seed 000 Case 1 (stop both managers); reference §2 `stop`",
     ...(opts.note !== undefined ? { note: opts.note } : {}),
     destructive: true,
-    targets: [{ host: manager(cluster, role).host, command: sh`${managerScript(cluster, role)} stop` }],
-    // `stop` exits 1 with the nodetool error when the node is already down (reference §2).
-    expect: opts.mayBeDown ? { type: "exit-code", codes: [0, 1] } : { type: "exit-zero" },
+    targets: [{ host: manager(cluster, role).host, command: control.stop }],
+    expect: opts.mayBeDown ? { type: "exit-code", codes: [...control.stopCodesWhenMaybeDown] } : { type: "exit-zero" },
     approvalDetail: opts.approvalDetail,
   };
 }
@@ -47,7 +62,8 @@ export function checkManagersDown(cluster: LeofsCluster): StepTemplate {
     roles,
     DOWN,
     "seed 000 Case 1 (\"stop both … to avoid inconsistency of the data\"); reference §2 `ping`",
-    "Nothing touches Mnesia files while a manager runs: a node that still answers ping stops the run here.",
+    "Nothing touches Mnesia files while a manager runs: a node that still answers ping stops the run here. Under systemd, a unit still active or waiting to restart (Restart=on-failure, rel/service/leofs-manager-*.service) stops it too.",
+    "downProbe",
   );
 }
 
@@ -85,7 +101,7 @@ export function resyncMnesia(
       backups: [{ host: t.host, path: backup, what: `${t.node}'s Mnesia files before the copy` }],
       rollback:
         `Both managers are stopped and ${t.node}'s Mnesia files are in ${backup} on ${t.host}. ` +
-        `Way back: with both stopped, empty ${targetDir}, move the files from ${backup} back into it, chown -R leofs:leofs ${targetDir}, then start the master, then the slave (launch script start, then wait_ready).`,
+        `Way back: with both stopped, empty ${targetDir}, move the files from ${backup} back into it, chown -R leofs:leofs ${targetDir}, then start the master, then the slave (${managerControl(cluster, "master").manualStart}; ${managerControl(cluster, "slave").manualStart}).`,
     },
     {
       id: `verify-${roleLabel(target)}-mnesia-backup`,

@@ -3,9 +3,9 @@ import type { LeofsCluster, LeofsNode } from "../../config";
 import type { ProcedureDefinition, StepTemplate } from "../model/procedure-definition";
 import type { Expectation, LeofsStatusCondition } from "../model/step";
 import { ParamError } from "../procedure-errors";
-import { sh } from "../sh";
 import { READY } from "./launch";
-import { leofsAdm, startAndWaitReady, startUnlessRunning, storageScript, WAIT_READY_TIMEOUT_MS } from "./leofs-layout";
+import { leofsAdm, WAIT_READY_TIMEOUT_MS } from "./leofs-layout";
+import { nodeControl } from "./node-control";
 import { DOWN, LEOFS_ADM_OK, statusCheck, waitForStatus } from "./manager-steps";
 
 export const storageOperationParams = z
@@ -96,8 +96,8 @@ function attach(cluster: LeofsCluster, node: LeofsNode): StepTemplate[] {
       title: `Start ${node.node}`,
       kind: "exec",
       cite: "reference §3 Add a node step 1 (start the new storage node)",
-      note: "`attach` is not a leofs-adm command (reference §1): a new node becomes attached on its own when it starts and registers with the manager.",
-      targets: [{ host: node.host, command: sh`${storageScript(cluster, node)} start` }],
+      note: "`attach` is not a leofs-adm command (reference §1): a new node becomes attached on its own when it starts and registers with the manager. ping first, so a Retry does not fail on `Node is already running!`.",
+      targets: [{ host: node.host, command: nodeControl(cluster, node.host, node.dir, node.node).start }],
     },
     waitForStatus(cluster, "wait-attached", `Wait until ${node.node} is attached`, status({ kind: "nodes-in-state", nodes: [node.node], states: ["attached"] }), "reference §3 Add a node step 2 (`status` shows it attached)"),
     ...rebalanceSteps(cluster, `to give ${node.node} its share`),
@@ -179,7 +179,7 @@ function suspend(cluster: LeofsCluster, node: LeofsNode): StepTemplate[] {
       kind: "exec",
       cite: "reference §3 Suspend / resume (suspend, then stop the node, do the work); data.md disk replacement (`leo_storage stop`)",
       destructive: true,
-      targets: [{ host: node.host, command: sh`${storageScript(cluster, node)} stop` }],
+      targets: [{ host: node.host, command: nodeControl(cluster, node.host, node.dir, node.node).stop }],
       approvalDetail: `Stops the ${node.node} process on ${node.host}. Resume it with \`/leofs storage resume ${node.node}\` after the maintenance.`,
     },
     {
@@ -187,7 +187,7 @@ function suspend(cluster: LeofsCluster, node: LeofsNode): StepTemplate[] {
       title: `Check that ${node.node} is down`,
       kind: "check",
       cite: "reference §2 `ping` (exit 1 when the node is down)",
-      targets: [{ host: node.host, command: sh`${storageScript(cluster, node)} ping` }],
+      targets: [{ host: node.host, command: nodeControl(cluster, node.host, node.dir, node.node).downProbe }],
       expect: DOWN,
     },
     statusCheck(
@@ -202,7 +202,7 @@ function suspend(cluster: LeofsCluster, node: LeofsNode): StepTemplate[] {
 }
 
 function resume(cluster: LeofsCluster, node: LeofsNode): StepTemplate[] {
-  const script = storageScript(cluster, node);
+  const control = nodeControl(cluster, node.host, node.dir, node.node);
   return [
     statusCheck(
       cluster,
@@ -219,7 +219,7 @@ function resume(cluster: LeofsCluster, node: LeofsNode): StepTemplate[] {
       cite: "reference §3 Suspend / resume (start the node, then resume); §2 `start` exits 1 on a running node",
       note: "ping first: `start` on a running node exits 1 (`Node is already running!`), and resume also applies to a suspended node that was never stopped.",
       idempotent: true,
-      targets: [{ host: node.host, command: startUnlessRunning(script) }],
+      targets: [{ host: node.host, command: control.start }],
     },
     {
       id: "wait-ready",
@@ -228,7 +228,7 @@ function resume(cluster: LeofsCluster, node: LeofsNode): StepTemplate[] {
       cite: "reference §2 `wait_ready` (`start` exits 0 even if the VM dies while booting)",
       note: "Starts the node again when it is down, so a Retry after it died while booting restarts it.",
       idempotent: true,
-      targets: [{ host: node.host, command: startAndWaitReady(script) }],
+      targets: [{ host: node.host, command: control.startAndWaitReady }],
       timeoutMs: WAIT_READY_TIMEOUT_MS,
       expect: READY,
     },

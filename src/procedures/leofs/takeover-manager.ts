@@ -9,6 +9,7 @@ import { backupPath, ERLANG_NODE, installPath, leofsAdmAt, manager, otherRole, r
 import { startManagerPair } from "./launch";
 import { setConfKeys } from "./manager-config-edit";
 import { DOWN, LEOFS_ADM_OK, PONG } from "./manager-steps";
+import { nodeControl, type NodeControl } from "./node-control";
 
 const ID = "leofs.takeover-manager";
 
@@ -66,10 +67,12 @@ export const takeoverManager: ProcedureDefinition<TakeoverManagerParams, LeofsCl
     // The collapsed manager's host counts too: an admin host there must not be used (it may be gone).
     const managerHosts = [s.host, n.host, old.host];
     const adm = (m: ManagerAt, ...args: string[]): PlannedTarget => leofsAdmAt(cluster, m, managerHosts, ...args);
-    const script = (m: ManagerAt): string => installPath(cluster, m.host, `${m.dir}/bin/leo_manager`);
+    const control = (m: ManagerAt): NodeControl => nodeControl(cluster, m.host, m.dir, m.node);
+    const script = (m: ManagerAt): string => control(m).script;
+    const oldControl = nodeControl(cluster, old.host, old.dir, old.node);
     const conf = (m: ManagerAt): string => installPath(cluster, m.host, `${m.dir}/etc/leo_manager.conf`);
     const mnesia = (m: ManagerAt): string => installPath(cluster, m.host, `${m.dir}/${cluster.leofs.paths.mnesiaSubdir.replace(/^\/+|\/+$/g, "")}`);
-    const ping = (m: ManagerAt): PlannedTarget => ({ host: m.host, command: sh`${script(m)} ping` });
+    const ping = (m: ManagerAt): PlannedTarget => ({ host: m.host, command: control(m).ping });
     const backupDir = (m: ManagerAt): string => backupPath(cluster, m.host, now, "takeover");
     const dumpDir = `${backupDir(s)}/mnesia-dump`;
     const dumpFile = `${dumpDir}/leo_manager.mnesia.txt`;
@@ -155,8 +158,8 @@ export const takeoverManager: ProcedureDefinition<TakeoverManagerParams, LeofsCl
         cite: "seed 000 Case 2 (\"Stop both the manager-master and the manager-slave\"); reference §2 `stop`",
         note: `Exit 1 is accepted: the collapsed node is usually down. If ${old.host} is unreachable, skip this step${sameHost ? "" : `; ${old.node} must never start again with its old configuration (it would claim to be ${roleLabel(replacedRole)})`}.`,
         destructive: true,
-        targets: [{ host: old.host, command: sh`${installPath(cluster, old.host, `${old.dir}/bin/leo_manager`)} stop` }],
-        expect: { type: "exit-code", codes: [0, 1] },
+        targets: [{ host: old.host, command: oldControl.stop }],
+        expect: { type: "exit-code", codes: [...oldControl.stopCodesWhenMaybeDown] },
         approvalDetail: `Stops ${old.node} on ${old.host} (if it runs at all).`,
       },
       {
@@ -165,7 +168,7 @@ export const takeoverManager: ProcedureDefinition<TakeoverManagerParams, LeofsCl
         kind: "exec",
         cite: "seed 000 Case 2 (\"Stop both the manager-master and the manager-slave\"); reference §2 `stop`, §3 Case 2 step 2",
         destructive: true,
-        targets: [{ host: s.host, command: sh`${script(s)} stop` }],
+        targets: [{ host: s.host, command: control(s).stop }],
         approvalDetail: `Stops ${s.node} on ${s.host}: the LeoFS system has no manager until both are started again in this run; storage and gateways keep serving.`,
       },
       {
@@ -174,14 +177,14 @@ export const takeoverManager: ProcedureDefinition<TakeoverManagerParams, LeofsCl
         kind: "check",
         cite: "seed 000 Case 2 (stop both); reference §2 `ping` (exit 1 when down)",
         note: "Nothing touches Mnesia or configuration while a manager runs.",
-        targets: [ping(s), ping(n)],
+        targets: [s, n].map((m) => ({ host: m.host, command: control(m).downProbe })),
         expect: DOWN,
       },
       {
         ...moveMnesiaAside(s, mnesia(s), survivorMnesiaBackup, false),
         rollback:
           `No manager runs: ${s.node} is stopped and its Mnesia files are in ${survivorMnesiaBackup} on ${s.host}; the dump is ${s.host}:${dumpFile}. ` +
-          `Way back: move the files back into ${mnesia(s)} and start ${s.node} alone (${script(s)} start, then wait_ready); nothing else has changed yet.`,
+          `Way back: move the files back into ${mnesia(s)} and start ${s.node} alone (${control(s).manualStart}); nothing else has changed yet.`,
       },
       moveMnesiaAside(n, mnesia(n), `${backupDir(n)}/${roleLabel(n.role)}-mnesia`, true),
       {
@@ -231,8 +234,8 @@ export const takeoverManager: ProcedureDefinition<TakeoverManagerParams, LeofsCl
         backups: [{ host: n.host, path: `${backupDir(n)}/${roleLabel(n.role)}-etc/leo_manager.conf`, what: `the package's leo_manager.conf on ${n.host}, before nodename and manager.partner were set` }],
       },
       ...startManagerPair(
-        { role: master.role, host: master.host, node: master.node, script: script(master) },
-        { role: slave.role, host: slave.host, node: slave.node, script: script(slave) },
+        { role: master.role, host: master.host, node: master.node, control: control(master) },
+        { role: slave.role, host: slave.host, node: slave.node, control: control(slave) },
         "seed 000 Case 2 (\"Restart both manager-master and manager-slave\")",
       ),
       {

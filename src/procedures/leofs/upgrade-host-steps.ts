@@ -83,7 +83,7 @@ export function installPackage(ctx: UpgradePlanContext, hostName: string, nodes:
     rollback:
       `${hostName} has LeoFS ${ctx.to} installed and ${ctx.cluster.leofs.installDir} points to ${ctx.prefix}/${ctx.to}; ${nodes.map((n) => n.node).join(", ")} ` +
       `${nodes.length === 1 ? "is" : "are"} stopped, with data and configuration still in ${ctx.prefix}/${ctx.from}. Way back: reinstall the LeoFS ${ctx.from} package on ${hostName} ` +
-      `(${host(ctx.cluster, hostName).os === "rpm" ? "rpm -U --oldpackage" : "dpkg -i"}), check that ${ctx.cluster.leofs.installDir} points to ${ctx.prefix}/${ctx.from}, start the node(s) with their launch scripts and resume a suspended storage node.`,
+      `(${host(ctx.cluster, hostName).os === "rpm" ? "rpm -U --oldpackage" : "dpkg -i"}), check that ${ctx.cluster.leofs.installDir} points to ${ctx.prefix}/${ctx.from}, start ${nodes.map((n) => n.control.manualStart).join(", then ")}, and resume a suspended storage node.`,
   };
 }
 

@@ -1,6 +1,7 @@
 import type { LeofsCluster } from "../../config";
 import { hostPath } from "../sh";
-import { gatewayScript, host, managerScript, storageScript } from "./leofs-layout";
+import { host } from "./leofs-layout";
+import { nodeControl, type NodeControl } from "./node-control";
 
 export type UpgradeNodeKind = "manager-slave" | "manager-master" | "gateway" | "storage";
 
@@ -11,8 +12,8 @@ export interface UpgradeNode {
   readonly host: string;
   /** Node directory relative to the version tree (`leo_storage`). */
   readonly dir: string;
-  /** Launch script through `installDir` (the `current` link). */
-  readonly script: string;
+  /** Start, stop and probes through `installDir` (the `current` link), by the host's `service`. */
+  readonly control: NodeControl;
   /** `<type>.conf` file name in `etc/`. */
   readonly confName: string;
 }
@@ -31,14 +32,15 @@ export interface UpgradeUnit {
 export function rollingOrder(cluster: LeofsCluster): UpgradeNode[] {
   const { managers, gateways, storage } = cluster.leofs;
   return [
-    { kind: "manager-slave", ...pick(managers.slave), script: managerScript(cluster, "slave"), confName: "leo_manager.conf" },
-    { kind: "manager-master", ...pick(managers.master), script: managerScript(cluster, "master"), confName: "leo_manager.conf" },
-    ...gateways.map((g): UpgradeNode => ({ kind: "gateway", ...pick(g), script: gatewayScript(cluster, g), confName: "leo_gateway.conf" })),
-    ...storage.map((s): UpgradeNode => ({ kind: "storage", ...pick(s), script: storageScript(cluster, s), confName: "leo_storage.conf" })),
+    { kind: "manager-slave", ...pick(managers.slave), control: controlOf(cluster, managers.slave), confName: "leo_manager.conf" },
+    { kind: "manager-master", ...pick(managers.master), control: controlOf(cluster, managers.master), confName: "leo_manager.conf" },
+    ...gateways.map((g): UpgradeNode => ({ kind: "gateway", ...pick(g), control: controlOf(cluster, g), confName: "leo_gateway.conf" })),
+    ...storage.map((s): UpgradeNode => ({ kind: "storage", ...pick(s), control: controlOf(cluster, s), confName: "leo_storage.conf" })),
   ];
 }
 
 const pick = (n: { node: string; host: string; dir: string }) => ({ node: n.node, host: n.host, dir: n.dir });
+const controlOf = (cluster: LeofsCluster, n: { node: string; host: string; dir: string }): NodeControl => nodeControl(cluster, n.host, n.dir, n.node);
 
 /** Start order of reference §3: master before slave (both managers may be in one unit), then gateways, then storage. */
 export function startOrder(nodes: readonly UpgradeNode[]): UpgradeNode[] {

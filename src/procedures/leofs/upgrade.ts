@@ -6,7 +6,7 @@ import { ParamError, PreconditionError, type FieldProblem } from "../procedure-e
 import { hostPath, sh } from "../sh";
 import { checkEpmd, checkEpmdSocket, killEpmd, recoverEpmdSocket } from "./epmd-steps";
 import { READY } from "./launch";
-import { ERLANG_NODE, host, leofsAdm, slug, startAndWaitReady, startUnlessRunning, WAIT_READY_TIMEOUT_MS } from "./leofs-layout";
+import { ERLANG_NODE, host, leofsAdm, slug, WAIT_READY_TIMEOUT_MS } from "./leofs-layout";
 import { LEOFS_ADM_OK, statusCheck, waitForStatus } from "./manager-steps";
 import { backupConfig, checkCurrentLink, chownNodeDirs, installPackage, migrateNodeFiles, removeLaunchTempDir, type UpgradePlanContext } from "./upgrade-host-steps";
 import { rollingOrder, startOrder, upgradeUnits, versionPrefix, type UpgradeNode, type UpgradeUnit } from "./upgrade-units";
@@ -207,7 +207,7 @@ function unitSteps(ctx: UpgradePlanContext, unit: UpgradeUnit, target: UpgradeNo
       cite: `reference §3 rolling upgrade step ${n.kind.startsWith("manager") ? "2 (stop manager_1 (slave), then manager_0 (master))" : n.kind === "gateway" ? "3 (gateways one at a time: stop)" : "4 (storage: suspend → stop)"}; seed 002 ("Stop currently running LeoFS node")`,
       ...(together !== undefined && n === unit.nodes[0] ? { note: together } : {}),
       destructive: true,
-      targets: [{ host: n.host, command: sh`${n.script} stop` }],
+      targets: [{ host: n.host, command: n.control.stop }],
       approvalDetail: stopDetail(n, ctx, target),
     });
   }
@@ -220,7 +220,9 @@ function unitSteps(ctx: UpgradePlanContext, unit: UpgradeUnit, target: UpgradeNo
       host: h,
       command: unit.nodes
         .filter((n) => n.host === h)
-        .map((n) => `! ${sh`${n.script} ping`}`)
+        // Exit 1 exactly (nodetool's `Cannot connect Node`): a missing script
+        // (127) or, under systemd, a unit still up or restarting (2) fails.
+        .map((n) => `{ ${n.control.downProbe}; [ $? -eq 1 ]; }`)
         .join(" && "),
     })),
     expect: { type: "all", of: [{ type: "exit-zero" }, { type: "stdout-excludes", text: "pong" }] },
@@ -249,7 +251,7 @@ function unitSteps(ctx: UpgradePlanContext, unit: UpgradeUnit, target: UpgradeNo
         cite: "reference §3 rolling upgrade (start the new one; managers: master, then slave); seed 002 \"Re-launch the System\"",
         note: "`ping || start`: a Retry after a partial failure must not trip over a node already up (`Node is already running!`, exit 1; reference §2).",
         idempotent: true,
-        targets: [{ host: n.host, command: startUnlessRunning(n.script) }],
+        targets: [{ host: n.host, command: n.control.start }],
       },
       {
         id: `wait-ready-${slug(n.node)}`,
@@ -258,7 +260,7 @@ function unitSteps(ctx: UpgradePlanContext, unit: UpgradeUnit, target: UpgradeNo
         cite: "reference §2 `wait_ready` (official packaging runs `start` then `wait_ready`; `start` exits 0 even if the VM dies while booting)",
         note: "Starts the node again when it is down, so a Retry after it died while booting restarts it.",
         idempotent: true,
-        targets: [{ host: n.host, command: startAndWaitReady(n.script) }],
+        targets: [{ host: n.host, command: n.control.startAndWaitReady }],
         timeoutMs: WAIT_READY_TIMEOUT_MS,
         expect: READY,
       },

@@ -24,7 +24,22 @@ const CASES: readonly (readonly [string, readonly Edit[], readonly string[]])[] 
   [
     "an unknown key has no close match",
     [["10.0.0.5, os: deb", "10.0.0.5, os: deb, zone: a"]],
-    [`${FILE}:25:41 clusters.prod.hosts.g0.zone: unknown key (expected one of: address, os, root, ssh)`],
+    [`${FILE}:25:41 clusters.prod.hosts.g0.zone: unknown key (expected one of: address, os, root, ssh, service)`],
+  ],
+  [
+    "under systemd a node's dir has no unit in the packages (issue 11 point 5)",
+    [
+      ["version: 1.4.3\n", "version: 1.4.3\n      service: systemd\n"],
+      ["- { host: s1, node: storage_1@10.0.0.4 }", "- { host: s1, node: storage_1@10.0.0.4, dir: leo_storage_2 }"],
+    ],
+    [
+      `${FILE}:18:54 clusters.prod.leofs.storage[1].dir: "leo_storage_2" has no systemd unit in the LeoFS packages (rel/service/): under service: systemd a node's dir must be one of leo_manager_0, leo_manager_1, leo_storage, leo_gateway, or set service: launch-script on host s1`,
+    ],
+  ],
+  [
+    "the service switch is misspelt",
+    [["m1: { address: 10.0.0.2, os: deb }", "m1: { address: 10.0.0.2, os: deb, service: systemctl }"]],
+    [`${FILE}:22:50 clusters.prod.hosts.m1.service: expected "launch-script" (bin/leo_* start|stop) or "systemd" (systemctl start|stop leofs-*), got "systemctl"`],
   ],
   [
     "a top-level key is misspelt",

@@ -29,6 +29,8 @@ describe("npm run config:check", () => {
         "prod: leofs, channel C0LEOFSPROD - Production object store (Tokyo)",
         "  managers: master leofs-m0 manager_0@10.0.0.101 :10010, slave leofs-m1 manager_1@10.0.0.102 :10011",
         "    leofs-g0: leofs-ops@10.0.0.103:2222 via jump@bastion.example.net:22 deb",
+        // Issue 11 point 5: the switch and what it means, before any run.
+        "  nodes run by the launch scripts (bin/leo_* start|stop) (service: launch-script); never both on one node",
         "  approval: 2 of U0APPROVER1 U0APPROVER2 group S0SREONCALL, per-step, expires after 30m, no self-approval, requesters: anyone in the channel",
         "  approval for leofs.upgrade: 2 of U0APPROVER1 U0APPROVER2 group S0SREONCALL, per-run, expires after 30m, no self-approval, requesters: anyone in the channel",
         "lhcb: dirac, channel C0DIRACOPS - LHCb DIRAC VOBOXes",

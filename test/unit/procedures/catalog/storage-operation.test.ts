@@ -14,7 +14,7 @@ describe("leofs.storage (seed 001 operation flow, reference §3)", () => {
     const p = plan("attach");
     expect(planRows(p)).toEqual([
       ["check-not-member", "check", false, [`${ADM} status`]],
-      ["start-node", "exec", false, [`${S1} start`]],
+      ["start-node", "exec", false, [`${S1} ping >/dev/null 2>&1 || ${S1.slice("s0$ ".length)} start`]],
       ["wait-attached", "wait", false, [`${ADM} status`]],
       ["check-rebalance-allowed", "check", false, [`${ADM} status`]],
       ["rebalance", "exec", true, [`${ADM} rebalance`]],

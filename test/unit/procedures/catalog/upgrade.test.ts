@@ -50,7 +50,7 @@ describe("leofs.upgrade of one storage node on prod (seed 002, reference §3 rol
       ["suspend-storage-1-10-0-0-105", "exec", true, [`${ADM} suspend storage_1@10.0.0.105`]],
       ["wait-suspended-storage-1-10-0-0-105", "wait", false, [`${ADM} status`]],
       ["stop-storage-1-10-0-0-105", "exec", true, [`leofs-s1$ ${I}/leo_storage/bin/leo_storage stop`]],
-      ["check-stopped-leofs-s1", "check", false, [`leofs-s1$ ! ${I}/leo_storage/bin/leo_storage ping`]],
+      ["check-stopped-leofs-s1", "check", false, [`leofs-s1$ { ${I}/leo_storage/bin/leo_storage ping; [ $? -eq 1 ]; }`]],
       ["backup-config-leofs-s1", "exec", false, [`leofs-s1$ mkdir -p ${BK} && { [ -e ${BK}/leo_storage-etc ] || cp -a ${OLD}/etc ${BK}/leo_storage-etc; }`]],
       ["check-epmd-leofs-s1", "check", false, ["leofs-s1$ pgrep -a epmd"]],
       ["kill-epmd-leofs-s1", "exec", true, [`leofs-s1$ set -- {{epmd_pids_leofs_s1}}; if [ "$#" -eq 0 ]; then echo 'no epmd runs on leofs-s1: nothing to kill'; exit 0; fi; ${GUARD}; ${KILL}`]],
@@ -236,7 +236,7 @@ describe("leofs.upgrade target=all", () => {
     ]);
     expect(plan.steps.find((s) => s.id === "stop-storage-1-127-0-0-2")?.approvalDetail).toMatch(/shares s0 with storage_0@127\.0\.0\.2, whose package upgrade replaces its version tree too/);
     expect(rows.get("check-stopped-s0")).toEqual([
-      "s0$ ! /srv/sim/s0/usr/local/leofs/current/leo_storage/bin/leo_storage ping && ! /srv/sim/s0/usr/local/leofs/current/leo_storage_1/bin/leo_storage ping",
+      "s0$ { /srv/sim/s0/usr/local/leofs/current/leo_storage/bin/leo_storage ping; [ $? -eq 1 ]; } && { /srv/sim/s0/usr/local/leofs/current/leo_storage_1/bin/leo_storage ping; [ $? -eq 1 ]; }",
     ]);
     expect(rows.get("install-s0")?.[0]).toContain("rpm -Uvh /srv/sim/s0/var/cache/leofs-packages/leofs-1.4.4-1.el7.x86_64.rpm");
     expect(rows.get("remove-launch-temp-s0")).toEqual(["s0$ rm -rf /srv/sim/s0/tmp/usr"]);
