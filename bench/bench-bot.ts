@@ -62,6 +62,8 @@ async function waitHealthy(url: string, timeoutMs: number): Promise<void> {
 export async function startBenchBot(options: BenchBotOptions): Promise<BenchBot> {
   const fake = await startFakeSlack();
   const port = await freePort();
+  // The detailed /healthz (Slack connection, event subscription) is on the operations port.
+  const opsPort = await freePort();
   let bot: Child | undefined;
   try {
     bot = await startChild({
@@ -77,7 +79,7 @@ export async function startBenchBot(options: BenchBotOptions): Promise<BenchBot>
         SLACK_API_URL: fake.apiUrl,
         REDIS_URL: options.redisUrl,
         PORT: String(port),
-        OPS_PORT: "0",
+        OPS_PORT: String(opsPort),
         // The bench sends hundreds of commands as one user: no per-user limit here.
         REQUESTS_PER_MINUTE: "0",
         INVENTORY_FILE: options.inventoryFile,
@@ -88,7 +90,7 @@ export async function startBenchBot(options: BenchBotOptions): Promise<BenchBot>
       logFile: path.join(options.logDir, "bot.log"),
       ready: /"msg":"bot listening"/,
     });
-    await waitHealthy(`http://127.0.0.1:${port}/healthz`, 30_000);
+    await waitHealthy(`http://127.0.0.1:${opsPort}/healthz`, 30_000);
   } catch (err) {
     await bot?.stop();
     await fake.stop();

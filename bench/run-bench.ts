@@ -66,7 +66,8 @@ export async function runBench({ quick, profile, traceGc = false, repo }: BenchO
     const nodePath = path.join(repo, "node_modules");
     const common = { redisUrl: bed.redis.url, inventoryFile: bed.inventoryFile, privateKeyFile: bed.identity.privateKeyPath, knownHostsFile: bed.knownHostsPath, logDir: bed.dir };
     [workers, bot] = await Promise.all([
-      startWorkerProcesses({ ...common, entry, nodePath, count: WORKERS, concurrency: WORKER_CONCURRENCY, nodeArgs: [...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), ...(traceGc ? ["--trace-gc"] : [])] }),
+      // The product's entry, plus the bench procedure for the workers' step checks.
+      startWorkerProcesses({ ...common, entry: path.join(__dirname, "bench-worker-main.js"), nodePath, count: WORKERS, concurrency: WORKER_CONCURRENCY, nodeArgs: [...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), ...(traceGc ? ["--trace-gc"] : [])] }),
       startBenchBot({ ...common, entry, nodePath, inventory: bed.inventory, ...(traceGc ? { nodeArgs: ["--trace-gc"] } : {}) }),
     ]);
 

@@ -117,6 +117,12 @@ const envSchema = z.object({
     return z.NEVER;
   }),
   OPS_HOST: setting.transform((value) => value ?? ENV_DEFAULTS.OPS_HOST),
+  INTERVENE_SECRET: setting.transform((value, ctx) => {
+    if (value === undefined || value.length >= 32) return value;
+    ctx.addIssue({ code: "custom", message: `must be at least 32 characters (got ${value.length}); generate one with: openssl rand -hex 32` });
+    return z.NEVER;
+  }),
+  NODE_ENV: setting,
   INVENTORY_FILE: setting,
   SSH_PRIVATE_KEY_FILE: setting,
   SSH_KNOWN_HOSTS_FILE: setting,
@@ -161,6 +167,8 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): Settings {
   const common = {
     redisUrl: parsed.REDIS_URL,
     redisPrefix: parsed.REDIS_PREFIX,
+    approvalKey: Buffer.from(parsed.INTERVENE_SECRET ?? DEVELOPMENT_SECRET, "utf8"),
+    approvalKeyIsDevelopment: parsed.INTERVENE_SECRET === undefined,
     requestsPerMinute: parsed.REQUESTS_PER_MINUTE,
     ...(parsed.SLACK_TEAM_ID !== undefined ? { slackTeamId: parsed.SLACK_TEAM_ID } : {}),
     ...(parsed.SLACK_APP_ID !== undefined ? { slackAppId: parsed.SLACK_APP_ID } : {}),
@@ -229,12 +237,28 @@ function parseEnv(env: NodeJS.ProcessEnv): ParsedEnv {
   return result.data;
 }
 
+/**
+ * The key every process of a development setup shares when INTERVENE_SECRET
+ * is unset. It is public (it is here), so production refuses it.
+ */
+const DEVELOPMENT_SECRET = "intervene-development-secret-never-use-in-production";
+
 /** Checked on the raw values so they are reported along with any format errors. */
 function slackRequirements(env: NodeJS.ProcessEnv): EnvIssue[] {
   const isSet = (name: string) => (env[name] ?? "").trim() !== "";
+  const secretIssue: EnvIssue[] =
+    (env.NODE_ENV ?? "").trim() === "production" && !isSet("INTERVENE_SECRET")
+      ? [
+          {
+            variable: "INTERVENE_SECRET",
+            message:
+              "required when NODE_ENV=production: approvals are sealed with it and workers refuse destructive steps without a valid seal. Generate one with `openssl rand -hex 32` and give the same value to every bot and worker (never store it in Redis)",
+          },
+        ]
+      : [];
   const role = (env.ROLE ?? "").trim().toLowerCase() || ENV_DEFAULTS.ROLE;
-  if (role !== "all" && role !== "bot") return [];
-  const issues: EnvIssue[] = [];
+  if (role !== "all" && role !== "bot") return secretIssue;
+  const issues: EnvIssue[] = [...secretIssue];
   if (!isSet("SLACK_BOT_TOKEN")) {
     issues.push({
       variable: "SLACK_BOT_TOKEN",

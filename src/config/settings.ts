@@ -38,6 +38,14 @@ interface SettingsCommon {
   readonly slackAppId?: string;
   /** Previews and starts per user per minute, across every bot process (REQUESTS_PER_MINUTE; 0: no limit). @defaultValue 20 */
   readonly requestsPerMinute: number;
+  /**
+   * INTERVENE_SECRET, as bytes: approvals are sealed (HMAC) with it and
+   * workers check the seals, so a record written into Redis cannot approve
+   * anything. Never stored in Redis. Required when NODE_ENV=production.
+   */
+  readonly approvalKey: Buffer;
+  /** True when INTERVENE_SECRET is unset outside production and a fixed, public development key is used. */
+  readonly approvalKeyIsDevelopment: boolean;
   /** Prefix of every key, so that two deployments can share one Redis (REDIS_PREFIX). @defaultValue intervene */
   readonly redisPrefix: string;
   /**

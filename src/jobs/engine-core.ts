@@ -31,6 +31,8 @@ export interface CoreOptions {
   readonly keepJobsMs?: number;
   /** How long a finished run's record and audit are kept in Redis (OUTPUT_TTL_DAYS). @defaultValue 30 days */
   readonly retainRunsMs?: number;
+  /** INTERVENE_SECRET (never stored in Redis): approvals are sealed with it, and workers check the seals. */
+  readonly approvalKey?: Buffer;
 }
 
 export interface EngineCore {
@@ -68,7 +70,16 @@ export function openEngineCore(options: CoreOptions, role: string): EngineCore {
   });
   const effects = new EffectSink(stepQueue, controlQueue, redis, keys);
   const bus = new EventBus(redis, keys.eventsChannel);
-  const transitioner = new RunTransitioner({ store, effects, bus, policy: options.policy, semantics: options.semantics, clock, logger });
+  const transitioner = new RunTransitioner({
+    store,
+    effects,
+    bus,
+    policy: options.policy,
+    semantics: options.semantics,
+    clock,
+    logger,
+    ...(options.approvalKey !== undefined ? { approvalKey: options.approvalKey } : {}),
+  });
   return {
     options,
     redis,

@@ -24,6 +24,9 @@ export { procedureStepSemantics } from "./adapters/procedure-step-semantics";
 export { inventoryPolicyResolver } from "./adapters/inventory-policy-resolver";
 export { createSshExecutor, sshTargetFor } from "./adapters/ssh-executor";
 export { catalogPlanner } from "./adapters/catalog-planner";
+export { catalogStepAuthority, type CatalogStepAuthorityOptions, type ProcedureLookup } from "./adapters/catalog-step-authority";
+export type { StepAuthority } from "./ports/step-authority";
+export { sealApproval, isValidSeal, type SealedApproval } from "./approval-seal";
 export {
   inventoryStatusQueryPlanner,
   type ClusterStatusResult,

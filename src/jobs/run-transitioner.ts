@@ -17,6 +17,7 @@ export interface TransitionerDeps {
   readonly semantics: StepSemantics;
   readonly clock: Clock;
   readonly logger: EngineLogger;
+  readonly approvalKey?: Buffer;
 }
 
 export interface Applied {
@@ -51,7 +52,13 @@ export class RunTransitioner {
       const run = await store.get(runId);
       if (run === undefined) throw new EngineError("NOT_FOUND", `no run ${runId}`, { runId });
       const now = clock.now();
-      const draft = new RunDraft(run, { now, actor, semantics, policy: policy.approvalPolicyFor(run.plan.cluster, run.plan.procedureId) });
+      const draft = new RunDraft(run, {
+        now,
+        actor,
+        semantics,
+        policy: policy.approvalPolicyFor(run.plan.cluster, run.plan.procedureId),
+        ...(this.deps.approvalKey !== undefined ? { approvalKey: this.deps.approvalKey } : {}),
+      });
       mutate(draft);
       if (!draft.changed) {
         if (draft.refusal !== undefined) throw draft.refusal;

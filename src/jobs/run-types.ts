@@ -45,6 +45,10 @@ export interface Decision {
   readonly at: string; // ISO time
   readonly decision: "approved" | "rejected";
   readonly reason?: string;
+  /** The gate's attempt this decision was made on; additive. */
+  readonly attempt?: number;
+  /** HMAC of (run, step, attempt, plan hash, user, at) under INTERVENE_SECRET (`approval-seal.ts`); additive. */
+  readonly seal?: string;
 }
 
 export interface StepRecord {

@@ -5,6 +5,7 @@ import { openEngineCore, type CoreOptions } from "./engine-core";
 import { isEngineError } from "./engine-error";
 import { HostSemaphore, type HostSemaphoreOptions } from "./host-semaphore";
 import type { RemoteExecutor } from "./ports/remote-executor";
+import type { StepAuthority } from "./ports/step-authority";
 import { startQueryWorker } from "./query/start-query-worker";
 import type { StatusQueryPlanner } from "./query/status-query-planner";
 import { openRedis } from "./redis-connection";
@@ -49,6 +50,13 @@ export interface WorkerOptions extends CoreOptions {
   readonly statusQueries?: StatusQueryPlanner;
   /** Per command of a status query. @defaultValue 8000 */
   readonly statusQueryExecTimeoutMs?: number;
+  /**
+   * Judges each step from what this worker trusts (procedures, inventory,
+   * INTERVENE_SECRET) before running it; a refusal fails the step, audited.
+   * Production always sets it (`workerOptionsFor`); engine tests with
+   * synthetic plans run without.
+   */
+  readonly authority?: StepAuthority;
 }
 
 export interface WorkerHandle {
@@ -116,6 +124,15 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       // A re-delivered job of a step already done: make sure the follow-up happened.
       await reconciler.reconcile(runId).catch(() => undefined);
       return "skipped";
+    }
+    const refusal = options.authority?.refusal(applied.run, stepIndex);
+    if (refusal !== undefined) {
+      log.warn({ reason: refusal }, "step refused: the run record does not match what this worker derives");
+      await transitioner.apply(runId, actor, (d) => {
+        d.log("refused", { actor, stepIndex, attempt, data: { reason: refusal, by: "worker" } });
+        finishStep(d, stepIndex, attempt, { ok: false, outputs: [], error: `refused by ${actor}: ${refusal}`, durationMs: 0 });
+      });
+      return "refused";
     }
     const controller = new AbortController();
     running.set(runId, { stepIndex, controller });

@@ -1,12 +1,14 @@
 import type { Inventory, Settings } from "../config";
 import {
   catalogPlanner,
+  catalogStepAuthority,
   createSshExecutor,
   inventoryPolicyResolver,
   inventoryStatusQueryPlanner,
   procedureStepSemantics,
   type EngineLogger,
   type EngineOptions,
+  type ProcedureLookup,
   type WorkerOptions,
 } from "../jobs";
 import type { SshPool } from "../ssh";
@@ -21,13 +23,15 @@ export function engineOptionsFor(settings: Settings, inventory: Inventory, logge
     policy: inventoryPolicyResolver(inventory),
     semantics: procedureStepSemantics,
     planner: catalogPlanner(inventory),
+    approvalKey: settings.approvalKey,
     logger,
     retainRunsMs: settings.output.ttlDays * DAY_MS,
     ...(settings.requestsPerMinute > 0 ? { requestsPerMinute: settings.requestsPerMinute } : {}),
   };
 }
 
-export function workerOptionsFor(settings: Settings, inventory: Inventory, pool: SshPool, logger: EngineLogger, prefix?: string): WorkerOptions {
+/** `procedure`: where the worker's step checks find procedures (default the catalog; the bench adds its own). */
+export function workerOptionsFor(settings: Settings, inventory: Inventory, pool: SshPool, logger: EngineLogger, prefix?: string, procedure?: ProcedureLookup): WorkerOptions {
   return {
     redis: settings.redisUrl,
     ...(prefix !== undefined ? { prefix } : {}),
@@ -35,6 +39,8 @@ export function workerOptionsFor(settings: Settings, inventory: Inventory, pool:
     semantics: procedureStepSemantics,
     executor: createSshExecutor(pool, inventory),
     statusQueries: inventoryStatusQueryPlanner(inventory),
+    approvalKey: settings.approvalKey,
+    authority: catalogStepAuthority({ inventory, policy: inventoryPolicyResolver(inventory), approvalKey: settings.approvalKey, ...(procedure !== undefined ? { procedure } : {}) }),
     logger,
     concurrency: settings.workerConcurrency,
     hostConcurrency: settings.ssh.maxChannelsPerHost,

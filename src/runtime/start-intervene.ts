@@ -4,7 +4,7 @@ import type { CustomRoute } from "@slack/bolt";
 import type { Inventory, Settings } from "../config";
 import { createSlackApp, type SlackAppHandle, type SlackHealth } from "../bot/create-slack-app";
 import type { SlackFailure } from "../bot/notifier/slack-api";
-import { createEngine, startWorker, type EngineHandle, type WorkerHandle } from "../jobs";
+import { createEngine, startWorker, type EngineHandle, type ProcedureLookup, type WorkerHandle } from "../jobs";
 import { SshPool } from "../ssh";
 import { botInventoryFrom } from "./bot-inventory-from";
 import { engineNotifierStore } from "./engine-notifier-store";
@@ -27,6 +27,8 @@ export interface InterveneOptions {
   readonly host?: string;
   /** The operations server (GET /metrics, /readyz, detailed /healthz) on settings.ops. @defaultValue true */
   readonly operations?: boolean;
+  /** Where this process's worker finds the procedures it re-derives steps from. @defaultValue the catalog */
+  readonly procedure?: ProcedureLookup;
 }
 
 export interface InterveneHandle {
@@ -114,7 +116,7 @@ export async function startIntervene(options: InterveneOptions): Promise<Interve
   let worker: WorkerHandle | undefined;
   if (runsWorker) {
     pool = new SshPool({ channelsPerHost: settings.ssh.maxChannelsPerHost });
-    worker = await startWorker(workerOptionsFor(settings, inventory, pool, engineLogger.child({ component: "worker" }), prefix));
+    worker = await startWorker(workerOptionsFor(settings, inventory, pool, engineLogger.child({ component: "worker" }), prefix, options.procedure));
     logger.info({ worker: worker.id, concurrency: settings.workerConcurrency }, "worker started");
     metrics?.setSources({ pool });
   }

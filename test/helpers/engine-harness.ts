@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { Inventory } from "../../src/config";
 import {
   catalogPlanner,
+  catalogStepAuthority,
   createEngine,
   createSshExecutor,
   inventoryPolicyResolver,
@@ -106,6 +107,9 @@ function eventRunId(event: RunEvent): string {
 }
 
 
+/** INTERVENE_SECRET of the harness's engine and worker: tests that forge records in Redis do not know it. */
+export const HARNESS_APPROVAL_KEY = Buffer.from("engine-harness-intervene-secret-0123456789abcdef");
+
 /**
  * The product's engine and one worker over SSH to the inventory's hosts, on
  * `redisUrl` under a prefix of their own. Everything the harness opens,
@@ -115,7 +119,9 @@ export async function startEngineHarness(options: EngineHarnessOptions): Promise
   const { inventory, redisUrl } = options;
   const prefix = `e2e-${randomBytes(4).toString("hex")}`;
   const policy = inventoryPolicyResolver(inventory);
-  const engine = createEngine({ redis: redisUrl, prefix, policy, semantics: procedureStepSemantics, planner: catalogPlanner(inventory) });
+  // As in production (engine-options.ts): approvals sealed with a key the worker checks, and a worker that re-derives every step.
+  const approvalKey = HARNESS_APPROVAL_KEY;
+  const engine = createEngine({ redis: redisUrl, prefix, policy, semantics: procedureStepSemantics, planner: catalogPlanner(inventory), approvalKey });
   const pool = new SshPool();
   let worker: WorkerHandle | undefined;
   let unsubscribe: (() => Promise<void>) | undefined;
@@ -137,6 +143,8 @@ export async function startEngineHarness(options: EngineHarnessOptions): Promise
       policy,
       semantics: procedureStepSemantics,
       executor: createSshExecutor(pool, inventory),
+      approvalKey,
+      authority: catalogStepAuthority({ inventory, policy, approvalKey }),
       reconcileIntervalMs: 1000,
       shutdownGraceMs: 5000,
       ...options.worker,

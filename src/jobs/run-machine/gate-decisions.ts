@@ -2,6 +2,7 @@ import type { Actor, GateRef } from "../engine";
 import { EngineError } from "../engine-error";
 import { isInPrincipalSet } from "../ports/approval-policy";
 import type { Decision } from "../run-types";
+import { sealApproval } from "../approval-seal";
 import { destructiveCommands } from "./new-run";
 import { prepareCursor, queueStep } from "./prepare-cursor";
 import type { RunDraft } from "./run-draft";
@@ -57,7 +58,10 @@ export function approveGate(draft: RunDraft, ref: GateRef, actor: Actor): void {
   if (decisions.some((d) => d.userId === actor.userId && d.decision === "approved")) {
     throw new EngineError("ALREADY_APPROVED", `${actor.userId} already approved this gate; another approver is needed`, ctx);
   }
-  const next = [...decisions, { userId: actor.userId, at: draft.nowIso, decision: "approved" as const }];
+  const key = draft.ctx.approvalKey;
+  const facts = { runId: draft.run.id, stepIndex: ref.stepIndex, attempt: ref.attempt, planHash: draft.run.plan.planHash, userId: actor.userId, at: draft.nowIso };
+  const decision: Decision = { userId: actor.userId, at: draft.nowIso, decision: "approved", attempt: ref.attempt, ...(key !== undefined ? { seal: sealApproval(key, facts) } : {}) };
+  const next = [...decisions, decision];
   setDecisions(draft, ref.stepIndex, next);
   const distinct = new Set(next.filter((d) => d.decision === "approved").map((d) => d.userId)).size;
   const gate = draft.run.gate!;

@@ -32,6 +32,8 @@ export interface MachineContext {
   readonly semantics: StepSemantics;
   /** Who causes the transition (user id, or `engine` / `worker:<id>`). */
   readonly actor: string;
+  /** INTERVENE_SECRET: seals approvals so that workers can tell them from records forged in Redis. */
+  readonly approvalKey?: Buffer;
 }
 
 /**

@@ -33,6 +33,9 @@ describe("loadEnvConfig: the runtime contract", () => {
       },
       redisUrl: "redis://127.0.0.1:6379",
       redisPrefix: "intervene",
+      // Outside production an unset INTERVENE_SECRET falls back to a public development key, flagged.
+      approvalKey: Buffer.from("intervene-development-secret-never-use-in-production"),
+      approvalKeyIsDevelopment: true,
       redisRequireNoEviction: false,
       requestsPerMinute: 20,
       port: 3000,
@@ -69,6 +72,17 @@ describe("loadEnvConfig: the runtime contract", () => {
     expect(loadEnvConfig(httpBot).slackTeamId).toBeUndefined();
     expect(() => loadEnvConfig({ ...httpBot, SLACK_TEAM_ID: "workspace" })).toThrow(/SLACK_TEAM_ID: must be a Slack team \(workspace\) id like T0123ABCD/);
     expect(() => loadEnvConfig({ ...httpBot, SLACK_APP_ID: "T0123" })).toThrow(/SLACK_APP_ID: must be a Slack app id/);
+  });
+
+  it("INTERVENE_SECRET is required in production, at least 32 characters, and never echoed (issue 12 point 3)", () => {
+    const secret = "0123456789abcdef0123456789abcdef";
+    expect(loadEnvConfig({ ...httpBot, INTERVENE_SECRET: secret })).toMatchObject({ approvalKey: Buffer.from(secret), approvalKeyIsDevelopment: false });
+    expect(() => loadEnvConfig({ ...httpBot, NODE_ENV: "production" })).toThrow(/INTERVENE_SECRET: required when NODE_ENV=production: .*openssl rand -hex 32/);
+    expect(() => loadEnvConfig({ ROLE: "worker", NODE_ENV: "production" })).toThrow(/INTERVENE_SECRET: required when NODE_ENV=production/);
+    expect(loadEnvConfig({ ...httpBot, NODE_ENV: "production", INTERVENE_SECRET: secret }).approvalKeyIsDevelopment).toBe(false);
+    const short = envError({ ...httpBot, INTERVENE_SECRET: "tooshort-secret" });
+    expect(short.message).toMatch(/INTERVENE_SECRET: must be at least 32 characters \(got 15\); generate one with: openssl rand -hex 32/);
+    expect(short.message).not.toContain("tooshort-secret");
   });
 
   it("documents the same defaults it applies", () => {

@@ -1,0 +1,110 @@
+import type { Inventory } from "../../config";
+import { getProcedure, planProcedure, resolveCommand, type CatalogProcedure } from "../../procedures";
+import type { Plan } from "../../procedures/model/plan";
+import { computePlanHash } from "../../procedures/planning/plan-hash";
+import { isValidSeal } from "../approval-seal";
+import type { PolicyResolver } from "../ports/approval-policy";
+import type { StepAuthority } from "../ports/step-authority";
+import type { Decision, RunRecord } from "../run-types";
+
+export interface CatalogStepAuthorityOptions {
+  readonly inventory: Inventory;
+  readonly policy: PolicyResolver;
+  /** INTERVENE_SECRET. */
+  readonly approvalKey: Buffer;
+  /** Where procedures come from. @defaultValue the product catalog (`getProcedure`) */
+  readonly procedure?: ProcedureLookup;
+}
+
+export type ProcedureLookup = (id: string) => CatalogProcedure;
+
+/**
+ * Issue 12 point 3. Before each step the worker:
+ * - re-plans the run from the catalog procedure, the stored parameters and
+ *   planning time, and its own inventory, and requires the same plan hash
+ *   as the stored plan, whose own hash must match its content;
+ * - re-resolves the step's commands from that plan and the earlier steps'
+ *   captures (each value checked against its capture pattern and
+ *   shell-quoted) and requires the stored resolved commands to equal them;
+ * - for a destructive step, requires enough distinct approvers other than
+ *   the requester (per the policy in its own inventory), each approval
+ *   sealed under INTERVENE_SECRET for exactly this run, gate, attempt and plan.
+ * So a record written straight into Redis runs nothing the procedure and
+ * the approvers did not produce.
+ */
+export function catalogStepAuthority(options: CatalogStepAuthorityOptions): StepAuthority {
+  const lookup: ProcedureLookup = options.procedure ?? getProcedure;
+  // Re-planning costs a few ms; a run's plan is checked once per worker.
+  const verified = new Map<string, string>();
+  const remember = (runId: string, hash: string): void => {
+    if (verified.size >= 1000) verified.delete(verified.keys().next().value as string);
+    verified.set(runId, hash);
+  };
+
+  function planRefusal(run: RunRecord): string | undefined {
+    const plan = run.plan;
+    if (computePlanHash(plan) !== plan.planHash) return "the stored plan does not match its own plan hash (changed after it was planned)";
+    if (verified.get(run.id) === plan.planHash) return undefined;
+    const cluster = Object.hasOwn(options.inventory.clusters, plan.cluster) ? options.inventory.clusters[plan.cluster] : undefined;
+    if (cluster === undefined) return `cluster ${plan.cluster} is not in this worker's inventory`;
+    if (plan.plannedAt === undefined) return "the stored plan has no planning time, so it cannot be derived again";
+    let derived: Plan;
+    try {
+      derived = planProcedure(lookup(plan.procedureId), cluster, plan.cluster, plan.params, new Date(plan.plannedAt));
+    } catch (error) {
+      return `${plan.procedureId} with the stored parameters does not plan on this worker's inventory: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    if (derived.planHash !== plan.planHash) {
+      return `the stored commands differ from what ${plan.procedureId} derives from its parameters and this worker's inventory (plan ${plan.planHash.slice(0, 12)} stored, ${derived.planHash.slice(0, 12)} derived)`;
+    }
+    remember(run.id, plan.planHash);
+    return undefined;
+  }
+
+  function commandsRefusal(run: RunRecord, stepIndex: number): string | undefined {
+    const step = run.plan.steps[stepIndex];
+    const record = run.steps[stepIndex];
+    if (step === undefined || record === undefined) return `the run has no step ${stepIndex}`;
+    if (record.resolvedCommands === undefined) return undefined;
+    const captured: Record<string, readonly string[]> = {};
+    for (const earlier of run.steps.slice(0, stepIndex)) Object.assign(captured, earlier.captured ?? {});
+    const specs = run.plan.steps.slice(0, stepIndex).flatMap((s) => s.captures ?? []);
+    let expected: { host: string; command: string }[];
+    try {
+      expected = step.targets.flatMap((t) => (t.command !== undefined ? [{ host: t.host, command: resolveCommand(t.command, captured, specs) }] : []));
+    } catch (error) {
+      return `the captured values do not fit this step's commands: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    const stored = record.resolvedCommands.map((c) => ({ host: c.host, command: c.command }));
+    return JSON.stringify(stored) === JSON.stringify(expected) ? undefined : "the stored resolved commands differ from the plan's commands with the earlier steps' captures";
+  }
+
+  function approvalRefusal(run: RunRecord, stepIndex: number): string | undefined {
+    const step = run.plan.steps[stepIndex]!;
+    const record = run.steps[stepIndex]!;
+    if (!step.destructive) return undefined;
+    const policy = options.policy.approvalPolicyFor(run.plan.cluster, run.plan.procedureId);
+    const sealedBy = (decisions: readonly Decision[], stepOf: number | null, attemptOk: (attempt: number) => boolean): Set<string> => {
+      const users = new Set<string>();
+      for (const d of decisions) {
+        if (d.decision !== "approved" || d.attempt === undefined || !attemptOk(d.attempt)) continue;
+        if (d.userId === run.requestedBy && !policy.allowSelfApproval) continue;
+        const facts = { runId: run.id, stepIndex: stepOf, attempt: d.attempt, planHash: run.plan.planHash, userId: d.userId, at: d.at };
+        if (isValidSeal(options.approvalKey, facts, d.seal)) users.add(d.userId);
+      }
+      return users;
+    };
+    const forStep = sealedBy(record.approvals, stepIndex, (a) => a === record.attempt);
+    // A per-run approval covers the run's destructive steps (a re-gated retry adds step approvals).
+    const forRun = policy.mode === "per-run" ? sealedBy(run.runApprovals ?? [], null, () => true) : new Set<string>();
+    const enough = (users: Set<string>) => users.size >= policy.minApprovals;
+    if (enough(forStep) || enough(forRun)) return undefined;
+    return `destructive step without ${policy.minApprovals} valid approval(s) sealed for run ${run.id}, step ${stepIndex}, attempt ${record.attempt} and plan ${run.plan.planHash.slice(0, 12)} by approvers other than the requester (found ${Math.max(forStep.size, forRun.size)})`;
+  }
+
+  return {
+    refusal(run, stepIndex) {
+      return planRefusal(run) ?? commandsRefusal(run, stepIndex) ?? approvalRefusal(run, stepIndex);
+    },
+  };
+}

@@ -1,0 +1,11 @@
+import type { RunRecord } from "../run-types";
+
+/**
+ * The worker's own judgement of a step it is about to run, from what it
+ * trusts (its procedures, its inventory, INTERVENE_SECRET) rather than from
+ * the run record it read from Redis.
+ */
+export interface StepAuthority {
+  /** Why this worker refuses to run the step; undefined when it may run. */
+  refusal(run: RunRecord, stepIndex: number): string | undefined;
+}
