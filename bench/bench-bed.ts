@@ -105,7 +105,7 @@ export async function startBenchBed(options: BenchBedOptions): Promise<BenchBed>
   const document = {
     version: 1,
     defaults: {
-      approval: { approvers: { users: ["U0APPROVER"], userGroups: [] }, minApprovals: 1, mode: "per-step" },
+      approval: { requesters: { users: ["U0REQUESTER"] }, approvers: { users: ["U0APPROVER"], userGroups: [] }, minApprovals: 1, mode: "per-step" },
       ssh: { user: sshLoginUser(), privateKeyFile: identity.privateKeyPath, knownHostsFile: knownHostsPath, connectTimeout: "10s" },
     },
     clusters,

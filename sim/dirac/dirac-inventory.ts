@@ -40,7 +40,8 @@ export function renderDiracInventory(options: DiracInventoryOptions): { readonly
     version: 1,
     defaults: {
       approval: {
-        requesters: { users: [...(options.approval?.requesters ?? [])], userGroups: [] },
+        // Deny by default: without named requesters, the sim channel's members may request.
+        requesters: options.approval?.requesters !== undefined ? { users: [...options.approval.requesters], userGroups: [] } : { channelMembers: true },
         approvers: { users: [...(options.approval?.approvers ?? ["U0SIMAPPROVER"])], userGroups: [] },
         minApprovals: 1,
         allowSelfApproval: false,

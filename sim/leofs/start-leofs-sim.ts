@@ -477,7 +477,8 @@ function buildInventory(
     version: 1,
     defaults: {
       approval: {
-        requesters: { users: [...(approval.requesters ?? [])], userGroups: [] },
+        // Deny by default: without named requesters, the sim channel's members may request.
+        requesters: approval.requesters !== undefined ? { users: [...approval.requesters], userGroups: [] } : { channelMembers: true },
         approvers: { users: [...(approval.approvers ?? ["U0SIMAPPROVER"])], userGroups: [] },
         minApprovals: 1,
         allowSelfApproval: false,

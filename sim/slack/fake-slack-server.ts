@@ -80,6 +80,8 @@ export class FakeSlackServer {
   /** Block Kit violations seen in any payload (posts are refused with invalid_blocks as Slack would). */
   readonly violations: string[] = [];
   readonly usergroups = new Map<string, string[]>();
+  /** conversations.members by channel id; a channel not set here answers channel_not_found. */
+  readonly channelMembers = new Map<string, string[]>();
   private readonly injected = new Map<string, Injected[]>();
   private readonly required = new Map<string, string[]>();
   private counter = 0;
@@ -275,6 +277,14 @@ export class FakeSlackServer {
         );
         const withMeta = args.include_all_metadata === true || args.include_all_metadata === "true";
         return { ok: true, messages: list.map((m) => ({ type: "message", ts: m.ts, ...(withMeta && m.metadata !== undefined ? { metadata: m.metadata } : {}) })), has_more: false };
+      }
+      case "conversations.members": {
+        // Pages of 2 whatever `limit` says, so that callers must follow next_cursor.
+        const members = this.channelMembers.get(channel);
+        if (members === undefined) return { ok: false, error: "channel_not_found" };
+        const from = Number(args.cursor ?? 0);
+        const next = from + 2 < members.length ? String(from + 2) : "";
+        return { ok: true, members: members.slice(from, from + 2), response_metadata: { next_cursor: next } };
       }
       case "usergroups.users.list": {
         const users = this.usergroups.get(String(args.usergroup));

@@ -101,9 +101,10 @@ function checkDirac(
 }
 
 function checkApproval(approval: ResolvedApprovalPolicies, cluster: RawCluster, report: Report): void {
-  checkPolicy(approval.cluster, ["approval"], report);
+  checkPolicy(approval.cluster, ["approval"], report, cluster.channel);
   for (const [id, policy] of approval.procedures) {
     const override = cluster.approval?.procedures?.[id];
+    if (override?.requesters !== undefined) checkRequesters(policy, ["approval", "procedures", id], report, cluster.channel);
     // A procedure that inherits approvers and count from the cluster inherits its verdict too: report it once.
     if (override?.approvers !== undefined || override?.minApprovals !== undefined) {
       checkPolicy(policy, ["approval", "procedures", id], report);
@@ -111,7 +112,8 @@ function checkApproval(approval: ResolvedApprovalPolicies, cluster: RawCluster, 
   }
 }
 
-function checkPolicy(policy: ApprovalPolicy, path: YamlPath, report: Report): void {
+function checkPolicy(policy: ApprovalPolicy, path: YamlPath, report: Report, channel?: string): void {
+  if (path.length === 1) checkRequesters(policy, path, report, channel);
   const { users, userGroups } = policy.approvers;
   if (users.length === 0 && userGroups.length === 0) {
     report([...path, "approvers"], "at least one approver user or user group is required (here or in defaults.approval.approvers)");
@@ -121,4 +123,19 @@ function checkPolicy(policy: ApprovalPolicy, path: YamlPath, report: Report): vo
       `${policy.minApprovals} approvals needed but only ${users.length} approver(s) listed; add approvers or a user group`,
     );
   }
+}
+
+/**
+ * Deny by default (issue 12 point 1): somebody must be allowed to start runs,
+ * and it is said out loud. An empty list used to mean "anyone in the
+ * workspace", guests included.
+ */
+function checkRequesters(policy: ApprovalPolicy, path: YamlPath, report: Report, channel: string | undefined): void {
+  const { users, userGroups, channelMembers } = policy.requesters;
+  if (users.length > 0 || userGroups.length > 0 || channelMembers) return;
+  report(
+    [...path, "requesters"],
+    "nobody may start runs here: list them (here or in defaults.approval), e.g. requesters: { users: [U0123ABCD], userGroups: [S0123ABCD] }, " +
+      `or write requesters: { channelMembers: true } to allow the members of the cluster's channel${channel !== undefined ? ` ${channel}` : ""} (deny by default: an empty list no longer means anyone)`,
+  );
 }

@@ -52,7 +52,8 @@ function hostLine(host: HostEntry): string {
 }
 
 function policyLine(policy: ApprovalPolicy): string {
-  const requesters = isEmpty(policy.requesters) ? "anyone in the channel" : principals(policy.requesters);
+  const listed = isEmpty(policy.requesters) ? [] : [principals(policy.requesters)];
+  const requesters = [...listed, ...(policy.requesters.channelMembers ? ["members of the channel"] : [])].join(" and ") || "nobody";
   return [
     `${policy.minApprovals} of ${principals(policy.approvers)}`,
     policy.mode,

@@ -50,8 +50,19 @@ const erlangNode = matching(/^[A-Za-z0-9_-]+@[A-Za-z0-9._-]+$/, "an Erlang node 
 
 const principals = z.strictObject({ users: z.array(userId).default([]), userGroups: z.array(userGroupId).default([]) });
 
+/**
+ * Who may start runs. Deny by default (issue 12 point 1): an empty list lets
+ * nobody in; `channelMembers: true` is the explicit way to let the cluster
+ * channel's members in (checked with conversations.members).
+ */
+const requesterPrincipals = z.strictObject({
+  users: z.array(userId).default([]),
+  userGroups: z.array(userGroupId).default([]),
+  channelMembers: z.boolean({ error: expected("true or false") }).default(false),
+});
+
 const approvalFields = {
-  requesters: principals.optional(),
+  requesters: requesterPrincipals.optional(),
   approvers: principals.optional(),
   minApprovals: integer(1).optional(),
   allowSelfApproval: z.boolean({ error: expected("true or false") }).optional(),

@@ -28,10 +28,15 @@ export interface SlackPrincipals {
   readonly userGroups: readonly string[];
 }
 
+/** Who may start runs: these users and groups, and with `channelMembers` the cluster channel's members. */
+export interface RequesterPrincipals extends SlackPrincipals {
+  readonly channelMembers: boolean;
+}
+
 /** Who may request and approve, resolved for a cluster (and procedure). */
 export interface ApprovalPolicy {
-  /** Empty users and groups: anyone in the cluster's channel may request. */
-  readonly requesters: SlackPrincipals;
+  /** Never empty (validated): deny by default. */
+  readonly requesters: RequesterPrincipals;
   /** Never empty (validated). */
   readonly approvers: SlackPrincipals;
   /** Distinct approvers needed per gate. @defaultValue 1 */

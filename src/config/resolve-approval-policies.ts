@@ -3,7 +3,7 @@ import type { RawApprovalOverride, RawClusterApproval } from "./inventory-schema
 
 /** What applies when neither `defaults.approval` nor the cluster says otherwise (no approvers: validation then asks for some). */
 export const BUILTIN_APPROVAL_POLICY: ApprovalPolicy = {
-  requesters: { users: [], userGroups: [] },
+  requesters: { users: [], userGroups: [], channelMembers: false },
   approvers: { users: [], userGroups: [] },
   minApprovals: 1,
   allowSelfApproval: false,

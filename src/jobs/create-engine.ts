@@ -3,7 +3,7 @@ import type { AuditDraft, AuditEntry } from "./audit-entry";
 import type { Actor, Engine, GateRef, PlanRequest } from "./engine";
 import { openEngineCore, type CoreOptions, type EngineCore } from "./engine-core";
 import { EngineError } from "./engine-error";
-import { isEmptyPrincipalSet, isInPrincipalSet } from "./ports/approval-policy";
+import { mayRead, mayRequest, requesterMissing } from "./ports/approval-policy";
 import type { Planner } from "./ports/planner";
 import { createStatusQueries } from "./query/create-status-queries";
 import { approveGate, rejectGate } from "./run-machine/gate-decisions";
@@ -98,12 +98,30 @@ export function createEngine(options: EngineOptions): EngineHandle {
     throw error;
   }
 
+  /**
+   * Issue 12 point 2: a preview shows hosts, paths and commands, so only the
+   * cluster's requesters and approvers (and channel members where allowed)
+   * see it. The refusal names none of them. Unknown clusters fall through to
+   * the planner's own NOT_FOUND.
+   */
+  async function checkMayRead(actor: Actor, request: PlanRequest, operation: string): Promise<void> {
+    let policy;
+    try {
+      policy = options.policy.approvalPolicyFor(request.cluster, request.procedureId);
+    } catch {
+      return;
+    }
+    if (mayRead(actor, policy)) return;
+    await store.appendAudit("", [{ type: "refused", actor: actor.userId, data: { operation, code: "NOT_ALLOWED", cluster: request.cluster, procedureId: request.procedureId } }], clock.now().toISOString());
+    throw new EngineError("NOT_ALLOWED", `not allowed: you may not see plans for ${request.cluster}: ${requesterMissing(policy)}`, { cluster: request.cluster, userId: actor.userId });
+  }
+
   async function start(plan: Plan, actor: Actor): Promise<RunRecord> {
     await checkRate(actor, "start", plan.cluster);
     const policy = options.policy.approvalPolicyFor(plan.cluster, plan.procedureId);
-    if (!isEmptyPrincipalSet(policy.requesters) && !isInPrincipalSet(actor, policy.requesters)) {
+    if (!mayRequest(actor, policy)) {
       await store.appendAudit("", [{ type: "refused", actor: actor.userId, data: { operation: "start", code: "NOT_ALLOWED", cluster: plan.cluster, procedureId: plan.procedureId } }], clock.now().toISOString());
-      throw new EngineError("NOT_ALLOWED", `${actor.userId} may not request ${plan.procedureId} on ${plan.cluster}`, { cluster: plan.cluster, userId: actor.userId });
+      throw new EngineError("NOT_ALLOWED", `you may not start ${plan.procedureId} on ${plan.cluster}: ${requesterMissing(policy)}`, { cluster: plan.cluster, userId: actor.userId });
     }
     if (plan.steps.length === 0) throw new EngineError("PARAMS", "the plan has no steps", { cluster: plan.cluster });
     const now = clock.now();
@@ -148,6 +166,7 @@ export function createEngine(options: EngineOptions): EngineHandle {
 
     async plan(request: PlanRequest, actor?: Actor): Promise<Plan> {
       if (actor !== undefined) await checkRate(actor, "plan", request.cluster);
+      if (actor !== undefined) await checkMayRead(actor, request, "plan");
       if (options.planner === undefined) throw new EngineError("PARAMS", "no planner configured", { procedureId: request.procedureId });
       let plan: Plan;
       try {

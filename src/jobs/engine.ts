@@ -7,6 +7,8 @@ export interface Actor {
   readonly userId: string;
   /** User-group ids the actor belongs to (resolved by the transport, e.g. usergroups.users.list). */
   readonly userGroups?: readonly string[];
+  /** Channels the transport verified the actor is a member of (conversations.members), for `requesters.channelMembers`. */
+  readonly channels?: readonly string[];
 }
 
 export interface PlanRequest {

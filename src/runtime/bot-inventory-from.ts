@@ -10,7 +10,10 @@ export function botInventoryFrom(inventory: Inventory): BotInventory {
         ...cluster.approval.requesters.userGroups,
         ...Object.values(cluster.procedureApprovals).flatMap((p) => [...p.approvers.userGroups, ...p.requesters.userGroups]),
       ]);
+      const policies = [cluster.approval, ...Object.values(cluster.procedureApprovals)];
       return {
+        // The bot checks channel membership (conversations.members) only where a policy allows the channel's members.
+        channelMembersRequest: policies.some((p) => p.requesters.channelMembers),
         name: cluster.name,
         kind: cluster.kind,
         channel: cluster.channel,

@@ -13,6 +13,8 @@ export interface BotCluster {
   readonly diracSetup?: string;
   /** User groups named in this cluster's policies: the bot resolves the actor's membership of these. */
   readonly userGroups?: readonly string[];
+  /** A policy allows the channel's members to request (`requesters.channelMembers`): the bot checks membership of `channel`. */
+  readonly channelMembersRequest?: boolean;
 }
 
 export interface ResolveClusterInput {

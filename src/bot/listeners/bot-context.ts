@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Actor, Engine } from "../../jobs/engine";
 import type { BotCluster } from "../commands/resolve-cluster";
+import type { ChannelMemberResolver } from "../channel-member-resolver";
 import type { UserGroupResolver } from "../user-group-resolver";
 import { withTimeout } from "../with-timeout";
 
@@ -11,11 +12,13 @@ export interface BotContext {
   readonly logger: Logger;
   readonly engineTimeoutMs: number;
   readonly userGroups: UserGroupResolver;
+  readonly channelMembers: ChannelMemberResolver;
 }
 
-/** The actor comes only from the verified payload's user id; groups are looked up, never taken from the request. */
+/** The actor comes only from the verified payload's user id; groups and channel memberships are looked up, never taken from the request. */
 export async function actorOf(ctx: BotContext, userId: string): Promise<Actor> {
-  return { userId, userGroups: await ctx.userGroups.groupsOf(userId) };
+  const [userGroups, channels] = await Promise.all([ctx.userGroups.groupsOf(userId), ctx.channelMembers.channelsOf(userId)]);
+  return { userId, userGroups, channels };
 }
 
 export function callEngine<T>(ctx: BotContext, operation: string, work: (engine: Engine) => Promise<T>): Promise<T> {

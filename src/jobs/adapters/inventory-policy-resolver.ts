@@ -8,7 +8,7 @@ export function inventoryPolicyResolver(inventory: Inventory): PolicyResolver {
     approvalPolicyFor(clusterName, procedureId) {
       const cluster = Object.hasOwn(inventory.clusters, clusterName) ? inventory.clusters[clusterName] : undefined;
       if (cluster === undefined) throw new EngineError("NOT_FOUND", `no cluster ${clusterName} in ${inventory.file}`, { cluster: clusterName });
-      return approvalPolicyFor(cluster, procedureId);
+      return { ...approvalPolicyFor(cluster, procedureId), channel: cluster.channel };
     },
   };
 }

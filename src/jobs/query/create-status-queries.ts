@@ -3,7 +3,7 @@ import { Queue, QueueEvents, type Job } from "bullmq";
 import type Redis from "ioredis";
 import type { Actor } from "../engine";
 import { EngineError } from "../engine-error";
-import { isEmptyPrincipalSet, isInPrincipalSet, type PolicyResolver } from "../ports/approval-policy";
+import { mayRead, requesterMissing, type PolicyResolver } from "../ports/approval-policy";
 import type { Clock } from "../ports/clock";
 import type { EngineLogger } from "../ports/engine-logger";
 import { openRedis, type RedisConnectionConfig } from "../redis-connection";
@@ -68,10 +68,10 @@ export function createStatusQueries(options: StatusQueriesOptions): StatusQuerie
 
   async function authorize(cluster: string, actor: Actor): Promise<void> {
     const policy = options.policy.approvalPolicyFor(cluster, STATUS_QUERY_POLICY_ID);
-    if (isEmptyPrincipalSet(policy.requesters) || isInPrincipalSet(actor, policy.requesters)) return;
+    if (mayRead(actor, policy)) return;
     const at = options.clock.now().toISOString();
     await options.store.appendAudit("", [{ type: "refused", actor: actor.userId, data: { operation: "status", code: "NOT_ALLOWED", cluster } }], at).catch(() => undefined);
-    throw new EngineError("NOT_ALLOWED", `${actor.userId} may not query the status of ${cluster}: only its requesters may`, { cluster, userId: actor.userId });
+    throw new EngineError("NOT_ALLOWED", `not allowed: you may not see the status of ${cluster}: ${requesterMissing(policy)}`, { cluster, userId: actor.userId });
   }
 
   function failure(cluster: string, code: StatusQueryFailureCode, message: string, startedAt: number): ClusterStatusResult {

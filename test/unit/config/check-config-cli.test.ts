@@ -31,8 +31,8 @@ describe("npm run config:check", () => {
         "    leofs-g0: leofs-ops@10.0.0.103:2222 via jump@bastion.example.net:22 deb",
         // Issue 11 point 5: the switch and what it means, before any run.
         "  nodes run by the launch scripts (bin/leo_* start|stop) (service: launch-script); never both on one node",
-        "  approval: 2 of U0APPROVER1 U0APPROVER2 group S0SREONCALL, per-step, expires after 30m, no self-approval, requesters: anyone in the channel",
-        "  approval for leofs.upgrade: 2 of U0APPROVER1 U0APPROVER2 group S0SREONCALL, per-run, expires after 30m, no self-approval, requesters: anyone in the channel",
+        "  approval: 2 of U0APPROVER1 U0APPROVER2 group S0SREONCALL, per-step, expires after 30m, no self-approval, requesters: U0OPERATOR1 group S0SREONCALL",
+        "  approval for leofs.upgrade: 2 of U0APPROVER1 U0APPROVER2 group S0SREONCALL, per-run, expires after 30m, no self-approval, requesters: U0OPERATOR1 group S0SREONCALL",
         "lhcb: dirac, channel C0DIRACOPS - LHCb DIRAC VOBOXes",
         "  dirac setup LHCb-Production in /opt/dirac, framework server volhcb18, agents after 5m",
       ]),
@@ -55,7 +55,7 @@ describe("npm run config:check", () => {
       out: "",
       err: [
         `${file}: clusters.prod.leofs.managers.slave.host: required`,
-        `${file}:14:18 clusters.prod.leofs.managers.slave.hots: unknown key (did you mean "host"?)`,
+        `${file}:15:18 clusters.prod.leofs.managers.slave.hots: unknown key (did you mean "host"?)`,
       ].join("\n"),
     });
   });

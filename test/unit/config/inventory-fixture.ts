@@ -5,6 +5,7 @@
 export const BASE_INVENTORY = `version: 1
 defaults:
   approval:
+    requesters: { userGroups: [S0REQUESTERS] }
     approvers: { users: [U0AAA1], userGroups: [S0OPS] }
 clusters:
   prod:

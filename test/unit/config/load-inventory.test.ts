@@ -71,7 +71,7 @@ describe("the example inventory (config/inventory.example.yaml)", () => {
 
   it("merges the approval policy field by field: defaults, then cluster, then procedure", () => {
     const policy = {
-      requesters: { users: [], userGroups: [] },
+      requesters: { users: ["U0OPERATOR1"], userGroups: ["S0SREONCALL"], channelMembers: false },
       approvers: { users: ["U0APPROVER1", "U0APPROVER2"], userGroups: ["S0SREONCALL"] },
       minApprovals: 2,
       allowSelfApproval: false,

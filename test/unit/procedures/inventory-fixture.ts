@@ -32,6 +32,7 @@ export const SIM_YAML = `
 version: 1
 defaults:
   approval:
+    requesters: { users: [U0OPERATOR] }
     approvers: { users: [U0APPROVER1] }
 clusters:
   sim:

@@ -60,6 +60,8 @@ ${hostLines}`,
   return `version: 1
 defaults:
   approval:
+    # Deny by default: the people these tests start runs as.
+    requesters: { users: [UREQ, UAPP1, UAPP2, UAPP3, UALICE, UBOB, UOPS, UONCALL, U0OPS, U0OPERATOR, U0REQUESTER, U0OTHER, U0APPROVER1], userGroups: [SOPS] }
     approvers: { users: [UAPP1, UAPP2, UAPP3], userGroups: [SOPS] }
     expiresAfter: 30m
   ssh:

@@ -19,6 +19,7 @@ const DIRAC_SIM_YAML = `
 version: 1
 defaults:
   approval:
+    requesters: { users: [U0OPERATOR] }
     approvers: { users: [U0APPROVER1] }
 clusters:
   dsim:
