@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 /**
  * `intervene`: the run engine from a terminal. Same engine, same Redis, same
- * approvals and audit as the Slack bot; `--as` names the acting user (the
- * terminal is trusted the way a verified Slack request is).
+ * approvals and audit as the Slack bot. It acts as the Slack user the
+ * inventory maps to the OS user running it (`cli.users`), never as someone
+ * named on the command line (issue 12 point 5).
  */
+import os from "node:os";
+import readline from "node:readline/promises";
 import pino from "pino";
 import { loadDotenv, loadEnvConfig, loadInventory, type Inventory, type Settings } from "../config";
 import {
@@ -12,9 +15,13 @@ import {
   silentLogger,
   startWorker,
   TERMINAL_RUN_STATES,
+  type Actor,
   type EngineHandle,
   type RunEvent,
+  type RunRecord,
 } from "../jobs";
+import { destructiveCommands } from "../jobs/run-machine/new-run";
+import { cliActor, CliIdentityError, type CliIdentitySource } from "./cli-identity";
 import { renderPlanText } from "../procedures";
 import { SshPool } from "../ssh";
 import { engineOptionsFor, workerOptionsFor } from "../runtime/engine-options";
@@ -26,6 +33,34 @@ interface Context {
   readonly settings: Settings;
   readonly inventory: Inventory;
   readonly prefix: string;
+  readonly io: CliIo;
+}
+
+/** What the CLI takes from the machine and the terminal; tests pass their own. */
+export interface CliIo extends CliIdentitySource {
+  /** Asks a yes/no question on the terminal; false when nobody can answer. */
+  readonly confirm: (question: string) => Promise<boolean>;
+}
+
+const terminalIo: CliIo = {
+  osUser: () => os.userInfo().username,
+  host: () => os.hostname(),
+  async confirm(question) {
+    if (!process.stdin.isTTY) return false;
+    const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
+    try {
+      return (await rl.question(`${question} Type yes to go on: `)).trim() === "yes";
+    } finally {
+      rl.close();
+    }
+  },
+};
+
+/** The commands an approval lets run: the step's resolved commands, or every destructive command for a per-run gate. */
+function gateCommands(run: RunRecord, stepIndex: number | null): { host: string; command: string }[] {
+  if (stepIndex === null) return destructiveCommands(run.plan).map((c) => ({ host: c.host, command: c.command }));
+  const step = run.plan.steps[stepIndex];
+  return run.steps[stepIndex]?.resolvedCommands?.slice() ?? step?.targets.flatMap((t) => (t.command !== undefined ? [{ host: t.host, command: t.command }] : [])) ?? [];
 }
 
 function print(text: string): void {
@@ -76,13 +111,15 @@ async function runWorker(ctx: Context): Promise<void> {
 async function execute(command: CliCommand, ctx: Context): Promise<void> {
   if (command.kind === "worker") return runWorker(ctx);
   const engine = openEngine(ctx);
+  const actor = (): Promise<Actor> => cliActor(ctx.inventory, ctx.settings, ctx.io, pino({ level: "silent" }), (text) => process.stderr.write(`${text}\n`));
   try {
     switch (command.kind) {
       case "run": {
-        const plan = await engine.plan({ procedureId: command.procedureId, cluster: command.cluster, params: command.params }, command.actor);
+        const who = await actor();
+        const plan = await engine.plan({ procedureId: command.procedureId, cluster: command.cluster, params: command.params }, who);
         print(renderPlanText(plan));
         if (command.dryRun) return;
-        const run = await engine.start(plan, command.actor);
+        const run = await engine.start(plan, who);
         print(`\nstarted run ${run.id}`);
         if (command.follow) await follow(engine, run.id);
         print(formatRun((await engine.get(run.id)) ?? run));
@@ -90,30 +127,36 @@ async function execute(command: CliCommand, ctx: Context): Promise<void> {
       }
       case "approve":
       case "reject": {
+        const who = await actor();
         const run = await engine.get(command.runId);
         if (run === undefined) throw new EngineError("NOT_FOUND", `no run ${command.runId}`, { runId: command.runId });
-        const gate = run.gate;
-        const ref = {
-          runId: run.id,
-          stepIndex: command.stepIndex !== undefined ? command.stepIndex : (gate?.stepIndex ?? null),
-          attempt: gate?.attempt ?? 0,
-          planHash: run.plan.planHash,
-        };
-        const after = command.kind === "approve" ? await engine.approve(ref, command.actor) : await engine.reject(ref, command.actor, command.reason);
-        print(formatRun(after));
+        const ref = { runId: run.id, stepIndex: command.stepIndex, attempt: command.attempt, planHash: run.plan.planHash };
+        if (command.kind === "reject") {
+          print(formatRun(await engine.reject(ref, who, command.reason)));
+          return;
+        }
+        // What the approval lets run, in full, before it is given.
+        const commands = gateCommands(run, command.stepIndex);
+        const gateName = command.stepIndex === null ? "the whole run" : `step ${command.stepIndex} (${run.plan.steps[command.stepIndex]?.id ?? "?"})`;
+        print(`Approving ${gateName}, attempt ${command.attempt}, of run ${run.id} (${run.plan.procedureId} on ${run.plan.cluster}, plan ${run.plan.planHash.slice(0, 12)}) as ${who.userId}. It runs:`);
+        print(commands.map((c) => `  ${c.host}$ ${c.command}`).join("\n") || "  (no commands)");
+        if (!command.yes && !(await ctx.io.confirm(`Approve these ${commands.length} command(s)?`))) {
+          throw new CliUsageError("not approved: answer yes at the prompt, or add --yes when no terminal can answer");
+        }
+        print(formatRun(await engine.approve(ref, who)));
         return;
       }
       case "confirm":
-        print(formatRun(await engine.confirm(command.runId, command.stepIndex, command.actor)));
+        print(formatRun(await engine.confirm(command.runId, command.stepIndex, await actor())));
         return;
       case "retry":
-        print(formatRun(await engine.retry(command.runId, command.stepIndex, command.actor)));
+        print(formatRun(await engine.retry(command.runId, command.stepIndex, await actor())));
         return;
       case "skip":
-        print(formatRun(await engine.skip(command.runId, command.stepIndex, command.actor, command.reason)));
+        print(formatRun(await engine.skip(command.runId, command.stepIndex, await actor(), command.reason)));
         return;
       case "abort":
-        print(formatRun(await engine.abort(command.runId, command.actor, command.mode)));
+        print(formatRun(await engine.abort(command.runId, await actor(), command.mode)));
         return;
       case "show": {
         const run = await engine.get(command.runId);
@@ -136,7 +179,7 @@ async function execute(command: CliCommand, ctx: Context): Promise<void> {
   }
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
+export async function main(argv: readonly string[], io: CliIo = terminalIo): Promise<number> {
   try {
     const { command, prefix } = parseCliArgs(argv);
     if (command.kind === "help") {
@@ -147,12 +190,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     // The CLI never receives Slack events: read the contract as a worker does (no Slack credentials needed).
     const settings = loadEnvConfig({ ...process.env, ROLE: "worker" });
     const inventory = loadInventory(settings);
-    await execute(command, { settings, inventory, prefix: prefix ?? settings.redisPrefix });
+    await execute(command, { settings, inventory, prefix: prefix ?? settings.redisPrefix, io });
     return 0;
   } catch (error) {
     if (error instanceof CliUsageError) {
       process.stderr.write(`${error.message}\n${USAGE}\n`);
       return 64;
+    }
+    if (error instanceof CliIdentityError) {
+      process.stderr.write(`refused: ${error.message}\n`);
+      return 77; // EX_NOPERM
     }
     if (error instanceof EngineError) {
       process.stderr.write(`refused (${error.code}): ${error.message}\n`);

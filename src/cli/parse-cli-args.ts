@@ -1,20 +1,19 @@
-/** The `intervene` command line, parsed; pure so it can be tested without a process. */
+/**
+ * The `intervene` command line, parsed; pure so it can be tested without a
+ * process. Nobody is named on it: the CLI acts as the Slack user the
+ * inventory maps to the OS user running it (issue 12 point 5).
+ */
 export type CliCommand =
-  | { readonly kind: "run"; readonly procedureId: string; readonly cluster: string; readonly params: Record<string, string>; readonly actor: CliActor; readonly dryRun: boolean; readonly follow: boolean }
-  | { readonly kind: "approve"; readonly runId: string; readonly stepIndex: number | null | undefined; readonly actor: CliActor }
-  | { readonly kind: "reject"; readonly runId: string; readonly stepIndex: number | null | undefined; readonly actor: CliActor; readonly reason: string }
-  | { readonly kind: "confirm" | "retry"; readonly runId: string; readonly stepIndex: number; readonly actor: CliActor }
-  | { readonly kind: "skip"; readonly runId: string; readonly stepIndex: number; readonly actor: CliActor; readonly reason: string }
-  | { readonly kind: "abort"; readonly runId: string; readonly actor: CliActor; readonly mode: "after-step" | "now" }
+  | { readonly kind: "run"; readonly procedureId: string; readonly cluster: string; readonly params: Record<string, string>; readonly dryRun: boolean; readonly follow: boolean }
+  | { readonly kind: "approve"; readonly runId: string; readonly stepIndex: number | null; readonly attempt: number; readonly yes: boolean }
+  | { readonly kind: "reject"; readonly runId: string; readonly stepIndex: number | null; readonly attempt: number; readonly reason: string }
+  | { readonly kind: "confirm" | "retry"; readonly runId: string; readonly stepIndex: number }
+  | { readonly kind: "skip"; readonly runId: string; readonly stepIndex: number; readonly reason: string }
+  | { readonly kind: "abort"; readonly runId: string; readonly mode: "after-step" | "now" }
   | { readonly kind: "show"; readonly runId: string }
   | { readonly kind: "runs"; readonly cluster: string | undefined; readonly active: boolean; readonly limit: number }
   | { readonly kind: "worker" }
   | { readonly kind: "help" };
-
-export interface CliActor {
-  readonly userId: string;
-  readonly userGroups: readonly string[];
-}
 
 export interface ParsedCli {
   readonly command: CliCommand;
@@ -30,19 +29,23 @@ export class CliUsageError extends Error {
 }
 
 export const USAGE = `usage:
-  intervene run <procedure> --cluster <name> [--param k=v]... --as <user> [--groups g1,g2] [--dry-run] [--follow]
-  intervene approve <run> [--step <n>|run] --as <user> [--groups g1,g2]
-  intervene reject <run> [--step <n>|run] --as <user> --reason <text>
-  intervene confirm|retry <run> --step <n> --as <user>
-  intervene skip <run> --step <n> --as <user> --reason <text>
-  intervene abort <run> --as <user> [--now]
+  intervene run <procedure> --cluster <name> [--param k=v]... [--dry-run] [--follow]
+  intervene approve <run> --step <n>|run --attempt <n> [--yes]
+  intervene reject <run> --step <n>|run --attempt <n> --reason <text>
+  intervene confirm|retry <run> --step <n>
+  intervene skip <run> --step <n> --reason <text>
+  intervene abort <run> [--now]
   intervene show <run>
   intervene runs [--cluster <name>] [--active] [--limit <n>]
   intervene worker
+You act as the Slack user the inventory maps to your OS user (cli.users);
+approve prints what will run and asks unless --yes.
 options: --prefix <redis key prefix> (default: REDIS_PREFIX, else intervene)`;
 
-const FLAGS_WITH_VALUE = new Set(["--cluster", "--param", "--as", "--groups", "--step", "--reason", "--limit", "--prefix"]);
-const BOOLEAN_FLAGS = new Set(["--dry-run", "--follow", "--now", "--active", "--help"]);
+const FLAGS_WITH_VALUE = new Set(["--cluster", "--param", "--step", "--attempt", "--reason", "--limit", "--prefix"]);
+const BOOLEAN_FLAGS = new Set(["--dry-run", "--follow", "--now", "--active", "--help", "--yes"]);
+/** Options that let one person act as another: gone (issue 12 point 5). */
+const REMOVED = new Set(["--as", "--groups"]);
 
 interface Tokens {
   readonly positional: string[];
@@ -58,6 +61,9 @@ function tokenize(argv: readonly string[]): Tokens {
     const arg = argv[i]!;
     const eq = arg.indexOf("=");
     const name = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
+    if (REMOVED.has(name)) {
+      throw new CliUsageError(`${name} is gone: the CLI acts only as the Slack user the inventory maps to your OS user (cli.users), with that user's groups as Slack resolves them`);
+    }
     if (FLAGS_WITH_VALUE.has(name)) {
       const value = name !== arg ? arg.slice(eq + 1) : argv[++i];
       if (value === undefined) throw new CliUsageError(`${name} needs a value`);
@@ -85,9 +91,14 @@ function required(t: Tokens, name: string, what: string): string {
   return value;
 }
 
-function actorOf(t: Tokens): CliActor {
-  const groups = one(t, "--groups");
-  return { userId: required(t, "--as", "user"), userGroups: groups === undefined ? [] : groups.split(",").filter((g) => g !== "") };
+/** The gate a decision is bound to: a step (or `run`) and its attempt, both required so that a stale gate is never decided. */
+function gateOf(t: Tokens): { stepIndex: number | null; attempt: number } {
+  const stepIndex = stepOf(t, true);
+  if (stepIndex === undefined) throw new CliUsageError("--step <n>|run is required (the gate you decide, as `intervene show <run>` lists it)");
+  const attempt = one(t, "--attempt");
+  if (attempt === undefined) throw new CliUsageError("--attempt <n> is required (the gate's attempt, as `intervene show <run>` lists it)");
+  if (!/^[1-9]\d*$/.test(attempt)) throw new CliUsageError(`--attempt must be a number from 1 (got ${JSON.stringify(attempt)})`);
+  return { stepIndex, attempt: Number(attempt) };
 }
 
 function stepOf(t: Tokens, allowRun: boolean): number | null | undefined {
@@ -126,19 +137,19 @@ export function parseCliArgs(argv: readonly string[]): ParsedCli {
           if (eq <= 0) throw new CliUsageError(`--param must be key=value (got ${JSON.stringify(pair)})`);
           params[pair.slice(0, eq)] = pair.slice(eq + 1);
         }
-        return { kind: "run", procedureId, cluster: required(t, "--cluster", "name"), params, actor: actorOf(t), dryRun: t.flags.has("--dry-run"), follow: t.flags.has("--follow") };
+        return { kind: "run", procedureId, cluster: required(t, "--cluster", "name"), params, dryRun: t.flags.has("--dry-run"), follow: t.flags.has("--follow") };
       }
       case "approve":
-        return { kind: "approve", runId: runIdOf(t, verb), stepIndex: stepOf(t, true), actor: actorOf(t) };
+        return { kind: "approve", runId: runIdOf(t, verb), ...gateOf(t), yes: t.flags.has("--yes") };
       case "reject":
-        return { kind: "reject", runId: runIdOf(t, verb), stepIndex: stepOf(t, true), actor: actorOf(t), reason: required(t, "--reason", "text") };
+        return { kind: "reject", runId: runIdOf(t, verb), ...gateOf(t), reason: required(t, "--reason", "text") };
       case "confirm":
       case "retry":
-        return { kind: verb, runId: runIdOf(t, verb), stepIndex: requiredStep(t), actor: actorOf(t) };
+        return { kind: verb, runId: runIdOf(t, verb), stepIndex: requiredStep(t) };
       case "skip":
-        return { kind: "skip", runId: runIdOf(t, verb), stepIndex: requiredStep(t), actor: actorOf(t), reason: required(t, "--reason", "text") };
+        return { kind: "skip", runId: runIdOf(t, verb), stepIndex: requiredStep(t), reason: required(t, "--reason", "text") };
       case "abort":
-        return { kind: "abort", runId: runIdOf(t, verb), actor: actorOf(t), mode: t.flags.has("--now") ? "now" : "after-step" };
+        return { kind: "abort", runId: runIdOf(t, verb), mode: t.flags.has("--now") ? "now" : "after-step" };
       case "show":
         return { kind: "show", runId: runIdOf(t, verb) };
       case "runs": {

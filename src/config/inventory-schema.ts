@@ -187,10 +187,21 @@ export const defaultsSchema = z.strictObject({
   ssh: sshOverrideSchema.optional(),
 });
 
+const osUserName = z.string().regex(/^[a-z_][a-z0-9_.-]{0,31}\$?$/, { error: expected("an OS user name like alice") });
+
+/**
+ * Who the command line acts as (issue 12 point 5): the OS user running it,
+ * mapped to a Slack user. Nobody else can be named on the command line.
+ */
+export const cliSchema = z.strictObject({
+  users: z.record(osUserName, userId, { error: expected("a mapping of OS user names to Slack user ids, e.g. { alice: U0123ABCD }") }).default({}),
+});
+
 /** The file's top level; each cluster is checked on its own with `clusterSchema` so one bad cluster hides nothing of another. */
 export const inventoryFileSchema = z.strictObject({
   version: z.literal(1, { error: expected("1 (the only inventory format version)") }),
   defaults: z.unknown().optional(),
+  cli: cliSchema.optional(),
   clusters: z
     .record(clusterName, z.unknown(), { error: expected("a mapping of clusters by name") })
     .refine((clusters) => Object.keys(clusters).length > 0, { error: "expected at least one cluster" }),

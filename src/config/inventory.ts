@@ -212,6 +212,8 @@ export interface Inventory {
   readonly version: 1;
   /** The file it was read from, as given. */
   readonly file: string;
+  /** The command line's identities: OS user name → Slack user id (`cli.users`). */
+  readonly cliUsers: Readonly<Record<string, string>>;
   /** Clusters by name (null-prototype record). */
   readonly clusters: Readonly<Record<string, Cluster>>;
 }

@@ -6,6 +6,7 @@ import { resolveSshSettings, type SshFallback } from "./resolve-ssh-settings";
 
 export interface NormalizeOptions {
   readonly file: string;
+  readonly cliUsers?: Readonly<Record<string, string>>;
   readonly sshFallback: SshFallback;
   readonly homeDir: string;
 }
@@ -22,7 +23,8 @@ export function normalizeInventory(
 ): Inventory {
   const byName = nullPrototype<Cluster>();
   for (const [name, raw] of clusters) byName[name] = normalizeCluster(name, raw, defaults, options);
-  return deepFreeze({ version: 1, file: options.file, clusters: byName });
+  const cliUsers = Object.assign(Object.create(null) as Record<string, string>, options.cliUsers ?? {});
+  return deepFreeze({ version: 1, file: options.file, cliUsers, clusters: byName });
 }
 
 function normalizeCluster(name: string, raw: RawCluster, defaults: RawDefaults, options: NormalizeOptions): Cluster {

@@ -57,8 +57,10 @@ export function parseInventory(text: string, options: InventoryOptions): Invento
   }
   if (issues.length > 0 || !top.ok || !defaults.ok) throw new InventoryError(file, issues.map((i) => place(i, source)));
 
+  const cli = top.ok ? (top.data.cli?.users ?? {}) : {};
   return normalizeInventory(defaults.data, clusters, {
     file,
+    cliUsers: cli,
     sshFallback: options.ssh,
     homeDir: options.homeDir ?? os.homedir(),
   });

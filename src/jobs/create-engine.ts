@@ -71,7 +71,7 @@ export function createEngine(options: EngineOptions): EngineHandle {
       return await fn();
     } catch (error) {
       if (error instanceof EngineError && error.code !== "NOT_FOUND" && error.code !== "CONFLICT") {
-        const draft: AuditDraft = { type: "refused", actor: actor.userId, ...extra, data: { operation, code: error.code, why: error.message, ...error.context } };
+        const draft: AuditDraft = { type: "refused", actor: actor.userId, ...extra, data: { operation, code: error.code, why: error.message, ...error.context, ...(actor.via !== undefined ? { via: actor.via } : {}) } };
         await store.appendAudit(runId, [draft], clock.now().toISOString()).catch(() => undefined);
       }
       throw error;
@@ -79,7 +79,7 @@ export function createEngine(options: EngineOptions): EngineHandle {
   }
 
   async function decide(runId: string, operation: string, actor: Actor, mutate: (d: RunDraft) => void, extra: Partial<AuditDraft> = {}): Promise<RunRecord> {
-    return audited(runId, operation, actor, async () => (await transitioner.apply(runId, actor.userId, mutate)).run, extra);
+    return audited(runId, operation, actor, async () => (await transitioner.apply(runId, actor.userId, mutate, 100, actor.via)).run, extra);
   }
 
   /** A fixed one-minute window per user: INCR, and the key expires after the window. */
@@ -126,11 +126,11 @@ export function createEngine(options: EngineOptions): EngineHandle {
     if (plan.steps.length === 0) throw new EngineError("PARAMS", "the plan has no steps", { cluster: plan.cluster });
     const now = clock.now();
     const id = (options.newRunId ?? newRunId)();
-    const draft = new RunDraft(newRunRecord(id, plan, actor.userId, now), { now, actor: actor.userId, policy, semantics: options.semantics });
+    const draft = new RunDraft(newRunRecord(id, plan, actor.userId, now), { now, actor: actor.userId, policy, semantics: options.semantics, ...(actor.via !== undefined ? { via: actor.via } : {}) });
     startRun(draft);
     const run: RunRecord = { ...draft.run, version: 1 };
     const audit: AuditDraft[] = [
-      { type: "requested", actor: actor.userId, data: { procedureId: plan.procedureId, cluster: plan.cluster, params: plan.params, planHash: plan.planHash } },
+      { type: "requested", actor: actor.userId, data: { procedureId: plan.procedureId, cluster: plan.cluster, params: plan.params, planHash: plan.planHash, ...(actor.via !== undefined ? { via: actor.via } : {}) } },
       { type: "lock.taken", actor: "engine", data: { cluster: plan.cluster } },
       ...draft.audit,
     ];

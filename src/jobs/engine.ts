@@ -2,13 +2,15 @@ import type { Plan } from "../procedures/model/plan";
 import type { ClusterStatusResult } from "./query/cluster-status-result";
 import type { RunEvent, RunRecord } from "./run-types";
 
-/** Who acts, as verified by the transport (Slack signature, CLI --as, console user). */
+/** Who acts, as verified by the transport (Slack signature, the CLI's OS-user mapping, console user). */
 export interface Actor {
   readonly userId: string;
   /** User-group ids the actor belongs to (resolved by the transport, e.g. usergroups.users.list). */
   readonly userGroups?: readonly string[];
   /** Channels the transport verified the actor is a member of (conversations.members), for `requesters.channelMembers`. */
   readonly channels?: readonly string[];
+  /** How the action came in, when not through Slack: recorded on every audit entry the action writes (issue 12 point 5). */
+  readonly via?: Readonly<Record<string, string>>;
 }
 
 export interface PlanRequest {

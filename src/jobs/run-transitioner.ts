@@ -46,7 +46,7 @@ export function noticeToEvent(run: RunRecord, notice: Notice): RunEvent {
 export class RunTransitioner {
   constructor(private readonly deps: TransitionerDeps) {}
 
-  async apply(runId: string, actor: string, mutate: (draft: RunDraft) => void, maxTries = 100): Promise<Applied> {
+  async apply(runId: string, actor: string, mutate: (draft: RunDraft) => void, maxTries = 100, via?: Readonly<Record<string, string>>): Promise<Applied> {
     const { store, clock, policy, semantics } = this.deps;
     for (let tries = 0; tries < maxTries; tries++) {
       const run = await store.get(runId);
@@ -58,6 +58,7 @@ export class RunTransitioner {
         semantics,
         policy: policy.approvalPolicyFor(run.plan.cluster, run.plan.procedureId),
         ...(this.deps.approvalKey !== undefined ? { approvalKey: this.deps.approvalKey } : {}),
+        ...(via !== undefined ? { via } : {}),
       });
       mutate(draft);
       if (!draft.changed) {

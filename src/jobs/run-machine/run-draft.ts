@@ -34,6 +34,8 @@ export interface MachineContext {
   readonly actor: string;
   /** INTERVENE_SECRET: seals approvals so that workers can tell them from records forged in Redis. */
   readonly approvalKey?: Buffer;
+  /** The actor's `via` (e.g. the CLI's OS user and host): added to the entries the actor writes. */
+  readonly via?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -76,7 +78,9 @@ export class RunDraft {
   }
 
   log(type: AuditType, extra: Omit<AuditDraft, "type" | "actor"> & { actor?: string } = {}): void {
-    this.audit.push({ type, actor: extra.actor ?? this.ctx.actor, ...extra });
+    const actor = extra.actor ?? this.ctx.actor;
+    const via = this.ctx.via !== undefined && actor === this.ctx.actor ? { data: { ...extra.data, via: this.ctx.via } } : {};
+    this.audit.push({ type, actor, ...extra, ...via });
   }
 
   /** Terminal states end the run; the store's script releases the cluster lock in the same write. */

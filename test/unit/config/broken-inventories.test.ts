@@ -205,7 +205,7 @@ const CASES: readonly (readonly [string, readonly Edit[], readonly string[]])[] 
   [
     "no clusters",
     [["clusters:\n", "clusters: {}\nx:\n"]],
-    [`${FILE}:6:11 clusters: expected at least one cluster`, `${FILE}:7:1 x: unknown key (expected one of: version, defaults, clusters)`],
+    [`${FILE}:6:11 clusters: expected at least one cluster`, `${FILE}:7:1 x: unknown key (expected one of: version, defaults, cli, clusters)`],
   ],
   [
     "a YAML syntax error",
