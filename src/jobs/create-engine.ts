@@ -206,9 +206,33 @@ export function createEngine(options: EngineOptions): EngineHandle {
         return run;
       }),
 
-    get: (runId) => store.get(runId),
+    async get(runId, readableBy) {
+      const run = await store.get(runId);
+      if (run === undefined || readableBy === undefined) return run;
+      const policy = options.policy.approvalPolicyFor(run.plan.cluster, run.plan.procedureId);
+      if (mayRead(readableBy, policy)) return run;
+      throw new EngineError("NOT_ALLOWED", `not allowed: you may not see runs of ${run.plan.cluster}: ${requesterMissing(policy)}`, { runId, userId: readableBy.userId });
+    },
 
-    list: (filter) => store.list(filter),
+    async list(filter = {}) {
+      const runs = await store.list(filter);
+      const reader = filter.readableBy;
+      if (reader === undefined) return runs;
+      const readable = new Map<string, boolean>();
+      return runs.filter((r) => {
+        const key = `${r.plan.cluster}\u0000${r.plan.procedureId}`;
+        let ok = readable.get(key);
+        if (ok === undefined) {
+          try {
+            ok = mayRead(reader, options.policy.approvalPolicyFor(r.plan.cluster, r.plan.procedureId));
+          } catch {
+            ok = false; // a cluster no longer in the inventory is shown to nobody
+          }
+          readable.set(key, ok);
+        }
+        return ok;
+      });
+    },
 
     queryStatus: (cluster, actor) => statusQueries.queryStatus(cluster, actor),
 

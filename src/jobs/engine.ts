@@ -67,8 +67,10 @@ export interface Engine {
    * opens a form. Returns the run.
    */
   checkOperator(runId: string, actor: Actor): Promise<RunRecord>;
-  get(runId: string): Promise<RunRecord | undefined>;
-  list(filter?: { readonly cluster?: string; readonly active?: boolean; readonly limit?: number }): Promise<readonly RunRecord[]>;
+  /** With `readableBy`: NOT_ALLOWED unless that actor may read the run's cluster (issue 12 point 2). */
+  get(runId: string, readableBy?: Actor): Promise<RunRecord | undefined>;
+  /** With `readableBy`: only the runs of clusters that actor may read (its requesters, approvers, channel members where allowed). */
+  list(filter?: { readonly cluster?: string; readonly active?: boolean; readonly limit?: number; readonly readableBy?: Actor }): Promise<readonly RunRecord[]>;
   /**
    * Read-only `leofs-adm status` (or runsvstat per DIRAC box), run by a worker:
    * no lock, no approval, no run record. Refuses (NOT_ALLOWED) who may not

@@ -18,7 +18,7 @@ export interface BotContext {
 /** The actor comes only from the verified payload's user id; groups and channel memberships are looked up, never taken from the request. */
 export async function actorOf(ctx: BotContext, userId: string): Promise<Actor> {
   const [userGroups, channels] = await Promise.all([ctx.userGroups.groupsOf(userId), ctx.channelMembers.channelsOf(userId)]);
-  return { userId, userGroups, channels };
+  return { userId, userGroups, ...(channels.length > 0 ? { channels } : {}) };
 }
 
 export function callEngine<T>(ctx: BotContext, operation: string, work: (engine: Engine) => Promise<T>): Promise<T> {

@@ -31,21 +31,25 @@ async function answer(ctx: BotContext, parsed: ParsedCommand, command: SlashComm
         const actor = await actorOf(ctx, command.user_id);
         const [result, active] = await Promise.all([
           withTimeout("status", Math.max(ctx.engineTimeoutMs, STATUS_QUERY_WAIT_MS), () => ctx.engine.queryStatus(cluster, actor)),
-          callEngine(ctx, "list", (e) => e.list({ active: true, cluster })),
+          callEngine(ctx, "list", (e) => e.list({ active: true, cluster, readableBy: actor })),
         ]);
         return renderClusterStatus(result, { activeRuns: active });
       }
-      const runs = await callEngine(ctx, "list", (e) => e.list({ active: true, ...(parsed.cluster === undefined ? {} : { cluster: parsed.cluster }) }));
+      // Issue 12 point 2: only the clusters this user may read.
+      const readableBy = await actorOf(ctx, command.user_id);
+      const runs = await callEngine(ctx, "list", (e) => e.list({ active: true, readableBy, ...(parsed.cluster === undefined ? {} : { cluster: parsed.cluster }) }));
       const where = parsed.cluster ?? `all ${parsed.kind} clusters`;
       return renderRunList(`Active runs on ${where}`, runs.filter((r) => r.plan.clusterKind === parsed.kind), `Nothing is running on ${where}; the cluster is not locked.`);
     }
     case "runs": {
-      const runs = await callEngine(ctx, "list", (e) => e.list({ limit: 20, ...(parsed.cluster === undefined ? {} : { cluster: parsed.cluster }) }));
+      const readableBy = await actorOf(ctx, command.user_id);
+      const runs = await callEngine(ctx, "list", (e) => e.list({ limit: 20, readableBy, ...(parsed.cluster === undefined ? {} : { cluster: parsed.cluster }) }));
       const where = parsed.cluster ?? `all ${parsed.kind} clusters`;
       return renderRunList(`Recent runs on ${where}`, runs.filter((r) => r.plan.clusterKind === parsed.kind), "No run yet.");
     }
     case "show": {
-      const run = await callEngine(ctx, "get", (e) => e.get(parsed.runId));
+      const readableBy = await actorOf(ctx, command.user_id);
+      const run = await callEngine(ctx, "get", (e) => e.get(parsed.runId, readableBy));
       if (run === undefined) throw new BotError("command_invalid", `no run \`${parsed.runId}\`; \`/${parsed.kind} runs\` lists recent runs`, false);
       return renderRunMessage(run);
     }

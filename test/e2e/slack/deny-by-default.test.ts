@@ -8,7 +8,8 @@ import { redisKeys, RunStore } from "../../../src/jobs";
 import { getTestbed } from "../../helpers/testbed";
 import type { LeofsSim } from "../../../sim/leofs/start-leofs-sim";
 import { startE2eLeofsSim } from "./leofs-slack-flow";
-import { isTerminal, startSlackE2e, textOf, U_APPROVER, U_REQUESTER, type SlackE2e } from "./slack-e2e";
+import { postEvent } from "../../../sim/slack/slack-signer";
+import { isTerminal, SECRET, startSlackE2e, textOf, U_APPROVER, U_REQUESTER, type SlackE2e } from "./slack-e2e";
 
 jest.setTimeout(120_000);
 
@@ -91,6 +92,25 @@ describe("deny by default: who may preview, start and read a cluster", () => {
     const click = await e2e.click({ blocks: preview.body.blocks as Block[] }, ACTION.start, U_APPROVER, { ephemeral: true });
     expect(textOf(click.responses)).toContain("you may not start leofs.launch on sim: you are not one of its requesters");
     expect((await e2e.engine.list()).length).toBe(before);
+  });
+
+  it("runs, show and App Home list only the clusters the user may read", async () => {
+    const [run] = await e2e.engine.list();
+    expect(run).toBeDefined();
+    const strangerRuns = await e2e.command("runs", { user: U_STRANGER });
+    expect(textOf(strangerRuns.body)).not.toContain(run!.id);
+    const shown = await e2e.command(`show ${run!.id}`, { user: U_STRANGER });
+    expect(textOf(shown.body)).toContain("not allowed: you may not see runs of sim");
+    expect(leaks(textOf(shown.body))).toEqual([]);
+    expect(textOf((await e2e.command("runs", { user: U_REQUESTER })).body)).toContain(run!.id);
+
+    const published = e2e.fake.views.length;
+    await postEvent(e2e.eventsUrl, SECRET, { type: "app_home_opened", user: U_STRANGER, channel: "D1", tab: "home" });
+    await e2e.fake.waitFor(() => e2e.fake.views.length > published);
+    expect(JSON.stringify(e2e.fake.views.at(-1)?.view)).not.toContain(run!.id);
+    await postEvent(e2e.eventsUrl, SECRET, { type: "app_home_opened", user: U_REQUESTER, channel: "D1", tab: "home" });
+    await e2e.fake.waitFor(() => e2e.fake.views.length > published + 1);
+    expect(JSON.stringify(e2e.fake.views.at(-1)?.view)).toContain(run!.id);
   });
 
   it("a listed requester needs no channel membership", async () => {
