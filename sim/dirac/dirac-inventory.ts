@@ -44,7 +44,6 @@ export function renderDiracInventory(options: DiracInventoryOptions): { readonly
         requesters: options.approval?.requesters !== undefined ? { users: [...options.approval.requesters], userGroups: [] } : { channelMembers: true },
         approvers: { users: [...(options.approval?.approvers ?? ["U0SIMAPPROVER"])], userGroups: [] },
         minApprovals: 1,
-        allowSelfApproval: false,
         expiresAfter: "30m",
         mode: "per-step",
       },

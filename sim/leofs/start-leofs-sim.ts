@@ -481,7 +481,6 @@ function buildInventory(
         requesters: approval.requesters !== undefined ? { users: [...approval.requesters], userGroups: [] } : { channelMembers: true },
         approvers: { users: [...(approval.approvers ?? ["U0SIMAPPROVER"])], userGroups: [] },
         minApprovals: 1,
-        allowSelfApproval: false,
         expiresAfter: "30m",
         mode: "per-step",
       },

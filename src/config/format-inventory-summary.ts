@@ -58,7 +58,7 @@ function policyLine(policy: ApprovalPolicy): string {
     `${policy.minApprovals} of ${principals(policy.approvers)}`,
     policy.mode,
     `expires after ${formatDuration(policy.expiresAfterMs)}`,
-    policy.allowSelfApproval ? "self-approval allowed" : "no self-approval",
+    policy.breakGlass !== undefined ? `no self-approval except break-glass in ${policy.breakGlass.channel}` : "no self-approval",
     `requesters: ${requesters}`,
   ].join(", ");
 }

@@ -65,7 +65,12 @@ const approvalFields = {
   requesters: requesterPrincipals.optional(),
   approvers: principals.optional(),
   minApprovals: integer(1).optional(),
-  allowSelfApproval: z.boolean({ error: expected("true or false") }).optional(),
+  // Issue 12 point 12: gone. Four-eyes holds everywhere; emergencies go through breakGlass.
+  allowSelfApproval: z
+    .never({ error: "allowSelfApproval is gone: four-eyes holds everywhere. For emergencies name a break-glass channel, breakGlass: { channel: C0123ABCD }, where a requester may approve their own gate with a reason, announced in the cluster's channel" })
+    .optional(),
+  /** A channel where a requester may approve their own gate, with a reason, announced loudly. */
+  breakGlass: z.strictObject({ channel: channelId }).optional(),
   expiresAfter: duration(1000).optional(),
   mode: z.enum(["per-step", "per-run"]).optional(),
 };

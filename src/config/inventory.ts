@@ -41,8 +41,12 @@ export interface ApprovalPolicy {
   readonly approvers: SlackPrincipals;
   /** Distinct approvers needed per gate. @defaultValue 1 */
   readonly minApprovals: number;
-  /** Whether the requester may approve their own run. @defaultValue false */
-  readonly allowSelfApproval: boolean;
+  /**
+   * The only place a requester may approve their own gate (issue 12 point 12):
+   * with a mandatory reason, announced in the cluster's channel, marked in the
+   * audit. Unset: four-eyes without exception.
+   */
+  readonly breakGlass: { readonly channel: string } | undefined;
   /** An unanswered approval request expires after this. @defaultValue 30 min */
   readonly expiresAfterMs: number;
   /** `per-step`: a gate before each destructive step; `per-run`: one approval listing every destructive command. @defaultValue per-step */

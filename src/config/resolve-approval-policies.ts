@@ -6,7 +6,7 @@ export const BUILTIN_APPROVAL_POLICY: ApprovalPolicy = {
   requesters: { users: [], userGroups: [], channelMembers: false },
   approvers: { users: [], userGroups: [] },
   minApprovals: 1,
-  allowSelfApproval: false,
+  breakGlass: undefined,
   expiresAfterMs: 30 * 60_000,
   mode: "per-step",
 };
@@ -22,7 +22,7 @@ export function mergeApprovalPolicy(base: ApprovalPolicy, override: RawApprovalO
     requesters: override.requesters ?? base.requesters,
     approvers: override.approvers ?? base.approvers,
     minApprovals: override.minApprovals ?? base.minApprovals,
-    allowSelfApproval: override.allowSelfApproval ?? base.allowSelfApproval,
+    breakGlass: override.breakGlass ?? base.breakGlass,
     expiresAfterMs: override.expiresAfter ?? base.expiresAfterMs,
     mode: override.mode ?? base.mode,
   };

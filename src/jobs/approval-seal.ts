@@ -9,11 +9,14 @@ export interface SealedApproval {
   readonly planHash: string;
   readonly userId: string;
   readonly at: string;
+  /** Set on a break-glass approval: bound too, so it cannot be added to an ordinary one. */
+  readonly breakGlass?: { readonly channel: string; readonly reason: string };
 }
 
 function canonical(a: SealedApproval): string {
   // JSON of a fixed-order array: no field can bleed into another.
-  return JSON.stringify(["intervene-approval-v1", a.runId, a.stepIndex, a.attempt, a.planHash, a.userId, a.at]);
+  const base = ["intervene-approval-v1", a.runId, a.stepIndex, a.attempt, a.planHash, a.userId, a.at];
+  return JSON.stringify(a.breakGlass === undefined ? base : [...base, "break-glass", a.breakGlass.channel, a.breakGlass.reason]);
 }
 
 /**

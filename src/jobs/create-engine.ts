@@ -1,6 +1,6 @@
 import type { Plan } from "../procedures/model/plan";
 import type { AuditDraft, AuditEntry } from "./audit-entry";
-import type { Actor, Engine, GateRef, PlanRequest } from "./engine";
+import type { Actor, ApproveOptions, Engine, GateRef, PlanRequest } from "./engine";
 import { openEngineCore, type CoreOptions, type EngineCore } from "./engine-core";
 import { EngineError } from "./engine-error";
 import { mayRead, mayRequest, requesterMissing } from "./ports/approval-policy";
@@ -181,8 +181,8 @@ export function createEngine(options: EngineOptions): EngineHandle {
 
     start,
 
-    approve: (gate: GateRef, actor: Actor) =>
-      decide(gate.runId, "approve", actor, (d) => approveGate(d, gate, actor), { stepIndex: gate.stepIndex, attempt: gate.attempt }),
+    approve: (gate: GateRef, actor: Actor, approveOptions?: ApproveOptions) =>
+      decide(gate.runId, "approve", actor, (d) => approveGate(d, gate, actor, approveOptions), { stepIndex: gate.stepIndex, attempt: gate.attempt }),
 
     reject: (gate: GateRef, actor: Actor, reason: string) =>
       decide(gate.runId, "reject", actor, (d) => rejectGate(d, gate, actor, reason), { stepIndex: gate.stepIndex, attempt: gate.attempt }),

@@ -33,6 +33,11 @@ export interface AbortRequest {
   readonly at?: { readonly stepIndex: number | null; readonly attempt: number };
 }
 
+export interface ApproveOptions {
+  /** The channel the approval was given in (from the verified request) and the mandatory reason. */
+  readonly breakGlass?: { readonly channel: string; readonly reason: string };
+}
+
 export interface GateRef {
   readonly runId: string;
   /** null for a per-run approval. */
@@ -50,7 +55,8 @@ export interface Engine {
   /** `actor` (optional, additive): who previewed, for the audit. */
   plan(request: PlanRequest, actor?: Actor): Promise<Plan>;
   start(plan: Plan, actor: Actor): Promise<RunRecord>;
-  approve(gate: GateRef, actor: Actor): Promise<RunRecord>;
+  /** `breakGlass`: the requester approving their own gate in the cluster's break-glass channel, with a reason. */
+  approve(gate: GateRef, actor: Actor, options?: ApproveOptions): Promise<RunRecord>;
   reject(gate: GateRef, actor: Actor, reason: string): Promise<RunRecord>;
   /**
    * `attempt` (buttons pass it): the decision is bound to that attempt of the

@@ -3,7 +3,7 @@
  * and step execution (BullMQ workers over SSH). `createEngine` is the API
  * side (bot, CLI); `startWorker` executes steps; both share one Redis.
  */
-export type { Engine, Actor, PlanRequest, GateRef } from "./engine";
+export type { Engine, Actor, ApproveOptions, PlanRequest, GateRef } from "./engine";
 export type * from "./run-types";
 export { TERMINAL_RUN_STATES } from "./run-types";
 export { EngineError, isEngineError, type EngineErrorCode, type EngineErrorContext } from "./engine-error";

@@ -47,8 +47,10 @@ export interface Decision {
   readonly reason?: string;
   /** The gate's attempt this decision was made on; additive. */
   readonly attempt?: number;
-  /** HMAC of (run, step, attempt, plan hash, user, at) under INTERVENE_SECRET (`approval-seal.ts`); additive. */
+  /** HMAC of (run, step, attempt, plan hash, user, at, break-glass) under INTERVENE_SECRET (`approval-seal.ts`); additive. */
   readonly seal?: string;
+  /** A requester's own approval in the break-glass channel, with its reason (issue 12 point 12); additive. */
+  readonly breakGlass?: { readonly channel: string; readonly reason: string };
 }
 
 export interface StepRecord {

@@ -17,6 +17,7 @@ export const COMMAND_FORMS: readonly CommandForm[] = [
   { kind: "leofs", words: ["runs"], usage: "runs [cluster]", summary: "recent runs" },
   { kind: "leofs", words: ["show"], usage: "show <run>", summary: "one run's checklist" },
   { kind: "leofs", words: ["abort"], usage: "abort <run> [now]", summary: "abort after the current step, or now" },
+  { kind: "leofs", words: ["approve"], usage: 'approve <run> step=<n>|run attempt=<n> [reason="…"]', summary: "approve a gate; with a reason in the break-glass channel, your own" },
   { kind: "leofs", words: ["recover", "manager-slave"], usage: `recover manager-slave ${COMMON}`, summary: "rebuild the slave manager's Mnesia from the master" },
   { kind: "leofs", words: ["recover", "manager-master"], usage: `recover manager-master ${COMMON}`, summary: "rebuild the master manager's Mnesia from the slave" },
   { kind: "leofs", words: ["takeover", "manager-master"], usage: `takeover manager-master new-host=<host> new-node=<name@host> ${COMMON}`, summary: "move the master manager to a new host" },
@@ -32,6 +33,7 @@ export const COMMAND_FORMS: readonly CommandForm[] = [
   { kind: "dirac", words: ["runs"], usage: "runs [cluster]", summary: "recent runs" },
   { kind: "dirac", words: ["show"], usage: "show <run>", summary: "one run's checklist" },
   { kind: "dirac", words: ["abort"], usage: "abort <run> [now]", summary: "abort after the current step, or now" },
+  { kind: "dirac", words: ["approve"], usage: 'approve <run> step=<n>|run attempt=<n> [reason="…"]', summary: "approve a gate; with a reason in the break-glass channel, your own" },
   { kind: "dirac", words: ["intervention"], usage: `intervention [setup] ${COMMON}`, summary: "stop agents, services, databases; restart in reverse order" },
 ];
 

@@ -24,6 +24,8 @@ export type ParsedCommand =
   | { readonly type: "runs"; readonly kind: ClusterKind; readonly cluster?: string }
   | { readonly type: "show"; readonly kind: ClusterKind; readonly runId: string }
   | { readonly type: "abort"; readonly kind: ClusterKind; readonly runId: string; readonly mode: "after-step" | "now" }
+  /** A gate approved by command: bound to step (or the run) and attempt; with `reason`, a break-glass approval of one's own gate. */
+  | { readonly type: "approve"; readonly kind: ClusterKind; readonly runId: string; readonly stepIndex: number | null; readonly attempt: number; readonly reason?: string }
   | {
       readonly type: "procedure";
       readonly kind: ClusterKind;
@@ -235,6 +237,17 @@ class CommandParser {
         this.allowOptions();
         this.maxPositionals(2);
         return { type: "show", kind, runId: runId() };
+      case "approve": {
+        this.allowOptions("step", "attempt", "reason");
+        this.maxPositionals(2);
+        const id = runId();
+        const step = args.options.get("step");
+        const attempt = args.options.get("attempt");
+        if (step === undefined || !/^(\d+|run)$/.test(step)) throw this.invalid("`approve` needs `step=<n>` (or `step=run` for the whole run), as the run message shows it");
+        if (attempt === undefined || !/^[1-9]\d*$/.test(attempt)) throw this.invalid("`approve` needs `attempt=<n>`, as the run message shows it");
+        const reason = args.options.get("reason")?.trim();
+        return { type: "approve", kind, runId: id, stepIndex: step === "run" ? null : Number(step), attempt: Number(attempt), ...(reason !== undefined && reason !== "" ? { reason } : {}) };
+      }
       case "abort": {
         this.allowOptions();
         this.maxPositionals(3);

@@ -8,6 +8,8 @@ import { renderRunList } from "../blocks/render-run-list";
 import { renderRunMessage } from "../blocks/render-run-message";
 import { BotError } from "../bot-errors";
 import { parseCommand, type ParsedCommand } from "../commands/parse-command";
+import type { RunRecord } from "../../jobs";
+import { escapeMrkdwn } from "../blocks/fit-text";
 import { withTimeout } from "../with-timeout";
 import { actorOf, callEngine, type BotContext } from "./bot-context";
 import { planPreviewFor } from "./plan-preview-for";
@@ -53,6 +55,20 @@ async function answer(ctx: BotContext, parsed: ParsedCommand, command: SlashComm
       if (run === undefined) throw new BotError("command_invalid", `no run \`${parsed.runId}\`; \`/${parsed.kind} runs\` lists recent runs`, false);
       return renderRunMessage(run);
     }
+    case "approve": {
+      const actor = await actorOf(ctx, command.user_id);
+      const run = await callEngine(ctx, "get", (e) => e.get(parsed.runId, actor));
+      if (run === undefined) throw new BotError("command_invalid", `no run \`${parsed.runId}\`; \`/${parsed.kind} runs\` lists recent runs`, false);
+      const ref = { runId: run.id, stepIndex: parsed.stepIndex, attempt: parsed.attempt, planHash: run.plan.planHash };
+      // The channel is the verified payload's: break-glass is possible only where the inventory says.
+      const breakGlass = parsed.reason !== undefined ? { channel: command.channel_id, reason: parsed.reason } : undefined;
+      const after = await callEngine(ctx, "approve", (e) => e.approve(ref, actor, breakGlass !== undefined ? { breakGlass } : undefined));
+      const gate = parsed.stepIndex === null ? "the whole run" : `step ${parsed.stepIndex} (${run.plan.steps[parsed.stepIndex]?.id ?? "?"})`;
+      const own = breakGlass !== undefined && actor.userId === run.requestedBy;
+      if (own) await announceBreakGlass(ctx, client, after, actor.userId, gate, breakGlass);
+      const text = `${own ? ":rotating_light: Break-glass approval" : ":white_check_mark: Approved"}: ${gate} of run \`${run.id}\` (attempt ${parsed.attempt}).`;
+      return { text, blocks: [{ type: "section", text: { type: "mrkdwn", text } }] };
+    }
     case "abort": {
       const actor = await actorOf(ctx, command.user_id);
       const run = await callEngine(ctx, "abort", (e) => e.abort(parsed.runId, actor, parsed.mode));
@@ -66,6 +82,22 @@ async function answer(ctx: BotContext, parsed: ParsedCommand, command: SlashComm
     }
     case "needs-input":
       throw new Error("needs-input is answered with a modal");
+  }
+}
+
+/**
+ * Issue 12 point 12: a requester's approval of their own gate is posted
+ * loudly in the cluster's channel (in the run's thread and the channel),
+ * with who, what and why. A failure to post is logged, never silent.
+ */
+async function announceBreakGlass(ctx: BotContext, client: webApi.WebClient, run: RunRecord, userId: string, gate: string, breakGlass: { channel: string; reason: string }): Promise<void> {
+  const channel = ctx.clusters.find((c) => c.name === run.plan.cluster)?.channel;
+  if (channel === undefined) return;
+  const text = `:rotating_light: *BREAK-GLASS*: <@${userId}> approved their own ${gate} of run \`${run.id}\` (${run.plan.procedureId} on ${run.plan.cluster}) in <#${breakGlass.channel}>, without a second person. Reason: ${escapeMrkdwn(breakGlass.reason)}`;
+  try {
+    await client.chat.postMessage({ channel, text, blocks: [{ type: "section", text: { type: "mrkdwn", text } }] });
+  } catch (err) {
+    ctx.logger.error({ runId: run.id, channel, err: err instanceof Error ? err.message : String(err) }, "could not announce a break-glass approval in the cluster's channel");
   }
 }
 

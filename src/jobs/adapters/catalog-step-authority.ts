@@ -88,12 +88,26 @@ export function catalogStepAuthority(options: CatalogStepAuthorityOptions): Step
       const users = new Set<string>();
       for (const d of decisions) {
         if (d.decision !== "approved" || d.attempt === undefined || !attemptOk(d.attempt)) continue;
-        if (d.userId === run.requestedBy && !policy.allowSelfApproval) continue;
+        if (d.userId === run.requestedBy) continue;
         const facts = { runId: run.id, stepIndex: stepOf, attempt: d.attempt, planHash: run.plan.planHash, userId: d.userId, at: d.at };
         if (isValidSeal(options.approvalKey, facts, d.seal)) users.add(d.userId);
       }
       return users;
     };
+    // The requester's own approval counts only as a sealed break-glass one from the channel this worker's inventory names; it opens the gate alone.
+    const breakGlassed = (decisions: readonly Decision[], stepOf: number | null, attemptOk: (attempt: number) => boolean): boolean =>
+      policy.breakGlass !== undefined &&
+      decisions.some(
+        (d) =>
+          d.decision === "approved" &&
+          d.userId === run.requestedBy &&
+          d.attempt !== undefined &&
+          attemptOk(d.attempt) &&
+          d.breakGlass?.channel === policy.breakGlass?.channel &&
+          isValidSeal(options.approvalKey, { runId: run.id, stepIndex: stepOf, attempt: d.attempt, planHash: run.plan.planHash, userId: d.userId, at: d.at, breakGlass: d.breakGlass }, d.seal),
+      );
+    if (breakGlassed(record.approvals, stepIndex, (a) => a === record.attempt)) return undefined;
+    if (policy.mode === "per-run" && breakGlassed(run.runApprovals ?? [], null, () => true)) return undefined;
     const forStep = sealedBy(record.approvals, stepIndex, (a) => a === record.attempt);
     // A per-run approval covers the run's destructive steps (a re-gated retry adds step approvals).
     const forRun = policy.mode === "per-run" ? sealedBy(run.runApprovals ?? [], null, () => true) : new Set<string>();

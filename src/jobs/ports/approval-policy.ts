@@ -13,7 +13,8 @@ export interface ApprovalPolicy {
   readonly channel?: string;
   readonly approvers: PrincipalSet;
   readonly minApprovals: number;
-  readonly allowSelfApproval: boolean;
+  /** Where a requester may approve their own gate, with a reason (issue 12 point 12); unset: never. */
+  readonly breakGlass?: { readonly channel: string } | undefined;
   readonly expiresAfterMs: number;
   readonly mode: "per-step" | "per-run";
   /** What an unanswered gate does when it expires. @defaultValue "pause" */

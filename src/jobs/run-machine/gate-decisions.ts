@@ -1,4 +1,4 @@
-import type { Actor, GateRef } from "../engine";
+import type { Actor, ApproveOptions, GateRef } from "../engine";
 import { EngineError } from "../engine-error";
 import { isInPrincipalSet } from "../ports/approval-policy";
 import type { Decision } from "../run-types";
@@ -46,21 +46,36 @@ function approvedCommands(draft: RunDraft, stepIndex: number | null): unknown {
   return stepIndex === null ? destructiveCommands(draft.run.plan) : draft.step(stepIndex).resolvedCommands;
 }
 
-export function approveGate(draft: RunDraft, ref: GateRef, actor: Actor): void {
+/**
+ * Issue 12 point 12: the requester approves their own gate only in the
+ * cluster's break-glass channel, with a reason; that approval alone opens the
+ * gate (the emergency), and is marked. Everywhere else, four-eyes.
+ */
+function checkSelfApproval(draft: RunDraft, ref: GateRef, actor: Actor, breakGlass: ApproveOptions["breakGlass"]): boolean {
+  if (actor.userId !== draft.run.requestedBy) return false;
+  const ctx = gateContext(draft, ref, actor);
+  const channel = draft.ctx.policy.breakGlass?.channel;
+  const how = channel === undefined ? "" : `; in an emergency, approve it yourself in the break-glass channel ${channel} with \`approve ${draft.run.id} step=${ref.stepIndex ?? "run"} attempt=${ref.attempt} reason="…"\``;
+  if (breakGlass === undefined || channel === undefined) throw new EngineError("SELF_APPROVAL", `the requester cannot approve their own run (four-eyes)${how}`, ctx);
+  if (breakGlass.channel !== channel) throw new EngineError("SELF_APPROVAL", `break-glass approvals are taken only in ${channel}, the cluster's break-glass channel`, ctx);
+  if (breakGlass.reason.trim() === "") throw new EngineError("PARAMS", "a break-glass approval needs a reason: reason=\"…\"", ctx);
+  return true;
+}
+
+export function approveGate(draft: RunDraft, ref: GateRef, actor: Actor, options: ApproveOptions = {}): void {
   if (!checkOpenGate(draft, ref, actor)) return;
   const policy = draft.ctx.policy;
   const ctx = gateContext(draft, ref, actor);
-  if (actor.userId === draft.run.requestedBy && !policy.allowSelfApproval) {
-    throw new EngineError("SELF_APPROVAL", "the requester cannot approve their own run (four-eyes)", ctx);
-  }
-  if (!isInPrincipalSet(actor, policy.approvers)) throw new EngineError("NOT_APPROVER", `${actor.userId} is not an approver of this run`, ctx);
+  const breakGlass = checkSelfApproval(draft, ref, actor, options.breakGlass) ? options.breakGlass : undefined;
+  if (breakGlass === undefined && !isInPrincipalSet(actor, policy.approvers)) throw new EngineError("NOT_APPROVER", `${actor.userId} is not an approver of this run`, ctx);
   const decisions = decisionsOf(draft, ref.stepIndex);
   if (decisions.some((d) => d.userId === actor.userId && d.decision === "approved")) {
     throw new EngineError("ALREADY_APPROVED", `${actor.userId} already approved this gate; another approver is needed`, ctx);
   }
   const key = draft.ctx.approvalKey;
-  const facts = { runId: draft.run.id, stepIndex: ref.stepIndex, attempt: ref.attempt, planHash: draft.run.plan.planHash, userId: actor.userId, at: draft.nowIso };
-  const decision: Decision = { userId: actor.userId, at: draft.nowIso, decision: "approved", attempt: ref.attempt, ...(key !== undefined ? { seal: sealApproval(key, facts) } : {}) };
+  const marked = breakGlass !== undefined ? { breakGlass: { channel: breakGlass.channel, reason: breakGlass.reason.trim() } } : {};
+  const facts = { runId: draft.run.id, stepIndex: ref.stepIndex, attempt: ref.attempt, planHash: draft.run.plan.planHash, userId: actor.userId, at: draft.nowIso, ...marked };
+  const decision: Decision = { userId: actor.userId, at: draft.nowIso, decision: "approved", attempt: ref.attempt, ...marked, ...(key !== undefined ? { seal: sealApproval(key, facts) } : {}) };
   const next = [...decisions, decision];
   setDecisions(draft, ref.stepIndex, next);
   const distinct = new Set(next.filter((d) => d.decision === "approved").map((d) => d.userId)).size;
@@ -70,9 +85,9 @@ export function approveGate(draft: RunDraft, ref: GateRef, actor: Actor): void {
     actor: actor.userId,
     stepIndex: ref.stepIndex,
     attempt: ref.attempt,
-    data: { commands: approvedCommands(draft, ref.stepIndex), planHash: ref.planHash, approvals: distinct, needed },
+    data: { commands: approvedCommands(draft, ref.stepIndex), planHash: ref.planHash, approvals: distinct, needed, ...marked },
   });
-  if (distinct < needed) return;
+  if (distinct < needed && breakGlass === undefined) return;
   draft.patch({ gate: { ...gate, status: "approved", closedAt: draft.nowIso } });
   if (ref.stepIndex === null) {
     draft.patch({ state: "running", startedAt: draft.run.startedAt ?? draft.nowIso });

@@ -22,7 +22,7 @@ describe("approvals", () => {
       quorum: "{ minApprovals: 2 }",
       shortlived: "{ expiresAfter: 1s }",
       perrun: "{ mode: per-run }",
-      selfok: "{ allowSelfApproval: true }",
+      glass: "{ minApprovals: 2, breakGlass: { channel: C0GLASS } }",
     });
   });
   afterAll(async () => {
@@ -86,10 +86,28 @@ describe("approvals", () => {
     await h.engine.abort(run.id, requester, "now");
   });
 
-  it("lets the requester approve their own run when the policy allows self-approval", async () => {
-    const run = await h.engine.start(destructivePlan("selfok"), approver1);
-    const approved = await h.engine.approve({ runId: run.id, stepIndex: 0, attempt: 1, planHash: run.plan.planHash }, approver1);
+  it("break-glass (issue 12 point 12): the requester approves their own gate only in the break-glass channel, with a reason; it opens the gate alone and is marked", async () => {
+    const run = await h.engine.start(destructivePlan("glass"), approver1);
+    const gate = { runId: run.id, stepIndex: 0, attempt: 1, planHash: run.plan.planHash };
+    // Four-eyes everywhere else, and the refusal says where the break-glass channel is.
+    const selfRefusal = await h.engine.approve(gate, approver1).catch((e: unknown) => e);
+    expect(selfRefusal).toMatchObject({ code: "SELF_APPROVAL" });
+    expect(String((selfRefusal as Error).message)).toContain("break-glass channel C0GLASS");
+    expect(await codeOf(h.engine.approve(gate, approver1, { breakGlass: { channel: "C0OTHER", reason: "site down" } }))).toBe("SELF_APPROVAL");
+    expect(await codeOf(h.engine.approve(gate, approver1, { breakGlass: { channel: "C0GLASS", reason: "  " } }))).toBe("PARAMS");
+    const approved = await h.engine.approve(gate, approver1, { breakGlass: { channel: "C0GLASS", reason: "storage down, nobody else on call" } });
+    // minApprovals is 2, but the emergency approval opens the gate on its own.
     expect(approved.steps[0]!.state).toBe("queued");
+    expect(approved.steps[0]!.approvals).toEqual([expect.objectContaining({ userId: "UAPP1", breakGlass: { channel: "C0GLASS", reason: "storage down, nobody else on call" } })]);
+    const entry = (await h.engine.audit(run.id)).find((e) => e.type === "approved");
+    expect(entry?.data).toMatchObject({ breakGlass: { channel: "C0GLASS", reason: "storage down, nobody else on call" } });
+    await h.engine.abort(run.id, approver1, "now");
+  });
+
+  it("without a break-glass channel the requester is never an approver of their own run", async () => {
+    const run = await h.engine.start(destructivePlan("single"), approver1);
+    const gate = { runId: run.id, stepIndex: 0, attempt: 1, planHash: run.plan.planHash };
+    await expect(h.engine.approve(gate, approver1, { breakGlass: { channel: "C0GLASS", reason: "please" } })).rejects.toMatchObject({ code: "SELF_APPROVAL", message: "the requester cannot approve their own run (four-eyes)" });
     await h.engine.abort(run.id, approver1, "now");
   });
 

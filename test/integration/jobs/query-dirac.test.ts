@@ -30,7 +30,7 @@ describe("/dirac status: runsvstat of every box's startup services, run by a wor
   let pool: SshPool;
 
   beforeAll(async () => {
-    sim = await startDiracSim();
+    sim = await startDiracSim({ approval: { requesters: ["U0OPERATOR"] } });
     const inventory = loadInventory({ inventoryFile: sim.inventoryPath, ssh: { privateKeyFile: sim.privateKeyPath, knownHostsFile: sim.knownHostsPath } });
     const redis = getTestbed().redisUrl;
     prefix = uniquePrefix("query-dirac");

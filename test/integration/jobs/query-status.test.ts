@@ -43,7 +43,7 @@ describe("/leofs status: read-only query run by a worker over SSH", () => {
   const redisUrl = (): string => getTestbed().redisUrl;
 
   beforeAll(async () => {
-    sim = await startLeofsSim({ storage: 3, gateways: 1, started: true });
+    sim = await startLeofsSim({ storage: 3, gateways: 1, started: true, approval: { requesters: [OPERATOR.userId] } });
     inventory = loadInventory({ inventoryFile: sim.inventoryPath, ssh: { privateKeyFile: sim.privateKeyPath, knownHostsFile: sim.knownHostsPath } });
     prefix = uniquePrefix("query");
     engine = createEngine({ redis: redisUrl(), prefix, policy: inventoryPolicyResolver(inventory), semantics: procedureStepSemantics, heartbeatMs: 1000 });

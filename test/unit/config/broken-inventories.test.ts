@@ -45,6 +45,13 @@ const CASES: readonly (readonly [string, readonly Edit[], readonly string[]])[] 
     ],
   ],
   [
+    "allowSelfApproval is gone (issue 12 point 12)",
+    [["    approvers: { users: [U0AAA1], userGroups: [S0OPS] }\n", "    approvers: { users: [U0AAA1], userGroups: [S0OPS] }\n    allowSelfApproval: false\n"]],
+    [
+      `${FILE}:6:24 defaults.approval.allowSelfApproval: allowSelfApproval is gone: four-eyes holds everywhere. For emergencies name a break-glass channel, breakGlass: { channel: C0123ABCD }, where a requester may approve their own gate with a reason, announced in the cluster's channel`,
+    ],
+  ],
+  [
     "the service switch is misspelt",
     [["m1: { address: 10.0.0.2, os: deb }", "m1: { address: 10.0.0.2, os: deb, service: systemctl }"]],
     [`${FILE}:23:50 clusters.prod.hosts.m1.service: expected "launch-script" (bin/leo_* start|stop) or "systemd" (systemctl start|stop leofs-*), got "systemctl"`],

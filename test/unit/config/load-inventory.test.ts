@@ -74,7 +74,7 @@ describe("the example inventory (config/inventory.example.yaml)", () => {
       requesters: { users: ["U0OPERATOR1"], userGroups: ["S0SREONCALL"], channelMembers: false },
       approvers: { users: ["U0APPROVER1", "U0APPROVER2"], userGroups: ["S0SREONCALL"] },
       minApprovals: 2,
-      allowSelfApproval: false,
+      breakGlass: undefined,
       expiresAfterMs: 30 * 60_000,
       mode: "per-step",
     };

@@ -15,7 +15,7 @@ const policy: ApprovalPolicy = {
   requesters: { users: [], userGroups: [] },
   approvers: { users: ["UA", "UB"], userGroups: ["SOPS"] },
   minApprovals: 1,
-  allowSelfApproval: false,
+  breakGlass: undefined,
   expiresAfterMs: 60_000,
   mode: "per-step",
 };
