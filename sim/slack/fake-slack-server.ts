@@ -80,6 +80,8 @@ export class FakeSlackServer {
   /** Block Kit violations seen in any payload (posts are refused with invalid_blocks as Slack would). */
   readonly violations: string[] = [];
   readonly usergroups = new Map<string, string[]>();
+  /** What apps.connections.open hands out (a FakeSocketMode's url); unset: Socket Mode is not offered. */
+  socketModeUrl: string | undefined;
   /** conversations.members by channel id; a channel not set here answers channel_not_found. */
   readonly channelMembers = new Map<string, string[]>();
   private readonly injected = new Map<string, Injected[]>();
@@ -278,6 +280,9 @@ export class FakeSlackServer {
         const withMeta = args.include_all_metadata === true || args.include_all_metadata === "true";
         return { ok: true, messages: list.map((m) => ({ type: "message", ts: m.ts, ...(withMeta && m.metadata !== undefined ? { metadata: m.metadata } : {}) })), has_more: false };
       }
+      case "apps.connections.open":
+        // Called with the app-level token (xapp-…); every call is a new connection.
+        return this.socketModeUrl === undefined ? { ok: false, error: "not_allowed_token_type" } : { ok: true, url: this.socketModeUrl };
       case "conversations.members": {
         // Pages of 2 whatever `limit` says, so that callers must follow next_cursor.
         const members = this.channelMembers.get(channel);

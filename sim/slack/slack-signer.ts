@@ -49,9 +49,9 @@ export interface SlashCommandFields {
   readonly api_app_id?: string;
 }
 
-/** A slash command as Slack posts it (fields after payloads/slash-command.doc-example.json), signed. */
-export function postSlashCommand(eventsUrl: string, secret: string, fields: SlashCommandFields, options: SignOptions = {}): Promise<PostResult> {
-  const form = new URLSearchParams({
+/** A slash command's fields as Slack sends them (after payloads/slash-command.doc-example.json), over HTTP or Socket Mode. */
+export function slashCommandPayload(fields: SlashCommandFields): Record<string, string> {
+  return {
     token: "gIkuvaNzQIHg97ATvDxqgjtO",
     team_id: fields.team_id ?? "T0001",
     team_domain: "example",
@@ -64,8 +64,12 @@ export function postSlashCommand(eventsUrl: string, secret: string, fields: Slas
     response_url: fields.response_url,
     trigger_id: fields.trigger_id ?? "13345224609.738474920.8088930838d88f008e0",
     api_app_id: fields.api_app_id ?? "A123456",
-  });
-  return postSigned(eventsUrl, secret, form.toString(), options);
+  };
+}
+
+/** A slash command as Slack posts it over HTTP, form-encoded and signed. */
+export function postSlashCommand(eventsUrl: string, secret: string, fields: SlashCommandFields, options: SignOptions = {}): Promise<PostResult> {
+  return postSigned(eventsUrl, secret, new URLSearchParams(slashCommandPayload(fields)).toString(), options);
 }
 
 /** An interaction (block_actions, view_submission) as Slack posts it: `payload=<json>`, form-encoded, signed. */

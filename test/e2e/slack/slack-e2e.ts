@@ -7,9 +7,10 @@ import { loadEnvConfig, loadInventory, type LogLevel } from "../../../src/config
 import { TERMINAL_RUN_STATES, type EngineHandle, type RunRecord } from "../../../src/jobs";
 import { startIntervene, type InterveneHandle } from "../../../src/runtime/start-intervene";
 import { freePort } from "../../../sim/process/free-port";
-import { clickButton, findButton } from "../../helpers/slack/click-button";
+import { blockActionsPayload, clickButton, findButton } from "../../helpers/slack/click-button";
 import { FakeSlackServer, type FakeMessage } from "../../../sim/slack/fake-slack-server";
-import { postInteraction, postSlashCommand, type PostResult, type SignOptions } from "../../../sim/slack/slack-signer";
+import { FakeSocketMode } from "../../../sim/slack/fake-socket-mode";
+import { postInteraction, postSlashCommand, slashCommandPayload, type PostResult, type SignOptions } from "../../../sim/slack/slack-signer";
 
 export const SECRET = "e2e0signing0secret0a1b2c3d4e5f6a7b";
 /** The people of the e2e approval policy: one requests; two may approve (either suffices). */
@@ -51,6 +52,8 @@ export interface VisibleMessage {
 
 export interface SlackE2e {
   readonly fake: FakeSlackServer;
+  /** Set when started with `transport: "socket"`: commands and clicks go through it as Socket Mode envelopes. */
+  readonly socket: FakeSocketMode | undefined;
   readonly intervene: InterveneHandle;
   readonly engine: EngineHandle;
   readonly eventsUrl: string;
@@ -116,8 +119,11 @@ export function blockText(value: unknown): string {
  * -> `startIntervene`, role all) with its Web API pointed at a fake Slack
  * server, on a free loopback port and a unique Redis prefix.
  */
-export async function startSlackE2e(files: InterveneFiles, overrides: Readonly<Record<string, string>> = {}): Promise<SlackE2e> {
+export async function startSlackE2e(files: InterveneFiles, overrides: Readonly<Record<string, string>> = {}, transport: "http" | "socket" = "http"): Promise<SlackE2e> {
   const fake = await FakeSlackServer.start();
+  // Socket Mode (issue 15 point 2): the product's real @slack/socket-mode client, against a local server.
+  const socket = transport === "socket" ? await FakeSocketMode.start() : undefined;
+  if (socket !== undefined) fake.socketModeUrl = socket.url;
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
     SLACK_BOT_TOKEN: "xoxb-e2e-token",
@@ -132,6 +138,7 @@ export async function startSlackE2e(files: InterveneFiles, overrides: Readonly<R
     LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? "silent",
     ROLE: "all",
     SHUTDOWN_GRACE_MS: "2000",
+    ...(socket !== undefined ? { SLACK_APP_TOKEN: "xapp-1-A123456-e2e-socket" } : {}),
     ...overrides,
   };
   const settings = loadEnvConfig(env);
@@ -154,35 +161,38 @@ export async function startSlackE2e(files: InterveneFiles, overrides: Readonly<R
   const eventsUrl = `http://127.0.0.1:${port}/slack/events`;
   const defaultChannel = Object.values(inventory.clusters)[0]?.channel ?? "C0UNKNOWN";
 
+  /** One envelope through Socket Mode; the ack stands for the HTTP answer. */
+  const viaSocket = async (s: FakeSocketMode, type: "slash_commands" | "interactive", payload: unknown): Promise<PostResult> => {
+    const started = performance.now();
+    const ack = await s.deliver(type, payload);
+    return { status: 200, body: ack === undefined ? "" : JSON.stringify(ack), elapsedMs: performance.now() - started };
+  };
+
   const e2e: SlackE2e = {
     fake,
+    socket,
     intervene,
     engine,
     eventsUrl,
     prefix,
     async command(text, options = {}) {
       const responseId = `cmd-${++seq}`;
-      const ack = await postSlashCommand(
-        eventsUrl,
-        SECRET,
-        { command: "/leofs", text, user_id: options.user ?? U_REQUESTER, channel_id: options.channel ?? defaultChannel, response_url: fake.responseUrl(responseId) },
-        options.sign,
-      );
+      const fields = { command: "/leofs", text, user_id: options.user ?? U_REQUESTER, channel_id: options.channel ?? defaultChannel, response_url: fake.responseUrl(responseId), trigger_id: `trig-${responseId}` };
+      const ack = socket !== undefined ? await viaSocket(socket, "slash_commands", slashCommandPayload(fields)) : await postSlashCommand(eventsUrl, SECRET, fields, options.sign);
       if (options.wait !== false) await fake.waitFor(() => fake.responsesTo(responseId).length > 0, 15_000);
       return { ack, body: fake.responsesTo(responseId)[0]?.body ?? {}, responseId };
     },
     async click(message, actionId, user, options = {}) {
       const responseId = `click-${++seq}`;
-      const ack = await clickButton({
-        eventsUrl,
-        secret: SECRET,
+      const click = {
         message: { blocks: message.blocks, ...(message.ts !== undefined ? { ts: message.ts } : {}) },
         actionId,
         userId: user,
         channelId: options.channel ?? defaultChannel,
         responseUrl: fake.responseUrl(responseId),
         ephemeral: options.ephemeral ?? message.ts === undefined,
-      });
+      };
+      const ack = socket !== undefined ? await viaSocket(socket, "interactive", blockActionsPayload(click)) : await clickButton({ eventsUrl, secret: SECRET, ...click });
       if (options.wait !== false) await fake.waitFor(() => fake.responsesTo(responseId).length > 0, 15_000);
       return { ack, responses: fake.responsesTo(responseId).map((r) => r.body), responseId };
     },
@@ -190,7 +200,7 @@ export async function startSlackE2e(files: InterveneFiles, overrides: Readonly<R
       const opened = fake.callsOf("views.open").at(-1);
       const view = opened?.args.view as { private_metadata: string; callback_id: string } | undefined;
       if (view === undefined) throw new Error("no modal was opened");
-      return postInteraction(eventsUrl, SECRET, {
+      const submission = {
         type: "view_submission",
         user: { id: user, team_id: "T0001" },
         team: { id: "T0001" },
@@ -203,7 +213,8 @@ export async function startSlackE2e(files: InterveneFiles, overrides: Readonly<R
           private_metadata: view.private_metadata,
           state: { values: { reason: { value: { type: "plain_text_input", value: reason } } } },
         },
-      });
+      };
+      return socket !== undefined ? viaSocket(socket, "interactive", submission) : postInteraction(eventsUrl, SECRET, submission);
     },
     waitForRun(runId, predicate, timeoutMs = 60_000) {
       return eventually(`run ${runId} to reach the expected state`, async () => {
@@ -219,6 +230,7 @@ export async function startSlackE2e(files: InterveneFiles, overrides: Readonly<R
     },
     async close() {
       await intervene.close();
+      await socket?.close();
       await fake.close();
     },
   };

@@ -27,6 +27,11 @@ export function findButton(blocks: readonly Block[], actionId: string): { button
 
 /** Clicks a button of a recorded message: a block_actions payload (after payloads/block_actions.bolt-python-test.json), signed and posted. */
 export function clickButton(options: ClickOptions): Promise<PostResult> {
+  return postInteraction(options.eventsUrl, options.secret, blockActionsPayload(options), options.sign);
+}
+
+/** The block_actions payload of a click, as Slack sends it over HTTP (form field `payload`) or Socket Mode. */
+export function blockActionsPayload(options: Omit<ClickOptions, "eventsUrl" | "secret" | "sign">): Record<string, unknown> {
   const { button, blockId } = findButton(options.message.blocks, options.actionId);
   const ts = options.message.ts ?? "1700000000.000001";
   const payload = {
@@ -43,5 +48,5 @@ export function clickButton(options: ClickOptions): Promise<PostResult> {
     response_url: options.responseUrl,
     actions: [{ action_id: button.action_id, block_id: blockId, text: button.text, value: button.value, type: "button", action_ts: `${Date.now() / 1000}` }],
   };
-  return postInteraction(options.eventsUrl, options.secret, payload, options.sign);
+  return payload;
 }
