@@ -12,6 +12,7 @@ import type { BotContext } from "./listeners/bot-context";
 import type { Clock } from "./notifier/clock";
 import type { NotifierStore } from "./notifier/notifier-store";
 import { classifySlackError, type SlackApi, type SlackFailure } from "./notifier/slack-api";
+import type { NotifierLease } from "./notifier/notifier-lease";
 import { createSlackNotifier, type SlackNotifier } from "./notifier/slack-notifier";
 import { ChannelMemberResolver } from "./channel-member-resolver";
 import { UserGroupResolver } from "./user-group-resolver";
@@ -54,7 +55,7 @@ export interface CreateSlackAppOptions {
   /** Hears the outcome of every Web API call the notifier and the user-group resolver make (metrics). */
   readonly onSlackApiCall?: (method: string, failure: SlackFailure | undefined) => void;
   /** Run messages: false to leave event consumption to someone else. @defaultValue enabled, in-memory store */
-  readonly notifier?: false | { readonly store?: NotifierStore; readonly clock?: Clock; readonly minUpdateIntervalMs?: number; readonly minPostIntervalMs?: number };
+  readonly notifier?: false | { readonly store?: NotifierStore; readonly clock?: Clock; readonly minUpdateIntervalMs?: number; readonly minPostIntervalMs?: number; readonly lease?: NotifierLease };
 }
 
 export type SlackConnection = "connecting" | "connected" | "unreachable";

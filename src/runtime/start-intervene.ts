@@ -1,4 +1,7 @@
+import { randomBytes } from "node:crypto";
 import http from "node:http";
+import os from "node:os";
+import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { CustomRoute } from "@slack/bolt";
 import type { Inventory, Settings } from "../config";
@@ -8,6 +11,8 @@ import { createEngine, startWorker, type EngineHandle, type ProcedureLookup, typ
 import { SshPool } from "../ssh";
 import { botInventoryFrom } from "./bot-inventory-from";
 import { engineNotifierStore } from "./engine-notifier-store";
+import { redisNotifierLease } from "./redis-notifier-lease";
+import { openRedis } from "../jobs/redis-connection";
 import { engineOptionsFor, workerOptionsFor } from "./engine-options";
 import { InterveneMetrics } from "./metrics";
 import { queueDepthReader } from "./metrics-queue-depth";
@@ -29,6 +34,8 @@ export interface InterveneOptions {
   readonly operations?: boolean;
   /** Where this process's worker finds the procedures it re-derives steps from. @defaultValue the catalog */
   readonly procedure?: ProcedureLookup;
+  /** How long a bot's hold on a run's messages lasts without renewal; a dead bot's runs are taken over after it. @defaultValue 5000 */
+  readonly notifierLeaseTtlMs?: number;
 }
 
 export interface InterveneHandle {
@@ -125,8 +132,13 @@ export async function startIntervene(options: InterveneOptions): Promise<Interve
   let slack: SlackAppHandle | undefined;
   let healthServer: http.Server | undefined;
   let unsubscribeMetrics: (() => Promise<void>) | undefined;
+  let leaseRedis: Redis | undefined;
   if (settings.role === "all" || settings.role === "bot") {
     engine = createEngine(engineOptionsFor(settings, inventory, engineLogger, prefix));
+    // Several bot processes may run (issue 15 point 1): each run's messages are written by the lease holder only.
+    leaseRedis = openRedis(settings.redisUrl, `intervene-bot-lease-${process.pid}`);
+    leaseRedis.on("error", (err) => logger.debug({ err }, "notifier lease redis error"));
+    const botId = `bot:${os.hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
     const api = engine;
     metrics?.setSources({ activeRuns: () => api.list({ active: true, limit: 10_000 }) });
     const receiver = settings.slack.receiver;
@@ -144,7 +156,7 @@ export async function startIntervene(options: InterveneOptions): Promise<Interve
       logger: logger.child({ component: "bot" }),
       expectedIdentity: { ...(settings.slackTeamId !== undefined ? { teamId: settings.slackTeamId } : {}), ...(settings.slackAppId !== undefined ? { appId: settings.slackAppId } : {}) },
       extraRoutes: [...(options.extraRoutes ?? [])],
-      notifier: { store: engineNotifierStore(engine) },
+      notifier: { store: engineNotifierStore(engine), lease: redisNotifierLease(leaseRedis, prefix, botId, options.notifierLeaseTtlMs) },
       ...(metrics === undefined ? {} : { onSlackApiCall: (method: string, failure: SlackFailure | undefined) => metrics.slackCall(method, failure) }),
     });
     const app = slack;
@@ -180,6 +192,7 @@ export async function startIntervene(options: InterveneOptions): Promise<Interve
       await new Promise<void>((resolve) => (opsServer ? opsServer.close(() => resolve()) : resolve()));
       await queues?.close();
       probeRedis?.disconnect();
+      leaseRedis?.disconnect();
     },
   };
 }

@@ -6,6 +6,7 @@ import { renderStepOutput } from "../blocks/render-step-output";
 import { renderApprovalRequest, renderFinalReply } from "../blocks/render-thread-notices";
 import { sleep, systemClock, type Clock } from "./clock";
 import { MemoryNotifierStore, refFromNotifierState, type MessageRef, type NotifierStore } from "./notifier-store";
+import type { NotifierLease } from "./notifier-lease";
 import type { SlackApi } from "./slack-api";
 import { DEFAULT_RETRY, SlackCaller, type RetryPolicy } from "./slack-caller";
 import { UpdateThrottle } from "./update-throttle";
@@ -24,6 +25,14 @@ export interface SlackNotifierOptions {
   /** Spacing of new messages in one channel (Slack allows about one per second, with bursts). @defaultValue 1000 */
   readonly minPostIntervalMs?: number;
   readonly retry?: RetryPolicy;
+  /**
+   * Several bot processes: only the lease holder of a run writes for it, and
+   * a bot whose peer died takes its runs over (issue 15 point 1). Unset: this
+   * process writes for every run.
+   */
+  readonly lease?: NotifierLease;
+  /** How often leases are renewed and lapsed ones taken over. @defaultValue lease.ttlMs / 4 */
+  readonly leaseCheckMs?: number;
 }
 
 /** The metadata event type that marks our messages, so an ambiguous post can be found instead of repeated. */
@@ -42,6 +51,10 @@ interface RunSlot {
   queue: Promise<void>;
   readonly posted: Set<string>;
   lastSentJson?: string;
+  /** Until when this process holds the run's lease (0: not known to hold it). */
+  heldUntil: number;
+  /** The final state was written by this process: nothing more to do. */
+  settled?: boolean;
 }
 
 /**
@@ -60,11 +73,49 @@ export class SlackNotifier {
   private readonly lastPostDone = new Map<string, number>();
   private readonly pending = new Set<Promise<void>>();
 
+  private readonly leaseTimer: NodeJS.Timeout | undefined;
+
   constructor(private readonly options: SlackNotifierOptions) {
     this.clock = options.clock ?? systemClock;
     this.store = options.store ?? new MemoryNotifierStore();
     this.caller = new SlackCaller(options.api, this.clock, options.logger, options.retry ?? DEFAULT_RETRY);
     this.throttle = new UpdateThrottle(this.clock, options.minUpdateIntervalMs ?? 1000, options.logger);
+    const lease = options.lease;
+    if (lease !== undefined) {
+      // Renew the runs this process writes for, and take over those whose writer stopped renewing.
+      this.leaseTimer = setInterval(() => this.tendLeases(), options.leaseCheckMs ?? Math.max(250, Math.floor(lease.ttlMs / 4)));
+      this.leaseTimer.unref();
+    }
+  }
+
+  /** Whether this process may write for the run now: always without a lease; else it holds (or just took) the lease. */
+  private async mayWrite(slot: RunSlot): Promise<boolean> {
+    const lease = this.options.lease;
+    if (lease === undefined) return true;
+    const now = this.clock.now();
+    if (slot.heldUntil > now) return true;
+    const state = await lease.hold(slot.runId).catch((err: unknown) => {
+      this.options.logger.warn({ runId: slot.runId, err: err instanceof Error ? err.message : String(err) }, "slack notifier: lease check failed; not writing");
+      return "busy" as const;
+    });
+    if (state === "done") slot.settled = true;
+    // Half the TTL: a hold is re-checked well before it could lapse in Redis.
+    slot.heldUntil = state === "held" ? now + lease.ttlMs / 2 : 0;
+    return state === "held";
+  }
+
+  private tendLeases(): void {
+    for (const slot of this.slots.values()) {
+      if (slot.run === undefined || slot.settled === true) continue;
+      const wasHeld = slot.heldUntil > this.clock.now();
+      this.enqueue(slot, async () => {
+        if (!(await this.mayWrite(slot))) return;
+        if (!wasHeld) {
+          this.options.logger.info({ runId: slot.runId }, "slack notifier: writing for this run (lease taken)");
+          this.markStale(slot);
+        }
+      });
+    }
   }
 
   /** Never throws and never blocks the engine: Slack trouble is logged and retried here. */
@@ -110,6 +161,7 @@ export class SlackNotifier {
   }
 
   async close(): Promise<void> {
+    if (this.leaseTimer !== undefined) clearInterval(this.leaseTimer);
     await this.flush();
   }
 
@@ -121,7 +173,7 @@ export class SlackNotifier {
   private slot(runId: string): RunSlot {
     let slot = this.slots.get(runId);
     if (slot === undefined) {
-      slot = { runId, queue: Promise.resolve(), posted: new Set() };
+      slot = { runId, queue: Promise.resolve(), posted: new Set(), heldUntil: 0 };
       this.slots.set(runId, slot);
       if (this.slots.size > MAX_SLOTS) this.evictOne();
     }
@@ -177,6 +229,15 @@ export class SlackNotifier {
       this.options.logger.warn({ runId: run.id, cluster: run.plan.cluster }, "slack notifier: cluster has no channel; run not announced");
       return undefined;
     }
+    if (this.options.lease !== undefined) {
+      // A bot that died between its post and saving the ref left a message behind: find it instead of posting a second.
+      const found = await this.findPosted(channel, run.id, "run", Date.parse(run.requestedAt)).catch(() => undefined);
+      if (typeof found?.ts === "string") {
+        const ref = { channel, ts: found.ts };
+        await this.store.save(run.id, ref);
+        return ref;
+      }
+    }
     const payload = renderRunMessage(run, this.context(slot));
     const ref = await this.post(channel, payload, run.id, "run");
     slot.lastSentJson = JSON.stringify(payload);
@@ -190,6 +251,8 @@ export class SlackNotifier {
     if (slot.posted.has(key)) return;
     slot.posted.add(key);
     this.enqueue(slot, async () => {
+      // Another bot holds the run: it posts this reply (keys are marked here too, so a takeover does not repeat it).
+      if (!(await this.mayWrite(slot))) return;
       const ref = await this.ensureMessage(slot);
       if (ref !== undefined) await this.post(ref.channel, render(), slot.runId, key, ref.ts, broadcast);
     });
@@ -201,6 +264,7 @@ export class SlackNotifier {
       // The post renders the state current when it goes out; mark again once it is known.
       if (slot.refPromise === undefined) {
         this.enqueue(slot, async () => {
+          if (!(await this.mayWrite(slot))) return;
           if ((await this.ensureMessage(slot)) !== undefined) this.markStale(slot);
         });
       }
@@ -212,11 +276,17 @@ export class SlackNotifier {
 
   private async sendUpdate(slot: RunSlot, ref: MessageRef): Promise<void> {
     if (slot.run === undefined) return;
+    if (!(await this.mayWrite(slot))) return;
     const payload = renderRunMessage(slot.run, this.context(slot));
     const json = JSON.stringify(payload);
-    if (json === slot.lastSentJson) return;
-    await this.caller.call("chat.update", { channel: ref.channel, ts: ref.ts, text: payload.text, blocks: payload.blocks }, { onRateLimit: "throw" });
-    slot.lastSentJson = json;
+    if (json !== slot.lastSentJson) {
+      await this.caller.call("chat.update", { channel: ref.channel, ts: ref.ts, text: payload.text, blocks: payload.blocks }, { onRateLimit: "throw" });
+      slot.lastSentJson = json;
+    }
+    if (slot.run.finishedAt !== undefined && slot.settled !== true) {
+      slot.settled = true;
+      await this.options.lease?.finish(slot.runId);
+    }
   }
 
   private context(slot: RunSlot): RunMessageContext {
