@@ -38,6 +38,10 @@ export interface TargetOutput {
   readonly head?: string;
   /** Redis key of the full output (up to OUTPUT_MAX_BYTES, expires); additive. */
   readonly outputKey?: string;
+  /** Whether this host met the step's expectation; additive (issue 15 point 6: a retry re-runs only the others). */
+  readonly ok?: boolean;
+  /** The attempt that produced this output (an earlier one when carried over by a retry); additive. */
+  readonly attempt?: number;
 }
 
 export interface Decision {

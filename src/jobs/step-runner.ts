@@ -10,6 +10,7 @@ import type { StepOutcome } from "./run-machine/step-lifecycle";
 import type { RunStore } from "./run-store";
 import type { RunRecord, TargetOutput } from "./run-types";
 import { redactSecrets, SecretRedactor } from "../util/secret-redactor";
+import { shellQuote } from "../util/shell-quote";
 
 export interface StepRunnerDeps {
   readonly executor: RemoteExecutor;
@@ -66,6 +67,19 @@ async function forEachLimited<T, R extends { ok: boolean }>(items: readonly T[],
   return results;
 }
 
+const targetKey = (host: string, command: string | undefined): string => `${host}\u0000${command ?? ""}`;
+
+/**
+ * The targets of a step that already met its expectation in an earlier
+ * attempt. None for steps with captures: their values come from every
+ * host's output of one attempt.
+ */
+function doneEarlier(run: RunRecord, step: PlannedStep): Set<string> {
+  const record = run.steps[step.index]!;
+  if ((step.captures ?? []).length > 0) return new Set();
+  return new Set(record.outputs.filter((o) => o.ok === true && o.attempt !== undefined && o.attempt < record.attempt).map((o) => targetKey(o.host, o.command)));
+}
+
 /** Executes one step on its targets (the worker side); never changes the run record. */
 export class StepRunner {
   constructor(private readonly deps: StepRunnerDeps) {}
@@ -101,11 +115,16 @@ export class StepRunner {
   }
 
   private async runCommands(run: RunRecord, step: PlannedStep, expect: Expectation, signal: AbortSignal): Promise<Omit<StepOutcome, "durationMs">> {
-    const targets = this.commands(run, step);
+    const all = this.commands(run, step);
+    // Issue 15 point 6: a retry re-runs only the hosts that failed or were
+    // interrupted; hosts that met the expectation keep their earlier output.
+    const done = doneEarlier(run, step);
+    const carried = run.steps[step.index]!.outputs.filter((o) => done.has(targetKey(o.host, o.command)));
+    const targets = all.filter((t) => !done.has(targetKey(t.host, t.command)));
     const limit = step.parallel?.limit ?? 1;
     const results = await forEachLimited(targets, limit, true, (t) => this.runTarget(run, step, t.host, t.command, expect, signal));
     const failures = results.filter((r) => !r.ok);
-    const outputs = results.map((r) => r.output);
+    const outputs = [...carried, ...results.map((r) => r.output)];
     const aborted = signal.aborted;
     if (failures.length > 0 || results.length < targets.length) {
       const why = failures.map((f) => `${f.output.host}: ${f.reason ?? "failed"}`).join("; ");
@@ -140,8 +159,10 @@ export class StepRunner {
       const show = (text: string): void => {
         if (text !== "") live.push(text);
       };
+      // Issue 15 point 6: scripts that can use an idempotency key get one, per run, step, attempt and host.
+      const keyed = `export INTERVENE_STEP_KEY=${shellQuote(`${run.id}:${step.index}:${attempt}:${host}`)}; ${command}`;
       const result = await executor
-        .exec({ cluster: run.plan.cluster, host }, command, {
+        .exec({ cluster: run.plan.cluster, host }, keyed, {
           timeoutMs: step.timeoutMs,
           signal,
           onStdout: (chunk) => show(outRedactor.push(chunk)),
@@ -171,6 +192,8 @@ export class StepRunner {
         tail,
         truncated: result.truncated,
         outputKey,
+        ok: verdict.ok,
+        attempt,
         ...(head !== "" ? { head } : {}),
         ...(verdict.ok ? {} : { error: redactSecrets(verdict.reason ?? "expectation not met", this.deps.secretPatterns) }),
       };

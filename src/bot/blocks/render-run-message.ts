@@ -136,6 +136,22 @@ export function fitCommandLines(lines: readonly string[], max: number): { readon
   return { shown, hidden: total - shown.filter(isCommandLine).length, total };
 }
 
+/**
+ * Issue 15 point 6: a retry re-runs only the hosts that failed or never ran
+ * (not for steps with captures, which read every host's output of one
+ * attempt); the button says which before it is pressed.
+ */
+function retryConfirm(step: PlannedStep, record: StepRecord): { title: string; text: string; ok: string } {
+  const hosts = [...new Set(step.targets.map((t) => t.host))];
+  const done = (step.captures ?? []).length > 0 ? [] : [...new Set(record.outputs.filter((o) => o.ok === true).map((o) => o.host))];
+  const again = hosts.filter((h) => !done.includes(h));
+  const text =
+    done.length === 0
+      ? `Runs step ${step.index + 1} again on ${again.join(", ") || "its targets"}.`
+      : `Runs step ${step.index + 1} again only on ${again.join(", ")}: ${done.join(", ")} already succeeded and keep their output.`;
+  return { title: `Retry step ${step.index + 1}?`, text, ok: "Retry" };
+}
+
 function failureBlocks(run: RunRecord, step: PlannedStep, record: StepRecord): Block[] {
   const value = encodeStep({ runId: run.id, stepIndex: step.index, attempt: record.attempt, planHash: run.plan.planHash });
   const what = record.state === "interrupted" ? "was interrupted (its worker stopped mid-step; it is not safe to re-run blindly)" : "failed";
@@ -149,7 +165,7 @@ function failureBlocks(run: RunRecord, step: PlannedStep, record: StepRecord): B
       type: "actions",
       block_id: "failure",
       elements: [
-        button(ACTION.retry, "Retry step", value, "primary"),
+        button(ACTION.retry, "Retry step", value, "primary", retryConfirm(step, record)),
         button(ACTION.skip, "Skip step", value),
         abortButton(value, "No further step will run."),
       ],
