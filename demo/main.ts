@@ -34,6 +34,8 @@ async function main(): Promise<number> {
       ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
       logLevel: "info",
       logDestination: pino.destination({ dest: LOG_FILE, sync: true }),
+      // People read this file: pino-pretty lines (LOG_FORMAT=json for JSON).
+      prettyLogs: true,
       onProgress: (line) => process.stdout.write(`  ${line}...\n`),
     });
   } catch (error) {

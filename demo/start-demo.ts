@@ -42,6 +42,8 @@ export interface DemoOptions {
   readonly logLevel?: LogLevel;
   /** Where the JSON log lines go. @defaultValue stdout */
   readonly logDestination?: DestinationStream;
+  /** pino-pretty lines instead of JSON (the demo's log file is read by people). @defaultValue LOG_FORMAT, else JSON */
+  readonly prettyLogs?: boolean;
   /** Progress lines while starting ("starting redis-server..."). */
   readonly onProgress?: (line: string) => void;
 }
@@ -155,7 +157,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       HOME: os.homedir(),
     });
     const inventory = loadInventory(settings);
-    const logger = createLogger({ logLevel: settings.logLevel, role: "all" }, options.logDestination);
+    const logFormat = settings.logFormat ?? (options.prettyLogs === true ? "pretty" : "json");
+    const logger = createLogger({ logLevel: settings.logLevel, role: "all", logFormat }, options.logDestination);
     progress(`starting the bot and workers on ${baseUrl}`);
     const intervene = await startIntervene({
       settings,

@@ -127,6 +127,11 @@ const envSchema = z.object({
   SSH_PRIVATE_KEY_FILE: setting,
   SSH_KNOWN_HOSTS_FILE: setting,
   LOG_LEVEL: oneOf<LogLevel>(LOG_LEVELS, ENV_DEFAULTS.LOG_LEVEL),
+  LOG_FORMAT: setting.transform((value, ctx): "json" | "pretty" | undefined => {
+    if (value === undefined || value === "json" || value === "pretty") return value;
+    ctx.addIssue({ code: "custom", message: `must be json or pretty (got ${JSON.stringify(value)}); unset: pretty on a terminal, JSON otherwise` });
+    return z.NEVER;
+  }),
   ROLE: oneOf<Role>(ROLES, ENV_DEFAULTS.ROLE),
   WORKER_CONCURRENCY: integer(1, 1000, ENV_DEFAULTS.WORKER_CONCURRENCY),
   SSH_MAX_CHANNELS_PER_HOST: integer(1, 1000, ENV_DEFAULTS.SSH_MAX_CHANNELS_PER_HOST),
@@ -178,6 +183,7 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): Settings {
     inventoryFile: location.inventoryFile,
     ssh: { ...location.ssh, maxChannelsPerHost: parsed.SSH_MAX_CHANNELS_PER_HOST },
     logLevel: parsed.LOG_LEVEL,
+    ...(parsed.LOG_FORMAT !== undefined ? { logFormat: parsed.LOG_FORMAT } : {}),
     workerConcurrency: parsed.WORKER_CONCURRENCY,
     output: { maxBytes: parsed.OUTPUT_MAX_BYTES, ttlDays: parsed.OUTPUT_TTL_DAYS, secretPatterns: [...DEFAULT_SECRET_PATTERNS, ...parsed.OUTPUT_SECRET_PATTERNS] },
     shutdownGraceMs: parsed.SHUTDOWN_GRACE_MS,

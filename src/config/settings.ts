@@ -74,6 +74,8 @@ interface SettingsCommon {
   };
   /** @defaultValue `info` */
   readonly logLevel: LogLevel;
+  /** LOG_FORMAT: `json` lines, or `pretty` (pino-pretty) for people. Unset: pretty when stdout is a terminal, else JSON. */
+  readonly logFormat?: "json" | "pretty";
   /** Step jobs one worker process runs at once. @defaultValue 8 */
   readonly workerConcurrency: number;
   readonly output: {

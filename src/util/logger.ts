@@ -1,5 +1,6 @@
 import os from "node:os";
 import pino, { type DestinationStream, type Logger } from "pino";
+import PinoPretty from "pino-pretty";
 import type { LogLevel, Role } from "../config/settings";
 
 export type { Logger } from "pino";
@@ -37,6 +38,8 @@ export const REDACTED = "[redacted]";
 
 export interface LoggerSettings {
   readonly logLevel: LogLevel;
+  /** `pretty`: pino-pretty, for people; `json`: JSON lines. Unset: pretty when stdout is a terminal (and no destination is given). */
+  readonly logFormat?: "json" | "pretty";
   /** Shown on every line so split bot and worker processes can be told apart. */
   readonly role?: Role;
 }
@@ -48,6 +51,12 @@ export function createLogger(settings: LoggerSettings, destination?: Destination
     redact: { paths: [...REDACT_PATHS], censor: REDACTED },
     ...(settings.role === undefined ? {} : { base: { pid: process.pid, hostname: os.hostname(), role: settings.role } }),
   };
+  const pretty = settings.logFormat === "pretty" || (settings.logFormat === undefined && destination === undefined && process.stdout.isTTY === true);
+  if (pretty) {
+    // In-process (not a worker-thread transport): redaction has already happened when pino-pretty formats the line.
+    const colorize = destination === undefined && process.stdout.isTTY === true;
+    return pino(options, PinoPretty({ colorize, translateTime: "SYS:HH:MM:ss.l", ignore: "hostname", sync: true, ...(destination !== undefined ? { destination } : {}) }));
+  }
   return destination === undefined ? pino(options) : pino(options, destination);
 }
 

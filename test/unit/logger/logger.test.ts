@@ -22,6 +22,19 @@ function capture() {
 }
 
 describe("createLogger", () => {
+  it("LOG_FORMAT=pretty writes pino-pretty lines for people, redacted like JSON (issue 14 point 4)", async () => {
+    const out = capture();
+    const logger = createLogger({ logLevel: "info", logFormat: "pretty", role: "worker" }, out.stream);
+    logger.info({ runId: "r1", token: SECRET }, "step started");
+    await new Promise((resolve) => setImmediate(resolve));
+    const text = out.text();
+    expect(text).toMatch(/INFO.*step started/);
+    expect(text).toContain("runId: \"r1\"");
+    expect(text).toContain(REDACTED);
+    expect(text).not.toContain(SECRET);
+    expect(() => JSON.parse(text.split("\n")[0] ?? "") as unknown).toThrow();
+  });
+
   it("never writes a secret passed in the redacted fields", () => {
     const out = capture();
     const logger = createLogger({ logLevel: "trace" }, out.stream);
