@@ -80,6 +80,9 @@ export class FakeSlackServer {
   /** Block Kit violations seen in any payload (posts are refused with invalid_blocks as Slack would). */
   readonly violations: string[] = [];
   readonly usergroups = new Map<string, string[]>();
+  /** Files shared by the external upload flow (files.getUploadURLExternal, POST to the URL, files.completeUploadExternal). */
+  readonly files: { id: string; title: string; channel?: string; threadTs?: string; content: string }[] = [];
+  private readonly uploads = new Map<string, string>();
   /** What apps.connections.open hands out (a FakeSocketMode's url); unset: Socket Mode is not offered. */
   socketModeUrl: string | undefined;
   /** conversations.members by channel id; a channel not set here answers channel_not_found. */
@@ -193,6 +196,12 @@ export class FakeSlackServer {
       send(200, { ok: true });
       return;
     }
+    if (path.startsWith("/upload/")) {
+      this.uploads.set(decodeURIComponent(path.slice("/upload/".length)), raw);
+      res.writeHead(200, { "Content-Type": "text/plain" });
+      res.end("OK");
+      return;
+    }
     if (!path.startsWith("/api/")) {
       send(404, { ok: false, error: "unknown_path" });
       return;
@@ -280,6 +289,27 @@ export class FakeSlackServer {
         const withMeta = args.include_all_metadata === true || args.include_all_metadata === "true";
         return { ok: true, messages: list.map((m) => ({ type: "message", ts: m.ts, ...(withMeta && m.metadata !== undefined ? { metadata: m.metadata } : {}) })), has_more: false };
       }
+      case "files.getUploadURLExternal": {
+        const id = `F${++this.counter}`;
+        this.uploads.set(id, "");
+        return { ok: true, upload_url: `${this.url}/upload/${id}`, file_id: id };
+      }
+      case "files.completeUploadExternal": {
+        const list = (typeof args.files === "string" ? JSON.parse(args.files) : args.files) as { id: string; title?: string }[] | undefined;
+        if (!Array.isArray(list) || list.length === 0) return { ok: false, error: "invalid_arguments" };
+        for (const f of list) {
+          const content = this.uploads.get(f.id);
+          if (content === undefined) return { ok: false, error: "file_not_found" };
+          this.files.push({
+            id: f.id,
+            title: f.title ?? f.id,
+            content,
+            ...(typeof args.channel_id === "string" ? { channel: args.channel_id } : {}),
+            ...(typeof args.thread_ts === "string" ? { threadTs: args.thread_ts } : {}),
+          });
+        }
+        return { ok: true, files: list.map((f) => ({ id: f.id, title: f.title ?? f.id })) };
+      }
       case "apps.connections.open":
         // Called with the app-level token (xapp-…); every call is a new connection.
         return this.socketModeUrl === undefined ? { ok: false, error: "not_allowed_token_type" } : { ok: true, url: this.socketModeUrl };
@@ -309,7 +339,8 @@ export class FakeSlackServer {
         return { ok: true, view: { id: `V${++this.counter}`, ...view } };
       }
       case "users.info":
-        return { ok: true, user: { id: args.user, name: String(args.user).toLowerCase() } };
+        // Every fake user lives in Paris: reports show times in UTC and in the requester's zone.
+        return { ok: true, user: { id: args.user, name: String(args.user).toLowerCase(), tz: "Europe/Paris" } };
       default:
         return { ok: true };
     }

@@ -55,7 +55,7 @@ export interface CreateSlackAppOptions {
   /** Hears the outcome of every Web API call the notifier and the user-group resolver make (metrics). */
   readonly onSlackApiCall?: (method: string, failure: SlackFailure | undefined) => void;
   /** Run messages: false to leave event consumption to someone else. @defaultValue enabled, in-memory store */
-  readonly notifier?: false | { readonly store?: NotifierStore; readonly clock?: Clock; readonly minUpdateIntervalMs?: number; readonly minPostIntervalMs?: number; readonly lease?: NotifierLease };
+  readonly notifier?: false | { readonly store?: NotifierStore; readonly clock?: Clock; readonly minUpdateIntervalMs?: number; readonly minPostIntervalMs?: number; readonly lease?: NotifierLease; readonly report?: (runId: string, api: SlackApi) => Promise<string | undefined> };
 }
 
 export type SlackConnection = "connecting" | "connected" | "unreachable";

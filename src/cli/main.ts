@@ -22,6 +22,7 @@ import {
 } from "../jobs";
 import { destructiveCommands } from "../jobs/run-machine/new-run";
 import { cliActor, CliIdentityError, type CliIdentitySource } from "./cli-identity";
+import { incidentReportFor } from "../report/incident-report-for";
 import { renderPlanText } from "../procedures";
 import { SshPool } from "../ssh";
 import { engineOptionsFor, workerOptionsFor } from "../runtime/engine-options";
@@ -163,6 +164,14 @@ async function execute(command: CliCommand, ctx: Context): Promise<void> {
         if (run === undefined) throw new EngineError("NOT_FOUND", `no run ${command.runId}`, { runId: command.runId });
         print(formatRun(run));
         print(`\naudit:\n${formatAudit(await engine.audit(run.id))}`);
+        return;
+      }
+      case "report": {
+        // Times in UTC and in this terminal's zone, as the operator reads them.
+        const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+        const report = await incidentReportFor(engine, command.runId, { timeZone: () => Promise.resolve(zone), secretPatterns: ctx.settings.output.secretPatterns });
+        if (report === undefined) throw new EngineError("NOT_FOUND", `no run ${command.runId}`, { runId: command.runId });
+        print(report);
         return;
       }
       case "runs": {

@@ -11,6 +11,7 @@ export type CliCommand =
   | { readonly kind: "skip"; readonly runId: string; readonly stepIndex: number; readonly reason: string }
   | { readonly kind: "abort"; readonly runId: string; readonly mode: "after-step" | "now" }
   | { readonly kind: "show"; readonly runId: string }
+  | { readonly kind: "report"; readonly runId: string }
   | { readonly kind: "runs"; readonly cluster: string | undefined; readonly active: boolean; readonly limit: number }
   | { readonly kind: "worker" }
   | { readonly kind: "help" };
@@ -36,6 +37,7 @@ export const USAGE = `usage:
   intervene skip <run> --step <n> --reason <text>
   intervene abort <run> [--now]
   intervene show <run>
+  intervene report <run>         the run's incident report (Markdown)
   intervene runs [--cluster <name>] [--active] [--limit <n>]
   intervene worker
 You act as the Slack user the inventory maps to your OS user (cli.users);
@@ -152,6 +154,8 @@ export function parseCliArgs(argv: readonly string[]): ParsedCli {
         return { kind: "abort", runId: runIdOf(t, verb), mode: t.flags.has("--now") ? "now" : "after-step" };
       case "show":
         return { kind: "show", runId: runIdOf(t, verb) };
+      case "report":
+        return { kind: "report", runId: runIdOf(t, verb) };
       case "runs": {
         const limit = one(t, "--limit");
         if (limit !== undefined && !/^\d+$/.test(limit)) throw new CliUsageError("--limit must be a number");

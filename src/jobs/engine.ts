@@ -1,3 +1,4 @@
+import type { AuditEntry } from "./audit-entry";
 import type { Plan } from "../procedures/model/plan";
 import type { ClusterStatusResult } from "./query/cluster-status-result";
 import type { RunEvent, RunRecord } from "./run-types";
@@ -75,6 +76,8 @@ export interface Engine {
   checkOperator(runId: string, actor: Actor): Promise<RunRecord>;
   /** With `readableBy`: NOT_ALLOWED unless that actor may read the run's cluster (issue 12 point 2). */
   get(runId: string, readableBy?: Actor): Promise<RunRecord | undefined>;
+  /** The run's audit stream, oldest first. */
+  audit(runId: string): Promise<AuditEntry[]>;
   /** With `readableBy`: only the runs of clusters that actor may read (its requesters, approvers, channel members where allowed). */
   list(filter?: { readonly cluster?: string; readonly active?: boolean; readonly limit?: number; readonly readableBy?: Actor }): Promise<readonly RunRecord[]>;
   /**

@@ -42,6 +42,8 @@ export interface TargetOutput {
   readonly ok?: boolean;
   /** The attempt that produced this output (an earlier one when carried over by a retry); additive. */
   readonly attempt?: number;
+  /** sha256 (hex) of the whole stored (redacted) output, for the incident report; additive. */
+  readonly digest?: string;
 }
 
 export interface Decision {

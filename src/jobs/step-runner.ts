@@ -11,6 +11,7 @@ import type { RunStore } from "./run-store";
 import type { RunRecord, TargetOutput } from "./run-types";
 import { redactSecrets, SecretRedactor } from "../util/secret-redactor";
 import { shellQuote } from "../util/shell-quote";
+import { createHash } from "node:crypto";
 
 export interface StepRunnerDeps {
   readonly executor: RemoteExecutor;
@@ -192,6 +193,7 @@ export class StepRunner {
         tail,
         truncated: result.truncated,
         outputKey,
+        digest: createHash("sha256").update(text).digest("hex"),
         ok: verdict.ok,
         attempt,
         ...(head !== "" ? { head } : {}),

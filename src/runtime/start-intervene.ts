@@ -12,6 +12,7 @@ import { SshPool } from "../ssh";
 import { botInventoryFrom } from "./bot-inventory-from";
 import { engineNotifierStore } from "./engine-notifier-store";
 import { redisNotifierLease } from "./redis-notifier-lease";
+import { incidentReportFor, slackTimeZone } from "../report/incident-report-for";
 import { openRedis } from "../jobs/redis-connection";
 import { engineOptionsFor, workerOptionsFor } from "./engine-options";
 import { InterveneMetrics } from "./metrics";
@@ -156,7 +157,12 @@ export async function startIntervene(options: InterveneOptions): Promise<Interve
       logger: logger.child({ component: "bot" }),
       expectedIdentity: { ...(settings.slackTeamId !== undefined ? { teamId: settings.slackTeamId } : {}), ...(settings.slackAppId !== undefined ? { appId: settings.slackAppId } : {}) },
       extraRoutes: [...(options.extraRoutes ?? [])],
-      notifier: { store: engineNotifierStore(engine), lease: redisNotifierLease(leaseRedis, prefix, botId, options.notifierLeaseTtlMs) },
+      notifier: {
+        store: engineNotifierStore(engine),
+        lease: redisNotifierLease(leaseRedis, prefix, botId, options.notifierLeaseTtlMs),
+        // Issue 16 point 1: every run that ends leaves its incident report in its thread.
+        report: (runId, slackApi) => incidentReportFor(api, runId, { timeZone: (user) => slackTimeZone(slackApi, user), secretPatterns: settings.output.secretPatterns }),
+      },
       ...(metrics === undefined ? {} : { onSlackApiCall: (method: string, failure: SlackFailure | undefined) => metrics.slackCall(method, failure) }),
     });
     const app = slack;

@@ -23,6 +23,7 @@ export type ParsedCommand =
   | { readonly type: "status"; readonly kind: ClusterKind; readonly cluster?: string }
   | { readonly type: "runs"; readonly kind: ClusterKind; readonly cluster?: string }
   | { readonly type: "show"; readonly kind: ClusterKind; readonly runId: string }
+  | { readonly type: "report"; readonly kind: ClusterKind; readonly runId: string }
   | { readonly type: "abort"; readonly kind: ClusterKind; readonly runId: string; readonly mode: "after-step" | "now" }
   /** A gate approved by command: bound to step (or the run) and attempt; with `reason`, a break-glass approval of one's own gate. */
   | { readonly type: "approve"; readonly kind: ClusterKind; readonly runId: string; readonly stepIndex: number | null; readonly attempt: number; readonly reason?: string }
@@ -237,6 +238,10 @@ class CommandParser {
         this.allowOptions();
         this.maxPositionals(2);
         return { type: "show", kind, runId: runId() };
+      case "report":
+        this.allowOptions();
+        this.maxPositionals(2);
+        return { type: "report", kind, runId: runId() };
       case "approve": {
         this.allowOptions("step", "attempt", "reason");
         this.maxPositionals(2);

@@ -8,6 +8,7 @@ import { sleep, systemClock, type Clock } from "./clock";
 import { MemoryNotifierStore, refFromNotifierState, type MessageRef, type NotifierStore } from "./notifier-store";
 import type { NotifierLease } from "./notifier-lease";
 import type { SlackApi } from "./slack-api";
+import { uploadTextFile } from "./upload-file";
 import { DEFAULT_RETRY, SlackCaller, type RetryPolicy } from "./slack-caller";
 import { UpdateThrottle } from "./update-throttle";
 
@@ -33,6 +34,8 @@ export interface SlackNotifierOptions {
   readonly lease?: NotifierLease;
   /** How often leases are renewed and lapsed ones taken over. @defaultValue lease.ttlMs / 4 */
   readonly leaseCheckMs?: number;
+  /** The run's incident report (issue 16 point 1), shared as a file in its thread when it ends. */
+  readonly report?: (runId: string, api: SlackApi) => Promise<string | undefined>;
 }
 
 /** The metadata event type that marks our messages, so an ambiguous post can be found instead of repeated. */
@@ -148,6 +151,7 @@ export class SlackNotifier {
       case "run.finished":
         slot.live = undefined;
         this.reply(slot, "final", () => renderFinalReply(event.run), true);
+        this.shareReport(slot);
         break;
     }
     this.markStale(slot);
@@ -255,6 +259,20 @@ export class SlackNotifier {
       if (!(await this.mayWrite(slot))) return;
       const ref = await this.ensureMessage(slot);
       if (ref !== undefined) await this.post(ref.channel, render(), slot.runId, key, ref.ts, broadcast);
+    });
+  }
+
+  /** After the final reply: the incident report as a Markdown file in the run's thread, once. */
+  private shareReport(slot: RunSlot): void {
+    const report = this.options.report;
+    if (report === undefined || slot.posted.has("report")) return;
+    slot.posted.add("report");
+    this.enqueue(slot, async () => {
+      if (!(await this.mayWrite(slot))) return;
+      const ref = await this.ensureMessage(slot);
+      const text = ref === undefined ? undefined : await report(slot.runId, this.options.api);
+      if (ref === undefined || text === undefined) return;
+      await uploadTextFile(this.options.api, { filename: `intervene-${slot.runId}-report.md`, title: `Incident report: run ${slot.runId}`, content: text, channel: ref.channel, threadTs: ref.ts });
     });
   }
 

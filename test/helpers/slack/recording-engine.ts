@@ -1,3 +1,4 @@
+import type { AuditEntry } from "../../../src/jobs/audit-entry";
 import type { AbortRequest, Actor, Engine, GateRef, PlanRequest } from "../../../src/jobs/engine";
 import type { ClusterStatusResult } from "../../../src/jobs/query/cluster-status-result";
 import type { RunEvent, RunRecord } from "../../../src/jobs/run-types";
@@ -117,6 +118,11 @@ export class RecordingEngine implements Engine {
   async checkOperator(runId: string, actor: Actor): Promise<RunRecord> {
     await this.enter("checkOperator", [runId, actor]);
     return this.current(runId);
+  }
+
+  async audit(runId: string): Promise<AuditEntry[]> {
+    await this.enter("audit", [runId]);
+    return [];
   }
 
   async get(runId: string): Promise<RunRecord | undefined> {

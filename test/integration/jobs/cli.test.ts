@@ -92,6 +92,11 @@ describe("the intervene CLI drives the same engine from a terminal", () => {
     const approved = (await h.engine.audit(run.id)).find((e) => e.type === "approved");
     expect(approved).toMatchObject({ actor: "UAPP1", data: { via: { kind: "cli", osUser: "bob", host: "ops-box" } } });
 
+    // The incident report, in Markdown, from the run record and the audit (issue 16 point 1).
+    expect(await cli("report", run.id)).toBe(0);
+    expect(out).toContain(`# Incident report: ${run.plan.procedureTitle} on c1`);
+    expect(out).toMatch(/\| UAPP1 \| approved \| 1\. restart-manager \| 1 \| via cli \(bob@ops-box\) \|/);
+
     osUser = "alice";
     expect(await cli("abort", run.id, "--now")).toBe(0);
     expect(out).toContain("state aborted");

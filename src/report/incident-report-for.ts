@@ -1,0 +1,27 @@
+import type { EngineHandle } from "../jobs";
+import type { SlackApi } from "../bot/notifier/slack-api";
+import { compileSecretPatterns, DEFAULT_SECRET_PATTERNS } from "../util/secret-redactor";
+import { renderIncidentReport } from "./render-incident-report";
+
+/** The requester's time zone from Slack (users.info `tz`); undefined when Slack does not say. */
+export async function slackTimeZone(api: SlackApi, userId: string): Promise<string | undefined> {
+  try {
+    const tz = ((await api.apiCall("users.info", { user: userId })).user as { tz?: unknown } | undefined)?.tz;
+    return typeof tz === "string" && tz !== "" ? tz : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A run's incident report from the engine's run record and audit stream (undefined: no such run). */
+export async function incidentReportFor(
+  engine: Pick<EngineHandle, "get" | "audit">,
+  runId: string,
+  options: { readonly timeZone?: (userId: string) => Promise<string | undefined>; readonly secretPatterns?: readonly string[] } = {},
+): Promise<string | undefined> {
+  const run = await engine.get(runId);
+  if (run === undefined) return undefined;
+  const audit = await engine.audit(runId);
+  const timeZone = await options.timeZone?.(run.requestedBy);
+  return renderIncidentReport(run, audit, { ...(timeZone !== undefined ? { timeZone } : {}), secretPatterns: compileSecretPatterns(options.secretPatterns ?? DEFAULT_SECRET_PATTERNS) });
+}
