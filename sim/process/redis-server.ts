@@ -22,6 +22,8 @@ export interface RedisServerOptions {
   appendonly?: boolean;
   dir?: string;
   port?: number;
+  /** TLS only (no plain port): the URL is rediss://; clients are not asked for certificates. */
+  tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile: string };
 }
 
 /**
@@ -36,8 +38,11 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   let child: ChildProcess | undefined;
 
   const launch = async (): Promise<void> => {
+    const listen = options.tls === undefined
+      ? ["--port", String(port)]
+      : ["--port", "0", "--tls-port", String(port), "--tls-cert-file", options.tls.certFile, "--tls-key-file", options.tls.keyFile, "--tls-ca-cert-file", options.tls.caFile, "--tls-auth-clients", "no"];
     const args = [
-      "--bind", host, "--port", String(port), "--dir", dir,
+      "--bind", host, ...listen, "--dir", dir,
       "--appendonly", options.appendonly === false ? "no" : "yes",
       "--appendfsync", "everysec", "--save", "", "--daemonize", "no",
       "--logfile", path.join(dir, "redis.log"), "--protected-mode", "yes",
@@ -65,7 +70,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   return {
     host,
     port,
-    url: `redis://${host}:${port}`,
+    url: `${options.tls === undefined ? "redis" : "rediss"}://${host}:${port}`,
     dir,
     pid: () => child?.pid,
     stop,
