@@ -6,6 +6,7 @@ import { EngineError } from "./engine-error";
 import { mayRead, mayRequest, requesterMissing } from "./ports/approval-policy";
 import type { Planner } from "./ports/planner";
 import { createStatusQueries } from "./query/create-status-queries";
+import { snapshotOf } from "./query/cluster-snapshot";
 import { approveGate, rejectGate } from "./run-machine/gate-decisions";
 import { newRunRecord, startRun } from "./run-machine/new-run";
 import { abortRun, assertOperator, confirmStep, retryStep, skipStep } from "./run-machine/operator-decisions";
@@ -26,6 +27,11 @@ export interface EngineOptions extends CoreOptions {
    * that every bot process shares the count (issue 12 point 11). Unset: no limit.
    */
   readonly requestsPerMinute?: number;
+  /**
+   * Which procedures get a snapshot of their cluster at the start and at the
+   * end (issue 16 point 2): those that change membership or state. Unset: none.
+   */
+  readonly snapshots?: (procedureId: string) => boolean;
 }
 
 /** The API side (bot, CLI, console): `Engine` plus read access to the audit. */
@@ -55,6 +61,7 @@ export function createEngine(options: EngineOptions): EngineHandle {
   }, options.heartbeatMs ?? store.lockTtlMs / 4);
   heartbeat.unref();
   const subscriptions = new Set<() => Promise<void>>();
+  const snapshotting = new Set<Promise<void>>();
   const statusQueries = createStatusQueries({
     redis: options.redis,
     bullPrefix: core.keys.bullPrefix,
@@ -116,6 +123,47 @@ export function createEngine(options: EngineOptions): EngineHandle {
     throw new EngineError("NOT_ALLOWED", `not allowed: you may not see plans for ${request.cluster}: ${requesterMissing(policy)}`, { cluster: request.cluster, userId: actor.userId });
   }
 
+  /**
+   * Reads the cluster through a worker's status query and records it on the
+   * run. One process per run and moment (a Redis claim), so several bots do
+   * not all ask; the record is then announced so run messages show it.
+   */
+  async function snapshot(runId: string, which: "before" | "after"): Promise<void> {
+    const run = await store.get(runId);
+    if (run === undefined || options.snapshots?.(run.plan.procedureId) !== true || run.snapshots?.[which] !== undefined) return;
+    const claimed = await store.redis.set(`${core.keys.prefix}:snapshot:${runId}:${which}`, "1", "PX", 24 * 3600_000, "NX");
+    if (claimed !== "OK") return;
+    const taken = snapshotOf(await statusQueries.querySystem(run.plan.cluster));
+    for (let tries = 0; tries < 100; tries++) {
+      const current = await store.get(runId);
+      if (current === undefined) return;
+      const next: RunRecord = { ...current, version: current.version + 1, snapshots: { ...current.snapshots, [which]: taken } };
+      const result = await store.compareAndSet(current, next, [], clock.now().toISOString());
+      if (result === "ok") {
+        await core.bus.publish({ type: "run.updated", run: next }).catch(() => undefined);
+        return;
+      }
+      if (result === "missing") return;
+    }
+  }
+
+  function snapshotLater(runId: string, which: "before" | "after"): void {
+    if (options.snapshots === undefined) return;
+    const work = snapshot(runId, which).catch((err: unknown) => core.logger.warn({ runId, which, err: errorMessage(err) }, "cluster snapshot failed"));
+    snapshotting.add(work);
+    void work.finally(() => snapshotting.delete(work));
+  }
+
+  // The end of a run is seen through its event, whichever process finished it.
+  if (options.snapshots !== undefined) {
+    void core.bus
+      .subscribe(core.redis.duplicate(), (event) => {
+        if (event.type === "run.finished") snapshotLater(event.run.id, "after");
+      })
+      .then((unsubscribe) => subscriptions.add(unsubscribe))
+      .catch((err: unknown) => core.logger.warn({ err: errorMessage(err) }, "cannot watch runs for their end snapshot"));
+  }
+
   async function start(plan: Plan, actor: Actor): Promise<RunRecord> {
     await checkRate(actor, "start", plan.cluster);
     const policy = options.policy.approvalPolicyFor(plan.cluster, plan.procedureId);
@@ -145,6 +193,7 @@ export function createEngine(options: EngineOptions): EngineHandle {
       throw error;
     }
     await transitioner.afterCommit(run, draft);
+    snapshotLater(run.id, "before");
     return run;
   }
 
@@ -248,6 +297,7 @@ export function createEngine(options: EngineOptions): EngineHandle {
 
     async close(): Promise<void> {
       clearInterval(heartbeat);
+      await Promise.allSettled([...snapshotting]);
       await Promise.allSettled([...subscriptions].map((u) => u()));
       await statusQueries.close();
       await core.close();

@@ -1,3 +1,4 @@
+import type { ClusterSnapshot } from "./query/cluster-snapshot";
 import type { Plan } from "../procedures/model/plan";
 
 export type RunState =
@@ -110,6 +111,8 @@ export interface RunRecord {
   /** Set when a per-run approval policy gated the whole plan. */
   readonly runApprovals?: readonly Decision[];
   readonly abortRequested?: { readonly by: string; readonly at: string; readonly mode: "after-step" | "now"; readonly reason?: string };
+  /** The cluster as read at the run's start and end (issue 16 point 2); additive. */
+  readonly snapshots?: { readonly before?: ClusterSnapshot; readonly after?: ClusterSnapshot };
   readonly reason?: string; // why it failed / was aborted
   /** The current or last approval gate (additive). */
   readonly gate?: GateState;

@@ -1,6 +1,7 @@
 import type { AuditEntry } from "../jobs/audit-entry";
 import type { RunRecord, TargetOutput } from "../jobs/run-types";
 import { redactSecrets } from "../util/secret-redactor";
+import { diffSnapshots, intendedNodes } from "./diff-snapshots";
 
 export interface IncidentReportOptions {
   /** The requester's IANA time zone (Slack users.info `tz`): times are shown in UTC and in it. */
@@ -131,6 +132,13 @@ export function renderIncidentReport(run: RunRecord, audit: readonly AuditEntry[
         "```",
       );
     }
+  }
+  const diff = diffSnapshots(run.snapshots?.before, run.snapshots?.after, plan.procedureId, intendedNodes(run));
+  if (diff !== undefined) {
+    out.push("", "## Cluster before and after", "");
+    out.push(`Read at ${when(run.snapshots?.before?.at, tz)} and at ${when(run.snapshots?.after?.at, tz)}.`, "");
+    for (const w of diff.warnings) out.push(`- **Warning:** ${w}`);
+    out.push(...(diff.changes.length === 0 ? ["- No difference in nodes, states or ring hashes."] : diff.changes.map((c) => `- ${c}`)));
   }
   const taken = plan.steps.flatMap((s) => (run.steps[s.index]?.state === "succeeded" ? (s.backups ?? []) : []));
   out.push("", "## Backups", "", ...(taken.length === 0 ? ["None taken."] : taken.map((b) => `- \`${b.host}:${b.path}\`: ${b.what}`)), "");

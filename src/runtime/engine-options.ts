@@ -12,8 +12,10 @@ import {
   type WorkerOptions,
 } from "../jobs";
 import type { SshPool } from "../ssh";
+import { listProcedures } from "../procedures";
 
 const DAY_MS = 24 * 3600_000;
+const CATALOG_IDS: ReadonlySet<string> = new Set(listProcedures().map((p) => p.id));
 
 /** The one place settings become engine options, shared by main, the CLI, the demo and the bench. */
 export function engineOptionsFor(settings: Settings, inventory: Inventory, logger: EngineLogger, prefix?: string): EngineOptions {
@@ -24,6 +26,8 @@ export function engineOptionsFor(settings: Settings, inventory: Inventory, logge
     semantics: procedureStepSemantics,
     planner: catalogPlanner(inventory),
     approvalKey: settings.approvalKey,
+    // Every catalog procedure changes cluster state or membership: each run reads the cluster at its start and end (issue 16 point 2).
+    snapshots: (procedureId) => CATALOG_IDS.has(procedureId),
     logger,
     retainRunsMs: settings.output.ttlDays * DAY_MS,
     ...(settings.requestsPerMinute > 0 ? { requestsPerMinute: settings.requestsPerMinute } : {}),

@@ -161,7 +161,8 @@ export async function startIntervene(options: InterveneOptions): Promise<Interve
         store: engineNotifierStore(engine),
         lease: redisNotifierLease(leaseRedis, prefix, botId, options.notifierLeaseTtlMs),
         // Issue 16 point 1: every run that ends leaves its incident report in its thread.
-        report: (runId, slackApi) => incidentReportFor(api, runId, { timeZone: (user) => slackTimeZone(slackApi, user), secretPatterns: settings.output.secretPatterns }),
+        // The status query behind the end snapshot waits up to 20 s for a worker.
+        report: (runId, slackApi) => incidentReportFor(api, runId, { timeZone: (user) => slackTimeZone(slackApi, user), secretPatterns: settings.output.secretPatterns, waitForEndSnapshotMs: 25_000 }),
       },
       ...(metrics === undefined ? {} : { onSlackApiCall: (method: string, failure: SlackFailure | undefined) => metrics.slackCall(method, failure) }),
     });

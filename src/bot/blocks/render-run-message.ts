@@ -1,3 +1,4 @@
+import { diffSnapshots, intendedNodes } from "../../report/diff-snapshots";
 import type { ApproverSet, Decision, RunRecord, StepRecord } from "../../jobs/run-types";
 import { TERMINAL_RUN_STATES } from "../../jobs/run-types";
 import { backupsTaken, currentRollback } from "../../jobs/rollback-state";
@@ -197,7 +198,20 @@ function summaryBlocks(run: RunRecord): Block[] {
     { type: "section", text: mrkdwn(`${runEmoji(run.state)} *${runStateLabel(run.state)}*${took !== undefined ? ` in ${took}` : ""} \u2014 ${run.plan.steps.length} steps: ${tally || "none run"}${reason}`) },
     ...(run.state === "succeeded" ? [] : rollbackBlocks(run)),
     ...backupBlocks(run),
+    ...clusterDiffBlocks(run),
   ];
+}
+
+/** Issue 16 point 2: what the run changed in the cluster, and what it should not have. */
+function clusterDiffBlocks(run: RunRecord): Block[] {
+  const diff = diffSnapshots(run.snapshots?.before, run.snapshots?.after, run.plan.procedureId, intendedNodes(run));
+  if (diff === undefined) return [];
+  const lines = [
+    ...diff.warnings.map((w) => `:warning: ${escapeMrkdwn(w)}`),
+    ...diff.changes.slice(0, 12).map((c) => `• ${escapeMrkdwn(c)}`),
+    ...(diff.changes.length > 12 ? [`…and ${diff.changes.length - 12} more (see the incident report)`] : []),
+  ];
+  return [{ type: "section", text: mrkdwn(truncatePlain(`*Cluster before → after*\n${lines.length > 0 ? lines.join("\n") : "no difference in nodes, states or ring hashes"}`, 2900)) }];
 }
 
 function activeBlocks(run: RunRecord, ctx: RunMessageContext): Block[] {

@@ -28,6 +28,8 @@ export interface StatusQueriesOptions {
 
 export interface StatusQueries {
   queryStatus(cluster: string, actor: Actor): Promise<ClusterStatusResult>;
+  /** The same query for the engine itself (a run's before/after snapshot): no actor, no authority check. */
+  querySystem(cluster: string): Promise<ClusterStatusResult>;
   close(): Promise<void>;
 }
 
@@ -93,19 +95,24 @@ export function createStatusQueries(options: StatusQueriesOptions): StatusQuerie
     return failure(cluster, "no_worker", `no worker answered within ${seconds}s: are the workers running (\`ROLE=worker\` or \`npm start\`)?`, startedAt);
   }
 
-  return {
-    async queryStatus(cluster, actor) {
-      await authorize(cluster, actor);
+  async function run(cluster: string, requestedBy: string): Promise<ClusterStatusResult> {
       const startedAt = Date.now();
       const { queue, events } = open();
-      const data: StatusQueryJobData = { cluster, requestedBy: actor.userId, deadline: startedAt + timeoutMs };
+      const data: StatusQueryJobData = { cluster, requestedBy, deadline: startedAt + timeoutMs };
       const job = await queue.add("status", data, { jobId: `status-${randomBytes(6).toString("hex")}` });
       try {
         return await job.waitUntilFinished(events, timeoutMs);
       } catch (error) {
         return explain(queue, job, cluster, error, startedAt);
       }
+  }
+
+  return {
+    async queryStatus(cluster, actor) {
+      await authorize(cluster, actor);
+      return run(cluster, actor.userId);
     },
+    querySystem: (cluster) => run(cluster, "engine"),
 
     async close() {
       const c = channel;

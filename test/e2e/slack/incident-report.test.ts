@@ -57,6 +57,15 @@ describe("the incident report of a run", () => {
     // Backups taken, with their paths.
     expect(report).toMatch(/## Backups\n\n- `leofs-m1:\/.*-manager-slave-mnesia`: manager_1@[\d.]+'s Mnesia files before the copy/);
 
+    // The cluster before and after (issue 16 point 2): read at the start and the end through a worker; a recovery leaves the nodes and the ring as they were.
+    expect(report).toContain("## Cluster before and after");
+    expect(report).toContain("- No difference in nodes, states or ring hashes.");
+    expect(report).not.toContain("**Warning:**");
+    const ended = await e2e.engine.get(runId);
+    expect(ended?.snapshots?.before).toMatchObject({ kind: "leofs" });
+    expect(ended?.snapshots?.after).toMatchObject({ kind: "leofs" });
+    await e2e.fake.waitFor(() => textOf(e2e.fake.latest(message.ts)?.blocks).includes("Cluster before → after"), 10_000);
+
     // On demand, the same report.
     const asked = await e2e.command(`report ${runId}`, { user: U_APPROVER, channel: message.channel });
     expect(textOf(asked.body)).toContain(`Incident report of run \`${runId}\` shared in the run's thread`);

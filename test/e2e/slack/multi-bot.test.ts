@@ -159,7 +159,7 @@ describe("several bot processes: one writer per run, and failover", () => {
     expect(run.state).toBe("succeeded");
 
     // The message ends equal to the run's final state, and there is exactly one run message.
-    const final = (await engine.get(runId))!;
+    const final = await waitRun(runId, (r) => r.snapshots?.after !== undefined);
     const expected = JSON.parse(JSON.stringify(renderRunMessage(final).blocks)) as Block[];
     await fake.waitFor(() => JSON.stringify(fake.latest(ts)?.blocks) === JSON.stringify(expected), 20_000);
     const runMessages = fake.topLevel(channel).filter((m) => (m.metadata as { event_payload?: { run_id?: string } } | undefined)?.event_payload?.run_id === runId);
