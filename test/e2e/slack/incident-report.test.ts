@@ -1,7 +1,5 @@
-import { getTestbed } from "../../helpers/testbed";
-import type { LeofsSim } from "../../../sim/leofs/start-leofs-sim";
-import { approveThroughSlack, breakManagerMnesia, requestAndStart, startE2eLeofsSim } from "./leofs-slack-flow";
-import { startSlackE2e, textOf, U_APPROVER, U_REQUESTER, type SlackE2e } from "./slack-e2e";
+import { approveThroughSlack, breakManagerMnesia, requestAndStart, useLeofsSlackE2e } from "./leofs-slack-flow";
+import { textOf, U_APPROVER, U_REQUESTER } from "./slack-e2e";
 
 jest.setTimeout(120_000);
 
@@ -13,19 +11,10 @@ jest.setTimeout(120_000);
  * audit stream only.
  */
 describe("the incident report of a run", () => {
-  let sim: LeofsSim;
-  let e2e: SlackE2e;
-
-  beforeAll(async () => {
-    sim = await startE2eLeofsSim();
-    e2e = await startSlackE2e({ inventoryFile: sim.inventoryPath, privateKeyFile: sim.privateKeyPath, knownHostsFile: sim.knownHostsPath, redisUrl: getTestbed().redisUrl });
-  });
-  afterAll(async () => {
-    await e2e?.close();
-    await sim?.stop();
-  });
+  const bed = useLeofsSlackE2e();
 
   it("is shared in the run's thread when the run ends, with who decided what and when, every step's host, command, exit, digest and last lines, the backups and the times", async () => {
+    const [sim, e2e] = [bed.sim(), bed.e2e()];
     await breakManagerMnesia(sim, "manager-slave");
     const { runId } = await requestAndStart(e2e, "recover manager-slave", U_REQUESTER);
     const { run } = await approveThroughSlack(e2e, runId, U_APPROVER);

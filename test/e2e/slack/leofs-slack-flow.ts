@@ -2,7 +2,31 @@ import { ACTION } from "../../../src/bot/blocks/action-ids";
 import type { Block } from "../../../src/bot/blocks/block-types";
 import type { RunRecord } from "../../../src/jobs";
 import { startLeofsSim, type LeofsSim } from "../../../sim/leofs/start-leofs-sim";
-import { buttonValue, E2E_APPROVAL, eventually, SLACK_ACK_DEADLINE_MS, isTerminal, textOf, type CommandAnswer, type SlackE2e, type VisibleMessage } from "./slack-e2e";
+import { getTestbed } from "../../helpers/testbed";
+import { buttonValue, E2E_APPROVAL, eventually, SLACK_ACK_DEADLINE_MS, isTerminal, startSlackE2e, textOf, type CommandAnswer, type SlackE2e, type VisibleMessage } from "./slack-e2e";
+
+/**
+ * One simulated LeoFS cluster and the product on the fake Slack for a
+ * describe block: started before its tests, stopped after them.
+ */
+export function useLeofsSlackE2e(transport: "http" | "socket" = "http"): { readonly sim: () => LeofsSim; readonly e2e: () => SlackE2e } {
+  let sim: LeofsSim | undefined;
+  let e2e: SlackE2e | undefined;
+  beforeAll(async () => {
+    sim = await startE2eLeofsSim();
+    e2e = await startSlackE2e({ inventoryFile: sim.inventoryPath, privateKeyFile: sim.privateKeyPath, knownHostsFile: sim.knownHostsPath, redisUrl: getTestbed().redisUrl }, {}, transport);
+  });
+  afterAll(async () => {
+    for (const run of (await e2e?.engine.list({ active: true })) ?? []) await e2e?.engine.abort(run.id, { userId: run.requestedBy }, "now").catch(() => undefined);
+    await e2e?.close();
+    await sim?.stop();
+  });
+  const must = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${what} did not start`);
+    return value;
+  };
+  return { sim: () => must(sim, "the LeoFS simulator"), e2e: () => must(e2e, "the product") };
+}
 
 /** The cluster of the brief: two managers, three storage nodes, one gateway, started; approvals by U_APPROVER or U_SECOND. */
 export function startE2eLeofsSim(): Promise<LeofsSim> {
