@@ -37,6 +37,13 @@ export function diffSnapshots(before: ClusterSnapshot | undefined, after: Cluste
         if (RING_KEEPING.has(procedureId) && before.ring[which] !== "") warnings.push(`the ${which} ring hash changed (${before.ring[which]} → ${after.ring[which] || "(none)"}) during ${procedureId}, which should leave the ring as it was`);
       }
     }
+    const managersBefore = new Map((before.managers ?? []).map((m) => [m.console, m.outcome]));
+    for (const m of after.managers ?? []) {
+      const b = managersBefore.get(m.console);
+      if (b === undefined || b === m.outcome) continue;
+      changes.push(`manager-${m.console} console: ${b} → ${m.outcome}`);
+      if (b === "ok") warnings.push(`manager-${m.console}'s console answered at the start and does not now (${m.outcome})`);
+    }
     const was = new Map(before.nodes.map((n) => [n.node, n]));
     const now = new Map(after.nodes.map((n) => [n.node, n]));
     for (const [node, b] of was) {

@@ -12,6 +12,8 @@ export type ClusterSnapshot =
       readonly version: string;
       readonly ring: { readonly current: string; readonly previous: string };
       readonly nodes: readonly { readonly node: string; readonly type: "S" | "G"; readonly state: string; readonly currentRing: string; readonly previousRing: string }[];
+      /** Each manager console's answer: `ok`, or why not (`leofs_error` for `[ERROR] Mnesia does not start, yet`). */
+      readonly managers?: readonly { readonly console: "master" | "slave"; readonly outcome: string }[];
     }
   | { readonly kind: "dirac"; readonly at: string; readonly boxes: readonly { readonly host: string; readonly ok: boolean; readonly services: readonly { readonly service: string; readonly state: string }[] }[] }
   | { readonly kind: "unavailable"; readonly at: string; readonly why: string };
@@ -26,6 +28,7 @@ export function snapshotOf(result: ClusterStatusResult): ClusterSnapshot {
       version: system.version,
       ring: { current: system.currentRingHash, previous: system.previousRingHash },
       nodes: nodes.map((n) => ({ node: n.node, type: n.type, state: n.state, currentRing: n.currentRing, previousRing: n.prevRing })),
+      managers: result.attempts.map((a) => ({ console: a.console, outcome: a.outcome })),
     };
   }
   return { kind: "dirac", at: result.queriedAt, boxes: result.boxes.map((b) => ({ host: b.host, ok: b.ok, services: b.services.map((s) => ({ service: s.service, state: s.state })) })) };

@@ -95,10 +95,10 @@ export function createStatusQueries(options: StatusQueriesOptions): StatusQuerie
     return failure(cluster, "no_worker", `no worker answered within ${seconds}s: are the workers running (\`ROLE=worker\` or \`npm start\`)?`, startedAt);
   }
 
-  async function run(cluster: string, requestedBy: string): Promise<ClusterStatusResult> {
+  async function run(cluster: string, requestedBy: string, everyConsole = false): Promise<ClusterStatusResult> {
       const startedAt = Date.now();
       const { queue, events } = open();
-      const data: StatusQueryJobData = { cluster, requestedBy, deadline: startedAt + timeoutMs };
+      const data: StatusQueryJobData = { cluster, requestedBy, deadline: startedAt + timeoutMs, ...(everyConsole ? { everyConsole } : {}) };
       const job = await queue.add("status", data, { jobId: `status-${randomBytes(6).toString("hex")}` });
       try {
         return await job.waitUntilFinished(events, timeoutMs);
@@ -112,7 +112,7 @@ export function createStatusQueries(options: StatusQueriesOptions): StatusQuerie
       await authorize(cluster, actor);
       return run(cluster, actor.userId);
     },
-    querySystem: (cluster) => run(cluster, "engine"),
+    querySystem: (cluster) => run(cluster, "engine", true),
 
     async close() {
       const c = channel;

@@ -13,6 +13,8 @@ export interface RunStatusQueryOptions {
   readonly execTimeoutMs: number;
   readonly now: () => Date;
   readonly signal?: AbortSignal;
+  /** LeoFS: ask every manager console, not only until one answers (a run's snapshot records each manager's state). */
+  readonly everyConsole?: boolean;
 }
 
 const MAX_OUTPUT = 256 * 1024;
@@ -99,12 +101,16 @@ function describeAttempt(a: ConsoleAttempt): string {
 async function queryLeofs(executor: RemoteExecutor, consoles: readonly LeofsStatusQuery[], options: RunStatusQueryOptions, startedAt: Date): Promise<ClusterStatusResult> {
   const attempts: ConsoleAttempt[] = [];
   const base = { kind: "leofs" as const, cluster: options.cluster, queriedAt: startedAt.toISOString() };
+  let answered: LeofsStatus | undefined;
   for (const q of consoles) {
     const { attempt, status } = await askConsole(executor, q, options);
     attempts.push(attempt);
-    if (status !== undefined) return { ...base, ok: true, status, attempts, durationMs: Date.now() - startedAt.getTime() };
+    answered ??= status;
+    if (options.everyConsole === true) continue;
+    if (status !== undefined) break;
     if (!UNREACHABLE.has(attempt.outcome)) break;
   }
+  if (answered !== undefined) return { ...base, ok: true, status: answered, attempts, durationMs: Date.now() - startedAt.getTime() };
   const last = attempts[attempts.length - 1];
   const text = attempts.map((a, i) => (i === 0 ? describeAttempt(a) : `tried ${describeAttempt(a)}`)).join("; ");
   return {

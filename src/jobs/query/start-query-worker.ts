@@ -49,7 +49,7 @@ export function startQueryWorker(options: QueryWorkerOptions): QueryWorkerHandle
     // The slave is only asked after the master, so both must fit in what the requester still waits.
     const rounds = plan.kind === "leofs" ? Math.max(1, plan.consoles.length) : 1;
     const perCommand = Math.max(1000, Math.min(execTimeoutMs, Math.floor((data.deadline - Date.now()) / rounds) - EXEC_CLEANUP_SLACK_MS));
-    const result = await runStatusQuery(options.executor, plan, { cluster: data.cluster, execTimeoutMs: perCommand, now: () => new Date() });
+    const result = await runStatusQuery(options.executor, plan, { cluster: data.cluster, execTimeoutMs: perCommand, now: () => new Date(), ...(data.everyConsole === true ? { everyConsole: true } : {}) });
     logger.info({ cluster: data.cluster, requestedBy: data.requestedBy, ok: result.ok, durationMs: result.durationMs, worker: options.workerId }, "status query answered");
     return result;
   }

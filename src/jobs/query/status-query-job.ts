@@ -4,6 +4,8 @@ export interface StatusQueryJobData {
   readonly requestedBy: string;
   /** Epoch ms after which nobody waits for the answer: a late worker skips the job. */
   readonly deadline: number;
+  /** LeoFS: ask every manager console (a run's snapshot), not only until one answers. */
+  readonly everyConsole?: boolean;
 }
 
 /** Apart from the step queue, so a query never waits behind a long step (and takes no step slot). */

@@ -27,6 +27,12 @@ describe("what a run changed in its cluster (issue 16 point 2)", () => {
     ]);
   });
 
+  it("a manager whose console comes back is a change; one that stops answering is a warning", () => {
+    const withManagers = (slave: string): ClusterSnapshot => ({ ...(leofs("aaaa1111", { "s0@h": "running" }) as Extract<ClusterSnapshot, { kind: "leofs" }>), managers: [{ console: "master", outcome: "ok" }, { console: "slave", outcome: slave }] });
+    expect(diffSnapshots(withManagers("leofs_error"), withManagers("ok"), "leofs.recover-manager")).toEqual({ changes: ["manager-slave console: leofs_error → ok"], warnings: [] });
+    expect(diffSnapshots(withManagers("ok"), withManagers("console_unreachable"), "leofs.launch")?.warnings).toEqual(["manager-slave's console answered at the start and does not now (console_unreachable)"]);
+  });
+
   it("DIRAC: services per box, and a warning for one that ran and does not", () => {
     const box = (state: string): ClusterSnapshot => ({ kind: "dirac", at: "2026-12-04T10:00:00.000Z", boxes: [{ host: "vo1", ok: true, services: [{ service: "Framework_SystemAdministrator", state }] }] });
     expect(diffSnapshots(box("run"), box("down"), "dirac.intervention")).toEqual({ changes: ["vo1 Framework_SystemAdministrator: run → down"], warnings: ["vo1 Framework_SystemAdministrator was running and is down now"] });
