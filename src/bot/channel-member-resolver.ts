@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { MemberLists } from "./member-lists";
-import type { UserGroupsApi } from "./user-group-resolver";
+import type { SlackApi } from "./notifier/slack-api";
 
 /** Slack caps a page of conversations.members at 1000. */
 const PAGE = 1000;
@@ -15,7 +15,7 @@ export class ChannelMemberResolver {
   private readonly lists: MemberLists;
 
   constructor(
-    api: UserGroupsApi,
+    api: SlackApi,
     private readonly channels: readonly string[],
     logger: Logger,
     ttlMs = 5 * 60_000,

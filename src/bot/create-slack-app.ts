@@ -14,8 +14,7 @@ import type { NotifierStore } from "./notifier/notifier-store";
 import { classifySlackError, type SlackApi, type SlackFailure } from "./notifier/slack-api";
 import type { NotifierLease } from "./notifier/notifier-lease";
 import { createSlackNotifier, type SlackNotifier } from "./notifier/slack-notifier";
-import { ChannelMemberResolver } from "./channel-member-resolver";
-import { UserGroupResolver } from "./user-group-resolver";
+import { MembershipResolver } from "./membership-resolver";
 import { refuseForeignRequests, type ExpectedSlackIdentity } from "./refuse-foreign-requests";
 
 export interface SlackSettings {
@@ -171,15 +170,13 @@ export function createSlackApp(options: CreateSlackAppOptions): SlackAppHandle {
 
   refuseForeignRequests(app, options.expectedIdentity ?? {}, logger);
 
-  const clusterGroups = [...new Set(options.inventory.clusters.flatMap((c) => c.userGroups ?? []))];
-  const memberChannels = [...new Set(options.inventory.clusters.flatMap((c) => (c.channelMembersRequest === true && c.channel !== undefined ? [c.channel] : [])))];
   const ctx: BotContext = {
     engine,
     clusters: options.inventory.clusters,
     logger,
     engineTimeoutMs: options.engineTimeoutMs ?? 5000,
-    userGroups: new UserGroupResolver(api, clusterGroups, logger, options.userGroupCacheMs ?? 60_000),
-    channelMembers: new ChannelMemberResolver(api, memberChannels, logger),
+    api,
+    memberships: new MembershipResolver(api, options.inventory.clusters, logger, options.userGroupCacheMs ?? 60_000),
   };
   registerCommands(app, ctx);
   registerActions(app, ctx);

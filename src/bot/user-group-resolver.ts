@@ -1,9 +1,7 @@
 import type { Logger } from "pino";
 import { MemberLists } from "./member-lists";
 
-export interface UserGroupsApi {
-  apiCall(method: string, options?: Record<string, unknown>): Promise<Record<string, unknown>>;
-}
+import type { SlackApi } from "./notifier/slack-api";
 
 /**
  * Which of the policy's user groups a user belongs to, from
@@ -16,7 +14,7 @@ export class UserGroupResolver {
   private readonly lists: MemberLists;
 
   constructor(
-    api: UserGroupsApi,
+    api: SlackApi,
     private readonly groups: readonly string[],
     logger: Logger,
     ttlMs = 60_000,

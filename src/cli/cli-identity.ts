@@ -1,7 +1,8 @@
 import type { Inventory, Settings } from "../config";
 import type { Actor } from "../jobs";
-import { ChannelMemberResolver } from "../bot/channel-member-resolver";
-import { UserGroupResolver, type UserGroupsApi } from "../bot/user-group-resolver";
+import { webApi } from "@slack/bolt";
+import { MembershipResolver } from "../bot/membership-resolver";
+import type { SlackApi } from "../bot/notifier/slack-api";
 import { botInventoryFrom } from "../runtime/bot-inventory-from";
 import type { Logger } from "pino";
 
@@ -18,17 +19,10 @@ export class CliIdentityError extends Error {
   }
 }
 
-/** A Slack Web API call with the bot token (the CLI has no Bolt app). */
-export function slackApiCall(apiUrl: string, token: string): UserGroupsApi {
-  return {
-    async apiCall(method, options = {}) {
-      const body = new URLSearchParams(Object.entries(options).map(([k, v]): [string, string] => [k, String(v)]));
-      const response = await fetch(`${apiUrl}${method}`, { method: "POST", headers: { authorization: `Bearer ${token}` }, body });
-      const result = (await response.json()) as Record<string, unknown>;
-      if (result.ok !== true) throw new Error(`${method}: ${typeof result.error === "string" ? result.error : `HTTP ${response.status}`}`);
-      return result;
-    },
-  };
+/** The Web API with the bot token: the same client Bolt uses, with its retries and rate-limit handling. */
+function slackApi(apiUrl: string, token: string): SlackApi {
+  const client = new webApi.WebClient(token, { slackApiUrl: apiUrl });
+  return { apiCall: async (method, options) => (await client.apiCall(method, options)) as unknown as Record<string, unknown> };
 }
 
 /**
@@ -52,10 +46,6 @@ export async function cliActor(inventory: Inventory, settings: Settings, source:
     note(`note: SLACK_BOT_TOKEN is unset, so your user groups and channel memberships cannot be checked: only policies that name ${userId} itself apply`);
     return { userId, userGroups: [], channels: [], via };
   }
-  const api = slackApiCall(slack.apiUrl, slack.botToken);
-  const clusters = botInventoryFrom(inventory).clusters;
-  const groups = [...new Set(clusters.flatMap((c) => c.userGroups ?? []))];
-  const channels = [...new Set(clusters.flatMap((c) => (c.channelMembersRequest === true && c.channel !== undefined ? [c.channel] : [])))];
-  const [userGroups, memberOf] = await Promise.all([new UserGroupResolver(api, groups, logger).groupsOf(userId), new ChannelMemberResolver(api, channels, logger).channelsOf(userId)]);
-  return { userId, userGroups, channels: memberOf, via };
+  const { userGroups, channels } = await new MembershipResolver(slackApi(slack.apiUrl, slack.botToken), botInventoryFrom(inventory).clusters, logger).membershipsOf(userId);
+  return { userId, userGroups, channels, via };
 }

@@ -101,7 +101,8 @@ function checkDirac(
 }
 
 function checkApproval(approval: ResolvedApprovalPolicies, cluster: RawCluster, report: Report): void {
-  checkPolicy(approval.cluster, ["approval"], report, cluster.channel);
+  checkRequesters(approval.cluster, ["approval"], report, cluster.channel);
+  checkPolicy(approval.cluster, ["approval"], report);
   for (const [id, policy] of approval.procedures) {
     const override = cluster.approval?.procedures?.[id];
     if (override?.requesters !== undefined) checkRequesters(policy, ["approval", "procedures", id], report, cluster.channel);
@@ -112,8 +113,7 @@ function checkApproval(approval: ResolvedApprovalPolicies, cluster: RawCluster, 
   }
 }
 
-function checkPolicy(policy: ApprovalPolicy, path: YamlPath, report: Report, channel?: string): void {
-  if (path.length === 1) checkRequesters(policy, path, report, channel);
+function checkPolicy(policy: ApprovalPolicy, path: YamlPath, report: Report): void {
   const { users, userGroups } = policy.approvers;
   if (users.length === 0 && userGroups.length === 0) {
     report([...path, "approvers"], "at least one approver user or user group is required (here or in defaults.approval.approvers)");

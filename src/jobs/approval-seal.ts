@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
+import type { Decision } from "./run-types";
 
 /** What one approval binds to: exactly this run, gate (step or the whole run), attempt, plan and approver. */
 export interface SealedApproval {
@@ -11,6 +12,11 @@ export interface SealedApproval {
   readonly at: string;
   /** Set on a break-glass approval: bound too, so it cannot be added to an ordinary one. */
   readonly breakGlass?: { readonly channel: string; readonly reason: string };
+}
+
+/** What a recorded decision binds to, on a run's gate (`stepIndex` null: the per-run gate). */
+export function decisionFacts(run: { readonly id: string; readonly plan: { readonly planHash: string } }, stepIndex: number | null, d: Decision & { readonly attempt: number }): SealedApproval {
+  return { runId: run.id, stepIndex, attempt: d.attempt, planHash: run.plan.planHash, userId: d.userId, at: d.at, ...(d.breakGlass !== undefined ? { breakGlass: d.breakGlass } : {}) };
 }
 
 function canonical(a: SealedApproval): string {

@@ -134,17 +134,21 @@ export function createEngine(options: EngineOptions): EngineHandle {
     const claimed = await store.redis.set(`${core.keys.prefix}:snapshot:${runId}:${which}`, "1", "PX", 24 * 3600_000, "NX");
     if (claimed !== "OK") return;
     const taken = snapshotOf(await statusQueries.querySystem(run.plan.cluster));
+    const next = await patchRun(runId, (current) => ({ snapshots: { ...current.snapshots, [which]: taken } }));
+    await core.bus.publish({ type: "run.updated", run: next }).catch(() => undefined);
+  }
+
+  /** Bookkeeping on a run record that is not a transition: no audit entry, retried on a version race. */
+  async function patchRun(runId: string, patch: (run: RunRecord) => Partial<RunRecord>): Promise<RunRecord> {
     for (let tries = 0; tries < 100; tries++) {
-      const current = await store.get(runId);
-      if (current === undefined) return;
-      const next: RunRecord = { ...current, version: current.version + 1, snapshots: { ...current.snapshots, [which]: taken } };
-      const result = await store.compareAndSet(current, next, [], clock.now().toISOString());
-      if (result === "ok") {
-        await core.bus.publish({ type: "run.updated", run: next }).catch(() => undefined);
-        return;
-      }
-      if (result === "missing") return;
+      const run = await store.get(runId);
+      if (run === undefined) throw new EngineError("NOT_FOUND", `no run ${runId}`, { runId });
+      const next: RunRecord = { ...run, ...patch(run), version: run.version + 1 };
+      const result = await store.compareAndSet(run, next, [], clock.now().toISOString());
+      if (result === "ok") return next;
+      if (result === "missing") throw new EngineError("NOT_FOUND", `no run ${runId}`, { runId });
     }
+    throw new EngineError("CONFLICT", `run ${runId} is changing too fast; try again`, { runId });
   }
 
   function snapshotLater(runId: string, which: "before" | "after"): void {
@@ -201,17 +205,7 @@ export function createEngine(options: EngineOptions): EngineHandle {
     store,
     audit: (runId) => store.audit(runId),
 
-    async setNotifierState(runId, patch) {
-      for (let tries = 0; tries < 100; tries++) {
-        const run = await store.get(runId);
-        if (run === undefined) throw new EngineError("NOT_FOUND", `no run ${runId}`, { runId });
-        const next: RunRecord = { ...run, version: run.version + 1, notifierState: { ...run.notifierState, ...patch } };
-        const result = await store.compareAndSet(run, next, [], clock.now().toISOString());
-        if (result === "ok") return next;
-        if (result === "missing") throw new EngineError("NOT_FOUND", `no run ${runId}`, { runId });
-      }
-      throw new EngineError("CONFLICT", `run ${runId} is changing too fast; try again`, { runId });
-    },
+    setNotifierState: (runId, patch) => patchRun(runId, (run) => ({ notifierState: { ...run.notifierState, ...patch } })),
 
     async plan(request: PlanRequest, actor?: Actor): Promise<Plan> {
       if (actor !== undefined) await checkRate(actor, "plan", request.cluster);

@@ -1,8 +1,8 @@
 import type { Logger } from "pino";
 import type { Actor, Engine } from "../../jobs/engine";
 import type { BotCluster } from "../commands/resolve-cluster";
-import type { ChannelMemberResolver } from "../channel-member-resolver";
-import type { UserGroupResolver } from "../user-group-resolver";
+import type { MembershipResolver } from "../membership-resolver";
+import type { SlackApi } from "../notifier/slack-api";
 import { withTimeout } from "../with-timeout";
 
 /** What every listener needs, built once by createSlackApp. */
@@ -11,13 +11,14 @@ export interface BotContext {
   readonly clusters: readonly BotCluster[];
   readonly logger: Logger;
   readonly engineTimeoutMs: number;
-  readonly userGroups: UserGroupResolver;
-  readonly channelMembers: ChannelMemberResolver;
+  /** The Web API as the bot calls it (observed for metrics). */
+  readonly api: SlackApi;
+  readonly memberships: MembershipResolver;
 }
 
 /** The actor comes only from the verified payload's user id; groups and channel memberships are looked up, never taken from the request. */
 export async function actorOf(ctx: BotContext, userId: string): Promise<Actor> {
-  const [userGroups, channels] = await Promise.all([ctx.userGroups.groupsOf(userId), ctx.channelMembers.channelsOf(userId)]);
+  const { userGroups, channels } = await ctx.memberships.membershipsOf(userId);
   return { userId, userGroups, ...(channels.length > 0 ? { channels } : {}) };
 }
 

@@ -12,7 +12,6 @@ import type { RunRecord } from "../../jobs";
 import { escapeMrkdwn } from "../blocks/fit-text";
 import { refFromNotifierState } from "../notifier/notifier-store";
 import { uploadTextFile } from "../notifier/upload-file";
-import type { SlackApi } from "../notifier/slack-api";
 import { incidentReportFor, slackTimeZone } from "../../report/incident-report-for";
 import { withTimeout } from "../with-timeout";
 import { actorOf, callEngine, type BotContext } from "./bot-context";
@@ -63,13 +62,12 @@ async function answer(ctx: BotContext, parsed: ParsedCommand, command: SlashComm
       const actor = await actorOf(ctx, command.user_id);
       const run = await callEngine(ctx, "get", (e) => e.get(parsed.runId, actor));
       if (run === undefined) throw new BotError("command_invalid", `no run \`${parsed.runId}\`; \`/${parsed.kind} runs\` lists recent runs`, false);
-      const slackApi: SlackApi = { apiCall: async (method, options) => (await client.apiCall(method, options)) as unknown as Record<string, unknown> };
-      const report = await incidentReportFor(ctx.engine, run.id, { timeZone: (user) => slackTimeZone(slackApi, user) });
+      const report = await incidentReportFor(ctx.engine, run.id, { timeZone: (user) => slackTimeZone(ctx.api, user) });
       if (report === undefined) throw new BotError("command_invalid", `no run \`${parsed.runId}\``, false);
       // In the run's thread when the command is typed in its channel, else in the channel it was typed in.
       const ref = refFromNotifierState(run.notifierState);
       const threadTs = ref !== undefined && ref.channel === command.channel_id ? ref.ts : undefined;
-      await uploadTextFile(slackApi, { filename: `intervene-${run.id}-report.md`, title: `Incident report: run ${run.id}`, content: report, channel: command.channel_id, ...(threadTs !== undefined ? { threadTs } : {}) });
+      await uploadTextFile(ctx.api, { filename: `intervene-${run.id}-report.md`, title: `Incident report: run ${run.id}`, content: report, channel: command.channel_id, ...(threadTs !== undefined ? { threadTs } : {}) });
       const text = `:page_facing_up: Incident report of run \`${run.id}\` shared ${threadTs !== undefined ? "in the run's thread" : "here"}.`;
       return { text, blocks: [{ type: "section", text: { type: "mrkdwn", text } }] };
     }

@@ -2,7 +2,7 @@ import type { Inventory } from "../../config";
 import { getProcedure, planProcedure, resolveCommand, type CatalogProcedure } from "../../procedures";
 import type { Plan } from "../../procedures/model/plan";
 import { computePlanHash } from "../../procedures/planning/plan-hash";
-import { isValidSeal } from "../approval-seal";
+import { decisionFacts, isValidSeal } from "../approval-seal";
 import type { PolicyResolver } from "../ports/approval-policy";
 import type { StepAuthority } from "../ports/step-authority";
 import type { Decision, RunRecord } from "../run-types";
@@ -84,36 +84,25 @@ export function catalogStepAuthority(options: CatalogStepAuthorityOptions): Step
     const record = run.steps[stepIndex]!;
     if (!step.destructive) return undefined;
     const policy = options.policy.approvalPolicyFor(run.plan.cluster, run.plan.procedureId);
-    const sealedBy = (decisions: readonly Decision[], stepOf: number | null, attemptOk: (attempt: number) => boolean): Set<string> => {
-      const users = new Set<string>();
-      for (const d of decisions) {
-        if (d.decision !== "approved" || d.attempt === undefined || !attemptOk(d.attempt)) continue;
-        if (d.userId === run.requestedBy) continue;
-        const facts = { runId: run.id, stepIndex: stepOf, attempt: d.attempt, planHash: run.plan.planHash, userId: d.userId, at: d.at };
-        if (isValidSeal(options.approvalKey, facts, d.seal)) users.add(d.userId);
-      }
-      return users;
+    /** Approvals sealed for this gate (the seal covers a break-glass mark too). */
+    const sealed = (decisions: readonly Decision[], stepOf: number | null, attemptOk: (attempt: number) => boolean): Decision[] =>
+      decisions.filter((d) => d.decision === "approved" && d.attempt !== undefined && attemptOk(d.attempt) && isValidSeal(options.approvalKey, decisionFacts(run, stepOf, { ...d, attempt: d.attempt }), d.seal));
+    /**
+     * Enough approvers other than the requester; or the requester's own
+     * break-glass approval from the channel this worker's inventory names,
+     * which opens the gate alone.
+     */
+    const opens = (valid: readonly Decision[]): { ok: boolean; others: number } => {
+      const others = new Set(valid.filter((d) => d.userId !== run.requestedBy).map((d) => d.userId)).size;
+      const glass = policy.breakGlass !== undefined && valid.some((d) => d.userId === run.requestedBy && d.breakGlass?.channel === policy.breakGlass?.channel);
+      return { ok: glass || others >= policy.minApprovals, others };
     };
-    // The requester's own approval counts only as a sealed break-glass one from the channel this worker's inventory names; it opens the gate alone.
-    const breakGlassed = (decisions: readonly Decision[], stepOf: number | null, attemptOk: (attempt: number) => boolean): boolean =>
-      policy.breakGlass !== undefined &&
-      decisions.some(
-        (d) =>
-          d.decision === "approved" &&
-          d.userId === run.requestedBy &&
-          d.attempt !== undefined &&
-          attemptOk(d.attempt) &&
-          d.breakGlass?.channel === policy.breakGlass?.channel &&
-          isValidSeal(options.approvalKey, { runId: run.id, stepIndex: stepOf, attempt: d.attempt, planHash: run.plan.planHash, userId: d.userId, at: d.at, breakGlass: d.breakGlass }, d.seal),
-      );
-    if (breakGlassed(record.approvals, stepIndex, (a) => a === record.attempt)) return undefined;
-    if (policy.mode === "per-run" && breakGlassed(run.runApprovals ?? [], null, () => true)) return undefined;
-    const forStep = sealedBy(record.approvals, stepIndex, (a) => a === record.attempt);
+    const forStep = opens(sealed(record.approvals, stepIndex, (a) => a === record.attempt));
     // A per-run approval covers the run's destructive steps (a re-gated retry adds step approvals).
-    const forRun = policy.mode === "per-run" ? sealedBy(run.runApprovals ?? [], null, () => true) : new Set<string>();
-    const enough = (users: Set<string>) => users.size >= policy.minApprovals;
-    if (enough(forStep) || enough(forRun)) return undefined;
-    return `destructive step without ${policy.minApprovals} valid approval(s) sealed for run ${run.id}, step ${stepIndex}, attempt ${record.attempt} and plan ${run.plan.planHash.slice(0, 12)} by approvers other than the requester (found ${Math.max(forStep.size, forRun.size)})`;
+    const forRun = policy.mode === "per-run" ? opens(sealed(run.runApprovals ?? [], null, () => true)) : { ok: false, others: 0 };
+    if (forStep.ok || forRun.ok) return undefined;
+    const found = Math.max(forStep.others, forRun.others);
+    return `destructive step without ${policy.minApprovals} valid approval(s) sealed for run ${run.id}, step ${stepIndex}, attempt ${record.attempt} and plan ${run.plan.planHash.slice(0, 12)} by approvers other than the requester (found ${found})`;
   }
 
   return {

@@ -2,7 +2,7 @@ import type { Actor, ApproveOptions, GateRef } from "../engine";
 import { EngineError } from "../engine-error";
 import { isInPrincipalSet } from "../ports/approval-policy";
 import type { Decision } from "../run-types";
-import { sealApproval } from "../approval-seal";
+import { decisionFacts, sealApproval } from "../approval-seal";
 import { destructiveCommands } from "./new-run";
 import { prepareCursor, queueStep } from "./prepare-cursor";
 import type { RunDraft } from "./run-draft";
@@ -74,8 +74,8 @@ export function approveGate(draft: RunDraft, ref: GateRef, actor: Actor, options
   }
   const key = draft.ctx.approvalKey;
   const marked = breakGlass !== undefined ? { breakGlass: { channel: breakGlass.channel, reason: breakGlass.reason.trim() } } : {};
-  const facts = { runId: draft.run.id, stepIndex: ref.stepIndex, attempt: ref.attempt, planHash: draft.run.plan.planHash, userId: actor.userId, at: draft.nowIso, ...marked };
-  const decision: Decision = { userId: actor.userId, at: draft.nowIso, decision: "approved", attempt: ref.attempt, ...marked, ...(key !== undefined ? { seal: sealApproval(key, facts) } : {}) };
+  const unsealed = { userId: actor.userId, at: draft.nowIso, decision: "approved" as const, attempt: ref.attempt, ...marked };
+  const decision: Decision = { ...unsealed, ...(key !== undefined ? { seal: sealApproval(key, decisionFacts(draft.run, ref.stepIndex, unsealed)) } : {}) };
   const next = [...decisions, decision];
   setDecisions(draft, ref.stepIndex, next);
   const distinct = new Set(next.filter((d) => d.decision === "approved").map((d) => d.userId)).size;
