@@ -110,8 +110,10 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     stops.push(() => ssh.stopAll());
     const approval = { requesters: [ALICE.id], approvers: [BOB.id] };
 
-    progress("starting the simulated LeoFS cluster (2 managers, 3 storage, 1 gateway)");
-    const leofs = await startLeofsSim({ storage: 3, gateways: 1, started: true, clusterName: LEOFS_CLUSTER, addresses: addresses(110, 6), approval, sshHosts: ssh });
+    // The managers' Mnesia is real Erlang where erl and epmd are installed (erlang-base, erlang-mnesia); otherwise the shell model's.
+    const mnesia = findBinary("erl") !== undefined && findBinary("erlc") !== undefined && findBinary("epmd") !== undefined ? "erlang" : "shell";
+    progress(`starting the simulated LeoFS cluster (2 managers, 3 storage, 1 gateway; managers' Mnesia: ${mnesia === "erlang" ? "real Erlang/OTP mnesia" : "shell model, install erlang-base and erlang-mnesia for the real one"})`);
+    const leofs = await startLeofsSim({ storage: 3, gateways: 1, started: true, clusterName: LEOFS_CLUSTER, addresses: addresses(110, 6), approval, sshHosts: ssh, mnesia });
     stops.push(() => leofs.stop());
     if (options.brokenSlave !== false) {
       progress("corrupting the slave manager's Mnesia (seed 000, case 1)");

@@ -9,6 +9,7 @@ import { sshClientConfig } from "../ssh/ssh-client-config";
 import { OPENSSH_HOSTS, type SimSshHosts } from "../sim-ssh-hosts";
 import { shellQuote } from "../../src/util/shell-quote";
 import { SimSshExec, type ExecResult } from "./sim-ssh-exec";
+import { startRealMnesiaKit, type RealEpmd } from "./real-mnesia-kit";
 
 const execFileP = promisify(execFile);
 const SIM_SOURCES = path.join(__dirname, "sim");
@@ -64,6 +65,15 @@ export interface LeofsSimSpec {
   readonly systemdRestartSeconds?: number;
   /** What serves the hosts over SSH. @defaultValue one real OpenSSH sshd per host */
   readonly sshHosts?: SimSshHosts;
+  /**
+   * What holds the managers' tables: the shell model's files, or a real
+   * Erlang VM per manager with OTP's mnesia (sim/leofs/sim/erl), on a
+   * cluster-own epmd on a free loopback port. "erlang" needs loopback node
+   * addresses for the managers. @defaultValue "shell"
+   */
+  readonly mnesia?: "shell" | "erlang";
+  /** Seconds a manager that is not the last one stopped waits for its tables before its VM stops (real: 180). @defaultValue 180 */
+  readonly waitForTablesSeconds?: number;
 }
 
 export interface SimApprovalUsers {
@@ -214,6 +224,7 @@ export async function startLeofsSim(spec: LeofsSimSpec): Promise<LeofsSim> {
   const sshds: SshdHandle[] = [];
   const clients = new Map<string, SimSshExec>();
   let stopped = false;
+  let epmd: RealEpmd | undefined;
 
   // A test that crashes before stop() must not leave setsid'd sim daemons behind.
   const killOnExit = (): void => {
@@ -223,6 +234,7 @@ export async function startLeofsSim(spec: LeofsSimSpec): Promise<LeofsSim> {
     } catch {
       // best effort at exit
     }
+    epmd?.kill();
   };
   process.once("exit", killOnExit);
   const stop = async (): Promise<void> => {
@@ -231,6 +243,7 @@ export async function startLeofsSim(spec: LeofsSimSpec): Promise<LeofsSim> {
     process.removeListener("exit", killOnExit);
     for (const c of clients.values()) c.close();
     await sim("shutdown").catch(() => undefined);
+    await epmd?.stop();
     await Promise.all(sshds.map((s) => s.stop()));
     fs.rmSync(simRoot, { recursive: true, force: true });
   };
@@ -266,6 +279,14 @@ export async function startLeofsSim(spec: LeofsSimSpec): Promise<LeofsSim> {
     await sim("config", "wait_ready_interval", String(spec.waitReady?.intervalSeconds ?? 0.05));
     // Real: RestartSec=20 (rel/service/leofs-*.service); shorter here so that tests stay quick.
     await sim("config", "systemd_restart_sec", String(spec.systemdRestartSeconds ?? 0.5));
+    if (spec.waitForTablesSeconds !== undefined) await sim("config", "wait_for_tables_seconds", String(spec.waitForTablesSeconds));
+    if (spec.mnesia === "erlang") {
+      const managerAddresses = plans.filter((p) => p.role !== "storage" && p.role !== "gateway").map((p) => p.nodeAddress);
+      epmd = await startRealMnesiaKit(simRoot, managerAddresses);
+      await sim("config", "mnesia_mode", "erlang");
+      await sim("config", "epmd_port", String(epmd.port));
+      await sim("config", "erl", epmd.erl);
+    }
 
     const sshHosts = spec.sshHosts ?? OPENSSH_HOSTS;
     const identity = sshHosts.createIdentity(simRoot);

@@ -47,7 +47,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       "--appendfsync", "everysec", "--save", "", "--daemonize", "no",
       "--logfile", path.join(dir, "redis.log"), "--protected-mode", "yes",
     ];
-    const started = spawn(binary, args, { stdio: "ignore" });
+    // Its own process group: a terminal's Ctrl-C reaches only the demo, which stops Redis last, by pid.
+    const started = spawn(binary, args, { stdio: "ignore", detached: true });
     registerChild(started);
     child = started;
     const exited = new Promise<never>((_, reject) =>

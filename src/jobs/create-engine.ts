@@ -14,6 +14,7 @@ import { RunDraft } from "./run-machine/run-draft";
 import { newRunId } from "./run-id";
 import type { RunStore } from "./run-store";
 import type { RunEvent, RunRecord } from "./run-types";
+import { REDIS_CLOSE_MS, settleWithin } from "../util/settle-within";
 
 export interface EngineOptions extends CoreOptions {
   /** Turns requests into plans (procedures + inventory). Without it, `plan()` refuses with PARAMS. */
@@ -291,8 +292,8 @@ export function createEngine(options: EngineOptions): EngineHandle {
 
     async close(): Promise<void> {
       clearInterval(heartbeat);
-      await Promise.allSettled([...snapshotting]);
-      await Promise.allSettled([...subscriptions].map((u) => u()));
+      await settleWithin(REDIS_CLOSE_MS, [...snapshotting]);
+      await settleWithin(REDIS_CLOSE_MS, [...subscriptions].map((u) => u()));
       await statusQueries.close();
       await core.close();
     },

@@ -11,6 +11,7 @@ import { redisKeys, type RedisKeys } from "./redis-keys";
 import { RunStore } from "./run-store";
 import { RunTransitioner } from "./run-transitioner";
 import { CONTROL_QUEUE, STEP_QUEUE } from "./step-job";
+import { REDIS_CLOSE_MS, settleWithin } from "../util/settle-within";
 
 /** What the API engine and the workers share; both sides only need the same Redis and prefix. */
 export interface CoreOptions {
@@ -94,7 +95,8 @@ export function openEngineCore(options: CoreOptions, role: string): EngineCore {
     logger,
     connections,
     close: async () => {
-      await Promise.allSettled([stepQueue.close(), controlQueue.close()]);
+      // BullMQ keeps connections of its own (duplicates): cut them too when Redis does not answer.
+      if (!(await settleWithin(REDIS_CLOSE_MS, [stepQueue.close(), controlQueue.close()]))) await settleWithin(REDIS_CLOSE_MS, [stepQueue.disconnect(), controlQueue.disconnect()]);
       for (const c of connections) c.disconnect();
     },
   };

@@ -1,5 +1,6 @@
 import type Redis from "ioredis";
 import type { RunEvent } from "./run-types";
+import { REDIS_CLOSE_MS, settleWithin } from "../util/settle-within";
 
 /** Run events over Redis pub/sub, so a bot process hears what worker processes do. */
 export class EventBus {
@@ -26,7 +27,7 @@ export class EventBus {
     });
     await subscriber.subscribe(this.channel);
     return async () => {
-      await subscriber.unsubscribe(this.channel).catch(() => undefined);
+      await settleWithin(REDIS_CLOSE_MS, [subscriber.unsubscribe(this.channel)]);
       subscriber.disconnect();
     };
   }

@@ -15,6 +15,7 @@ import { RunReconciler } from "./run-reconciler";
 import { StepRunner } from "./step-runner";
 import { CONTROL_QUEUE, STEP_QUEUE, type ExpiryJobData, type StepJobData } from "./step-job";
 import { compileSecretPatterns, DEFAULT_SECRET_PATTERNS } from "../util/secret-redactor";
+import { REDIS_CLOSE_MS, settleWithin } from "../util/settle-within";
 
 export interface WorkerOptions extends CoreOptions {
   readonly executor: RemoteExecutor;
@@ -224,6 +225,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         // connections instead. The job lock then lapses and another worker's stalled check re-delivers
         // the step, which it marks interrupted (or re-runs, if idempotent). The caller should exit.
         logger.warn({ worker: id, running: [...running.keys()] }, "shutdown grace elapsed; leaving running steps to the stalled-job path");
+        await settleWithin(REDIS_CLOSE_MS, [stepWorker.disconnect(), controlWorker.disconnect()]);
       }
       abortSubscriber.disconnect();
       for (const c of workerConnections) c.disconnect();

@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import type { CustomRoute } from "@slack/bolt";
 import type { Inventory, Settings } from "../config";
 import { createSlackApp, type SlackAppHandle, type SlackHealth } from "../bot/create-slack-app";
+import { withTimeout } from "../bot/with-timeout";
 import type { SlackFailure } from "../bot/notifier/slack-api";
 import { createEngine, startWorker, type EngineHandle, type ProcedureLookup, type WorkerHandle } from "../jobs";
 import { SshPool } from "../ssh";
@@ -38,6 +39,9 @@ export interface InterveneOptions {
   /** How long a bot's hold on a run's messages lasts without renewal; a dead bot's runs are taken over after it. @defaultValue 5000 */
   readonly notifierLeaseTtlMs?: number;
 }
+
+/** How long one shutdown step may wait on Redis before it is given up (the worker's gets the grace period on top). */
+const CLOSE_STEP_MS = 5_000;
 
 export interface InterveneHandle {
   readonly engine: EngineHandle | undefined;
@@ -190,14 +194,23 @@ export async function startIntervene(options: InterveneOptions): Promise<Interve
     opsUrl,
     async close() {
       // Order matters: stop taking Slack input, then let workers finish their steps, then drop connections.
-      await slack?.stop().catch((err: unknown) => logger.warn({ err }, "bot stop failed"));
-      await unsubscribeMetrics?.().catch((err: unknown) => logger.warn({ err }, "metrics unsubscribe failed"));
-      await worker?.close().catch((err: unknown) => logger.warn({ err }, "worker close failed"));
-      await engine?.close().catch((err: unknown) => logger.warn({ err }, "engine close failed"));
-      await pool?.close().catch((err: unknown) => logger.warn({ err }, "ssh pool close failed"));
+      // Every step that talks to Redis is bounded: with Redis gone its calls wait on reconnects forever,
+      // and a Ctrl-C or SIGTERM must still end the process (the demo's Ctrl-C hung on this).
+      const bounded = async (what: string, ms: number, work: () => Promise<unknown>): Promise<void> => {
+        try {
+          await withTimeout(what, ms, work);
+        } catch (err) {
+          logger.warn({ err: err instanceof Error ? err.message : String(err) }, `shutdown: ${what} did not finish; going on (is Redis reachable?)`);
+        }
+      };
+      await bounded("bot stop", CLOSE_STEP_MS, async () => slack?.stop());
+      await bounded("metrics unsubscribe", CLOSE_STEP_MS, async () => unsubscribeMetrics?.());
+      await bounded("worker close", settings.shutdownGraceMs + CLOSE_STEP_MS, async () => worker?.close());
+      await bounded("engine close", CLOSE_STEP_MS, async () => engine?.close());
+      await bounded("ssh pool close", CLOSE_STEP_MS, async () => pool?.close());
       await new Promise<void>((resolve) => (healthServer ? healthServer.close(() => resolve()) : resolve()));
       await new Promise<void>((resolve) => (opsServer ? opsServer.close(() => resolve()) : resolve()));
-      await queues?.close();
+      await bounded("queue close", CLOSE_STEP_MS, async () => queues?.close());
       probeRedis?.disconnect();
       leaseRedis?.disconnect();
     },

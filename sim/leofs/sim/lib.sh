@@ -22,6 +22,13 @@ fi
 CL=$SIM/cluster
 LIBEXEC=$SIM/libexec
 ERTS=erts-8.3.5.3
+# `config mnesia_mode erlang` (startLeofsSim `mnesia: "erlang"`): each manager
+# is a real Erlang VM with OTP's mnesia holding the LeoFS tables
+# (erl/leofs_sim_manager.erl); the shell model keeps the console, the monitor,
+# storage and gateways, and reads and writes the tables through the VM.
+ERL_MODE=0
+[[ -f $CL/config ]] && while IFS= read -r _l; do [[ $_l == mnesia_mode=erlang ]] && ERL_MODE=1; done <"$CL/config"
+unset _l
 
 # ---------------------------------------------------------------- locking
 # One cluster-wide lock: every command is a short critical section, so
@@ -51,6 +58,7 @@ read_first() { local l=""; [[ -f $1 ]] && { IFS= read -r l <"$1" || true; }; pri
 # its partner answered (launch tables_later): true while that lasts; ends it
 # for good once both hold.
 tables_pending() { # manager
+  ((ERL_MODE)) && { [[ ${RC[$1|phase]-} != ok ]]; return; }
   local at=${RC[$1|tables_at]-} p=${RC[$1|partner]-}
   [[ -n $at ]] || return 1
   if (( $(date +%s%3N) >= at )) && { [[ -z $p ]] || node_alive "$p"; }; then rec_set "$1" tables_at ""; return 1; fi
@@ -176,7 +184,14 @@ is_sim_pid() {
   local pid=$1 parts st
   [[ $pid =~ ^[0-9]+$ ]] || return 1
   { mapfile -d '' parts <"/proc/$pid/cmdline"; } 2>/dev/null || return 1
-  [[ ${parts[1]-} == "$LIBEXEC/"* || ${parts[1]-} == "$SIM/bin/leofs-adm" ]] || return 1
+  if ! [[ ${parts[1]-} == "$LIBEXEC/"* || ${parts[1]-} == "$SIM/bin/leofs-adm" ]]; then
+    # a real Erlang VM of a manager (mnesia_mode erlang) carries -leofs_sim_root <SIM>
+    local i found=0
+    for ((i = 1; i < ${#parts[@]}; i++)); do
+      [[ ${parts[i]} == -leofs_sim_root && ${parts[i + 1]-} == "$SIM" ]] && { found=1; break; }
+    done
+    ((found)) || return 1
+  fi
   { read -r -a st <"/proc/$pid/stat"; } 2>/dev/null || return 1
   [[ ${st[2]-} != Z ]]
 }
@@ -344,7 +359,8 @@ node_ring() { read_first "$(node_ring_file "$1")"; }   # "cur prev"
 set_node_ring() { printf '%s %s\n' "$2" "$3" >"$(node_ring_file "$1")"; }
 
 # ---------------------------------------------------------------- mnesia files
-MN_TABLES="schema.DAT leo_system_conf.DCD leo_storage_nodes.DCD leo_gateway_nodes.DCD leo_members_cur.DCD leo_members_prv.DCD leo_ring_cur.DCD leo_ring_prv.DCD"
+# Names as in LeoFS 1.4.4 (the members' previous table is leo_members_prev, leo_redundant_manager.hrl ?MEMBER_TBL_PREV).
+MN_TABLES="schema.DAT leo_system_conf.DCD leo_storage_nodes.DCD leo_gateway_nodes.DCD leo_members_cur.DCD leo_members_prev.DCD leo_ring_cur.DCD leo_ring_prv.DCD"
 # What `leofs-adm backup-mnesia` checkpoints, of the tables the sim models:
 # leo-project/leofs 1.4.4 apps/leo_manager/src/leo_manager_mnesia.erl
 # backup/1 names 11 tables (system conf, gateway and storage nodes, available
@@ -374,6 +390,13 @@ mn_inspect() {
 mn_fingerprint() { local t; for t in $MN_TABLES; do tail -n +2 "$1/$t"; done | md5sum | cut -c1-12; }
 new_cookie() { local c; c=$(od -An -tx1 -N8 /dev/urandom); c=${c// /}; printf '%s' "${c//$'\n'/}"; }
 
+# The system configuration's keys in leo_manager.conf, by the sim's name.
+declare -A SYSCONF_KEYS=([cluster_id]=system.cluster_id [dc_id]=system.dc_id [n]=consistency.num_of_replicas
+  [r]=consistency.read [w]=consistency.write [d]=consistency.delete [rack_n]=consistency.rack_aware_replicas
+  [mdc_max]=mdc_replication.max_targets [mdc_n]=mdc_replication.num_of_replicas_a_dc
+  [mdc_r]=mdc_replication.consistency.read [mdc_w]=mdc_replication.consistency.write
+  [mdc_d]=mdc_replication.consistency.delete)
+
 # ---------------------------------------------------------------- in-memory tables
 # A working copy of one manager's Mnesia: rows of the storage (S) and gateway (G)
 # tables keyed "T|node|field" (fields: state rack cur prev upd), insertion order
@@ -401,7 +424,7 @@ db_load_dir() { # mnesia dir -> in-memory tables (headers already validated by c
   { IFS= read -r line; IFS= read -r line; RING_CUR=${line#checksum=}; } <"$dir/leo_ring_cur.DCD"
   { IFS= read -r line; IFS= read -r line; RING_PRV=${line#checksum=}; } <"$dir/leo_ring_prv.DCD"
   { IFS= read -r line; while IFS= read -r line; do MEM_CUR+=$line$'\n'; done; } <"$dir/leo_members_cur.DCD"
-  { IFS= read -r line; while IFS= read -r line; do MEM_PRV+=$line$'\n'; done; } <"$dir/leo_members_prv.DCD"
+  { IFS= read -r line; while IFS= read -r line; do MEM_PRV+=$line$'\n'; done; } <"$dir/leo_members_prev.DCD"
 }
 db_body() { # table -> body text (no header)
   local n k
@@ -411,7 +434,7 @@ db_body() { # table -> body text (no header)
     leo_storage_nodes.DCD) for n in "${ORDER_S[@]}"; do printf '%s|%s|%s|%s|%s|%s\n' "$n" "${ROW[S|$n|state]}" "${ROW[S|$n|rack]}" "${ROW[S|$n|cur]}" "${ROW[S|$n|prev]}" "${ROW[S|$n|upd]}"; done ;;
     leo_gateway_nodes.DCD) for n in "${ORDER_G[@]}"; do printf '%s|%s|%s|%s|%s|%s\n' "$n" "${ROW[G|$n|state]}" "${ROW[G|$n|rack]}" "${ROW[G|$n|cur]}" "${ROW[G|$n|prev]}" "${ROW[G|$n|upd]}"; done ;;
     leo_members_cur.DCD) printf '%s' "$MEM_CUR" ;;
-    leo_members_prv.DCD) printf '%s' "$MEM_PRV" ;;
+    leo_members_prev.DCD) printf '%s' "$MEM_PRV" ;;
     leo_ring_cur.DCD) printf 'checksum=%s\n' "$RING_CUR" ;;
     leo_ring_prv.DCD) printf 'checksum=%s\n' "$RING_PRV" ;;
   esac
@@ -426,6 +449,12 @@ db_write_dir() { # mnesia dir, with the header of this generation
 }
 db_open() { # manager
   local dir
+  if ((ERL_MODE)); then
+    DB_MGR=$1 DB_COOKIE=${RC[$1|cookie]-} DB_GEN=0 DB_CLUSTER="" DB_DIRTY=0 DB_OPEN=1
+    erl_db_load "$1"
+    DB_CLUSTER=${SYS[cluster_id]-}
+    return
+  fi
   dir=$(mgr_mnesia_dir "$1")
   mn_inspect "$dir"
   DB_MGR=$1 DB_COOKIE=$MN_COOKIE DB_GEN=${MN_GEN:-0} DB_CLUSTER=$MN_CLUSTER DB_DIRTY=0 DB_OPEN=1
@@ -434,6 +463,12 @@ db_open() { # manager
 # Commit to every member of the group (same schema cookie) if anything changed.
 db_save() {
   ((DB_OPEN && DB_DIRTY)) || return 0
+  if ((ERL_MODE)); then
+    # one transaction on one manager: Mnesia replicates it to the partner's disc copy
+    erl_db_store "$DB_MGR"
+    DB_DIRTY=0
+    return
+  fi
   DB_GEN=$((DB_GEN + 1))
   local m
   for m in $(group_members "$DB_COOKIE"); do db_write_dir "$(mgr_mnesia_dir "$m")"; done
@@ -491,7 +526,7 @@ count_in_state() { local n c=0; for n in "${ORDER_S[@]}"; do [[ ${ROW[S|$n|state
 # ---------------------------------------------------------------- manager groups
 # A "group" is the set of live managers whose Mnesia is up (state ok) with the
 # same schema cookie: they replicate each other, like mnesia disc copies.
-mgr_ok() { node_alive "$1" && [[ ${RC[$1|mnesia]-} == ok ]]; }
+mgr_ok() { node_alive "$1" && [[ ${RC[$1|mnesia]-} == ok ]] && { ((ERL_MODE == 0)) || [[ ${RC[$1|phase]-} == ok ]]; }; }
 mgr_cookie() { printf '%s' "${RC[$1|cookie]-}"; }
 group_members() {
   local m
@@ -589,7 +624,7 @@ node_down() { # T node
 reconcile() {
   local h c
   for h in "$SIM"/state/*; do [[ -d $h ]] && procs_prune "${h##*/}"; done
-  resolve_waiting
+  if ((ERL_MODE)); then erl_refresh; else resolve_waiting; fi
   for c in $(group_cookies); do reconcile_group "$c"; done
 }
 # A manager waiting for its partner's tables starts once that partner is up.
@@ -637,3 +672,81 @@ node_log() { # nodedir I|E message
     printf '=INFO REPORT==== %s ===\n%s\n' "$ts" "$3" >>"$d/log/erlang.log.1"
   fi
 }
+
+# ---------------------------------------------------------------- real Mnesia (mnesia_mode erlang)
+# Each manager is a real Erlang VM (erl/leofs_sim_manager.erl) that answers
+# one request per connection on a loopback port, written to cluster/ctl/<node>.
+erl_req() { # manager request [payload]: prints the answer; 1 when the VM does not answer
+  local port line fd
+  port=$(read_first "$CL/ctl/$1")
+  [[ $port =~ ^[0-9]+$ ]] || return 1
+  { exec {fd}<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null || return 1
+  printf '%s\n' "$2" >&"$fd"
+  [[ -n ${3+x} ]] && printf '%s%%%% end\n' "$3" >&"$fd"
+  while IFS= read -r -t 120 -u "$fd" line || [[ -n $line ]]; do printf '%s\n' "$line"; line=""; done
+  exec {fd}>&-
+  return 0
+}
+# The shell model's view of each VM: mnesia=ok once the application is up
+# (`ready`), waiting while Mnesia waits for its tables, booting before the VM
+# answers; phase=ok once the tables are loaded; the schema's cookie.
+erl_refresh() {
+  local m out line phase ready cookie st
+  for m in "${REC_NODES[@]}"; do
+    [[ ${RC[$m|kind]-} == manager ]] || continue
+    node_alive "$m" || continue
+    phase="" ready="" cookie=""
+    if out=$(erl_req "$m" status) && [[ -n $out ]]; then
+      while IFS= read -r line; do
+        case $line in phase=*) phase=${line#phase=} ;; ready=*) ready=${line#ready=} ;; cookie=*) cookie=${line#cookie=} ;; esac
+      done <<<"$out"
+      if [[ $phase == stopped ]]; then st=stopped; elif [[ $ready == true ]]; then st=ok; else st=waiting; fi
+    else
+      st=booting
+    fi
+    [[ ${RC[$m|mnesia]-} == "$st" ]] || rec_set "$m" mnesia "$st"
+    [[ ${RC[$m|phase]-} == "$phase" ]] || rec_set "$m" phase "$phase"
+    [[ ${RC[$m|cookie]-} == "$cookie" ]] || rec_set "$m" cookie "$cookie"
+  done
+}
+erl_db_load() { # manager -> in-memory tables (lib.sh's layout) from its Mnesia
+  local line tab="" n st rk c p u T first=1
+  ROW=() SYS=() SCH=() ORDER_S=() ORDER_G=() RING_CUR="" RING_PRV="" MEM_CUR="" MEM_PRV=""
+  while IFS= read -r line; do
+    if ((first)); then first=0; [[ $line == ok ]] || return 1; continue; fi
+    if [[ $line == "%% table "* ]]; then tab=${line#"%% table "}; continue; fi
+    case $tab in
+      leo_system_conf.DCD) [[ $line == *=* ]] && SYS[${line%%=*}]=${line#*=} ;;
+      leo_storage_nodes.DCD|leo_gateway_nodes.DCD)
+        [[ -n $line ]] || continue
+        T=S; [[ $tab == leo_gateway_nodes.DCD ]] && T=G
+        IFS='|' read -r n st rk c p u <<<"$line"
+        ROW[$T|$n|state]=$st ROW[$T|$n|rack]=$rk ROW[$T|$n|cur]=$c ROW[$T|$n|prev]=$p ROW[$T|$n|upd]=$u
+        if [[ $T == S ]]; then ORDER_S+=("$n"); else ORDER_G+=("$n"); fi ;;
+      leo_members_cur.DCD) MEM_CUR+=$line$'\n' ;;
+      leo_members_prev.DCD) MEM_PRV+=$line$'\n' ;;
+      leo_ring_cur.DCD) RING_CUR=${line#checksum=} ;;
+      leo_ring_prv.DCD) RING_PRV=${line#checksum=} ;;
+    esac
+  done < <(erl_req "$1" get)
+  return 0
+}
+erl_db_store() { # manager: the in-memory tables, written in one Mnesia transaction
+  local t payload="" out
+  for t in $MN_TABLES; do [[ $t == schema.DAT ]] && continue; payload+="%% table $t"$'\n'"$(db_body "$t")"$'\n'; done
+  out=$(erl_req "$1" put "$payload") || { echo "leofs-sim: $1 did not answer a table write" >&2; return 1; }
+  [[ $out == ok ]] || { echo "leofs-sim: $1 table write: $out" >&2; return 1; }
+}
+# The master's system configuration as the VM stores it when it creates the
+# tables (leo_manager_api:load_system_config_with_store_data/0).
+sysconf_of() { # conf file -> k=v,k=v
+  local c=$1 k v out=""
+  for k in "${!SYSCONF_KEYS[@]}"; do v=$(conf_get "$c" "${SYSCONF_KEYS[$k]}"); [[ -n $v ]] && out+="$k=$v,"; done
+  printf '%s' "${out%,}"
+}
+# files=ok|empty|corrupt of a Mnesia directory, as real Mnesia would open it:
+# schema.DAT with dets, the logs and table dumps with disk_log.
+erl_check_files() { # dir
+  "$(cfg_get erl /usr/bin/erl)" -noshell -noinput -pa "$LIBEXEC/ebin" -eval "io:format(\"~s\", [leofs_sim_manager:check_files(\"$1\")]), halt()." 2>/dev/null
+}
+erl_fingerprint() { erl_req "$1" get | md5sum | cut -c1-12; }

@@ -6,6 +6,7 @@ import type { ClusterStatusResult } from "./cluster-status-result";
 import { EXEC_CLEANUP_SLACK_MS, runStatusQuery } from "./run-status-query";
 import { QUERY_QUEUE, type StatusQueryJobData } from "./status-query-job";
 import type { StatusQueryPlanner } from "./status-query-planner";
+import { REDIS_CLOSE_MS, settleWithin } from "../../util/settle-within";
 
 export interface QueryWorkerOptions {
   readonly redis: RedisConnectionConfig;
@@ -76,7 +77,7 @@ export function startQueryWorker(options: QueryWorkerOptions): QueryWorkerHandle
       worker.run().catch((err: unknown) => logger.error({ err }, "query worker stopped"));
     },
     async close() {
-      await worker.close();
+      if (!(await settleWithin(REDIS_CLOSE_MS, [worker.close()]))) await settleWithin(REDIS_CLOSE_MS, [worker.disconnect()]);
       connection.disconnect();
     },
   };

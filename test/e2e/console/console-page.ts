@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { chromium, type BrowserContext, type Locator, type Page } from "playwright-core";
+import { eventually as eventuallyPoll } from "../../helpers/eventually";
 
 const CHROMIUM = "/usr/bin/chromium";
 
@@ -56,12 +57,6 @@ export async function actAs(page: Page, userId: string): Promise<void> {
 }
 
 /** Polls `check` until it returns a value, or fails naming `what`. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+export async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
+  return eventuallyPoll(what, check, timeoutMs, 200);
 }

@@ -6,14 +6,15 @@ import { backupsOn, breakManagerMnesia, parsedStatus } from "./leofs-e2e";
 
 jest.setTimeout(120_000);
 
-// Seed 000 Case 1 through the real engine, BullMQ worker and SSH pool, on a simulated LeoFS cluster.
+// Seed 000 Case 1 through the real engine, BullMQ worker and SSH pool, on a simulated LeoFS cluster
+// whose managers run real Erlang Mnesia (issue 11 point 0): the copied files must satisfy OTP's mnesia.
 describe("leofs.recover-manager on a simulated cluster", () => {
   let cluster: SimCluster<LeofsSim>;
   let harness: EngineHarness;
   let sim: LeofsSim;
 
   beforeAll(async () => {
-    cluster = await startSimCluster({ kind: "leofs", storage: 2, gateways: 1, replicas: 2, started: true });
+    cluster = await startSimCluster({ kind: "leofs", storage: 2, gateways: 1, replicas: 2, started: true, mnesia: "erlang" });
     sim = cluster.sim;
     harness = await startEngineHarness({ inventory: cluster.inventory, redisUrl: getTestbed().redisUrl });
   });
@@ -39,7 +40,9 @@ describe("leofs.recover-manager on a simulated cluster", () => {
 
   it("recovers a manager-slave with corrupted Mnesia: the slave gets the master's tables, after approval of each destructive step", async () => {
     await breakManagerMnesia(sim, "manager-slave");
-    expect(await sim.state.mnesiaOf(1)).toMatchObject({ files: "corrupt", running: true, mnesia: "corrupt" });
+    // Real Mnesia cannot open the garbled schema.DAT: the slave's application never comes up (its VM stops after a while).
+    expect(await sim.state.mnesiaOf(1)).toMatchObject({ files: "corrupt" });
+    expect((await sim.state.mnesiaOf(1)).mnesia).not.toBe("ok");
 
     const started = await harness.start("leofs.recover-manager", cluster.clusterName, { target: "manager-slave" });
     const { run, gates } = await harness.runToEnd(started.id);
@@ -56,7 +59,8 @@ describe("leofs.recover-manager on a simulated cluster", () => {
 
   it("recovers a manager-master from the slave the same way", async () => {
     await breakManagerMnesia(sim, "manager-master");
-    expect(await sim.state.mnesiaOf(0)).toMatchObject({ files: "corrupt", mnesia: "corrupt" });
+    expect(await sim.state.mnesiaOf(0)).toMatchObject({ files: "corrupt" });
+    expect((await sim.state.mnesiaOf(0)).mnesia).not.toBe("ok");
 
     const started = await harness.start("leofs.recover-manager", cluster.clusterName, { target: "manager-master" });
     const { run, gates } = await harness.runToEnd(started.id);

@@ -23,7 +23,7 @@ describe("leofs.takeover-manager on a simulated cluster with a spare host", () =
 
   /** A running cluster whose slave collapsed: stopped, with its Mnesia garbled. */
   async function clusterWithCollapsedSlave(): Promise<{ sim: LeofsSim; name: string; harness: EngineHarness; spare: LeofsSimHost; before: string[] }> {
-    const cluster = await startSimCluster({ kind: "leofs", storage: 2, gateways: 1, replicas: 2, started: true, spareHosts: 1 });
+    const cluster = await startSimCluster({ kind: "leofs", storage: 2, gateways: 1, replicas: 2, started: true, spareHosts: 1, mnesia: "erlang" });
     clusters.push(cluster);
     const harness = await startEngineHarness({ inventory: cluster.inventory, redisUrl: getTestbed().redisUrl });
     harnesses.push(harness);

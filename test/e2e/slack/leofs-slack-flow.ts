@@ -30,7 +30,8 @@ export function useLeofsSlackE2e(transport: "http" | "socket" = "http"): { reado
 
 /** The cluster of the brief: two managers, three storage nodes, one gateway, started; approvals by U_APPROVER or U_SECOND. */
 export function startE2eLeofsSim(): Promise<LeofsSim> {
-  return startLeofsSim({ storage: 3, gateways: 1, started: true, approval: E2E_APPROVAL });
+  // The headline flow recovers a manager: its Mnesia is real Erlang (issue 11 point 0).
+  return startLeofsSim({ storage: 3, gateways: 1, started: true, approval: E2E_APPROVAL, mnesia: "erlang" });
 }
 
 /** A manager whose Mnesia files are garbled and that was restarted on them: it runs, but its Mnesia does not start. */

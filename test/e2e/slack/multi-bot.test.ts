@@ -136,6 +136,8 @@ describe("several bot processes: one writer per run, and failover", () => {
     process.kill(dead.pid, "SIGKILL");
     await dead.exited;
     const killedAt = Date.now();
+    // Watched from the kill on, alongside the approvals: the moment the survivor holds the run's lease.
+    const takeover = eventually("the surviving bot writing", async () => ((await writerPid(runId)) === alive.pid ? Date.now() : undefined), 30_000);
 
     // Approvals go through the surviving bot; it takes the run's messages over.
     let run = atGate;
@@ -154,7 +156,7 @@ describe("several bot processes: one writer per run, and failover", () => {
       await clickButton({ eventsUrl: alive.eventsUrl, secret: SECRET, message: { blocks: blocks ?? [], ts }, actionId: ACTION.approve, userId: U_APPROVER, channelId: channel, responseUrl: fake.responseUrl(`approve-${gate.stepIndex}`) });
       run = await waitRun(runId, (r) => isTerminal(r) || r.state === "paused" || (r.state === "awaiting_approval" && r.gate?.status === "open" && (r.gate.stepIndex !== gate.stepIndex || r.gate.attempt !== gate.attempt)));
     }
-    const takenOverAt = await eventually("the surviving bot writing", async () => ((await writerPid(runId)) === alive.pid ? Date.now() : undefined), 20_000);
+    const takenOverAt = await takeover;
     expect(takenOverAt - killedAt).toBeLessThanOrEqual(10_000);
     expect(run.state).toBe("succeeded");
 

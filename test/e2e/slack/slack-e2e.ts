@@ -11,6 +11,7 @@ import { blockActionsPayload, clickButton, findButton } from "../../helpers/slac
 import { FakeSlackServer, type FakeMessage } from "../../../sim/slack/fake-slack-server";
 import { FakeSocketMode } from "../../../sim/slack/fake-socket-mode";
 import { postInteraction, postSlashCommand, slashCommandPayload, type PostResult, type SignOptions } from "../../../sim/slack/slack-signer";
+import { eventually as eventuallyPoll } from "../../helpers/eventually";
 
 export const SECRET = "e2e0signing0secret0a1b2c3d4e5f6a7b";
 /** The people of the e2e approval policy: one requests; two may approve (either suffices). */
@@ -75,13 +76,7 @@ let seq = 0;
 
 /** Polls `check` every 50 ms until it returns a value, or throws `what` after `timeoutMs`. */
 export async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  return eventuallyPoll(what, check, timeoutMs, 50);
 }
 
 /** The step/run a button of `blocks` acts on (undefined when the message has no such button). */

@@ -1,15 +1,10 @@
 import { ALICE, BOB, LEOFS_CHANNEL, type Demo } from "../../../demo/start-demo";
 import { findButton } from "../../../sim/console/find-button";
 import type { RunRecord } from "../../../src/jobs";
+import { eventually as eventuallyPoll } from "../../helpers/eventually";
 
 export async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  return eventuallyPoll(what, check, timeoutMs, 100);
 }
 
 /** Alice's ephemeral plan previews, oldest first. */

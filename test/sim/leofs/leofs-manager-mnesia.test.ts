@@ -102,7 +102,7 @@ describe("manager Mnesia: detectable disagreement and seed 000 recoveries", () =
     expect((await sim.exec("leofs-m0", `head -n 1 ${dir}/m.txt`)).stdout).toMatch(/^%% leofs-sim mnesia textdump cluster=leofs_1 generation=\d+\n$/);
     // OTP mnesia_text.erl make_tabs/1 prints per table; nodetool `rpc` halts 1 on {atomic,ok}.
     const node = sim.hostOf("manager-master").node;
-    const tables = ["leo_system_conf", "leo_storage_nodes", "leo_gateway_nodes", "leo_members_cur", "leo_members_prv", "leo_ring_cur", "leo_ring_prv"];
+    const tables = ["leo_system_conf", "leo_storage_nodes", "leo_gateway_nodes", "leo_members_cur", "leo_members_prev", "leo_ring_cur", "leo_ring_prv"];
     expect(await mgr(0, `load-mnesia-data ${dir}/m.txt`)).toEqual(reply(tables.map((t) => `** Table ${t} already exists on '${node}', just entering data\n`).join(""), 1));
     expect(await mgr(0, `load-mnesia-data ${dir}/m.bak`)).toEqual(reply("", 1));
     expect((await mgr(0, "dump-mnesia-data")).code).toBe(1);

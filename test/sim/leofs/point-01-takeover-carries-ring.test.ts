@@ -52,7 +52,7 @@ describe("point 1: takeover must carry the ring and the members", () => {
     expect(backupTables).toEqual(["leo_system_conf.DCD", "leo_storage_nodes.DCD", "leo_gateway_nodes.DCD"]);
     expect((await sim.exec(master().name, `${master().launchScript} dump-mnesia-data ${dir}/m.txt`))).toEqual({ code: 0, stdout: "", stderr: "" });
     const dumpTables = fs.readFileSync(`${dir}/m.txt`, "utf8").split("\n").filter((l) => l.startsWith("%% table ")).map((l) => l.slice(9));
-    expect(dumpTables).toEqual(expect.arrayContaining(["leo_ring_cur.DCD", "leo_ring_prv.DCD", "leo_members_cur.DCD", "leo_members_prv.DCD"]));
+    expect(dumpTables).toEqual(expect.arrayContaining(["leo_ring_cur.DCD", "leo_ring_prv.DCD", "leo_members_cur.DCD", "leo_members_prev.DCD"]));
 
     await freshPair();
     expect((await adm("restore-mnesia", `${dir}/m.bak`)).stdout).toBe("OK\r\n");
