@@ -26,7 +26,10 @@ describe("npm run demo: recovering manager-slave from the local console in a bro
 
   it("Alice requests /leofs recover manager-slave, Bob approves each destructive step, the run succeeds and the slave has the master's Mnesia", async () => {
     const { page } = browser;
-    expect((await demo.leofs.state.mnesiaOf(1)).mnesia).toBe("corrupt");
+    // The demo's managers run real Mnesia where Erlang is installed (CI installs it): the garbled slave never comes up.
+    const broken = await demo.leofs.state.mnesiaOf(1);
+    expect(broken.files).toBe("corrupt");
+    expect(broken.mnesia).not.toBe("ok");
     await page.goto(`${demo.consoleUrl}?user=${ALICE.id}&channel=${LEOFS_CHANNEL.id}`);
     await page.getByTestId("command").fill("/leofs recover manager-slave");
     await page.getByTestId("command").press("Enter");
