@@ -1,5 +1,6 @@
-// Two projects: pure unit tests run without services; everything else shares
-// one private redis-server and a set of real sshd hosts started by globalSetup.
+// Projects: pure unit tests run without services; integration (and chaos, run
+// only by `npm run chaos`) share one private redis-server and a set of real
+// sshd hosts started by globalSetup.
 /** @type {import('jest').Config} */
 const common = {
   preset: "ts-jest",
@@ -21,6 +22,14 @@ module.exports = {
         "<rootDir>/test/sim/**/*.test.ts",
         "<rootDir>/test/e2e/**/*.test.ts",
       ],
+      globalSetup: "<rootDir>/test/helpers/global-setup.ts",
+      globalTeardown: "<rootDir>/test/helpers/global-teardown.ts",
+    },
+    // `npm run chaos` only (chaos/main.ts): heavy fault runs, never part of `npm test`.
+    {
+      ...common,
+      displayName: "chaos",
+      testMatch: ["<rootDir>/chaos/**/*.chaos.ts"],
       globalSetup: "<rootDir>/test/helpers/global-setup.ts",
       globalTeardown: "<rootDir>/test/helpers/global-teardown.ts",
     },

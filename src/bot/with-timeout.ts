@@ -9,8 +9,12 @@ export async function withTimeout<T>(operation: string, timeoutMs: number, work:
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new EngineTimeoutError(operation, timeoutMs)), timeoutMs);
   });
+  const working = work();
+  // Once the timeout won, a later rejection of the work has no one waiting: it must not become an
+  // unhandled rejection (which ends a Node 20 process).
+  working.catch(() => undefined);
   try {
-    return await Promise.race([work(), timeout]);
+    return await Promise.race([working, timeout]);
   } finally {
     clearTimeout(timer);
   }

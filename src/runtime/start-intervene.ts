@@ -6,7 +6,6 @@ import type { Logger } from "pino";
 import type { CustomRoute } from "@slack/bolt";
 import type { Inventory, Settings } from "../config";
 import { createSlackApp, type SlackAppHandle, type SlackHealth } from "../bot/create-slack-app";
-import { withTimeout } from "../bot/with-timeout";
 import type { SlackFailure } from "../bot/notifier/slack-api";
 import { createEngine, startWorker, type EngineHandle, type ProcedureLookup, type WorkerHandle } from "../jobs";
 import { SshPool } from "../ssh";
@@ -15,6 +14,7 @@ import { engineNotifierStore } from "./engine-notifier-store";
 import { redisNotifierLease } from "./redis-notifier-lease";
 import { incidentReportFor, slackTimeZone } from "../report/incident-report-for";
 import { openRedis } from "../jobs/redis-connection";
+import { settleWithin } from "../util/settle-within";
 import { engineOptionsFor, workerOptionsFor } from "./engine-options";
 import { InterveneMetrics } from "./metrics";
 import { queueDepthReader } from "./metrics-queue-depth";
@@ -41,7 +41,7 @@ export interface InterveneOptions {
 }
 
 /** How long one shutdown step may wait on Redis before it is given up (the worker's gets the grace period on top). */
-const CLOSE_STEP_MS = 5_000;
+const CLOSE_STEP_MS = 10_000;
 
 export interface InterveneHandle {
   readonly engine: EngineHandle | undefined;
@@ -196,14 +196,13 @@ export async function startIntervene(options: InterveneOptions): Promise<Interve
       // Order matters: stop taking Slack input, then let workers finish their steps, then drop connections.
       // Every step that talks to Redis is bounded: with Redis gone its calls wait on reconnects forever,
       // and a Ctrl-C or SIGTERM must still end the process (the demo's Ctrl-C hung on this).
+      // settleWithin, not a bare race: a step given up on may still reject later, and must not do so unhandled.
       const bounded = async (what: string, ms: number, work: () => Promise<unknown>): Promise<void> => {
-        try {
-          await withTimeout(what, ms, work);
-        } catch (err) {
-          logger.warn({ err: err instanceof Error ? err.message : String(err) }, `shutdown: ${what} did not finish; going on (is Redis reachable?)`);
-        }
+        const done = work().catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, `shutdown: ${what} failed`));
+        if (!(await settleWithin(ms, [done]))) logger.warn({ waitedMs: ms }, `shutdown: ${what} did not finish; going on (is Redis reachable?)`);
       };
-      await bounded("bot stop", CLOSE_STEP_MS, async () => slack?.stop());
+      // The bot's stop flushes the notifier's last updates (spaced for Slack's rate limits): a longer bound.
+      await bounded("bot stop", 3 * CLOSE_STEP_MS, async () => slack?.stop());
       await bounded("metrics unsubscribe", CLOSE_STEP_MS, async () => unsubscribeMetrics?.());
       await bounded("worker close", settings.shutdownGraceMs + CLOSE_STEP_MS, async () => worker?.close());
       await bounded("engine close", CLOSE_STEP_MS, async () => engine?.close());
