@@ -10,7 +10,7 @@ import { recordRow, recoveryFigures, trials } from "./chaos-row";
 
 const TRIALS = trials(50, 12);
 const operator: Actor = { userId: "UOPS" };
-const CLUSTERS = { chaos: "{}" };
+const CLUSTERS = { crash: "{}" };
 
 jest.setTimeout(1_200_000);
 
@@ -28,7 +28,7 @@ describe("chaos: worker SIGKILL at random points", () => {
   const processes: WorkerProcess[] = [];
 
   beforeAll(() => {
-    h = createHarness("chaos", CLUSTERS);
+    h = createHarness("crash", CLUSTERS);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "intervene-chaos-"));
     compiled = compileWorkerEntry();
   });

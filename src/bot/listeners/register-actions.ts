@@ -88,9 +88,35 @@ function handlers(ctx: BotContext): Record<string, (a: ActionArgs) => Promise<vo
   };
 }
 
+/**
+ * A click on a button no listener knows (a message from an older version, or a
+ * forged payload) would get no ack: Bolt answers 404 after 3 s and Slack shows
+ * the user an error. It is acked at once and answered in words instead. Found
+ * by `npm run chaos` (fuzzed interaction payloads).
+ */
+function registerUnknownActions(app: App, ctx: BotContext, known: ReadonlySet<string>): void {
+  app.use(async (args) => {
+    const { body, ack, next } = args;
+    // Bolt builds an action's full arguments (respond included) before the global middleware runs.
+    const respond = (args as { respond?: Respond }).respond;
+    const b = body as { type?: unknown; actions?: unknown };
+    const actions = Array.isArray(b.actions) ? (b.actions as unknown[]) : undefined;
+    const ids = (actions ?? []).map((x) => (typeof x === "object" && x !== null ? (x as { action_id?: unknown }).action_id : undefined));
+    if (b.type !== "block_actions" || ids.some((id) => typeof id === "string" && known.has(id))) {
+      await next();
+      return;
+    }
+    await ack?.();
+    ctx.logger.info({ actionIds: ids.map((id) => String(id).slice(0, 80)) }, "unknown button: acked, nothing done");
+    await respond?.(note(":grey_question: This button is not one intervene knows (an old message?): nothing was done. Use the buttons of the run's latest message, or `/leofs help`.")).catch(() => undefined);
+  });
+}
+
 /** Buttons: ack first (Slack's 3 s), then act; refusals come back as ephemeral messages to the clicker only. */
 export function registerActions(app: App, ctx: BotContext): void {
-  for (const [actionId, handle] of Object.entries(handlers(ctx))) {
+  const all = handlers(ctx);
+  registerUnknownActions(app, ctx, new Set(Object.keys(all)));
+  for (const [actionId, handle] of Object.entries(all)) {
     app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action, respond, client }) => {
       await ack();
       const args: ActionArgs = {

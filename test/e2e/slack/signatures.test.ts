@@ -5,7 +5,7 @@ import { postSlashCommand, type SignOptions } from "../../../sim/slack/slack-sig
 import { getTestbed } from "../../helpers/testbed";
 import type { LeofsSim } from "../../../sim/leofs/start-leofs-sim";
 import { startE2eLeofsSim } from "./leofs-slack-flow";
-import { SECRET, startSlackE2e, textOf, U_APPROVER, U_REQUESTER, type CommandAnswer, type SlackE2e } from "./slack-e2e";
+import { SECRET, SLACK_ACK_DEADLINE_MS, startSlackE2e, textOf, U_APPROVER, U_REQUESTER, type CommandAnswer, type SlackE2e } from "./slack-e2e";
 
 jest.setTimeout(120_000);
 
@@ -77,5 +77,15 @@ describe("request signatures at /slack/events of the running product", () => {
     const run = await e2e.waitForRun(runs[0]!.id, (r) => r.state === "awaiting_approval");
     await e2e.engine.abort(run.id, { userId: U_REQUESTER }, "now");
     expect((await e2e.waitForRun(run.id, (r) => r.state === "aborted")).state).toBe("aborted");
+  });
+
+  it("a correctly signed click on a button no listener knows is acked at once and answered in words, nothing done (chaos fuzz finding)", async () => {
+    const preview = await e2e.command("recover manager-slave", { user: U_REQUESTER });
+    const blocks = JSON.parse(JSON.stringify(preview.body.blocks).replace(/"intervene\.start"/g, '"intervene.start-v0"')) as Block[];
+    const click = await e2e.click({ blocks }, "intervene.start-v0", U_REQUESTER, { ephemeral: true });
+    expect(click.ack.status).toBe(200);
+    expect(click.ack.elapsedMs).toBeLessThan(SLACK_ACK_DEADLINE_MS);
+    expect(textOf(click.responses)).toContain("not one intervene knows");
+    expect(await e2e.engine.list({ active: true })).toEqual([]);
   });
 });
