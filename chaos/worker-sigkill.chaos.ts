@@ -1,15 +1,13 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { Actor, RunRecord } from "../src/jobs";
-import { APPENDS, crashPlan } from "../test/integration/jobs/helpers/crash-plan";
 import { compileWorkerEntry } from "../test/integration/jobs/helpers/compile-worker-entry";
-import { createHarness, waitForRun, type Harness } from "../test/integration/jobs/helpers/jobs-harness";
+import { runCrashTrials } from "../test/integration/jobs/helpers/crash-trials";
+import { createHarness, type Harness } from "../test/integration/jobs/helpers/jobs-harness";
 import { spawnWorkerProcess, type WorkerProcess } from "../test/integration/jobs/helpers/worker-process";
 import { recordRow, recoveryFigures, trials } from "./chaos-row";
 
 const TRIALS = trials(50, 12);
-const operator: Actor = { userId: "UOPS" };
 const CLUSTERS = { crash: "{}" };
 
 jest.setTimeout(1_200_000);
@@ -44,64 +42,19 @@ describe("chaos: worker SIGKILL at random points", () => {
     processes.push(p);
     return p;
   };
-  /** What changes when the run goes on after a kill: the cursor, a step's state, or the run's. */
-  const progressOf = (r: RunRecord): string => `${r.state}:${r.cursor}:${r.steps.map((s) => s.state).join(",")}`;
-
   it(`${TRIALS} SIGKILLs: no run lost, no line written twice`, async () => {
-    let lost = 0;
-    let twice = 0;
-    let killedMidStep = 0;
-    const recoveries: number[] = [];
-    let active = spawnWorker();
-    let spare = spawnWorker();
-    await active.ready;
-    active.go();
-
-    for (let trial = 0; trial < TRIALS; trial++) {
-      const file = path.join(dir, `t${trial}.log`);
-      const run = await h.engine.start(crashPlan(file, path.join(dir, `d${trial}`), trial), operator);
-      await new Promise((r) => setTimeout(r, Math.random() * 1400));
-      await active.kill();
-      const killedAt = Date.now();
-      const atKill = (await h.engine.get(run.id))!;
-      const runningStep = atKill.steps.findIndex((s) => s.state === "running");
-      if (runningStep >= 0) killedMidStep++;
-      await spare.ready;
-      spare.go();
-      active = spare;
-      spare = spawnWorker();
-      if (atKill.state === "running") {
-        // Recovery: the run moves on from where the kill left it (interrupted, or re-run if idempotent, or the next step).
-        await waitForRun(h.engine, run.id, (r) => progressOf(r) !== progressOf(atKill), 60_000);
-        recoveries.push(Date.now() - killedAt);
-      }
-
-      let final: RunRecord;
-      for (;;) {
-        final = await waitForRun(h.engine, run.id, (r) => ["succeeded", "paused", "failed", "aborted"].includes(r.state), 60_000);
-        if (final.state !== "paused") break;
-        // The operator looks at the host: the line is there (the command ran) -> skip; not there -> retry.
-        const line = `t${trial}-${final.plan.steps[final.cursor]!.id}`;
-        const written = fs.existsSync(file) && fs.readFileSync(file, "utf8").split("\n").includes(line);
-        if (written) await h.engine.skip(run.id, final.cursor, operator, "the line is already in the file");
-        else await h.engine.retry(run.id, final.cursor, operator);
-      }
-      if (final.state !== "succeeded") lost++;
-      const lines = fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter((l) => l !== "") : [];
-      for (const i of APPENDS) if (lines.filter((l) => l === `t${trial}-append-${i}`).length > 1) twice++;
-    }
-    await Promise.all([active.stop(), spare.stop()]);
+    const f = await runCrashTrials(h, dir, spawnWorker, TRIALS);
     recordRow({
       name: "worker SIGKILL at random points",
       trials: TRIALS,
       faults: TRIALS,
-      runsLost: lost,
-      stepsRunTwice: twice,
+      runsLost: f.lost,
+      stepsRunTwice: f.twice,
       duplicateSlackPosts: 0,
       finalMessagesWrong: 0,
-      ...recoveryFigures(recoveries),
-      detail: `${killedMidStep} kills landed inside a step; recovery = kill to the run moving on (the stalled job re-delivered and the step marked interrupted or re-run); no Slack in this row`,
+      ...recoveryFigures(f.recoveriesMs),
+      detail: `${f.killedMidStep} kills landed inside a step, ${f.interrupted} steps interrupted (${f.retried} retried, ${f.skipped} skipped), ${f.rerunIdempotent} idempotent re-runs; recovery = kill to the run moving on (the stalled job re-delivered and the step marked interrupted or re-run); no Slack in this row`,
     });
-    expect({ lost, twice }).toEqual({ lost: 0, twice: 0 });
+    expect({ lost: f.lost, twice: f.twice, missing: f.missing, strayLines: f.strayLines, pausedNotInterrupted: f.pausedNotInterrupted, locksLeft: f.locksLeft }).toEqual({ lost: 0, twice: 0, missing: 0, strayLines: 0, pausedNotInterrupted: 0, locksLeft: 0 });
   });
 });

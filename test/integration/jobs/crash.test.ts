@@ -1,9 +1,9 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { Actor, RunRecord } from "../../../src/jobs";
+import type { Actor } from "../../../src/jobs";
 import { createHarness, isSettled, testPlan, waitForRun, type Harness } from "./helpers/jobs-harness";
-import { APPENDS, crashPlan } from "./helpers/crash-plan";
+import { runCrashTrials } from "./helpers/crash-trials";
 import { shellQuote } from "../../../src/util/shell-quote";
 import { compileWorkerEntry } from "./helpers/compile-worker-entry";
 import { spawnWorkerProcess, type WorkerProcess } from "./helpers/worker-process";
@@ -37,55 +37,10 @@ describe("worker crash at a random point of a run", () => {
   };
 
   it(`${TRIALS} SIGKILLs of the worker process: no line written twice, no run lost`, async () => {
-    const figures = { killedMidRun: 0, interrupted: 0, retried: 0, skipped: 0, rerunIdempotent: 0, succeeded: 0 };
-    let active = spawnWorker();
-    let spare = spawnWorker();
-    await active.ready;
-    active.go();
-
-    for (let trial = 0; trial < TRIALS; trial++) {
-      const file = path.join(dir, `t${trial}.log`);
-      const run = await h.engine.start(crashPlan(file, path.join(dir, `d${trial}`), trial), operator);
-      await new Promise((r) => setTimeout(r, Math.random() * 1400));
-      const before = (await h.engine.get(run.id))!;
-      if (before.state === "running") figures.killedMidRun++;
-      await active.kill();
-      await spare.ready;
-      spare.go();
-      active = spare;
-      spare = spawnWorker();
-
-      let final: RunRecord;
-      for (;;) {
-        final = await waitForRun(h.engine, run.id, (r) => r.state === "succeeded" || r.state === "paused" || r.state === "failed" || r.state === "aborted", 30_000);
-        if (final.state !== "paused") break;
-        const step = final.steps[final.cursor]!;
-        expect(step.state).toBe("interrupted");
-        figures.interrupted++;
-        // The operator looks at the host: the line is there (the command ran) -> skip; not there -> retry.
-        const line = `t${trial}-${final.plan.steps[final.cursor]!.id}`;
-        const written = fs.existsSync(file) && fs.readFileSync(file, "utf8").split("\n").includes(line);
-        if (written) {
-          figures.skipped++;
-          await h.engine.skip(run.id, final.cursor, operator, "the line is already in the file");
-        } else {
-          figures.retried++;
-          await h.engine.retry(run.id, final.cursor, operator);
-        }
-      }
-      expect(final.state).toBe("succeeded");
-      figures.succeeded++;
-      const lines = fs.readFileSync(file, "utf8").split("\n").filter((l) => l !== "");
-      for (const i of APPENDS) {
-        expect(lines.filter((l) => l === `t${trial}-append-${i}`)).toHaveLength(1);
-      }
-      expect(lines).toHaveLength(APPENDS.length);
-      figures.rerunIdempotent += (await h.engine.audit(run.id)).filter((e) => e.type === "step.started" && e.data?.rerunAfterCrash === true).length;
-      expect(await h.engine.store.lockHolder("crash")).toBeUndefined();
-    }
-    console.log(`crash figures over ${TRIALS} trials: ${JSON.stringify(figures)}`);
+    const figures = await runCrashTrials(h, dir, spawnWorker, TRIALS);
+    console.log(`crash figures over ${TRIALS} trials: ${JSON.stringify({ ...figures, recoveriesMs: undefined })}`);
+    expect({ lost: figures.lost, twice: figures.twice, missing: figures.missing, strayLines: figures.strayLines, pausedNotInterrupted: figures.pausedNotInterrupted, locksLeft: figures.locksLeft }).toEqual({ lost: 0, twice: 0, missing: 0, strayLines: 0, pausedNotInterrupted: 0, locksLeft: 0 });
     expect(figures.succeeded).toBe(TRIALS);
-    await Promise.all([active.stop(), spare.stop()]);
   }, 300_000);
 
   it("abort now reaches the worker process running the step (pub/sub) and kills the remote command", async () => {
