@@ -1,14 +1,7 @@
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { compileWorkerEntry } from "../test/integration/jobs/helpers/compile-worker-entry";
-import { runCrashTrials } from "../test/integration/jobs/helpers/crash-trials";
-import { createHarness, type Harness } from "../test/integration/jobs/helpers/jobs-harness";
-import { spawnWorkerProcess, type WorkerProcess } from "../test/integration/jobs/helpers/worker-process";
+import { runCrashTrials, useCrashBed } from "../test/integration/jobs/helpers/crash-trials";
 import { recordRow, recoveryFigures, trials } from "./chaos-row";
 
 const TRIALS = trials(50, 12);
-const CLUSTERS = { crash: "{}" };
 
 jest.setTimeout(1_200_000);
 
@@ -20,30 +13,10 @@ jest.setTimeout(1_200_000);
  * on (the killed step marked interrupted, or the run past it).
  */
 describe("chaos: worker SIGKILL at random points", () => {
-  let h: Harness;
-  let dir: string;
-  let compiled: ReturnType<typeof compileWorkerEntry>;
-  const processes: WorkerProcess[] = [];
+  const bed = useCrashBed("intervene-chaos-");
 
-  beforeAll(() => {
-    h = createHarness("crash", CLUSTERS);
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "intervene-chaos-"));
-    compiled = compileWorkerEntry();
-  });
-  afterAll(async () => {
-    await Promise.allSettled(processes.map((p) => p.stop()));
-    await h.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.rmSync(compiled.dir, { recursive: true, force: true });
-  });
-
-  const spawnWorker = (): WorkerProcess => {
-    const p = spawnWorkerProcess({ redisUrl: h.redisUrl, prefix: h.prefix, clusters: CLUSTERS }, compiled);
-    processes.push(p);
-    return p;
-  };
   it(`${TRIALS} SIGKILLs: no run lost, no line written twice`, async () => {
-    const f = await runCrashTrials(h, dir, spawnWorker, TRIALS);
+    const f = await runCrashTrials(bed.harness(), bed.dir(), () => bed.spawnWorker(), TRIALS);
     recordRow({
       name: "worker SIGKILL at random points",
       trials: TRIALS,

@@ -1,40 +1,23 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import type { Actor } from "../../../src/jobs";
-import { createHarness, isSettled, testPlan, waitForRun, type Harness } from "./helpers/jobs-harness";
-import { runCrashTrials } from "./helpers/crash-trials";
+import { isSettled, testPlan, waitForRun, type Harness } from "./helpers/jobs-harness";
+import { runCrashTrials, useCrashBed } from "./helpers/crash-trials";
 import { shellQuote } from "../../../src/util/shell-quote";
-import { compileWorkerEntry } from "./helpers/compile-worker-entry";
-import { spawnWorkerProcess, type WorkerProcess } from "./helpers/worker-process";
+import type { WorkerProcess } from "./helpers/worker-process";
 
 const TRIALS = Number(process.env.CRASH_TRIALS ?? 20);
 const operator: Actor = { userId: "UOPS" };
-const CLUSTERS = { crash: "{}" };
 
 describe("worker crash at a random point of a run", () => {
+  const bed = useCrashBed("intervene-crash-");
   let h: Harness;
   let dir: string;
-  let compiled: ReturnType<typeof compileWorkerEntry>;
-  const processes: WorkerProcess[] = [];
-
+  const spawnWorker = (): WorkerProcess => bed.spawnWorker();
   beforeAll(() => {
-    h = createHarness("crash", CLUSTERS);
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "intervene-crash-"));
-    compiled = compileWorkerEntry();
+    h = bed.harness();
+    dir = bed.dir();
   });
-  afterAll(async () => {
-    await Promise.allSettled(processes.map((p) => p.stop()));
-    await h.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.rmSync(compiled.dir, { recursive: true, force: true });
-  });
-
-  const spawnWorker = (): WorkerProcess => {
-    const p = spawnWorkerProcess({ redisUrl: h.redisUrl, prefix: h.prefix, clusters: CLUSTERS }, compiled);
-    processes.push(p);
-    return p;
-  };
 
   it(`${TRIALS} SIGKILLs of the worker process: no line written twice, no run lost`, async () => {
     const figures = await runCrashTrials(h, dir, spawnWorker, TRIALS);

@@ -1,9 +1,11 @@
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import type { Actor, RunRecord } from "../../../../src/jobs";
 import { APPENDS, crashPlan } from "./crash-plan";
-import { waitForRun, type Harness } from "./jobs-harness";
-import type { WorkerProcess } from "./worker-process";
+import { compileWorkerEntry } from "./compile-worker-entry";
+import { createHarness, waitForRun, type Harness } from "./jobs-harness";
+import { spawnWorkerProcess, type WorkerProcess } from "./worker-process";
 
 /** What the SIGKILL trials did and found; every "wrong" figure must be 0. */
 export interface CrashFigures {
@@ -97,4 +99,44 @@ export async function runCrashTrials(h: Harness, dir: string, spawnWorker: () =>
   }
   await Promise.all([active.stop(), spare.stop()]);
   return f;
+}
+
+/** The bed of the crash trials, set up and torn down around a describe block: a harness on cluster `crash`, a temp dir, worker processes of the product's own entry. */
+export interface CrashBed {
+  harness(): Harness;
+  dir(): string;
+  spawnWorker(): WorkerProcess;
+}
+
+export function useCrashBed(dirPrefix: string): CrashBed {
+  const clusters = { crash: "{}" };
+  let h: Harness | undefined;
+  let dir = "";
+  let compiled: ReturnType<typeof compileWorkerEntry> | undefined;
+  const processes: WorkerProcess[] = [];
+  beforeAll(() => {
+    h = createHarness("crash", clusters);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), dirPrefix));
+    compiled = compileWorkerEntry();
+  });
+  afterAll(async () => {
+    await Promise.allSettled(processes.map((p) => p.stop()));
+    await h?.close();
+    if (dir !== "") fs.rmSync(dir, { recursive: true, force: true });
+    if (compiled !== undefined) fs.rmSync(compiled.dir, { recursive: true, force: true });
+  });
+  const harness = (): Harness => {
+    if (h === undefined) throw new Error("the crash bed is not set up yet");
+    return h;
+  };
+  return {
+    harness,
+    dir: () => dir,
+    spawnWorker() {
+      if (compiled === undefined) throw new Error("the crash bed is not set up yet");
+      const p = spawnWorkerProcess({ redisUrl: harness().redisUrl, prefix: harness().prefix, clusters }, compiled);
+      processes.push(p);
+      return p;
+    },
+  };
 }
