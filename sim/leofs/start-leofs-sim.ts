@@ -149,6 +149,8 @@ export interface LeofsSim {
     consoleDown(manager: string): Promise<void>;
     corruptMnesia(manager: string): Promise<void>;
     stalePipeDir(host: string): Promise<void>;
+    /** The host's disk is full: `mkdir` and `cp` over SSH fail as coreutils does on ENOSPC (clear: `clear("disk-full", host)`). */
+    diskFull(host: string): Promise<void>;
     epmdRunning(host: string): Promise<void>;
     ringMismatch(node: string, hash?: string): Promise<void>;
     rpmVersions(host: string, versions: readonly string[]): Promise<void>;
@@ -193,7 +195,7 @@ function copySimSources(simRoot: string): void {
   for (const d of ["bin", "libexec", "state", "hosts", "cluster/nodes", "cluster/monitor", "cluster/faults", "cluster/tmp"]) {
     fs.mkdirSync(path.join(simRoot, d), { recursive: true });
   }
-  for (const f of ["lib.sh", "launch", "shim", "epmd", "beam.smp", "bashenv", "unit-supervisor"]) {
+  for (const f of ["lib.sh", "launch", "shim", "disk-shim", "epmd", "beam.smp", "bashenv", "unit-supervisor"]) {
     fs.copyFileSync(path.join(SIM_SOURCES, f), path.join(simRoot, "libexec", f));
     fs.chmodSync(path.join(simRoot, "libexec", f), 0o755);
   }
@@ -440,6 +442,7 @@ export async function startLeofsSim(spec: LeofsSimSpec): Promise<LeofsSim> {
         consoleDown: async (m) => void (await sim("fault", "console-down", m)),
         corruptMnesia: async (m) => void (await sim("fault", "corrupt-mnesia", m)),
         stalePipeDir: async (h) => void (await sim("fault", "stale-pipe-dir", h)),
+        diskFull: async (h) => void (await sim("fault", "disk-full", h)),
         epmdRunning: async (h) => void (await sim("fault", "epmd-running", h)),
         ringMismatch: async (node, hash) => void (await sim("fault", "ring-mismatch", node, ...(hash === undefined ? [] : [hash]))),
         rpmVersions: async (h, versions) => void (await sim("fault", "rpm-versions", h, ...versions)),

@@ -1,3 +1,5 @@
+import { parseArgs } from "node:util";
+
 /**
  * The `intervene` command line, parsed; pure so it can be tested without a
  * process. Nobody is named on it: the CLI acts as the Slack user the
@@ -44,41 +46,51 @@ You act as the Slack user the inventory maps to your OS user (cli.users);
 approve prints what will run and asks unless --yes.
 options: --prefix <redis key prefix> (default: REDIS_PREFIX, else intervene)`;
 
-const FLAGS_WITH_VALUE = new Set(["--cluster", "--param", "--step", "--attempt", "--reason", "--limit", "--prefix"]);
-const BOOLEAN_FLAGS = new Set(["--dry-run", "--follow", "--now", "--active", "--help", "--yes"]);
+/** Options with a value; each may be given several times (`--param`), the others are checked for "more than once" below. */
+const VALUE_OPTIONS = ["cluster", "param", "step", "attempt", "reason", "limit", "prefix"] as const;
+const BOOLEAN_OPTIONS = ["dry-run", "follow", "now", "active", "help", "yes"] as const;
 /** Options that let one person act as another: gone (issue 12 point 5). */
 const REMOVED = new Set(["--as", "--groups"]);
 
+const OPTIONS = Object.fromEntries([
+  ...VALUE_OPTIONS.map((name) => [name, { type: "string", multiple: true }] as const),
+  ...BOOLEAN_OPTIONS.map((name) => [name, { type: "boolean" }] as const),
+]) as Record<string, { type: "string"; multiple: true } | { type: "boolean" }>;
+
 interface Tokens {
-  readonly positional: string[];
-  readonly values: Map<string, string[]>;
-  readonly flags: Set<string>;
+  readonly positional: readonly string[];
+  readonly values: ReadonlyMap<string, readonly string[]>;
+  readonly flags: ReadonlySet<string>;
 }
 
+/** node:util parseArgs (strict), with its errors turned into usage errors that name the option. */
 function tokenize(argv: readonly string[]): Tokens {
-  const positional: string[] = [];
-  const values = new Map<string, string[]>();
-  const flags = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.indexOf("=");
-    const name = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
+  for (const arg of argv) {
+    const name = arg.split("=")[0]!;
     if (REMOVED.has(name)) {
       throw new CliUsageError(`${name} is gone: the CLI acts only as the Slack user the inventory maps to your OS user (cli.users), with that user's groups as Slack resolves them`);
     }
-    if (FLAGS_WITH_VALUE.has(name)) {
-      const value = name !== arg ? arg.slice(eq + 1) : argv[++i];
-      if (value === undefined) throw new CliUsageError(`${name} needs a value`);
-      values.set(name, [...(values.get(name) ?? []), value]);
-    } else if (BOOLEAN_FLAGS.has(arg)) {
-      flags.add(arg);
-    } else if (arg.startsWith("--")) {
-      throw new CliUsageError(`unknown option ${arg}`);
-    } else {
-      positional.push(arg);
-    }
   }
-  return { positional, values, flags };
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: true });
+  } catch (err) {
+    // Not `instanceof Error`: node's own errors come from another realm under jest's sandbox.
+    const { code, message } = err as { code?: string; message?: string };
+    const option = /'(--[a-z-]+)/.exec(message ?? "")?.[1] ?? "an option";
+    if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") throw new CliUsageError(`unknown option ${option}`);
+    if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+      throw new CliUsageError(VALUE_OPTIONS.some((v) => `--${v}` === option) ? `${option} needs a value` : `${option} takes no value`);
+    }
+    throw new CliUsageError(message ?? String(err));
+  }
+  const values = new Map<string, string[]>();
+  const flags = new Set<string>();
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (Array.isArray(value)) values.set(`--${name}`, value.map(String));
+    else if (value === true) flags.add(`--${name}`);
+  }
+  return { positional: parsed.positionals, values, flags };
 }
 
 function one(t: Tokens, name: string): string | undefined {

@@ -22,7 +22,11 @@ export interface ConfSetting {
 
 /**
  * A re-runnable in-place edit: the original is copied into the backup dir
- * once (a re-run never overwrites it with an edited file), the new text is
+ * once (a re-run never overwrites it with an edited file). The copy goes to
+ * a `.part` name first and is renamed when whole: a `cp` cut short by a full
+ * disk leaves its target created and truncated (coreutils copy.c opens it
+ * O_TRUNC before writing), and a Retry that saw that file "present" would
+ * then edit the only good copy away (issue 15 point 5). The new text is
  * written through a temporary file and copied over the original with `cat`
  * so owner and mode stay as the package set them, then every new line is
  * proven with `grep -x` and the resulting lines are printed.
@@ -32,12 +36,13 @@ export function setConfKeys(conf: string, backupDir: string, backupName: string,
     if (!/^[A-Za-z0-9_.]+$/.test(s.key) || !/^\S+$/.test(s.value)) throw new TypeError(`setConfKeys: bad setting ${JSON.stringify(s)}`);
   }
   const backup = `${backupDir}/${backupName}`;
+  const part = `${backup}.part`;
   const tmp = `${conf}.intervene-tmp`;
   const keys = settings.map((s) => s.key);
   const proofs: ShellFragment[] = settings.map((s) => shPart`grep -qxF ${`${s.key} = ${s.value}`} ${conf}`);
   const show = shPart`grep -nE ${`^[[:space:]]*(${keys.map((k) => k.replace(/\./g, "\\.")).join("|")})[[:space:]]*=`} ${conf}`;
   return (
-    sh`mkdir -p ${backupDir} && { [ -e ${backup} ] || cp -p ${conf} ${backup}; } && ` +
+    sh`mkdir -p ${backupDir} && { [ -e ${backup} ] || { cp -p ${conf} ${part} && mv -f ${part} ${backup}; }; } && ` +
     sh`awk -v keys=${keys.join(" ")} -v vals=${settings.map((s) => s.value).join(" ")} ${REWRITE_KEYS} ${conf} > ${tmp} && cat ${tmp} > ${conf} && rm -f ${tmp}` +
     proofs.map((p) => ` && ${p.text}`).join("") +
     ` && ${show.text}`

@@ -1,12 +1,9 @@
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import path from "node:path";
-import { registerChild } from "../../../sim/process/child-process-registry";
 import { freePort } from "../../../sim/process/free-port";
 import { startRedisServer, type RedisServerHandle } from "../../../sim/process/redis-server";
 import { startLeofsSim, type LeofsSim } from "../../../sim/leofs/start-leofs-sim";
 import { FakeSlackServer } from "../../../sim/slack/fake-slack-server";
-import { compileWorkerEntry } from "../../integration/jobs/helpers/compile-worker-entry";
+import { spawnProduct } from "../../helpers/product-process";
 import { SECRET } from "./slack-e2e";
 
 jest.setTimeout(120_000);
@@ -37,13 +34,10 @@ describe("SIGTERM while Redis is down", () => {
   });
 
   it("the process ends with exit code 0 after bounded waits on Redis, saying what it gave up on", async () => {
-    const compiled = compileWorkerEntry();
     const port = await freePort();
-    const child = spawn(process.execPath, [path.join(compiled.dir, "src", "main.js")], {
-      env: {
-        PATH: process.env.PATH ?? "/usr/bin:/bin",
-        HOME: process.env.HOME ?? "/root",
-        ...compiled.env,
+    // Ready: the bot holds its run-event subscription and its Slack identity, the state the demo is in.
+    const product = await spawnProduct(
+      {
         ROLE: "all",
         PORT: String(port),
         OPS_PORT: "0",
@@ -58,25 +52,13 @@ describe("SIGTERM while Redis is down", () => {
         LOG_LEVEL: "info",
         SHUTDOWN_GRACE_MS: "1000",
       },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    registerChild(child);
-    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-    let out = "";
-    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.on("data", (d: Buffer) => {
-        out += d.toString();
-        // The bot holds its run-event subscription and its Slack identity: the state the demo is in.
-        if (out.includes('"msg":"slack: run events subscribed"') && out.includes('"msg":"slack: connected"')) resolve();
-      });
-      void exited.then(() => reject(new Error(`intervene exited before listening:\n${out}`)));
-    });
+      ['"msg":"slack: run events subscribed"', '"msg":"slack: connected"'],
+    );
 
     await redis.stop("SIGKILL");
-    process.kill(child.pid!, "SIGTERM");
+    process.kill(product.pid, "SIGTERM");
     // jest's timeout is the bound: before the fix this await never returned.
-    expect(await exited).toBe(0);
-    expect(out).toMatch(/shutdown grace elapsed|did not finish; going on/);
+    expect(await product.exited).toBe(0);
+    expect(product.output()).toMatch(/shutdown grace elapsed|did not finish; going on/);
   });
 });

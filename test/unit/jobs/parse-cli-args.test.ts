@@ -28,6 +28,10 @@ describe("intervene command line", () => {
     expect(() => parseCliArgs(["run", "p", "--cluster", "c", "--param", "novalue"])).toThrow("key=value");
     expect(() => parseCliArgs(["frobnicate"])).toThrow("unknown command");
     expect(() => parseCliArgs(["runs", "--bogus"])).toThrow("unknown option --bogus");
+    // node:util parseArgs (strict) underneath; its errors are reworded to name the option.
+    expect(() => parseCliArgs(["runs", "--limit"])).toThrow("--limit needs a value");
+    expect(() => parseCliArgs(["approve", "r1", "--step", "1", "--attempt", "1", "--yes=1"])).toThrow("--yes takes no value");
+    expect(() => parseCliArgs(["runs", "--cluster=a", "--cluster", "b"])).toThrow("--cluster given more than once");
   });
 
   it("abort defaults to after-step; --now kills the running command", () => {

@@ -119,7 +119,7 @@ describe("leofs.takeover-manager replace=manager-slave on prod (seed 000 Case 2)
       `leofs-m2:${conf("leo_manager_1")}\n- nodename = (package value)\n+ nodename = manager_2@10.0.0.107\n- manager.partner = (package value)\n+ manager.partner = manager_0@10.0.0.101`,
     );
     const edit = step("set-partner-manager-master").targets[0]!.command!;
-    expect(edit.startsWith(`mkdir -p ${BK}/manager-master-etc && { [ -e ${BK}/manager-master-etc/leo_manager.conf ] || cp -p ${conf("leo_manager_0")} ${BK}/manager-master-etc/leo_manager.conf; }`)).toBe(true);
+    expect(edit.startsWith(`mkdir -p ${BK}/manager-master-etc && { [ -e ${BK}/manager-master-etc/leo_manager.conf ] || { cp -p ${conf("leo_manager_0")} ${BK}/manager-master-etc/leo_manager.conf.part && mv -f ${BK}/manager-master-etc/leo_manager.conf.part ${BK}/manager-master-etc/leo_manager.conf; }; }`)).toBe(true);
     expect(edit).toContain(`grep -qxF 'manager.partner = manager_2@10.0.0.107' ${conf("leo_manager_0")}`);
     expect(edit).not.toContain("sed -i");
   });
