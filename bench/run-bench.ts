@@ -6,9 +6,12 @@ import { measureAckLatency } from "./ack-latency";
 import { startBenchBed, type BenchBed } from "./bench-bed";
 import { startBenchBot, type BenchBot } from "./bench-bot";
 import { measureFanout } from "./fanout";
+import { ENV_DEFAULTS } from "../src/config/load-env-config";
 import { formatTable, meets, type Row } from "./report";
 import { rssMb } from "./rss-sampler";
 import { round } from "./stats";
+import { measureScaling, type ScalingRow } from "./scaling";
+import { measureSoak, type SoakResult } from "./soak";
 import { measureStepLatency } from "./step-latency";
 import { measureThroughput } from "./throughput";
 import { startWorkerProcesses, type WorkerProcesses } from "./worker-processes";
@@ -44,10 +47,12 @@ export interface BenchOptions {
   readonly traceGc?: boolean;
   /** The repository: results.json and profiles/ go to its bench/ folder. */
   readonly repo: string;
+  /** `--soak`: only the soak (10,000 one-step runs; 2,000 with --quick), merged into results.json. */
+  readonly soak?: boolean;
 }
 
 /** Runs every measurement (in a process started by main.ts from transpiled code) and writes results.json. */
-export async function runBench({ quick, profile, traceGc = false, repo }: BenchOptions): Promise<void> {
+export async function runBench({ quick, profile, traceGc = false, repo, soak = false }: BenchOptions): Promise<void> {
   const plan = quick ? QUICK : FULL;
   const began = Date.now();
   const latencyClusters = 100;
@@ -65,11 +70,20 @@ export async function runBench({ quick, profile, traceGc = false, repo }: BenchO
     const entry = path.join(__dirname, "..", "src", "main.js");
     const nodePath = path.join(repo, "node_modules");
     const common = { redisUrl: bed.redis.url, inventoryFile: bed.inventoryFile, privateKeyFile: bed.identity.privateKeyPath, knownHostsFile: bed.knownHostsPath, logDir: bed.dir };
+    // The product's entry, plus the bench procedure for the workers' step checks.
+    const workerOptions = { ...common, entry: path.join(__dirname, "bench-worker-main.js"), nodePath, count: WORKERS, concurrency: WORKER_CONCURRENCY, nodeArgs: [...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), ...(traceGc ? ["--trace-gc"] : [])] };
     [workers, bot] = await Promise.all([
-      // The product's entry, plus the bench procedure for the workers' step checks.
-      startWorkerProcesses({ ...common, entry: path.join(__dirname, "bench-worker-main.js"), nodePath, count: WORKERS, concurrency: WORKER_CONCURRENCY, nodeArgs: [...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), ...(traceGc ? ["--trace-gc"] : [])] }),
+      startWorkerProcesses(workerOptions),
       startBenchBot({ ...common, entry, nodePath, inventory: bed.inventory, ...(traceGc ? { nodeArgs: ["--trace-gc"] } : {}) }),
     ]);
+
+    if (soak) {
+      const total = quick ? 2000 : 10_000;
+      log(`soak: ${total} one-step runs, ${RUNS} clusters at once`);
+      const result = await measureSoak(bed, bot, total, new Map([["bot", bot.pid], ...workers.workers.map((w) => [w.name, w.pid] as [string, number])]));
+      writeSoak(repo, result);
+      return;
+    }
 
     log(`step latency: ${plan.latencySamples} sequential 1-step runs, interleaved with raw and pooled execs`);
     const latency = await measureStepLatency(bed, bot, { samples: plan.latencySamples, opensshSamples: plan.opensshSamples });
@@ -79,10 +93,20 @@ export async function runBench({ quick, profile, traceGc = false, repo }: BenchO
     const ack = await measureAckLatency(bed, bot, plan.ackRounds, { nodePath, logDir: bed.dir });
 
     log(`throughput: ${RUNS} runs x ${STEPS_PER_RUN} steps on ${SSHD} hosts, ${plan.throughputReps} rep(s), then the Slack backlog`);
-    const tp = await measureThroughput(bed, bot, { runs: RUNS, stepsPerRun: STEPS_PER_RUN, reps: plan.throughputReps, processes: new Map([["bot", bot.pid], ...workers.workers.map((w) => [w.name, w.pid] as [string, number])]), ...(bed.redis.pid() !== undefined ? { redisPid: bed.redis.pid()! } : {}) });
+    const tp = await measureThroughput(bed, bot, { runs: RUNS, stepsPerRun: STEPS_PER_RUN, reps: plan.throughputReps, processes: new Map([["bot", bot.pid], ...workers.workers.map((w) => [w.name, w.pid] as [string, number])]), ...(bed.redis.pid() !== undefined ? { redisPid: bed.redis.pid()! } : {}), redisUrl: bed.redis.url, prefix: ENV_DEFAULTS.REDIS_PREFIX });
 
     log(`fan-out: 1 step on ${FANOUT_HOSTS} hosts, ${FANOUT_PARALLEL} at a time, ${plan.fanoutReps} rep(s)`);
     const fanout = await measureFanout(bed, bot, FANOUT_PARALLEL);
+
+    // Full runs only: three fresh sets of worker processes, each warmed up and timed once.
+    let scaling: ScalingRow[] = [];
+    if (!quick) {
+      log(`scaling: ${RUNS} runs x ${STEPS_PER_RUN} steps on 1, 2 and 4 worker processes`);
+      const mainWorkers = workers;
+      workers = undefined;
+      await mainWorkers.stop();
+      scaling = await measureScaling(bed, bot, [1, 2, 4], (count) => startWorkerProcesses({ ...workerOptions, count }), { runs: RUNS, stepsPerRun: STEPS_PER_RUN });
+    }
 
     const stepRatio = latency.step.median / latency.raw.median;
     const fanoutIdeal = (FANOUT_HOSTS / FANOUT_PARALLEL) * latency.raw.median;
@@ -96,9 +120,13 @@ export async function runBench({ quick, profile, traceGc = false, repo }: BenchO
       { name: "throughput_ratio", value: tp.engineStepsPerSec / tp.rawStepsPerSec, unit: "x", target: { op: ">=", limit: 0.8 }, detail: `${tp.engineStepsPerSec.toFixed(0)} steps/s / raw ${tp.rawStepsPerSec.toFixed(0)} execs/s` },
       { name: "throughput_step_p99", value: tp.stepLatency.p99, unit: "ms", detail: `median ${tp.stepLatency.median.toFixed(1)} ms per step under load` },
       { name: "peak_rss_mb", value: peakRss, unit: "MB", target: { op: "<=", limit: 200 }, detail: Object.entries(tp.peakRssMb).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", ") },
-      { name: "fanout_ratio", value: fanout.wall.median / fanoutIdeal, unit: "x", target: { op: "<=", limit: 1.2 }, detail: `${fanout.wall.median.toFixed(0)} ms / ideal ${fanoutIdeal.toFixed(1)} ms; raw floor ${fanout.rawWallMs.toFixed(0)} ms (${(fanout.wall.median / fanout.rawWallMs).toFixed(2)}x)` },
+      { name: "fanout_vs_raw_ratio", value: fanout.wall.median / fanout.rawWallMs, unit: "x", target: { op: "<=", limit: 1.2 }, detail: `engine ${fanout.wall.median.toFixed(0)} ms / raw pooled fan-out ${fanout.rawWallMs.toFixed(0)} ms, ${FANOUT_PARALLEL} at a time` },
+      // Information only (issue 13 point 7): an "ideal" of hosts/parallel x one exec, which no machine reaches under load.
+      { name: "fanout_ratio", value: fanout.wall.median / fanoutIdeal, unit: "x", detail: `${fanout.wall.median.toFixed(0)} ms / ideal ${fanoutIdeal.toFixed(1)} ms` },
       { name: "max_updates_per_sec_per_message", value: tp.slack.maxUpdatesPerSecPerMessage, unit: "/s", target: { op: "<=", limit: 1 }, detail: `counting the post: ${tp.slack.maxWritesPerSecPerMessage.toFixed(2)}/s; min post gap per channel ${tp.slack.minPostGapMsPerChannel.toFixed(0)} ms` },
       { name: "lost_updates", value: tp.slack.lostUpdates, unit: "", target: { op: "<=", limit: 0 }, detail: `of ${tp.runs * tp.reps.length} runs` },
+      { name: "redis_cmds_per_step", value: tp.redisCmdsPerStep, unit: "", detail: `INFO commandstats over the timed runs; per step by MONITOR: ours ${tp.redisSplitPerStep.ours.toFixed(1)}, BullMQ ${tp.redisSplitPerStep.bullmq.toFixed(1)}, other ${tp.redisSplitPerStep.other.toFixed(1)}` },
+      { name: "bot_cpu_ms_per_step", value: tp.cpuMsPerStep.bot ?? Number.NaN, unit: "ms", detail: `CPU ms per step: ${Object.entries(tp.cpuMsPerStep).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ")}` },
       { name: "slack_calls_per_run", value: tp.slack.callsPerRun, unit: "", detail: Object.entries(tp.slack.callsByMethod).map(([k, v]) => `${k} ${v}`).join(", ") },
     ];
 
@@ -109,7 +137,10 @@ export async function runBench({ quick, profile, traceGc = false, repo }: BenchO
       ack_p99_ratio: round(ack.pairedP99Ratio),
       throughput_ratio: round(tp.engineStepsPerSec / tp.rawStepsPerSec),
       peak_rss_mb: round(peakRss, 1),
+      fanout_vs_raw_ratio: round(fanout.wall.median / fanout.rawWallMs),
       fanout_ratio: round(fanout.wall.median / fanoutIdeal),
+      redis_cmds_per_step: round(tp.redisCmdsPerStep, 1),
+      bot_cpu_ms_per_step: round(tp.cpuMsPerStep.bot ?? Number.NaN),
       max_updates_per_sec_per_message: round(tp.slack.maxUpdatesPerSecPerMessage),
       lost_updates: tp.slack.lostUpdates,
       slack_calls_per_run: round(tp.slack.callsPerRun, 2),
@@ -131,8 +162,10 @@ export async function runBench({ quick, profile, traceGc = false, repo }: BenchO
           raw_channel_refusals: tp.rawRefusals,
           step_spans_median_ms: tp.spans,
           cpu_ms_per_step: tp.cpuMsPerStep,
+          redis_cmds_per_step_by_owner: tp.redisSplitPerStep,
         },
         fanout: { ...fanout, ideal_ms: fanoutIdeal },
+        scaling: scaling.map((r) => ({ workers: r.workers, steps_per_sec: round(r.stepsPerSec, 1), step_latency_ms: r.stepLatency })),
         slack: tp.slack,
       },
       definitions: {
@@ -141,7 +174,10 @@ export async function runBench({ quick, profile, traceGc = false, repo }: BenchO
         throughput: `${RUNS} concurrent runs x ${STEPS_PER_RUN} steps (step j of run i on host (i+j) mod ${SSHD}), one cluster per run, ${WORKERS} worker processes x concurrency ${WORKER_CONCURRENCY}; raw: the same ${RUNS * STEPS_PER_RUN} execs as ${RUNS} concurrent chains on open connections (8 channels per connection)`,
         throughput_step_latency: "per step, the gap between consecutive step.finished events of a run (the first from engine.start)",
         hosts: `${SSHD} sshd processes on 127.0.0.10-${9 + SSHD}; fan-out: ${FANOUT_HOSTS} inventory host names sharing them (${FANOUT_HOSTS / SSHD} names each)`,
-        fanout_ideal: `${FANOUT_HOSTS}/${FANOUT_PARALLEL} x median raw exec`,
+        fanout_ideal: `${FANOUT_HOSTS}/${FANOUT_PARALLEL} x median raw exec (fanout_ratio, information only)`,
+        fanout_vs_raw_ratio: `the engine's 1-step run on ${FANOUT_HOSTS} hosts, ${FANOUT_PARALLEL} at a time (engine.start -> step.finished) / the same execs on open connections, ${FANOUT_PARALLEL} at a time, in the same run`,
+        redis_cmds_per_step: "Redis commands (INFO commandstats delta, every client) from the timed throughput runs' engine.start to the bot done with Slack, / steps; split into ours (intervene keys) and BullMQ's (<prefix>:bq:* keys) by MONITOR over one more, untimed, rep of 10 runs",
+        bot_cpu_ms_per_step: "user + system CPU of the bot process (/proc/<pid>/stat) during the timed throughput runs / steps",
         ack: "client-side time to the HTTP response of a signed `/dirac intervention cluster=... --dry-run`, 50 at once, against the bot process and a bare Bolt process (handler: ack only) in alternating rounds; the ratio is the median over rounds of the round p99s' ratio",
         max_updates_per_sec_per_message: "1000 / shortest gap between two chat.update calls on one run message, at the fake Web API",
         lost_updates: "runs whose Slack message, once the bot has stopped calling Slack, differs from renderRunMessage(final run record)",
@@ -157,6 +193,9 @@ export async function runBench({ quick, profile, traceGc = false, repo }: BenchO
     process.stdout.write(
       `throughput step spans (medians, ms): queued->running ${tp.spans.queuedToRunning}, running->finished ${tp.spans.runningToFinished} (exec ${tp.spans.exec.toFixed(2)})\n`,
     );
+    if (scaling.length > 0) {
+      process.stdout.write(`scaling (${RUNS} runs x ${STEPS_PER_RUN} steps, concurrency ${WORKER_CONCURRENCY} per process):\n${scaling.map((r) => `  ${r.workers} worker process(es): ${r.stepsPerSec.toFixed(0)} steps/s, step p99 ${r.stepLatency.p99.toFixed(1)} ms (median ${r.stepLatency.median.toFixed(1)})`).join("\n")}\n`);
+    }
     process.stdout.write(`throughput CPU ms per step: ${Object.entries(tp.cpuMsPerStep).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ")}\n`);
     if (ack.errorAnswers > 0) process.stdout.write(`warning: ${ack.errorAnswers} dry-run commands were answered with an error\n`);
     if (tp.slack.lostRunIds.length > 0) process.stdout.write(`lost updates in runs: ${tp.slack.lostRunIds.slice(0, 10).join(", ")}\n`);
@@ -173,3 +212,22 @@ export async function runBench({ quick, profile, traceGc = false, repo }: BenchO
   }
 }
 
+
+/** Merges the soak's figures into bench/results.json (a full run's other figures stay) and prints them. */
+function writeSoak(repo: string, soak: SoakResult): void {
+  const file = path.join(repo, "bench", "results.json");
+  const current = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>) : {};
+  const rows: Row[] = [
+    { name: "soak_throughput_ratio", value: soak.throughputRatio, unit: "x", target: { op: ">=", limit: 0.9 }, detail: `last 1,000 runs ${soak.lastRunsPerSec.toFixed(1)}/s / first 1,000 ${soak.firstRunsPerSec.toFixed(1)}/s, ${soak.runs} runs` },
+    { name: "soak_redis_bytes_per_run", value: soak.redisBytesPerRun, unit: "B", detail: `used_memory ${soak.redisUsedMbAtEnd.toFixed(1)} MB at the end; kept until retention (OUTPUT_TTL_DAYS) drops it` },
+    { name: "soak_redis_bytes_never_expiring", value: soak.redisBytesNeverExpiring, unit: "B", detail: `${soak.keysNeverExpiring} keys without a TTL: what retention never frees` },
+    { name: "soak_peak_rss_mb_at_end", value: Math.max(...Object.values(soak.rssMbAtEnd)), unit: "MB", target: { op: "<=", limit: 200 }, detail: Object.entries(soak.rssMbAtEnd).map(([k, v]) => `${k} ${v}`).join(", ") },
+  ];
+  const merged = {
+    ...current,
+    soak_throughput_ratio: round(soak.throughputRatio),
+    soak: { ...soak, at: new Date().toISOString(), cores: os.cpus().length },
+  };
+  fs.writeFileSync(file, `${JSON.stringify(merged, null, 2)}\n`);
+  process.stdout.write(`\n${formatTable(rows)}\n\nmerged the soak into bench/results.json\n`);
+}

@@ -1,4 +1,5 @@
 import { performance } from "node:perf_hooks";
+import Redis from "ioredis";
 import { sshTargetFor, type RunRecord } from "../src/jobs";
 import type { Plan } from "../src/procedures";
 import type { BenchBed } from "./bench-bed";
@@ -7,6 +8,7 @@ import { BENCH_PROCEDURE_ID } from "./bench-procedure";
 import { RawSshPool } from "./raw-ssh-pool";
 import { CpuMeter } from "./cpu-meter";
 import { rssMb, RssSampler } from "./rss-sampler";
+import { commandCalls, splitCommands, type CommandSplit } from "./redis-command-count";
 import { analyseSlack, type SlackDiscipline } from "./slack-discipline";
 import { median, summarize, type Summary } from "./stats";
 import { REQUESTER } from "./step-latency";
@@ -39,6 +41,10 @@ export interface ThroughputResult {
   readonly rawRefusals: number;
   /** How long after the last run finished the bot was done with Slack. */
   readonly slackDrainMs: number;
+  /** Redis commands per step over the timed reps (INFO commandstats delta, from engine.start to the bot done with Slack), every process included. */
+  readonly redisCmdsPerStep: number;
+  /** Per step, who sent them (MONITOR over an extra, untimed rep of 10 runs). */
+  readonly redisSplitPerStep: CommandSplit;
 }
 
 export interface ThroughputOptions {
@@ -48,6 +54,9 @@ export interface ThroughputOptions {
   /** The product's processes (bot, workers) by name: their CPU and resident size are sampled. */
   readonly processes: ReadonlyMap<string, number>;
   readonly redisPid?: number;
+  /** The bench's Redis and the product's key prefix: commands are counted there. */
+  readonly redisUrl: string;
+  readonly prefix: string;
 }
 
 /** Step j of run i runs on host (i + j) mod hosts: every run walks all hosts, and at any moment the load is spread. */
@@ -74,7 +83,7 @@ async function rawChains(bed: BenchBed, raw: RawSshPool, options: ThroughputOpti
  * connected to every host (a host missed by one worker has odds of about
  * 1 in 1000), so the measured runs, like the raw chains, use open connections.
  */
-async function warmUp(bed: BenchBed, bot: BenchBot, clusters: readonly string[]): Promise<void> {
+export async function warmUp(bed: BenchBed, bot: BenchBot, clusters: readonly string[]): Promise<void> {
   const hosts = bed.throughputHosts;
   const runs = await Promise.all(
     clusters.map(async (cluster, i) => {
@@ -82,6 +91,25 @@ async function warmUp(bed: BenchBed, bot: BenchBot, clusters: readonly string[])
       return bot.engine.start(await bot.engine.plan({ procedureId: BENCH_PROCEDURE_ID, cluster, params: { steps } }, REQUESTER), REQUESTER);
     }),
   );
+  for (const r of runs) {
+    await bot.probe.runFinished(r.id);
+    bot.probe.forget(r.id);
+  }
+  await bot.slackSettled();
+}
+
+export function planRuns(bot: BenchBot, bed: BenchBed, clusters: readonly string[], stepsPerRun: number): Promise<Plan[]> {
+  const hosts = bed.throughputHosts;
+  return Promise.all(
+    clusters.map((cluster, i) =>
+      bot.engine.plan({ procedureId: BENCH_PROCEDURE_ID, cluster, params: { steps: Array.from({ length: stepsPerRun }, (_, j) => ({ hosts: [hosts[hostIndex(i, j, hosts.length)]!] })) } }, REQUESTER),
+    ),
+  );
+}
+
+/** Starts every plan at once and waits for every run's end and the bot's last Slack call. */
+async function runAll(bot: BenchBot, plans: readonly Plan[]): Promise<void> {
+  const runs = await Promise.all(plans.map((plan) => bot.engine.start(plan, REQUESTER)));
   for (const r of runs) {
     await bot.probe.runFinished(r.id);
     bot.probe.forget(r.id);
@@ -118,6 +146,8 @@ export async function measureThroughput(bed: BenchBed, bot: BenchBot, options: T
   const addCpu = (spent: Record<string, number>, prefix = ""): void => {
     for (const [k, v] of Object.entries(spent)) cpuSpent[prefix + k] = (cpuSpent[prefix + k] ?? 0) + v;
   };
+  const counter = new Redis(options.redisUrl);
+  let redisCalls = 0;
   sampler.start();
   try {
     for (let rep = 0; rep < options.reps; rep++) {
@@ -125,14 +155,8 @@ export async function measureThroughput(bed: BenchBed, bot: BenchBot, options: T
       rawMeter.start();
       const rawWallMs = await rawChains(bed, raw, options);
       addCpu(rawMeter.stop(), "raw:");
-      const plans: Plan[] = await Promise.all(
-        clusters.map((cluster, i) =>
-          bot.engine.plan(
-            { procedureId: BENCH_PROCEDURE_ID, cluster, params: { steps: Array.from({ length: options.stepsPerRun }, (_, j) => ({ hosts: [hosts[hostIndex(i, j, hosts.length)]!] })) } },
-            REQUESTER,
-          ),
-        ),
-      );
+      const plans = await planRuns(bot, bed, clusters, options.stepsPerRun);
+      const callsBefore = await commandCalls(counter);
       const meter = new CpuMeter(cpuPids);
       meter.start();
       const start = performance.now();
@@ -153,6 +177,7 @@ export async function measureThroughput(bed: BenchBed, bot: BenchBot, options: T
       }
       const lastFinished = Date.now();
       slackDrainMs = Math.max(slackDrainMs, (await bot.slackSettled()) - lastFinished);
+      redisCalls += (await commandCalls(counter)) - callsBefore;
       for (const r of runs) {
         const final = await bot.engine.get(r.id);
         if (final === undefined) continue;
@@ -173,8 +198,13 @@ export async function measureThroughput(bed: BenchBed, bot: BenchBot, options: T
     }
   } finally {
     raw.close();
+    counter.disconnect();
   }
   const peak = sampler.stop();
+  const splitRuns = clusters.slice(0, 10);
+  const splitPlans = await planRuns(bot, bed, splitRuns, options.stepsPerRun);
+  const split = await splitCommands(options.redisUrl, options.prefix, () => runAll(bot, splitPlans));
+  const splitSteps = splitRuns.length * options.stepsPerRun;
   return {
     runs: options.runs,
     stepsPerRun: options.stepsPerRun,
@@ -188,6 +218,8 @@ export async function measureThroughput(bed: BenchBed, bot: BenchBot, options: T
     slackDrainMs,
     rawRefusals: raw.refusals,
     cpuMsPerStep: Object.fromEntries(Object.entries(cpuSpent).map(([k, v]) => [k, v / (options.runs * options.stepsPerRun * options.reps)])),
+    redisCmdsPerStep: redisCalls / (options.runs * options.stepsPerRun * options.reps),
+    redisSplitPerStep: { ours: split.ours / splitSteps, bullmq: split.bullmq / splitSteps, other: split.other / splitSteps, top: split.top },
     spans: { queuedToRunning: median(spans.queuedToRunning), runningToFinished: median(spans.runningToFinished), exec: median(spans.exec) },
   };
 }

@@ -4,15 +4,19 @@ import { postInteraction, type PostResult } from "../sim/slack/slack-signer";
 import type { LeofsSim } from "../sim/leofs/start-leofs-sim";
 import { blockActionsPayload } from "../test/helpers/slack/click-button";
 import { getTestbed } from "../test/helpers/testbed";
-import { breakManagerMnesia, messageAtGate, startE2eLeofsSim } from "../test/e2e/slack/leofs-slack-flow";
+import { breakManagerMnesia, messageAtGate, requestAndStart, startE2eLeofsSim } from "../test/e2e/slack/leofs-slack-flow";
 import { eventually, isTerminal, SECRET, SLACK_ACK_DEADLINE_MS, startSlackE2e, U_APPROVER, U_REQUESTER, type SlackE2e } from "../test/e2e/slack/slack-e2e";
 import { recordRow, trials } from "./chaos-row";
+import { fuzzViewSubmission, viewSubmissionBases } from "./fuzz-view-submissions";
 
 jest.setTimeout(1_200_000);
 
 const STARTS_PER_BATCH = 50;
 const APPROVE_CLICKS = 50;
 const FUZZ = trials(10_000, 1_500);
+/** The interaction payloads are split: half block_actions, half view_submission. */
+const VIEW_FUZZ = Math.floor(FUZZ / 2);
+const ACTION_FUZZ = FUZZ - VIEW_FUZZ;
 
 /** Runs `work` over `items` with at most `limit` at a time. */
 async function pool<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
@@ -28,6 +32,17 @@ async function pool<T, R>(items: readonly T[], limit: number, work: (item: T) =>
     }),
   );
   return out;
+}
+
+/** Resolves once `count` has not changed for `ms` (the bot's after-ack work on a burst of requests is done). */
+async function quietFor(count: () => number, ms: number): Promise<void> {
+  let last = count();
+  let since = Date.now();
+  while (Date.now() - since < ms) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const now = count();
+    if (now !== last) [last, since] = [now, Date.now()];
+  }
 }
 
 /** A random mutation of a command an operator could type: wrong words, shell metacharacters, unicode, huge values. */
@@ -146,21 +161,37 @@ describe("chaos: Slack storms and fuzz", () => {
     expect({ extraRuns, extraPosts, decisions, lateAcks }).toEqual({ extraRuns: 0, extraPosts: 0, decisions: 1, lateAcks: 0 });
   });
 
-  it(`${FUZZ} fuzzed slash commands and ${FUZZ} fuzzed interaction payloads, signed: every ack in time, no run from them`, async () => {
-    const runsBefore = (await e2e.engine.list()).length;
+  it(`${FUZZ} fuzzed slash commands and ${FUZZ} fuzzed interaction payloads (${ACTION_FUZZ} block_actions, ${VIEW_FUZZ} view_submission), signed: every ack in time, no run or decision from them`, async () => {
+    // The previous test's run is aborted at its gate (afterEach): the cluster is free for the Start preview below.
+    await eventually("the cluster to be free", async () => ((await e2e.engine.list({ active: true })).length === 0 ? true : undefined));
+    const runsBefore = new Set((await e2e.engine.list()).map((r) => r.id));
     const texts = Array.from({ length: FUZZ }, () => fuzzText(rnd));
     const commandAcks = await pool(texts, 8, (text) => e2e.command(text, { user: U_REQUESTER, wait: false }).then((a) => a.ack));
 
     const preview = await e2e.command("recover manager-slave", { user: U_REQUESTER });
     const valid = blockActionsPayload({ message: { blocks: preview.body.blocks as Block[] }, actionId: ACTION.start, userId: U_REQUESTER, channelId: "C0LEOFSSIM", responseUrl: e2e.fake.responseUrl("fuzz"), ephemeral: true });
-    const payloads = Array.from({ length: FUZZ }, () => fuzzPayload(valid, rnd));
+    const payloads = Array.from({ length: ACTION_FUZZ }, () => fuzzPayload(valid, rnd));
     const payloadAcks = await pool(payloads, 8, (p) => postInteraction(e2e.eventsUrl, SECRET, p));
+
+    // View submissions name a real run at its first gate: a broken one that still reached the engine would decide that gate.
+    if ((await sim.state.mnesiaOf(1)).files !== "corrupt") await breakManagerMnesia(sim, "manager-slave");
+    const { runId: gatedId } = await requestAndStart(e2e, "recover manager-slave", U_REQUESTER);
+    const gated = await e2e.waitForRun(gatedId, (r) => r.state === "awaiting_approval" && r.gate?.status === "open");
+    const bases = await viewSubmissionBases(e2e, gated, "C0LEOFSSIM");
+    const views = Array.from({ length: VIEW_FUZZ }, () => fuzzViewSubmission(bases[Math.floor(rnd() * bases.length)]!, rnd));
+    const viewAcks = await pool(views, 8, (p) => postInteraction(e2e.eventsUrl, SECRET, p));
+    // Submissions are acked before the engine is called: wait until the bot has gone quiet before reading the run.
+    await quietFor(() => e2e.fake.calls.length + e2e.fake.responses.length, 2000);
+    const afterFuzz = await e2e.engine.get(gatedId);
+    const gateStep = gated.gate?.stepIndex ?? 0;
+    const decisions = (afterFuzz?.steps[gateStep]?.approvals.length ?? 0) + (afterFuzz?.runApprovals?.length ?? 0);
+    const gateMoved = afterFuzz?.state !== "awaiting_approval" || afterFuzz.gate?.stepIndex !== gated.gate?.stepIndex || afterFuzz.gate?.status !== "open";
 
     // Late (no answer within Slack's 3 s) is the failure; a 500 Bolt gives at once for a payload it cannot parse is an answer, counted apart.
     const bad = (acks: readonly PostResult[]): number => acks.filter((a) => a.status === 0 || a.elapsedMs >= SLACK_ACK_DEADLINE_MS).length;
     const rejected = (acks: readonly PostResult[]): number => acks.filter((a) => a.status >= 400).length;
     const maxMs = (acks: readonly PostResult[]): number => Math.round(Math.max(...acks.map((a) => a.elapsedMs)));
-    const runsFromFuzz = (await e2e.engine.list()).length - runsBefore;
+    const runsFromFuzz = (await e2e.engine.list()).filter((r) => !runsBefore.has(r.id) && r.id !== gatedId).length;
     // The bot is still whole: a real command is answered.
     const alive = await e2e.command("runs", { user: U_REQUESTER });
     recordRow({
@@ -168,11 +199,14 @@ describe("chaos: Slack storms and fuzz", () => {
       trials: 2 * FUZZ,
       faults: 2 * FUZZ,
       runsLost: 0,
-      stepsRunTwice: runsFromFuzz,
+      stepsRunTwice: runsFromFuzz + decisions,
       duplicateSlackPosts: 0,
       finalMessagesWrong: 0,
-      detail: `commands: ${bad(commandAcks)} late, ${rejected(commandAcks)} refused with 4xx/5xx, max ack ${maxMs(commandAcks)} ms; payloads: ${bad(payloadAcks)} late, ${rejected(payloadAcks)} refused at once with 4xx/5xx (malformed: Bolt cannot parse them), max ack ${maxMs(payloadAcks)} ms; runs started by fuzz: ${runsFromFuzz}; bot answered afterwards: ${alive.ack.status === 200}`,
+      detail:
+        `commands: ${bad(commandAcks)} late, ${rejected(commandAcks)} refused with 4xx/5xx, max ack ${maxMs(commandAcks)} ms; block_actions: ${ACTION_FUZZ}, ${bad(payloadAcks)} late, ${rejected(payloadAcks)} refused at once with 4xx/5xx (malformed: Bolt cannot parse them), max ack ${maxMs(payloadAcks)} ms; ` +
+        `view_submission (reason, params and review modals): ${VIEW_FUZZ}, ${bad(viewAcks)} late, ${rejected(viewAcks)} refused at once with 4xx/5xx, max ack ${maxMs(viewAcks)} ms; ` +
+        `runs started by fuzz: ${runsFromFuzz}; gate decisions recorded from fuzzed submissions: ${decisions}${gateMoved ? " (the gate moved!)" : ""}; bot answered afterwards: ${alive.ack.status === 200}`,
     });
-    expect({ commands: bad(commandAcks), payloads: bad(payloadAcks), runsFromFuzz, alive: alive.ack.status }).toEqual({ commands: 0, payloads: 0, runsFromFuzz: 0, alive: 200 });
+    expect({ commands: bad(commandAcks), payloads: bad(payloadAcks), views: bad(viewAcks), runsFromFuzz, decisions, gateMoved, alive: alive.ack.status }).toEqual({ commands: 0, payloads: 0, views: 0, runsFromFuzz: 0, decisions: 0, gateMoved: false, alive: 200 });
   });
 });

@@ -20,15 +20,41 @@ export interface RedisServerHandle {
 
 export interface RedisServerOptions {
   appendonly?: boolean;
+  /** @defaultValue everysec (what docker-compose.yml runs) */
+  appendfsync?: "always" | "everysec" | "no";
   dir?: string;
   port?: number;
   /** TLS only (no plain port): the URL is rediss://; clients are not asked for certificates. */
   tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile: string };
+  /** Bytes (0: no limit, Redis's default); tests of a full Redis lower it with CONFIG SET. */
+  maxmemory?: number;
+  maxmemoryPolicy?: "noeviction" | "allkeys-lru" | "volatile-lru";
+  /** Starts as a replica of this primary (loopback). */
+  replicaOf?: { readonly host: string; readonly port: number };
+  /** More `--name value` settings, e.g. `["--min-replicas-to-write", "1"]`. */
+  extraArgs?: readonly string[];
+  /**
+   * Runs the same binary as a Sentinel (`redis-server <conf> --sentinel`)
+   * watching `primary` under `name`. The config file lives in `dir` and is
+   * rewritten by the Sentinel; a restart keeps what it learned.
+   */
+  sentinel?: SentinelOptions;
+}
+
+export interface SentinelOptions {
+  readonly name: string;
+  readonly primary: { readonly host: string; readonly port: number };
+  readonly quorum: number;
+  /** @defaultValue 1000 */
+  readonly downAfterMs?: number;
+  /** @defaultValue 10000 */
+  readonly failoverTimeoutMs?: number;
 }
 
 /**
  * Starts a private redis-server on a free loopback port. Never the machine's
- * shared Redis: chaos tests restart this one.
+ * shared Redis: chaos tests restart this one. Also a replica (`replicaOf`)
+ * or a Sentinel (`sentinel`): Debian's redis-server binary is both.
  */
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServerHandle> {
   const binary = requireBinary("redis-server", "redis-server");
@@ -41,18 +67,23 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     const listen = options.tls === undefined
       ? ["--port", String(port)]
       : ["--port", "0", "--tls-port", String(port), "--tls-cert-file", options.tls.certFile, "--tls-key-file", options.tls.keyFile, "--tls-ca-cert-file", options.tls.caFile, "--tls-auth-clients", "no"];
-    const args = [
+    const args = options.sentinel !== undefined ? sentinelArgs(options.sentinel, host, port, dir) : [
       "--bind", host, ...listen, "--dir", dir,
       "--appendonly", options.appendonly === false ? "no" : "yes",
-      "--appendfsync", "everysec", "--save", "", "--daemonize", "no",
+      "--appendfsync", options.appendfsync ?? "everysec", "--save", "", "--daemonize", "no",
       "--logfile", path.join(dir, "redis.log"), "--protected-mode", "yes",
+      ...(options.maxmemory !== undefined ? ["--maxmemory", String(options.maxmemory)] : []),
+      ...(options.maxmemoryPolicy !== undefined ? ["--maxmemory-policy", options.maxmemoryPolicy] : []),
+      ...(options.replicaOf !== undefined ? ["--replicaof", options.replicaOf.host, String(options.replicaOf.port)] : []),
+      ...(options.extraArgs ?? []),
     ];
     // Its own process group: a terminal's Ctrl-C reaches only the demo, which stops Redis last, by pid.
     const started = spawn(binary, args, { stdio: "ignore", detached: true });
     registerChild(started);
     child = started;
+    const log = path.join(dir, options.sentinel !== undefined ? "sentinel.log" : "redis.log");
     const exited = new Promise<never>((_, reject) =>
-      started.once("exit", (code) => reject(new Error(`redis-server exited with ${code}; see ${path.join(dir, "redis.log")}`))),
+      started.once("exit", (code) => reject(new Error(`redis-server exited with ${code}; see ${log}`))),
     );
     exited.catch(() => undefined);
     await Promise.race([waitForPort(host, port, 10_000), exited]);
@@ -80,4 +111,32 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       await launch();
     },
   };
+}
+
+/**
+ * A Sentinel's arguments: its config file (written once: the Sentinel
+ * rewrites it with what it learns, and a restart must keep that) and
+ * `--sentinel`. Loopback only, like every server here.
+ */
+function sentinelArgs(sentinel: SentinelOptions, host: string, port: number, dir: string): string[] {
+  const conf = path.join(dir, "sentinel.conf");
+  if (!fs.existsSync(conf)) {
+    const { name } = sentinel;
+    fs.writeFileSync(
+      conf,
+      [
+        `bind ${host}`,
+        `port ${port}`,
+        "daemonize no",
+        `dir ${dir}`,
+        `logfile ${path.join(dir, "sentinel.log")}`,
+        `sentinel monitor ${name} ${sentinel.primary.host} ${sentinel.primary.port} ${sentinel.quorum}`,
+        `sentinel down-after-milliseconds ${name} ${sentinel.downAfterMs ?? 1000}`,
+        `sentinel failover-timeout ${name} ${sentinel.failoverTimeoutMs ?? 10_000}`,
+        `sentinel parallel-syncs ${name} 1`,
+        "",
+      ].join("\n"),
+    );
+  }
+  return [conf, "--sentinel"];
 }

@@ -28,6 +28,26 @@ export interface FakeMessage {
 
 export type Injected = { readonly status: 429; readonly retryAfter: number } | { readonly status: 500; readonly commit?: boolean };
 
+/** A time-based outage of every Web API method (chaos: Slack 429 and 5xx storms). */
+export type StormOptions =
+  | { readonly status: 429; readonly ms: number; /** Retry-After, seconds. @defaultValue 1 */ readonly retryAfter?: number }
+  | {
+      readonly status: 500;
+      readonly ms: number;
+      /** Share of the failed calls that take effect anyway (0..1, spread evenly): Slack may apply a post and still answer 5xx. @defaultValue 0 */
+      readonly commitRatio?: number;
+    };
+
+/** Methods that change nothing: a 500 on them "taking effect" means nothing, so the tally leaves them out. */
+const READ_METHODS = new Set(["auth.test", "conversations.history", "conversations.replies", "conversations.members", "users.info", "usergroups.users.list", "chat.getPermalink"]);
+
+/** What a storm did so far: calls refused, and of the 500s on writes how many had taken effect. */
+export interface StormTally {
+  limited: number;
+  failed: number;
+  committed: number;
+}
+
 export interface ResponseUrlPost {
   readonly id: string;
   readonly body: Record<string, unknown>;
@@ -68,8 +88,8 @@ function readBody(req: IncomingMessage): Promise<string> {
  * checks required arguments against test/fixtures/slack/methods/*.json
  * and every Block Kit payload against the limits, answers like Slack, can
  * inject 429 (with Retry-After) and 500 (optionally after applying the call,
- * the ambiguous case), keeps messages by ts, and takes response_url posts at
- * /response/<id>.
+ * the ambiguous case), or a time-based storm of either on every method,
+ * keeps messages by ts, and takes response_url posts at /response/<id>.
  */
 export class FakeSlackServer {
   readonly calls: FakeCall[] = [];
@@ -88,6 +108,10 @@ export class FakeSlackServer {
   /** conversations.members by channel id; a channel not set here answers channel_not_found. */
   readonly channelMembers = new Map<string, string[]>();
   private readonly injected = new Map<string, Injected[]>();
+  private stormy: (StormOptions & { readonly until: number }) | undefined;
+  /** Counts of the current (or last) storm. */
+  readonly stormTally: StormTally = { limited: 0, failed: 0, committed: 0 };
+  private readonly stormCalls = new Map<string, number>();
   private readonly required = new Map<string, string[]>();
   private counter = 0;
   private waiters: Array<() => void> = [];
@@ -121,6 +145,38 @@ export class FakeSlackServer {
     const list = this.injected.get(method) ?? [];
     for (let i = 0; i < times; i++) list.push(failure);
     this.injected.set(method, list);
+  }
+
+  /**
+   * Every /api/ call answers `status` until `ms` from now (response_url posts
+   * are not the Web API and go through). One-shot `inject`s still come first.
+   * Returns when the storm ends (epoch ms).
+   */
+  storm(options: StormOptions): number {
+    const until = Date.now() + options.ms;
+    this.stormy = { ...options, until };
+    Object.assign(this.stormTally, { limited: 0, failed: 0, committed: 0 });
+    this.stormCalls.clear();
+    return until;
+  }
+
+  /** The failure the storm gives this call, if one is blowing. */
+  private stormFailure(method: string): Injected | undefined {
+    const s = this.stormy;
+    if (s === undefined || Date.now() >= s.until) return undefined;
+    if (s.status === 429) {
+      this.stormTally.limited++;
+      return { status: 429, retryAfter: s.retryAfter ?? 1 };
+    }
+    // Evenly spread per method (so that look-ups in between do not take a post's turn): the method's call n
+    // commits when floor(n * ratio) steps up, so the share is exact and the sequence fixed.
+    this.stormTally.failed++;
+    const n = this.stormCalls.get(method) ?? 0;
+    this.stormCalls.set(method, n + 1);
+    const ratio = s.commitRatio ?? 0;
+    const commit = Math.floor((n + 1) * ratio) > Math.floor(n * ratio);
+    if (commit && !READ_METHODS.has(method)) this.stormTally.committed++;
+    return { status: 500, commit };
   }
 
   callsOf(method: string): FakeCall[] {
@@ -214,28 +270,25 @@ export class FakeSlackServer {
       this.calls.push({ method, args, token, at: Date.now(), status, response });
     };
 
-    const failure = this.injected.get(method)?.shift();
+    const failure = this.injected.get(method)?.shift() ?? this.stormFailure(method);
     if (failure?.status === 429) {
       const body = { ok: false, error: "ratelimited" };
       record(429, body);
       send(429, body, { "Retry-After": String(failure.retryAfter) });
       return;
     }
-    const response = this.apply(method, args, token);
     if (failure?.status === 500) {
-      // commit: the call took effect, only the answer was lost (the case that creates duplicates).
-      if (failure.commit !== true) this.undo(method, response);
+      // commit: the call took effect, only the answer was lost (the case that creates duplicates);
+      // without it the call is not applied at all (an update must not show either).
+      if (failure.commit === true) this.apply(method, args, token);
       const body = { ok: false, error: "internal_error" };
       record(500, body);
       send(500, body);
       return;
     }
+    const response = this.apply(method, args, token);
     record(200, response);
     send(200, response);
-  }
-
-  private undo(method: string, response: Record<string, unknown>): void {
-    if (method === "chat.postMessage" && typeof response.ts === "string") this.messages.delete(response.ts);
   }
 
   private apply(method: string, args: Record<string, unknown>, token: string | undefined): Record<string, unknown> {

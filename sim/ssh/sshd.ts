@@ -33,6 +33,12 @@ export interface SshdOptions {
   env?: Record<string, string>;
   dir?: string;
   maxSessions?: number;
+  /**
+   * Listen on this port instead of a free one: restarting a killed host on
+   * the address and port its clients (and known_hosts) already know. With
+   * `dir` of the earlier start, the host key is the same too.
+   */
+  port?: number;
 }
 
 /** The user sessions log in as: root in CI, otherwise whoever runs the tests (a non-root sshd can only serve itself). */
@@ -86,7 +92,7 @@ export async function startSshd(options: SshdOptions): Promise<SshdHandle> {
   const env = { HOME: home, ...options.env };
 
   for (let attempt = 0; ; attempt++) {
-    const port = await freePort(options.address);
+    const port = options.port ?? (await freePort(options.address));
     const config = path.join(dir, "sshd_config");
     fs.writeFileSync(
       config,
@@ -123,7 +129,11 @@ export async function startSshd(options: SshdOptions): Promise<SshdHandle> {
     const outcome = await Promise.race([ready, exited]);
     if (outcome === "exited") {
       const text = fs.readFileSync(log, "utf8");
-      if (attempt < 3 && /Address already in use/.test(text)) continue;
+      // A free port may be taken between the probe and the bind: pick another. A fixed one cannot move, only wait.
+      if (attempt < 3 && /Address already in use/.test(text)) {
+        if (options.port !== undefined) await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
       throw new Error(`sshd on ${options.address}:${port} exited at start: ${text.trim()}`);
     }
     const stop = async (): Promise<void> => {

@@ -2,6 +2,7 @@ import { App, LogLevel, webApi, type CustomRoute } from "@slack/bolt";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { Engine } from "../jobs/engine";
+import { ackUnhandledRequests } from "./ack-unhandled-requests";
 import { boltLogger } from "./bolt-logger";
 import type { BotCluster } from "./commands/resolve-cluster";
 import { registerActions } from "./listeners/register-actions";
@@ -168,6 +169,7 @@ export function createSlackApp(options: CreateSlackAppOptions): SlackAppHandle {
     return Promise.resolve();
   });
 
+  ackUnhandledRequests(app, logger);
   refuseForeignRequests(app, options.expectedIdentity ?? {}, logger);
 
   const ctx: BotContext = {

@@ -13,6 +13,7 @@ export {
   type SlackApiSettings,
   type SlackSettings,
   type SlackReceiverSettings,
+  type RedisSentinelSettings,
 } from "./settings";
 export { loadInventory } from "./load-inventory";
 export { parseInventory, type InventoryOptions } from "./parse-inventory";

@@ -5,6 +5,7 @@ import { EnvConfigError, type EnvIssue } from "./env-config-error";
 import { expandTilde } from "./expand-tilde";
 import { LOG_LEVELS, ROLES, type LogLevel, type Role, type Settings, type SlackReceiverSettings } from "./settings";
 import { compileSecretPatterns, DEFAULT_SECRET_PATTERNS } from "../util/secret-redactor";
+import { parseSentinelList } from "./parse-sentinel-list";
 
 /** The documented defaults of the runtime contract (ARCHITECTURE.md) and engine settings. */
 export const ENV_DEFAULTS = {
@@ -101,6 +102,20 @@ const envSchema = z.object({
     u.endsWith("/") ? u : `${u}/`,
   ),
   REDIS_URL: url(["redis:", "rediss:"], ENV_DEFAULTS.REDIS_URL, "a redis:// or rediss:// URL"),
+  REDIS_SENTINELS: setting.transform((value, ctx) => {
+    if (value === undefined) return undefined;
+    const parsed = parseSentinelList(value);
+    if ("sentinels" in parsed) return parsed.sentinels;
+    ctx.addIssue({ code: "custom", message: `must be the sentinels as host:port separated by commas, e.g. 10.0.0.1:26379,10.0.0.2:26379: ${parsed.problems.join("; ")}` });
+    return z.NEVER;
+  }),
+  REDIS_SENTINEL_NAME: setting.transform((value, ctx) => {
+    if (value === undefined || /^[A-Za-z0-9_.-]{1,128}$/.test(value)) return value;
+    ctx.addIssue({ code: "custom", message: `must be the master group name the sentinels monitor (\`sentinel monitor <name> …\`): letters, digits, "_", "." or "-", e.g. mymaster (got ${JSON.stringify(value)})` });
+    return z.NEVER;
+  }),
+  // Never echoed: it is a password.
+  REDIS_SENTINEL_PASSWORD: setting,
   PORT: integer(1, 65535, ENV_DEFAULTS.PORT),
   OPS_PORT: integer(0, 65535, ENV_DEFAULTS.OPS_PORT),
   REQUESTS_PER_MINUTE: integer(0, 100_000, ENV_DEFAULTS.REQUESTS_PER_MINUTE),
@@ -117,6 +132,17 @@ const envSchema = z.object({
     return z.NEVER;
   }),
   OPS_HOST: setting.transform((value) => value ?? ENV_DEFAULTS.OPS_HOST),
+  QUEUE_BOARD_USER: setting.transform((value, ctx) => {
+    if (value === undefined || /^[^:\s]{1,64}$/.test(value)) return value;
+    ctx.addIssue({ code: "custom", message: "must be a user name without spaces or \":\" (basic auth puts a colon after it), e.g. ops" });
+    return z.NEVER;
+  }),
+  // Never echoed: it is a password.
+  QUEUE_BOARD_PASSWORD: setting.transform((value, ctx) => {
+    if (value === undefined || value.length >= 16) return value;
+    ctx.addIssue({ code: "custom", message: `must be at least 16 characters (got ${value.length}); generate one with: openssl rand -hex 16` });
+    return z.NEVER;
+  }),
   INTERVENE_SECRET: setting.transform((value, ctx) => {
     if (value === undefined || value.length >= 32) return value;
     ctx.addIssue({ code: "custom", message: `must be at least 32 characters (got ${value.length}); generate one with: openssl rand -hex 32` });
@@ -171,6 +197,10 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): Settings {
   const location = locate(parsed);
   const common = {
     redisUrl: parsed.REDIS_URL,
+    // parseEnv has already refused REDIS_SENTINELS without REDIS_SENTINEL_NAME.
+    ...(parsed.REDIS_SENTINELS !== undefined && parsed.REDIS_SENTINEL_NAME !== undefined
+      ? { redisSentinel: { sentinels: parsed.REDIS_SENTINELS, name: parsed.REDIS_SENTINEL_NAME, ...(parsed.REDIS_SENTINEL_PASSWORD !== undefined ? { password: parsed.REDIS_SENTINEL_PASSWORD } : {}) } }
+      : {}),
     redisPrefix: parsed.REDIS_PREFIX,
     approvalKey: Buffer.from(parsed.INTERVENE_SECRET ?? DEVELOPMENT_SECRET, "utf8"),
     approvalKeyIsDevelopment: parsed.INTERVENE_SECRET === undefined,
@@ -180,6 +210,8 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): Settings {
     redisRequireNoEviction: parsed.REDIS_REQUIRE_NOEVICTION,
     port: parsed.PORT,
     ops: { port: parsed.OPS_PORT, host: parsed.OPS_HOST },
+    // queueBoardRequirements has already refused one without the other.
+    ...(parsed.QUEUE_BOARD_USER !== undefined && parsed.QUEUE_BOARD_PASSWORD !== undefined ? { queueBoard: { user: parsed.QUEUE_BOARD_USER, password: parsed.QUEUE_BOARD_PASSWORD } } : {}),
     inventoryFile: location.inventoryFile,
     ssh: { ...location.ssh, maxChannelsPerHost: parsed.SSH_MAX_CHANNELS_PER_HOST },
     logLevel: parsed.LOG_LEVEL,
@@ -238,7 +270,7 @@ function parseEnv(env: NodeJS.ProcessEnv): ParsedEnv {
     variable: String(issue.path[0] ?? "environment"),
     message: issue.message,
   }));
-  issues.push(...slackRequirements(env));
+  issues.push(...slackRequirements(env), ...sentinelRequirements(env), ...queueBoardRequirements(env));
   if (issues.length > 0 || !result.success) throw new EnvConfigError(issues);
   return result.data;
 }
@@ -248,6 +280,28 @@ function parseEnv(env: NodeJS.ProcessEnv): ParsedEnv {
  * is unset. It is public (it is here), so production refuses it.
  */
 const DEVELOPMENT_SECRET = "intervene-development-secret-never-use-in-production";
+
+/** REDIS_SENTINELS and REDIS_SENTINEL_NAME go together; the others mean nothing alone. Checked on the raw values, like Slack's. */
+function sentinelRequirements(env: NodeJS.ProcessEnv): EnvIssue[] {
+  const isSet = (name: string) => (env[name] ?? "").trim() !== "";
+  if (isSet("REDIS_SENTINELS")) {
+    return isSet("REDIS_SENTINEL_NAME")
+      ? []
+      : [{ variable: "REDIS_SENTINEL_NAME", message: "required with REDIS_SENTINELS: the master group name the sentinels monitor (`sentinel monitor <name> …` in sentinel.conf), e.g. mymaster" }];
+  }
+  return ["REDIS_SENTINEL_NAME", "REDIS_SENTINEL_PASSWORD"]
+    .filter(isSet)
+    .map((variable) => ({ variable, message: "set, but REDIS_SENTINELS is not: set REDIS_SENTINELS (host:port of each sentinel) to connect through Sentinel, or unset this" }));
+}
+
+/** The queue board is on only with both a user and a password: a board without auth is never served. */
+function queueBoardRequirements(env: NodeJS.ProcessEnv): EnvIssue[] {
+  const isSet = (name: string) => (env[name] ?? "").trim() !== "";
+  const [user, password] = [isSet("QUEUE_BOARD_USER"), isSet("QUEUE_BOARD_PASSWORD")];
+  if (user === password) return [];
+  const missing = user ? "QUEUE_BOARD_PASSWORD" : "QUEUE_BOARD_USER";
+  return [{ variable: missing, message: `required with ${user ? "QUEUE_BOARD_USER" : "QUEUE_BOARD_PASSWORD"}: Bull Board at /admin/queues on the operations port needs both for its basic auth (or unset both to turn it off)` }];
+}
 
 /** Checked on the raw values so they are reported along with any format errors. */
 function slackRequirements(env: NodeJS.ProcessEnv): EnvIssue[] {

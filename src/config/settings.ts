@@ -30,9 +30,25 @@ export interface SlackSettings extends SlackApiSettings {
   readonly receiver: SlackReceiverSettings;
 }
 
+/**
+ * Redis behind Sentinel (REDIS_SENTINELS, REDIS_SENTINEL_NAME,
+ * REDIS_SENTINEL_PASSWORD): every connection asks the sentinels for the
+ * current primary, and follows it after a failover. REDIS_URL then gives only
+ * the primary's user, password, database and TLS (rediss://), not its address.
+ */
+export interface RedisSentinelSettings {
+  readonly sentinels: readonly { readonly host: string; readonly port: number }[];
+  /** The master group name the sentinels monitor (`sentinel monitor <name> …`). */
+  readonly name: string;
+  /** The sentinels' own password (`requirepass` in sentinel.conf), if they have one. */
+  readonly password?: string;
+}
+
 interface SettingsCommon {
   /** @defaultValue `redis://127.0.0.1:6379` */
   readonly redisUrl: string;
+  /** Set when REDIS_SENTINELS is: connect through Sentinel (see RedisSentinelSettings). */
+  readonly redisSentinel?: RedisSentinelSettings;
   /** SLACK_TEAM_ID / SLACK_APP_ID: requests for another workspace or app are refused (and logged). Unset: not checked. */
   readonly slackTeamId?: string;
   readonly slackAppId?: string;
@@ -62,6 +78,11 @@ interface SettingsCommon {
    * @defaultValue 9464 on 127.0.0.1
    */
   readonly ops: { readonly port: number; readonly host: string };
+  /**
+   * Bull Board (read-only) at /admin/queues on the operations port, behind
+   * basic auth (QUEUE_BOARD_USER, QUEUE_BOARD_PASSWORD). Unset: not served.
+   */
+  readonly queueBoard?: { readonly user: string; readonly password: string };
   /** Inventory path as configured (relative to the working directory, tilde-expanded). @defaultValue `config/inventory.yaml` */
   readonly inventoryFile: string;
   readonly ssh: {

@@ -14,6 +14,7 @@ import { RunDraft } from "./run-machine/run-draft";
 import { newRunId } from "./run-id";
 import type { RunStore } from "./run-store";
 import type { RunEvent, RunRecord } from "./run-types";
+import { refusedWhenRedisIsFull } from "./redis-out-of-memory";
 import { REDIS_CLOSE_MS, settleWithin } from "../util/settle-within";
 
 export interface EngineOptions extends CoreOptions {
@@ -45,6 +46,9 @@ export interface EngineHandle extends Engine {
    */
   setNotifierState(runId: string, patch: Readonly<Record<string, string>>): Promise<RunRecord>;
 }
+
+/** How a refusal names the decision it did not record. */
+const DECISION_NAMES: Readonly<Record<string, string>> = { approve: "approval", reject: "rejection", confirm: "confirmation", retry: "retry", skip: "skip", abort: "abort" };
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -87,7 +91,8 @@ export function createEngine(options: EngineOptions): EngineHandle {
   }
 
   async function decide(runId: string, operation: string, actor: Actor, mutate: (d: RunDraft) => void, extra: Partial<AuditDraft> = {}): Promise<RunRecord> {
-    return audited(runId, operation, actor, async () => (await transitioner.apply(runId, actor.userId, mutate, 100, actor.via)).run, extra);
+    // A refused write leaves the run as it was (the compare-and-set is refused whole): say so, and what to do.
+    return refusedWhenRedisIsFull(`your ${DECISION_NAMES[operation] ?? operation}`, () => audited(runId, operation, actor, async () => (await transitioner.apply(runId, actor.userId, mutate, 100, actor.via)).run, extra));
   }
 
   /** A fixed one-minute window per user: INCR, and the key expires after the window. */
@@ -202,28 +207,31 @@ export function createEngine(options: EngineOptions): EngineHandle {
     return run;
   }
 
+  async function preview(request: PlanRequest, actor?: Actor): Promise<Plan> {
+    if (actor !== undefined) await checkRate(actor, "plan", request.cluster);
+    if (actor !== undefined) await checkMayRead(actor, request, "plan");
+    if (options.planner === undefined) throw new EngineError("PARAMS", "no planner configured", { procedureId: request.procedureId });
+    let plan: Plan;
+    try {
+      plan = await options.planner.plan(request);
+    } catch (error) {
+      if (error instanceof EngineError) throw error;
+      throw new EngineError("PARAMS", errorMessage(error), { procedureId: request.procedureId, cluster: request.cluster });
+    }
+    await store.appendAudit("", [{ type: "previewed", actor: actor?.userId ?? "unknown", data: { procedureId: plan.procedureId, cluster: plan.cluster, params: plan.params, planHash: plan.planHash } }], clock.now().toISOString());
+    return plan;
+  }
+
   return {
     store,
     audit: (runId) => store.audit(runId),
 
-    setNotifierState: (runId, patch) => patchRun(runId, (run) => ({ notifierState: { ...run.notifierState, ...patch } })),
+    setNotifierState: (runId, patch) => refusedWhenRedisIsFull("the run message's reference", () => patchRun(runId, (run) => ({ notifierState: { ...run.notifierState, ...patch } }))),
 
-    async plan(request: PlanRequest, actor?: Actor): Promise<Plan> {
-      if (actor !== undefined) await checkRate(actor, "plan", request.cluster);
-      if (actor !== undefined) await checkMayRead(actor, request, "plan");
-      if (options.planner === undefined) throw new EngineError("PARAMS", "no planner configured", { procedureId: request.procedureId });
-      let plan: Plan;
-      try {
-        plan = await options.planner.plan(request);
-      } catch (error) {
-        if (error instanceof EngineError) throw error;
-        throw new EngineError("PARAMS", errorMessage(error), { procedureId: request.procedureId, cluster: request.cluster });
-      }
-      await store.appendAudit("", [{ type: "previewed", actor: actor?.userId ?? "unknown", data: { procedureId: plan.procedureId, cluster: plan.cluster, params: plan.params, planHash: plan.planHash } }], clock.now().toISOString());
-      return plan;
-    },
+    plan: (request, actor) => refusedWhenRedisIsFull("your preview", () => preview(request, actor)),
 
-    start,
+    // Issue 15 point 5: with Redis full the start is refused before anything is written (rate count, record, lock).
+    start: (plan, actor) => refusedWhenRedisIsFull("your start", () => start(plan, actor)),
 
     approve: (gate: GateRef, actor: Actor, approveOptions?: ApproveOptions) =>
       decide(gate.runId, "approve", actor, (d) => approveGate(d, gate, actor, approveOptions), { stepIndex: gate.stepIndex, attempt: gate.attempt }),

@@ -18,7 +18,9 @@ export type EngineErrorCode =
   | "NOT_REQUESTER"
   | "NOT_ALLOWED"
   | "RATE_LIMITED"
-  | "CONFLICT";
+  | "CONFLICT"
+  /** Redis refuses writes at maxmemory (noeviction): nothing was changed; an operator must free memory (issue 15 point 5). */
+  | "REDIS_OUT_OF_MEMORY";
 
 export interface EngineErrorContext {
   readonly runId?: string;

@@ -48,6 +48,12 @@ export class RunReconciler {
       if (job === undefined) {
         const notBefore = record.notBefore !== undefined ? Date.parse(record.notBefore) : now;
         await this.core.effects.enqueueStep(data, notBefore - now);
+      } else {
+        // A job that failed for good before its step began (its start could not be written while
+        // Redis was failing over or restarting) would leave the run queued forever: deliver it again.
+        // The step never began, so this cannot run anything twice; beginStep decides afresh.
+        const state = await job.getState();
+        if (state === "failed" || state === "completed") await job.retry(state);
       }
       return;
     }

@@ -9,6 +9,7 @@ import type { StepAuthority } from "./ports/step-authority";
 import { startQueryWorker } from "./query/start-query-worker";
 import type { StatusQueryPlanner } from "./query/status-query-planner";
 import { openRedis } from "./redis-connection";
+import { REDIS_OUT_OF_MEMORY_FIX, untilRedisAcceptsWrites } from "./redis-out-of-memory";
 import { expireGate } from "./run-machine/gate-decisions";
 import { beginStep, finishStep, type BeginVerdict } from "./run-machine/step-lifecycle";
 import { RunReconciler } from "./run-reconciler";
@@ -111,12 +112,19 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   async function processStep(job: Job<StepJobData>): Promise<string> {
     const { runId, stepIndex, attempt } = job.data;
     const log = logger.child({ runId, step: stepIndex, attempt, worker: id });
+    // Issue 15 point 5: with Redis full (maxmemory, noeviction) the step's writes wait here instead of
+    // failing the job: a failed start would spend the job's attempts, and a lost result would later
+    // read as a worker crash ("interrupted") although the command ran and its outcome is known.
+    const whenRedisTakesWrites = <T>(what: string, write: () => Promise<T>): Promise<T> =>
+      untilRedisAcceptsWrites(write, (err) => log.error({ err: err.message }, `Redis is out of memory: ${what} waits in this worker until Redis accepts writes again; the run goes on by itself then. An operator should ${REDIS_OUT_OF_MEMORY_FIX}`));
     const begin: { verdict: BeginVerdict } = { verdict: "skip" };
     let applied;
     try {
-      applied = await transitioner.apply(runId, actor, (d) => {
-        begin.verdict = beginStep(d, stepIndex, attempt);
-      });
+      applied = await whenRedisTakesWrites("the start of this step", () =>
+        transitioner.apply(runId, actor, (d) => {
+          begin.verdict = beginStep(d, stepIndex, attempt);
+        }),
+      );
     } catch (error) {
       if (isEngineError(error, "NOT_FOUND")) return "no such run";
       throw error;
@@ -129,10 +137,12 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     const refusal = options.authority?.refusal(applied.run, stepIndex);
     if (refusal !== undefined) {
       log.warn({ reason: refusal }, "step refused: the run record does not match what this worker derives");
-      await transitioner.apply(runId, actor, (d) => {
-        d.log("refused", { actor, stepIndex, attempt, data: { reason: refusal, by: "worker" } });
-        finishStep(d, stepIndex, attempt, { ok: false, outputs: [], error: `refused by ${actor}: ${refusal}`, durationMs: 0 });
-      });
+      await whenRedisTakesWrites("the refusal of this step", () =>
+        transitioner.apply(runId, actor, (d) => {
+          d.log("refused", { actor, stepIndex, attempt, data: { reason: refusal, by: "worker" } });
+          finishStep(d, stepIndex, attempt, { ok: false, outputs: [], error: `refused by ${actor}: ${refusal}`, durationMs: 0 });
+        }),
+      );
       return "refused";
     }
     const controller = new AbortController();
@@ -141,9 +151,9 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       const fresh = await store.get(runId);
       if (fresh?.abortRequested?.mode === "now") controller.abort(new Error("abort now"));
       log.info({}, "step started");
-      const outcome = await runner.run(applied.run, stepIndex, controller.signal);
+      const outcome = await runner.run(applied.run, stepIndex, controller.signal, whenRedisTakesWrites);
       log.info({ ok: outcome.ok, durationMs: outcome.durationMs }, "step finished");
-      await transitioner.apply(runId, actor, (d) => finishStep(d, stepIndex, attempt, outcome));
+      await whenRedisTakesWrites(`the result of this step (${outcome.ok ? "ok" : "failed"})`, () => transitioner.apply(runId, actor, (d) => finishStep(d, stepIndex, attempt, outcome)));
       return outcome.ok ? "succeeded" : "failed";
     } finally {
       running.delete(runId);

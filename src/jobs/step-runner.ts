@@ -35,6 +35,11 @@ interface TargetResult {
 
 const EXIT_ZERO: Expectation = { type: "exit-zero" };
 
+/** Performs a write that must not be dropped (the worker waits through Redis being full); named for the log. */
+export type DurableWrite = <T>(what: string, write: () => Promise<T>) => Promise<T>;
+
+const plainWrite: DurableWrite = (_what, write) => write();
+
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -85,26 +90,27 @@ function doneEarlier(run: RunRecord, step: PlannedStep): Set<string> {
 export class StepRunner {
   constructor(private readonly deps: StepRunnerDeps) {}
 
-  async run(run: RunRecord, stepIndex: number, signal: AbortSignal): Promise<StepOutcome> {
+  /** `durable`: how the output of a command that ran is stored; a refusal of that write must not read as the command failing. */
+  async run(run: RunRecord, stepIndex: number, signal: AbortSignal, durable: DurableWrite = plainWrite): Promise<StepOutcome> {
     const step = run.plan.steps[stepIndex]!;
     const started = Date.now();
     try {
-      const outcome = await this.runKind(run, step, signal);
+      const outcome = await this.runKind(run, step, signal, durable);
       return { ...outcome, durationMs: Date.now() - started };
     } catch (error) {
       return { ok: false, outputs: [], error: message(error), aborted: signal.aborted, durationMs: Date.now() - started };
     }
   }
 
-  private async runKind(run: RunRecord, step: PlannedStep, signal: AbortSignal): Promise<Omit<StepOutcome, "durationMs">> {
+  private async runKind(run: RunRecord, step: PlannedStep, signal: AbortSignal, durable: DurableWrite): Promise<Omit<StepOutcome, "durationMs">> {
     switch (step.kind) {
       case "exec":
       case "check":
-        return this.runCommands(run, step, step.expect ?? EXIT_ZERO, signal);
+        return this.runCommands(run, step, step.expect ?? EXIT_ZERO, signal, durable);
       case "copy":
         return this.runCopy(run, step, signal);
       case "wait":
-        return step.wait?.poll === undefined ? { ok: true, outputs: [] } : this.runPoll(run, step, signal);
+        return step.wait?.poll === undefined ? { ok: true, outputs: [] } : this.runPoll(run, step, signal, durable);
       case "confirm":
         return { ok: false, outputs: [], error: "confirm steps are confirmed by a human, not run by a worker" };
     }
@@ -115,7 +121,7 @@ export class StepRunner {
     return (record.resolvedCommands ?? step.targets.flatMap((t) => (t.command !== undefined ? [{ host: t.host, command: t.command }] : []))).slice();
   }
 
-  private async runCommands(run: RunRecord, step: PlannedStep, expect: Expectation, signal: AbortSignal): Promise<Omit<StepOutcome, "durationMs">> {
+  private async runCommands(run: RunRecord, step: PlannedStep, expect: Expectation, signal: AbortSignal, durable: DurableWrite): Promise<Omit<StepOutcome, "durationMs">> {
     const all = this.commands(run, step);
     // Issue 15 point 6: a retry re-runs only the hosts that failed or were
     // interrupted; hosts that met the expectation keep their earlier output.
@@ -123,7 +129,7 @@ export class StepRunner {
     const carried = run.steps[step.index]!.outputs.filter((o) => done.has(targetKey(o.host, o.command)));
     const targets = all.filter((t) => !done.has(targetKey(t.host, t.command)));
     const limit = step.parallel?.limit ?? 1;
-    const results = await forEachLimited(targets, limit, true, (t) => this.runTarget(run, step, t.host, t.command, expect, signal));
+    const results = await forEachLimited(targets, limit, true, (t) => this.runTarget(run, step, t.host, t.command, expect, signal, durable));
     const failures = results.filter((r) => !r.ok);
     const outputs = [...carried, ...results.map((r) => r.output)];
     const aborted = signal.aborted;
@@ -145,12 +151,12 @@ export class StepRunner {
     }
   }
 
-  private async runTarget(run: RunRecord, step: PlannedStep, host: string, command: string, expect: Expectation, signal: AbortSignal): Promise<TargetResult> {
+  private async runTarget(run: RunRecord, step: PlannedStep, host: string, command: string, expect: Expectation, signal: AbortSignal, durable: DurableWrite): Promise<TargetResult> {
     const { executor, semaphore, bus } = this.deps;
     const attempt = run.steps[step.index]!.attempt;
     let release: (() => Promise<void>) | undefined;
     try {
-      release = await semaphore.acquire(run.plan.cluster, host, signal);
+      release = await durable(`an SSH slot on ${host}`, () => semaphore.acquire(run.plan.cluster, host, signal));
       const live = new OutputBatcher((chunk) => {
         bus.publish({ type: "step.output", runId: run.id, stepIndex: step.index, host, chunk }).catch(() => undefined);
       });
@@ -177,11 +183,14 @@ export class StepRunner {
         });
       const text = redactSecrets(combinedOutput(result), this.deps.secretPatterns);
       const outputKey = this.deps.keys.output(run.id, step.index, attempt, host);
-      await this.deps.store.saveOutput(outputKey, text, this.deps.outputTtlMs);
+      await durable(`the output of ${host}`, () => this.deps.store.saveOutput(outputKey, text, this.deps.outputTtlMs));
+      // The operator deciding on Retry must know when a timed-out command may still be running (its
+      // host stopped answering, so the kill never landed): found by chaos/ssh-faults.chaos.ts.
+      const unstopped = result.cleanup === "kill-failed" ? "; the host did not confirm that the command stopped: it may still be running" : "";
       const verdict = result.aborted
         ? { ok: false, reason: "aborted" }
         : result.timedOut
-          ? { ok: false, reason: `timed out after ${step.timeoutMs} ms` }
+          ? { ok: false, reason: `timed out after ${step.timeoutMs} ms${unstopped}` }
           : this.deps.semantics.evaluateExpectation(expect, { exitCode: result.code, stdout: result.stdout, stderr: result.stderr });
       const { head, tail } = headAndTail(text);
       const output: TargetOutput = {
@@ -230,12 +239,12 @@ export class StepRunner {
   }
 
   /** Polls the check until it holds or the wait's time is up (an idempotent step: a crash simply polls again). */
-  private async runPoll(run: RunRecord, step: PlannedStep, signal: AbortSignal): Promise<Omit<StepOutcome, "durationMs">> {
+  private async runPoll(run: RunRecord, step: PlannedStep, signal: AbortSignal, durable: DurableWrite): Promise<Omit<StepOutcome, "durationMs">> {
     const poll = step.wait!.poll!;
     const deadline = Date.now() + step.wait!.delayMs;
     let last: Omit<StepOutcome, "durationMs"> = { ok: false, outputs: [], error: "never polled" };
     for (;;) {
-      last = await this.runCommands(run, step, poll.expect, signal);
+      last = await this.runCommands(run, step, poll.expect, signal, durable);
       if (last.ok || signal.aborted) return last;
       if (Date.now() + poll.intervalMs > deadline) {
         return { ...last, ok: false, error: `condition not met within ${step.wait!.delayMs} ms: ${last.error ?? ""}` };

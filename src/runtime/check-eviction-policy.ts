@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Settings } from "../config/settings";
 import { openProbeRedis } from "./readiness-redis";
+import { redisConnectionFor } from "./redis-connection-for";
 
 export class EvictionPolicyError extends Error {}
 
@@ -13,8 +14,8 @@ export class EvictionPolicyError extends Error {}
  * an unreachable Redis or a user not allowed `CONFIG GET` is a warning,
  * unless the setting requires the check, which then refuses.
  */
-export async function checkEvictionPolicy(settings: Pick<Settings, "redisUrl" | "redisRequireNoEviction">, logger: Logger): Promise<void> {
-  const redis = openProbeRedis(settings.redisUrl);
+export async function checkEvictionPolicy(settings: Pick<Settings, "redisUrl" | "redisSentinel" | "redisRequireNoEviction">, logger: Logger): Promise<void> {
+  const redis = openProbeRedis(redisConnectionFor(settings));
   let policy: string | undefined;
   let problem: string | undefined;
   try {

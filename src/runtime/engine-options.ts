@@ -13,6 +13,7 @@ import {
 } from "../jobs";
 import type { SshPool } from "../ssh";
 import { listProcedures } from "../procedures";
+import { redisConnectionFor } from "./redis-connection-for";
 
 const DAY_MS = 24 * 3600_000;
 const CATALOG_IDS: ReadonlySet<string> = new Set(listProcedures().map((p) => p.id));
@@ -20,7 +21,7 @@ const CATALOG_IDS: ReadonlySet<string> = new Set(listProcedures().map((p) => p.i
 /** The one place settings become engine options, shared by main, the CLI, the demo and the bench. */
 export function engineOptionsFor(settings: Settings, inventory: Inventory, logger: EngineLogger, prefix?: string): EngineOptions {
   return {
-    redis: settings.redisUrl,
+    redis: redisConnectionFor(settings),
     ...(prefix !== undefined ? { prefix } : {}),
     policy: inventoryPolicyResolver(inventory),
     semantics: procedureStepSemantics,
@@ -37,7 +38,7 @@ export function engineOptionsFor(settings: Settings, inventory: Inventory, logge
 /** `procedure`: where the worker's step checks find procedures (default the catalog; the bench adds its own). */
 export function workerOptionsFor(settings: Settings, inventory: Inventory, pool: SshPool, logger: EngineLogger, prefix?: string, procedure?: ProcedureLookup): WorkerOptions {
   return {
-    redis: settings.redisUrl,
+    redis: redisConnectionFor(settings),
     ...(prefix !== undefined ? { prefix } : {}),
     policy: inventoryPolicyResolver(inventory),
     semantics: procedureStepSemantics,

@@ -7,7 +7,7 @@ import type { CustomRoute } from "@slack/bolt";
 import type { Inventory, Settings } from "../config";
 import { createSlackApp, type SlackAppHandle, type SlackHealth } from "../bot/create-slack-app";
 import type { SlackFailure } from "../bot/notifier/slack-api";
-import { createEngine, startWorker, type EngineHandle, type ProcedureLookup, type WorkerHandle } from "../jobs";
+import { createEngine, redisKeys, startWorker, type EngineHandle, type ProcedureLookup, type WorkerHandle } from "../jobs";
 import { SshPool } from "../ssh";
 import { botInventoryFrom } from "./bot-inventory-from";
 import { engineNotifierStore } from "./engine-notifier-store";
@@ -21,6 +21,8 @@ import { queueDepthReader } from "./metrics-queue-depth";
 import { readinessRoute } from "./readiness";
 import { openProbeRedis } from "./readiness-redis";
 import { checkEvictionPolicy } from "./check-eviction-policy";
+import { QUEUE_BOARD_PATH, startQueueBoard, type QueueBoard } from "./queue-board";
+import { redisConnectionFor } from "./redis-connection-for";
 
 export interface InterveneOptions {
   readonly settings: Settings;
@@ -62,9 +64,12 @@ export interface InterveneHandle {
  * OPS_PORT (issue 12 point 9: /metrics and /readyz say what runs where, so
  * they stay off the port Slack reaches). Resolves once listening.
  */
-async function startGetServer(port: number, host: string | undefined, logger: Logger, routes: readonly CustomRoute[], what: string): Promise<http.Server> {
+async function startGetServer(port: number, host: string | undefined, logger: Logger, routes: readonly CustomRoute[], what: string, board?: QueueBoard): Promise<http.Server> {
   const byPath = new Map(routes.map((r) => [r.path, r.handler]));
   const server = http.createServer((req, res) => {
+    // Bull Board has its own methods (its read-only API) and checks its own auth.
+    const url = req.url ?? "";
+    if (board !== undefined && (url === QUEUE_BOARD_PATH || url.startsWith(`${QUEUE_BOARD_PATH}/`) || url.startsWith(`${QUEUE_BOARD_PATH}?`))) return board.handle(req, res);
     const handler = req.method === "GET" ? byPath.get((req.url ?? "").split("?")[0] ?? "") : undefined;
     if (handler !== undefined) return handler(req, res);
     res.writeHead(404, { "content-type": "application/json" });
@@ -106,7 +111,7 @@ export async function startIntervene(options: InterveneOptions): Promise<Interve
   const engineLogger = logger.child({ component: "engine" });
   const operations = options.operations !== false;
   const metrics = operations ? new InterveneMetrics() : undefined;
-  const probeRedis = operations ? openProbeRedis(settings.redisUrl) : undefined;
+  const probeRedis = operations ? openProbeRedis(redisConnectionFor(settings)) : undefined;
   const queues = probeRedis === undefined ? undefined : queueDepthReader(probeRedis, prefix);
   if (metrics !== undefined && queues !== undefined) metrics.setSources({ queues: () => queues.read() });
   const runsBot = settings.role === "all" || settings.role === "bot";
@@ -120,7 +125,8 @@ export async function startIntervene(options: InterveneOptions): Promise<Interve
           // The detailed health (bot id, Slack error text) is for operators: here, not on the Slack port.
           jsonRoute("/healthz", () => ({ role: settings.role, ...(slackHealth === undefined ? { http: "up" } : slackHealth()) })),
         ];
-  const opsServer = operations ? await startGetServer(settings.ops.port, settings.ops.host, logger, operationRoutes(), "operations server") : undefined;
+  const board = operations && settings.queueBoard !== undefined ? startQueueBoard(redisConnectionFor(settings), redisKeys(prefix).bullPrefix, settings.queueBoard) : undefined;
+  const opsServer = operations ? await startGetServer(settings.ops.port, settings.ops.host, logger, operationRoutes(), "operations server", board) : undefined;
   const opsAddress = opsServer?.address();
   const opsUrl = opsAddress !== undefined && opsAddress !== null && typeof opsAddress === "object" ? `http://${settings.ops.host}:${opsAddress.port}` : undefined;
 
@@ -141,7 +147,7 @@ export async function startIntervene(options: InterveneOptions): Promise<Interve
   if (settings.role === "all" || settings.role === "bot") {
     engine = createEngine(engineOptionsFor(settings, inventory, engineLogger, prefix));
     // Several bot processes may run (issue 15 point 1): each run's messages are written by the lease holder only.
-    leaseRedis = openRedis(settings.redisUrl, `intervene-bot-lease-${process.pid}`);
+    leaseRedis = openRedis(redisConnectionFor(settings), `intervene-bot-lease-${process.pid}`);
     leaseRedis.on("error", (err) => logger.debug({ err }, "notifier lease redis error"));
     const botId = `bot:${os.hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
     const api = engine;
@@ -210,6 +216,7 @@ export async function startIntervene(options: InterveneOptions): Promise<Interve
       await new Promise<void>((resolve) => (healthServer ? healthServer.close(() => resolve()) : resolve()));
       await new Promise<void>((resolve) => (opsServer ? opsServer.close(() => resolve()) : resolve()));
       await bounded("queue close", CLOSE_STEP_MS, async () => queues?.close());
+      await bounded("queue board close", CLOSE_STEP_MS, async () => board?.close());
       probeRedis?.disconnect();
       leaseRedis?.disconnect();
     },

@@ -67,6 +67,11 @@ export async function connectSshClient(target: SshTarget, options: ConnectOption
   return new Promise<Client>((resolve, reject) => {
     const fail = (err: unknown): void => {
       cleanup();
+      // ssh2 goes on emitting 'error' for a client that failed: after a handshake timeout, the socket's
+      // close adds "Connection lost before handshake". With no listener left, EventEmitter throws it as
+      // an uncaught exception and the worker dies of a host that merely never answered (found by
+      // chaos/ssh-faults.chaos.ts). The failure is already reported through the rejection.
+      client.on("error", () => undefined);
       client.end();
       reject(refusal ?? new SshConnectionError(target.host, target.port, "connect", err, target.hostLabel));
     };

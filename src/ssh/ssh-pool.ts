@@ -49,6 +49,8 @@ const OPEN_CONNECT_FAILED = 2;
 const OPEN_RESOURCE_SHORTAGE = 4;
 /** With a 10 ms * n backoff: about 2 s before giving up. */
 const CHANNEL_OPEN_RETRIES = 20;
+/** As connectSshClient's: how long a host may take to answer before it counts as not answering. */
+const DEFAULT_ANSWER_MS = 10_000;
 
 interface Waiter {
   resolve(): void;
@@ -230,12 +232,13 @@ export class SshPool {
    * command, a moment after that channel closed, so a full cap can briefly
    * exceed MaxSessions.
    */
-  private async openExecChannel(host: PooledHost, command: string): Promise<OpenedChannel & { client: Client }> {
+  private async openExecChannel(host: PooledHost, command: string, answerWithinMs?: number): Promise<OpenedChannel & { client: Client }> {
     let reconnected = false;
     for (let refusals = 0; ; ) {
       const client = await this.clientFor(host);
       try {
-        return { client, ...(await execChannel(client, command)) };
+        const opening = execChannel(client, command);
+        return { client, ...(await (answerWithinMs === undefined ? opening : this.answeredWithin(host, client, opening, answerWithinMs))) };
       } catch (err) {
         if (this.closed) throw new SshPoolClosedError();
         const reason = (err as { reason?: unknown }).reason;
@@ -258,7 +261,11 @@ export class SshPool {
     else host.killBusy++;
     try {
       // Reconnects if need be: sshd does not end a no-pty session's processes when its connection drops.
-      const { channel, exit } = await this.openExecChannel(host, killGroupScript(pgid, graceMs));
+      // Bounded by the connect timeout: on a connection that stopped answering without closing (a
+      // half-dead network) the channel open would wait for the keepalive (a minute by default), and
+      // the timed-out command, which waits for its kill, with it. Found by chaos/ssh-faults.chaos.ts.
+      const answerMs = host.target.connectTimeoutMs ?? DEFAULT_ANSWER_MS;
+      const { channel, exit } = await this.openExecChannel(host, killGroupScript(pgid, graceMs), answerMs);
       return await new Promise<boolean>((resolve) => {
         channel.on("error", () => undefined);
         channel.resume();
@@ -351,12 +358,33 @@ export class SshPool {
     }
   }
 
+  /**
+   * `pending` (a channel open on `client`), unless the host does not answer
+   * within `ms`: then the connection is dropped as dead, which also closes
+   * every channel still waiting on it, and the open fails.
+   */
+  private async answeredWithin<T>(host: PooledHost, client: Client, pending: Promise<T>, ms: number): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        if (host.client === client) host.client = undefined;
+        destroySocket(client);
+        reject(new Error(`no answer within ${ms} ms`));
+      }, ms);
+    });
+    try {
+      return await Promise.race([pending, expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   private endClient(host: PooledHost, client: Client): void {
     if (host.client === client) host.client = undefined;
     if (this.closedClients.has(client)) return;
     const closed = new Promise<void>((resolve) => {
       // A peer that never answers our disconnect must not hold close() forever.
-      const timer = setTimeout(() => client.destroy(), 2000);
+      const timer = setTimeout(() => destroySocket(client), 2000);
       client.once("close", () => {
         clearTimeout(timer);
         resolve();
@@ -366,6 +394,18 @@ export class SshPool {
     void closed.then(() => this.closing.delete(closed));
     client.end();
   }
+}
+
+/**
+ * Closes the connection's socket at once. Not `client.destroy()`: ssh2 skips
+ * it once the socket is no longer writable, which `client.end()` (our
+ * polite disconnect) has already made it, so a peer that stopped answering
+ * kept the connection, and `close()`, waiting forever (found by
+ * chaos/ssh-faults.chaos.ts). `_sock` is ssh2's own field for that socket
+ * (or the bastion channel it runs over).
+ */
+function destroySocket(client: Client): void {
+  (client as unknown as { _sock?: { destroy(): void } })._sock?.destroy();
 }
 
 /**

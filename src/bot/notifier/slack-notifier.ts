@@ -4,6 +4,7 @@ import type { MessagePayload } from "../blocks/block-types";
 import { renderRunMessage, type RunMessageContext } from "../blocks/render-run-message";
 import { renderStepOutput } from "../blocks/render-step-output";
 import { renderApprovalRequest, renderFinalReply } from "../blocks/render-thread-notices";
+import { BotError } from "../bot-errors";
 import { sleep, systemClock, type Clock } from "./clock";
 import { MemoryNotifierStore, refFromNotifierState, type MessageRef, type NotifierStore } from "./notifier-store";
 import type { NotifierLease } from "./notifier-lease";
@@ -42,6 +43,22 @@ export interface SlackNotifierOptions {
 export const MESSAGE_EVENT_TYPE = "intervene_message";
 const LIVE_TAIL_CHARS = 2000;
 const MAX_SLOTS = 500;
+/**
+ * A queued post whose Slack calls were given up on (a retryable failure
+ * outlasting the caller's back-off, e.g. a 30 s outage) is tried again this
+ * many times, this long apart, before it is dropped: an outage must not cost
+ * a run its message or its approval mention. Found by `npm run chaos`.
+ */
+const OUTAGE_ROUNDS = 20;
+const OUTAGE_ROUND_DELAY_MS = 15_000;
+
+/** Marks a post result that is an earlier attempt found in Slack, not this call's answer. */
+const FOUND = "intervene_found_earlier";
+
+/** Where a post went, and whether it is an earlier attempt found landed (its content is that attempt's). */
+interface PostedRef extends MessageRef {
+  readonly earlier: boolean;
+}
 
 interface RunSlot {
   readonly runId: string;
@@ -53,9 +70,13 @@ interface RunSlot {
   /** Posts for this run, in order: the run message first, then its thread replies. */
   queue: Promise<void>;
   readonly posted: Set<string>;
+  /** Posts (by key) whose last attempt failed without saying whether it landed, and since when: look before posting again. */
+  readonly uncertain: Map<string, number>;
   lastSentJson?: string;
   /** Until when this process holds the run's lease (0: not known to hold it). */
   heldUntil: number;
+  /** The last answer of the lease was `held`: a renewal is not a takeover. */
+  holder?: boolean;
   /** The final state was written by this process: nothing more to do. */
   settled?: boolean;
 }
@@ -76,7 +97,7 @@ export class SlackNotifier {
   private readonly lastPostDone = new Map<string, number>();
   private readonly pending = new Set<Promise<void>>();
 
-  private readonly leaseTimer: NodeJS.Timeout | undefined;
+  private leaseTimer: unknown;
 
   constructor(private readonly options: SlackNotifierOptions) {
     this.clock = options.clock ?? systemClock;
@@ -86,17 +107,29 @@ export class SlackNotifier {
     const lease = options.lease;
     if (lease !== undefined) {
       // Renew the runs this process writes for, and take over those whose writer stopped renewing.
-      this.leaseTimer = setInterval(() => this.tendLeases(), options.leaseCheckMs ?? Math.max(250, Math.floor(lease.ttlMs / 4)));
-      this.leaseTimer.unref();
+      // On the notifier's clock (tests move it), and never what keeps the process alive.
+      const every = options.leaseCheckMs ?? Math.max(250, Math.floor(lease.ttlMs / 4));
+      const tick = (): void => {
+        this.tendLeases();
+        this.leaseTimer = this.clock.setTimeout(tick, every);
+        (this.leaseTimer as { unref?: () => void }).unref?.();
+      };
+      this.leaseTimer = this.clock.setTimeout(tick, every);
+      (this.leaseTimer as { unref?: () => void }).unref?.();
     }
   }
 
   /** Whether this process may write for the run now: always without a lease; else it holds (or just took) the lease. */
   private async mayWrite(slot: RunSlot): Promise<boolean> {
-    const lease = this.options.lease;
-    if (lease === undefined) return true;
+    if (this.options.lease === undefined) return true;
+    if (slot.heldUntil > this.clock.now()) return true;
+    return (await this.holdLease(slot)) === "held";
+  }
+
+  /** Asks Redis for the run's lease (take if free or ours, renew) and records the answer on the slot. */
+  private async holdLease(slot: RunSlot): Promise<"held" | "busy" | "done"> {
+    const lease = this.options.lease!;
     const now = this.clock.now();
-    if (slot.heldUntil > now) return true;
     const state = await lease.hold(slot.runId).catch((err: unknown) => {
       this.options.logger.warn({ runId: slot.runId, err: err instanceof Error ? err.message : String(err) }, "slack notifier: lease check failed; not writing");
       return "busy" as const;
@@ -104,19 +137,25 @@ export class SlackNotifier {
     if (state === "done") slot.settled = true;
     // Half the TTL: a hold is re-checked well before it could lapse in Redis.
     slot.heldUntil = state === "held" ? now + lease.ttlMs / 2 : 0;
-    return state === "held";
+    slot.holder = state === "held";
+    return state;
   }
 
+  /**
+   * Renews the leases of the runs this process writes for, and takes over
+   * those whose writer stopped renewing. Outside the runs' write queues: a
+   * queue stuck retrying Slack through an outage must not let the lease
+   * lapse to another bot meanwhile. Only a takeover (not a renewal) logs
+   * and brings the message up to date.
+   */
   private tendLeases(): void {
     for (const slot of this.slots.values()) {
       if (slot.run === undefined || slot.settled === true) continue;
-      const wasHeld = slot.heldUntil > this.clock.now();
-      this.enqueue(slot, async () => {
-        if (!(await this.mayWrite(slot))) return;
-        if (!wasHeld) {
-          this.options.logger.info({ runId: slot.runId }, "slack notifier: writing for this run (lease taken)");
-          this.markStale(slot);
-        }
+      const wasHolder = slot.holder === true;
+      void this.holdLease(slot).then((state) => {
+        if (state !== "held" || wasHolder) return;
+        this.options.logger.info({ runId: slot.runId }, "slack notifier: writing for this run (lease taken)");
+        this.markStale(slot);
       });
     }
   }
@@ -165,7 +204,8 @@ export class SlackNotifier {
   }
 
   async close(): Promise<void> {
-    if (this.leaseTimer !== undefined) clearInterval(this.leaseTimer);
+    if (this.leaseTimer !== undefined) this.clock.clearTimeout(this.leaseTimer);
+    this.leaseTimer = undefined;
     await this.flush();
   }
 
@@ -177,7 +217,7 @@ export class SlackNotifier {
   private slot(runId: string): RunSlot {
     let slot = this.slots.get(runId);
     if (slot === undefined) {
-      slot = { runId, queue: Promise.resolve(), posted: new Set(), heldUntil: 0 };
+      slot = { runId, queue: Promise.resolve(), posted: new Set(), uncertain: new Map(), heldUntil: 0 };
       this.slots.set(runId, slot);
       if (this.slots.size > MAX_SLOTS) this.evictOne();
     }
@@ -200,18 +240,35 @@ export class SlackNotifier {
   }
 
   private enqueue(slot: RunSlot, work: () => Promise<void>): void {
-    const next = slot.queue.then(work).catch((err: unknown) => {
+    const next = slot.queue.then(() => this.outlastOutage(slot, work)).catch((err: unknown) => {
       this.options.logger.error({ runId: slot.runId, err: err instanceof Error ? err.message : String(err) }, "slack notifier: giving up on a message");
     });
     slot.queue = next;
     this.track(next);
   }
 
+  /** Runs `work`, again after a pause while it fails for a reason that may pass (Slack down); the slot's later posts wait, so their order holds. */
+  private async outlastOutage(slot: RunSlot, work: () => Promise<void>): Promise<void> {
+    for (let round = 1; ; round++) {
+      try {
+        return await work();
+      } catch (err) {
+        if (!(err instanceof BotError && err.retryable) || round >= OUTAGE_ROUNDS) throw err;
+        this.options.logger.warn({ runId: slot.runId, round, err: err.message }, "slack notifier: Slack still failing; trying again later");
+        await sleep(this.clock, OUTAGE_ROUND_DELAY_MS);
+      }
+    }
+  }
+
   private ensureMessage(slot: RunSlot): Promise<MessageRef | undefined> {
     slot.refPromise ??= this.findOrPostRunMessage(slot).then(
       (ref) => {
         if (ref === undefined) slot.refPromise = undefined;
-        else slot.ref = ref;
+        else {
+          slot.ref = ref;
+          // Events that came while the post was out saw no ref and marked nothing: bring the message to the state now.
+          this.markStale(slot);
+        }
         return ref;
       },
       (err: unknown) => {
@@ -235,7 +292,8 @@ export class SlackNotifier {
     }
     if (this.options.lease !== undefined) {
       // A bot that died between its post and saving the ref left a message behind: find it instead of posting a second.
-      const found = await this.findPosted(channel, run.id, "run", Date.parse(run.requestedAt)).catch(() => undefined);
+      // A look that fails is no answer: this attempt fails (and is tried again) rather than risk a second message.
+      const found = await this.findPosted(channel, run.id, "run", Date.parse(run.requestedAt), undefined, true);
       if (typeof found?.ts === "string") {
         const ref = { channel, ts: found.ts };
         await this.store.save(run.id, ref);
@@ -243,8 +301,9 @@ export class SlackNotifier {
       }
     }
     const payload = renderRunMessage(run, this.context(slot));
-    const ref = await this.post(channel, payload, run.id, "run");
-    slot.lastSentJson = JSON.stringify(payload);
+    const { earlier, ...ref } = await this.post(slot, channel, payload, "run");
+    // A post found landed from an earlier attempt shows that attempt's state, not this payload: the next update must go out.
+    slot.lastSentJson = earlier ? undefined : JSON.stringify(payload);
     // The post is the message's first write: its first update waits a full interval after it.
     this.throttle.wrote(`${ref.channel}:${ref.ts}`);
     await this.store.save(run.id, ref);
@@ -258,7 +317,7 @@ export class SlackNotifier {
       // Another bot holds the run: it posts this reply (keys are marked here too, so a takeover does not repeat it).
       if (!(await this.mayWrite(slot))) return;
       const ref = await this.ensureMessage(slot);
-      if (ref !== undefined) await this.post(ref.channel, render(), slot.runId, key, ref.ts, broadcast);
+      if (ref !== undefined) await this.post(slot, ref.channel, render(), key, ref.ts, broadcast);
     });
   }
 
@@ -316,7 +375,7 @@ export class SlackNotifier {
    * after the previous one was answered: spacing counted from the answer,
    * not the request, keeps them apart when they reach Slack too.
    */
-  private async post(channel: string, payload: MessagePayload, runId: string, key: string, threadTs?: string, broadcast = false): Promise<MessageRef> {
+  private async post(slot: RunSlot, channel: string, payload: MessagePayload, key: string, threadTs?: string, broadcast = false): Promise<PostedRef> {
     const previous = this.channelTail.get(channel) ?? Promise.resolve();
     let done: () => void = () => undefined;
     const mine = new Promise<void>((resolve) => (done = resolve));
@@ -325,7 +384,7 @@ export class SlackNotifier {
       await previous;
       const wait = (this.lastPostDone.get(channel) ?? Number.NEGATIVE_INFINITY) + (this.options.minPostIntervalMs ?? 1000) - this.clock.now();
       if (wait > 0) await sleep(this.clock, wait);
-      return await this.postNow(channel, payload, runId, key, threadTs, broadcast);
+      return await this.postNow(slot, channel, payload, key, threadTs, broadcast);
     } finally {
       this.lastPostDone.set(channel, this.clock.now());
       if (this.channelTail.get(channel) === mine) this.channelTail.delete(channel);
@@ -333,8 +392,17 @@ export class SlackNotifier {
     }
   }
 
-  private async postNow(channel: string, payload: MessagePayload, runId: string, key: string, threadTs: string | undefined, broadcast: boolean): Promise<MessageRef> {
-    const since = this.clock.now();
+  private async postNow(slot: RunSlot, channel: string, payload: MessagePayload, key: string, threadTs: string | undefined, broadcast: boolean): Promise<PostedRef> {
+    const runId = slot.runId;
+    const since = slot.uncertain.get(key) ?? this.clock.now();
+    if (slot.uncertain.has(key)) {
+      // An earlier attempt was given up on without knowing whether it landed: look (with retries) before posting again.
+      const found = await this.findPosted(channel, runId, key, since, threadTs, true);
+      if (typeof found?.ts === "string") {
+        slot.uncertain.delete(key);
+        return { channel, ts: found.ts, earlier: true };
+      }
+    }
     const args: Record<string, unknown> = {
       channel,
       text: payload.text,
@@ -344,24 +412,36 @@ export class SlackNotifier {
       metadata: { event_type: MESSAGE_EVENT_TYPE, event_payload: { run_id: runId, key } },
       ...(threadTs === undefined ? {} : { thread_ts: threadTs, ...(broadcast ? { reply_broadcast: true } : {}) }),
     };
-    const result = await this.caller.call("chat.postMessage", args, { findExisting: () => this.findPosted(channel, runId, key, since, threadTs) });
+    let result: Record<string, unknown>;
+    try {
+      result = await this.caller.call("chat.postMessage", args, { findExisting: () => this.findPosted(channel, runId, key, since, threadTs) });
+    } catch (err) {
+      if (err instanceof BotError && err.retryable) slot.uncertain.set(key, since);
+      throw err;
+    }
+    slot.uncertain.delete(key);
     const ts = result.ts;
     if (typeof ts !== "string") throw new Error("chat.postMessage answered without a ts");
-    return { channel: typeof result.channel === "string" ? result.channel : channel, ts };
+    return { channel: typeof result.channel === "string" ? result.channel : channel, ts, earlier: result[FOUND] === true };
   }
 
-  /** After an ambiguous failure: did that post land? Looks for our metadata key in the channel or thread. */
-  private async findPosted(channel: string, runId: string, key: string, since: number, threadTs?: string): Promise<Record<string, unknown> | undefined> {
+  /**
+   * After an ambiguous failure: did that post land? Looks for our metadata key
+   * in the channel or thread. `retried`: through the caller (back-off,
+   * Retry-After); else one call, for the caller's own look-ups which it retries.
+   */
+  private async findPosted(channel: string, runId: string, key: string, since: number, threadTs?: string, retried = false): Promise<Record<string, unknown> | undefined> {
+    const call = (method: string, args: Record<string, unknown>): Promise<Record<string, unknown>> => (retried ? this.caller.call(method, args) : this.options.api.apiCall(method, args));
     const result =
       threadTs === undefined
-        ? await this.options.api.apiCall("conversations.history", { channel, oldest: ((since - 60_000) / 1000).toFixed(6), include_all_metadata: true, limit: 100 })
-        : await this.options.api.apiCall("conversations.replies", { channel, ts: threadTs, include_all_metadata: true, limit: 200 });
+        ? await call("conversations.history", { channel, oldest: ((since - 60_000) / 1000).toFixed(6), include_all_metadata: true, limit: 100 })
+        : await call("conversations.replies", { channel, ts: threadTs, include_all_metadata: true, limit: 200 });
     const messages = Array.isArray(result.messages) ? (result.messages as Array<Record<string, unknown>>) : [];
     const found = messages.find((m) => {
       const metadata = m.metadata as { event_type?: unknown; event_payload?: { run_id?: unknown; key?: unknown } } | undefined;
       return metadata?.event_type === MESSAGE_EVENT_TYPE && metadata.event_payload?.run_id === runId && metadata.event_payload.key === key;
     });
-    return found === undefined ? undefined : { ok: true, channel, ts: found.ts };
+    return found === undefined ? undefined : { ok: true, channel, ts: found.ts, [FOUND]: true };
   }
 }
 

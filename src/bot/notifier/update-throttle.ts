@@ -1,6 +1,16 @@
 import type { Logger } from "pino";
 import type { Clock } from "./clock";
+import { BotError } from "../bot-errors";
 import { RateLimitedError } from "./slack-caller";
+
+/**
+ * An update that failed for a reason that may pass (the caller's retries of a
+ * 5xx outage exhausted) is sent again this long after, up to this many times
+ * in a row: without it a message whose last update fell in an outage would
+ * never show the run's final state. Found by `npm run chaos`.
+ */
+const FAILED_UPDATE_ROUNDS = 20;
+const FAILED_UPDATE_DELAY_MS = 15_000;
 
 interface KeyState {
   dirty: boolean;
@@ -10,6 +20,8 @@ interface KeyState {
   notBefore: number;
   inFlight: boolean;
   timer: unknown;
+  /** Sends in a row that failed (retryable), for the bound above. */
+  failures: number;
 }
 
 /**
@@ -20,7 +32,7 @@ interface KeyState {
  * function renders the state current when it runs. A mark that arrives while
  * a send is in flight or too soon is never lost: a trailing send follows, so
  * the message ends equal to the last state. A 429 pushes the next send back
- * by Retry-After.
+ * by Retry-After; a send that failed otherwise (retryably) is sent again later.
  */
 export class UpdateThrottle {
   private readonly keys = new Map<string, KeyState>();
@@ -58,7 +70,7 @@ export class UpdateThrottle {
   }
 
   private fresh(send: () => Promise<void>): KeyState {
-    return { dirty: false, send, lastDone: Number.NEGATIVE_INFINITY, notBefore: 0, inFlight: false, timer: undefined };
+    return { dirty: false, send, lastDone: Number.NEGATIVE_INFINITY, notBefore: 0, inFlight: false, timer: undefined, failures: 0 };
   }
 
   private pump(key: string, state: KeyState): void {
@@ -94,10 +106,19 @@ export class UpdateThrottle {
     state.inFlight = true;
     state
       .send()
+      .then(() => {
+        state.failures = 0;
+      })
       .catch((err: unknown) => {
         if (err instanceof RateLimitedError) {
           state.notBefore = this.clock.now() + err.retryAfterMs;
           state.dirty = true;
+          return;
+        }
+        if (err instanceof BotError && err.retryable && ++state.failures <= FAILED_UPDATE_ROUNDS) {
+          state.notBefore = this.clock.now() + FAILED_UPDATE_DELAY_MS;
+          state.dirty = true;
+          this.logger.warn({ key, round: state.failures, err: err.message }, "slack: message update failed; sending it again later");
           return;
         }
         this.logger.error({ key, err: err instanceof Error ? err.message : String(err) }, "slack: message update failed; a later state will try again");

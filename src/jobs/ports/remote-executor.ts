@@ -25,6 +25,8 @@ export interface ExecResult {
   readonly durationMs: number;
   readonly timedOut: boolean;
   readonly aborted: boolean;
+  /** After a timeout or abort: `kill-failed` when the host could not confirm the command stopped (it may still run). */
+  readonly cleanup?: "none" | "killed" | "kill-failed";
 }
 
 export interface CopyOptions {

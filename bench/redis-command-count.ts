@@ -1,0 +1,53 @@
+import Redis from "ioredis";
+
+/** Total calls of every command so far, from `INFO commandstats` (INFO itself left out: the bench sends it). */
+export async function commandCalls(redis: Redis): Promise<number> {
+  const info = await redis.info("commandstats");
+  let total = 0;
+  for (const m of info.matchAll(/^cmdstat_([a-z|_-]+):calls=(\d+)/gm)) if (m[1] !== "info") total += Number(m[2]);
+  return total;
+}
+
+export interface CommandSplit {
+  /** Commands touching intervene's own keys or channels (run store, locks, approvals, audit, events). */
+  readonly ours: number;
+  /** Commands touching BullMQ's keys (`<prefix>:bq:*`): its Lua scripts, markers, blocking pops. */
+  readonly bullmq: number;
+  /** Connection housekeeping without keys: PING, CLIENT, SELECT, SCRIPT LOAD, INFO. */
+  readonly other: number;
+  /** The commands seen most, `name owner: count`, for the notes. */
+  readonly top: readonly string[];
+}
+
+/**
+ * Counts who sent what while `during` runs, through MONITOR on a connection of
+ * its own: a command is BullMQ's when one of its arguments is a BullMQ key
+ * (`<prefix>:bq:`), ours when one is under `<prefix>:` otherwise. MONITOR
+ * slows Redis down, so the phase it watches is not a timed one.
+ */
+export async function splitCommands(redisUrl: string, prefix: string, during: () => Promise<void>): Promise<CommandSplit> {
+  const client = new Redis(redisUrl, { lazyConnect: true });
+  await client.connect();
+  const monitor = await client.monitor();
+  const counts = { ours: 0, bullmq: 0, other: 0 };
+  const byName = new Map<string, number>();
+  const bq = `${prefix}:bq:`;
+  monitor.on("monitor", (_time: string, args: string[]) => {
+    const name = (args[0] ?? "").toLowerCase();
+    if (name === "monitor") return;
+    const owner = args.some((a) => a.startsWith(bq)) ? "bullmq" : args.some((a) => a.startsWith(`${prefix}:`)) ? "ours" : "other";
+    counts[owner]++;
+    const key = `${name} ${owner}`;
+    byName.set(key, (byName.get(key) ?? 0) + 1);
+  });
+  try {
+    await during();
+    // MONITOR lines trail the commands a little: let the last ones arrive.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  } finally {
+    monitor.disconnect();
+    client.disconnect();
+  }
+  const top = [...byName].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, v]) => `${k}: ${v}`);
+  return { ...counts, top };
+}
