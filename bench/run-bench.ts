@@ -220,7 +220,7 @@ function writeSoak(repo: string, soak: SoakResult): void {
   const rows: Row[] = [
     { name: "soak_throughput_ratio", value: soak.throughputRatio, unit: "x", target: { op: ">=", limit: 0.9 }, detail: `last 1,000 runs ${soak.lastRunsPerSec.toFixed(1)}/s / first 1,000 ${soak.firstRunsPerSec.toFixed(1)}/s, ${soak.runs} runs` },
     { name: "soak_redis_bytes_per_run", value: soak.redisBytesPerRun, unit: "B", detail: `used_memory ${soak.redisUsedMbAtEnd.toFixed(1)} MB at the end; kept until retention (OUTPUT_TTL_DAYS) drops it` },
-    { name: "soak_redis_bytes_never_expiring", value: soak.redisBytesNeverExpiring, unit: "B", detail: `${soak.keysNeverExpiring} keys without a TTL: what retention never frees` },
+    { name: "soak_redis_bytes_without_ttl", value: soak.redisBytesNeverExpiring, unit: "B", detail: `${soak.keysNeverExpiring} keys without a TTL, freed by trimming, not by expiry (BullMQ's finished jobs go by age, keepJobsMs, 7 days, as later jobs finish): (${Object.entries(soak.neverExpiringPatterns).sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${k} ${v}`).join(", ")})` },
     { name: "soak_peak_rss_mb_at_end", value: Math.max(...Object.values(soak.rssMbAtEnd)), unit: "MB", target: { op: "<=", limit: 200 }, detail: Object.entries(soak.rssMbAtEnd).map(([k, v]) => `${k} ${v}`).join(", ") },
   ];
   const merged = {

@@ -16,10 +16,12 @@ export interface SoakResult {
   /** used_memory growth over the soak ÷ finished runs: what one kept run costs until retention drops it. */
   readonly redisBytesPerRun: number;
   readonly redisUsedMbAtEnd: number;
-  /** Bytes in keys with no expiry at the end: what retention never frees (a leak would grow with runs). */
+  /** Bytes in keys with no expiry at the end: what only trimming frees (BullMQ's finished jobs, by age), or a leak. */
   readonly redisBytesNeverExpiring: number;
   readonly keysNeverExpiring: number;
-  /** Resident size of each product process at the end. */
+  /** Those keys by name pattern, with how many of each. */
+  readonly neverExpiringPatterns: Readonly<Record<string, number>>;
+  /** Resident size of each product process at the end (the bot's still holds its Slack backlog). */
   readonly rssMbAtEnd: Readonly<Record<string, number>>;
 }
 
@@ -29,11 +31,12 @@ async function usedMemory(redis: Redis): Promise<number> {
   return Number(/^used_memory:(\d+)/m.exec(await redis.info("memory"))?.[1] ?? Number.NaN);
 }
 
-/** Keys without a TTL, and their MEMORY USAGE, over a SCAN of the whole keyspace. */
-async function neverExpiring(redis: Redis): Promise<{ keys: number; bytes: number }> {
+/** Keys without a TTL, and their MEMORY USAGE, over a SCAN of the whole keyspace, by pattern (ids as `*`). */
+async function neverExpiring(redis: Redis): Promise<{ keys: number; bytes: number; patterns: Record<string, number> }> {
   let cursor = "0";
   let keys = 0;
   let bytes = 0;
+  const patterns: Record<string, number> = {};
   do {
     const [next, batch] = await redis.scan(cursor, "COUNT", 1000);
     cursor = next;
@@ -41,9 +44,11 @@ async function neverExpiring(redis: Redis): Promise<{ keys: number; bytes: numbe
       if ((await redis.pttl(key)) !== -1) continue;
       keys++;
       bytes += (await redis.memory("USAGE", key)) ?? 0;
+      const pattern = key.replace(/[0-9a-f]{8}-[0-9a-f-]{27}|\b[0-9A-Za-z_-]{20,}\b|\b\d+\b/g, "*");
+      patterns[pattern] = (patterns[pattern] ?? 0) + 1;
     }
   } while (cursor !== "0");
-  return { keys, bytes };
+  return { keys, bytes, patterns };
 }
 
 /**
@@ -76,7 +81,8 @@ export async function measureSoak(bed: BenchBed, bot: BenchBot, total: number, p
         }
       }),
     );
-    await bot.slackSettled();
+    // Not waiting for the bot's Slack backlog: runs finish far faster than Slack takes posts (one a
+    // second per channel), and the soak is about the engine's cost as history grows.
     finishedAt.sort((a, b) => a - b);
     const rate = (from: number, to: number): number => ((to - from) / ((finishedAt[to - 1]! - (from === 0 ? began : finishedAt[from - 1]!)) / 1000));
     const first = rate(0, Math.min(WINDOW, finishedAt.length));
@@ -92,6 +98,7 @@ export async function measureSoak(bed: BenchBed, bot: BenchBot, total: number, p
       redisUsedMbAtEnd: memoryAfter / 2 ** 20,
       redisBytesNeverExpiring: never.bytes,
       keysNeverExpiring: never.keys,
+      neverExpiringPatterns: never.patterns,
       rssMbAtEnd: Object.fromEntries([...processes].map(([name, pid]) => [name, Math.round(rssMb(pid) ?? 0)])),
     };
   } finally {

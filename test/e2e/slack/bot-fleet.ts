@@ -71,6 +71,8 @@ export function useBotFleet(startSim: () => Promise<LeofsSim>, bots: number): ()
       OPS_PORT: "0",
       LOG_LEVEL: "info",
       SHUTDOWN_GRACE_MS: "2000",
+      // The chaos row starts two runs a trial as one user: more than the default 20 previews and starts a minute.
+      REQUESTS_PER_MINUTE: "0",
     };
     const settings = loadEnvConfig({ ...env, ROLE: "worker", PORT: String(await freePort()) });
     const inventory = loadInventory(settings);

@@ -11,6 +11,7 @@ import {
   procedureStepSemantics,
   startWorker,
   type EngineHandle,
+  type RedisConnectionConfig,
   type RunRecord,
   type WorkerHandle,
   type WorkerOptions,
@@ -119,11 +120,19 @@ export interface Harness {
 }
 
 /** Engine + (on demand) workers on the test bed's Redis and sshd hosts, under a unique prefix; `close` removes everything. */
-export function createHarness(name: string, clusters?: Record<string, string>, redisUrl = getTestbed().redisUrl): Harness {
+export function createHarness(
+  name: string,
+  clusters?: Record<string, string>,
+  redisUrl = getTestbed().redisUrl,
+  /** How the engine and workers connect (Sentinel options, say); default `redisUrl`. */
+  connection: RedisConnectionConfig = redisUrl,
+  /** Where `close` removes the prefix; default `redisUrl`. */
+  cleanupUrl: () => Promise<string> = () => Promise.resolve(redisUrl),
+): Harness {
   const prefix = uniquePrefix(name);
   const inventory = testInventory(clusters);
   const policy = inventoryPolicyResolver(inventory);
-  const engine = createEngine({ redis: redisUrl, prefix, policy, semantics: procedureStepSemantics, heartbeatMs: 1000 });
+  const engine = createEngine({ redis: connection, prefix, policy, semantics: procedureStepSemantics, heartbeatMs: 1000 });
   const pool = new SshPool();
   const workers: WorkerHandle[] = [];
   return {
@@ -134,7 +143,7 @@ export function createHarness(name: string, clusters?: Record<string, string>, r
     pool,
     async startWorker(extra = {}) {
       const worker = await startWorker({
-        redis: redisUrl,
+        redis: connection,
         prefix,
         policy,
         semantics: procedureStepSemantics,
@@ -152,7 +161,7 @@ export function createHarness(name: string, clusters?: Record<string, string>, r
       await Promise.allSettled(workers.map((w) => w.close()));
       await engine.close();
       await pool.close();
-      await cleanupPrefix(redisUrl, prefix);
+      await cleanupPrefix(await cleanupUrl(), prefix).catch(() => undefined);
     },
   };
 }

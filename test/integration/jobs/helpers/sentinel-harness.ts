@@ -1,8 +1,7 @@
 import { loadEnvConfig } from "../../../../src/config";
-import { createEngine, createSshExecutor, inventoryPolicyResolver, procedureStepSemantics, startWorker, type RedisConnectionConfig, type WorkerHandle } from "../../../../src/jobs";
+import type { RedisConnectionConfig } from "../../../../src/jobs";
 import { redisConnectionFor } from "../../../../src/runtime/redis-connection-for";
-import { SshPool } from "../../../../src/ssh";
-import { cleanupPrefix, testInventory, uniquePrefix, type Harness } from "./jobs-harness";
+import { createHarness, type Harness } from "./jobs-harness";
 import type { SentinelSet } from "./sentinel-set";
 
 /**
@@ -15,40 +14,7 @@ import type { SentinelSet } from "./sentinel-set";
 export async function createSentinelHarness(name: string, clusters: Record<string, string>, set: SentinelSet): Promise<Harness & { readonly connection: RedisConnectionConfig }> {
   const settings = loadEnvConfig({ ROLE: "worker", HOME: process.env.HOME, REDIS_SENTINELS: set.sentinelList, REDIS_SENTINEL_NAME: set.name });
   const connection = redisConnectionFor(settings);
-  const prefix = uniquePrefix(name);
-  const inventory = testInventory(clusters);
-  const policy = inventoryPolicyResolver(inventory);
-  const engine = createEngine({ redis: connection, prefix, policy, semantics: procedureStepSemantics, heartbeatMs: 1000 });
-  const pool = new SshPool();
-  const workers: WorkerHandle[] = [];
-  return {
-    prefix,
-    redisUrl: `redis://127.0.0.1:${await set.primaryPort()}`,
-    connection,
-    inventory,
-    engine,
-    pool,
-    async startWorker(extra = {}) {
-      const worker = await startWorker({
-        redis: connection,
-        prefix,
-        policy,
-        semantics: procedureStepSemantics,
-        executor: createSshExecutor(pool, inventory),
-        reconcileIntervalMs: 500,
-        lockDurationMs: 5000,
-        stalledIntervalMs: 2000,
-        shutdownGraceMs: 5000,
-        ...extra,
-      });
-      workers.push(worker);
-      return worker;
-    },
-    async close() {
-      await Promise.allSettled(workers.map((w) => w.close()));
-      await engine.close();
-      await pool.close();
-      await cleanupPrefix(`redis://127.0.0.1:${await set.primaryPort()}`, prefix).catch(() => undefined);
-    },
-  };
+  const primaryUrl = async (): Promise<string> => `redis://127.0.0.1:${await set.primaryPort()}`;
+  const harness = createHarness(name, clusters, await primaryUrl(), connection, primaryUrl);
+  return Object.assign(harness, { connection });
 }
