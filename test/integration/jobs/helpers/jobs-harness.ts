@@ -3,7 +3,7 @@ import { parseInventory, type Inventory } from "../../../../src/config";
 import { computePlanHash } from "../../../../src/procedures";
 import type { Plan } from "../../../../src/procedures/model/plan";
 import type { PlannedStep } from "../../../../src/procedures/model/step";
-import { SshPool } from "../../../../src/ssh";
+import { SshPool, type SshPoolOptions } from "../../../../src/ssh";
 import {
   createEngine,
   createSshExecutor,
@@ -119,21 +119,26 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** Engine + (on demand) workers on the test bed's Redis and sshd hosts, under a unique prefix; `close` removes everything. */
-export function createHarness(
-  name: string,
-  clusters?: Record<string, string>,
-  redisUrl = getTestbed().redisUrl,
+export interface HarnessOptions {
   /** How the engine and workers connect (Sentinel options, say); default `redisUrl`. */
-  connection: RedisConnectionConfig = redisUrl,
+  readonly connection?: RedisConnectionConfig;
   /** Where `close` removes the prefix; default `redisUrl`. */
-  cleanupUrl: () => Promise<string> = () => Promise.resolve(redisUrl),
-): Harness {
+  readonly cleanupUrl?: () => Promise<string>;
+  /** An inventory of the test's own (its own sshd hosts); default `testInventory(clusters)`. */
+  readonly inventory?: Inventory;
+  /** The workers' pool options (keepalive, idle close). */
+  readonly pool?: SshPoolOptions;
+}
+
+/** Engine + (on demand) workers on the test bed's Redis and sshd hosts, under a unique prefix; `close` removes everything. */
+export function createHarness(name: string, clusters?: Record<string, string>, redisUrl = getTestbed().redisUrl, options: HarnessOptions = {}): Harness {
+  const connection = options.connection ?? redisUrl;
+  const cleanupUrl = options.cleanupUrl ?? (() => Promise.resolve(redisUrl));
   const prefix = uniquePrefix(name);
-  const inventory = testInventory(clusters);
+  const inventory = options.inventory ?? testInventory(clusters);
   const policy = inventoryPolicyResolver(inventory);
   const engine = createEngine({ redis: connection, prefix, policy, semantics: procedureStepSemantics, heartbeatMs: 1000 });
-  const pool = new SshPool();
+  const pool = new SshPool(options.pool);
   const workers: WorkerHandle[] = [];
   return {
     prefix,

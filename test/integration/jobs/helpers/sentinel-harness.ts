@@ -15,6 +15,6 @@ export async function createSentinelHarness(name: string, clusters: Record<strin
   const settings = loadEnvConfig({ ROLE: "worker", HOME: process.env.HOME, REDIS_SENTINELS: set.sentinelList, REDIS_SENTINEL_NAME: set.name });
   const connection = redisConnectionFor(settings);
   const primaryUrl = async (): Promise<string> => `redis://127.0.0.1:${await set.primaryPort()}`;
-  const harness = createHarness(name, clusters, await primaryUrl(), connection, primaryUrl);
+  const harness = createHarness(name, clusters, await primaryUrl(), { connection, cleanupUrl: primaryUrl });
   return Object.assign(harness, { connection });
 }

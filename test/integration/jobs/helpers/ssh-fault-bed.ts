@@ -2,12 +2,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseInventory } from "../../../../src/config";
-import { createEngine, createSshExecutor, inventoryPolicyResolver, procedureStepSemantics, sshTargetFor, startWorker, type EngineHandle, type RunRecord, type WorkerHandle } from "../../../../src/jobs";
-import { SshPool, sshTargetKey, type SshPoolOptions } from "../../../../src/ssh";
+import { sshTargetFor, type EngineHandle, type RunRecord } from "../../../../src/jobs";
+import { sshTargetKey, type SshPool, type SshPoolOptions } from "../../../../src/ssh";
 import { createSshIdentity, startSshd, type SshdHandle } from "../../../../sim/ssh/sshd";
-import { cleanupPrefix } from "../../../helpers/cleanup-prefix";
 import { getTestbed } from "../../../helpers/testbed";
-import { uniquePrefix } from "./jobs-harness";
+import { createHarness } from "./jobs-harness";
 
 /** One host of the fault bed's inventory: where the pool connects, and the host key pinned there. */
 export interface FaultHost {
@@ -77,29 +76,14 @@ ${Object.entries(options.hosts)
   .join("\n")}
 `;
   const inventory = parseInventory(yaml, { inventoryFile: path.join(dir, "inventory.yaml"), ssh: { privateKeyFile: tb.privateKeyPath, knownHostsFile: knownHosts } });
-  const prefix = uniquePrefix(options.name);
-  const policy = inventoryPolicyResolver(inventory);
-  const engine = createEngine({ redis: tb.redisUrl, prefix, policy, semantics: procedureStepSemantics, heartbeatMs: 1000 });
-  const pool = new SshPool(options.pool);
-  let worker: WorkerHandle | undefined;
+  const harness = createHarness(options.name, undefined, tb.redisUrl, { inventory, ...(options.pool !== undefined ? { pool: options.pool } : {}) });
   try {
-    worker = await startWorker({
-      redis: tb.redisUrl,
-      prefix,
-      policy,
-      semantics: procedureStepSemantics,
-      executor: createSshExecutor(pool, inventory),
-      reconcileIntervalMs: 500,
-      lockDurationMs: 5000,
-      stalledIntervalMs: 2000,
-      shutdownGraceMs: 5000,
-    });
+    await harness.startWorker();
   } catch (err) {
-    await engine.close();
-    await pool.close();
+    await harness.close();
     throw err;
   }
-  const started = worker;
+  const { engine, pool } = harness;
   return {
     engine,
     pool,
@@ -109,10 +93,7 @@ ${Object.entries(options.hosts)
       return pool.stats().hosts.some((h) => h.key === key && h.connected);
     },
     async close() {
-      await started.close();
-      await engine.close();
-      await pool.close();
-      await cleanupPrefix(tb.redisUrl, prefix);
+      await harness.close();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
