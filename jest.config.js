@@ -1,6 +1,7 @@
-// Projects: pure unit tests run without services; integration (and chaos, run
-// only by `npm run chaos`) share one private redis-server and a set of real
-// sshd hosts started by globalSetup.
+// Projects: `unit` (pure, no services: `npm run test:unit`), `integration`
+// and `slow` share one private redis-server and a set of real sshd hosts
+// started by globalSetup; `chaos` runs only from `npm run chaos`. `npm test`
+// runs unit, integration and slow.
 /** @type {import('jest').Config} */
 const common = {
   preset: "ts-jest",
@@ -14,14 +15,20 @@ module.exports = {
   testTimeout: 60000,
   projects: [
     { ...common, displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.test.ts"] },
+    // The engine, bot, SSH and runtime against real Redis and sshd: a minute or two.
     {
       ...common,
       displayName: "integration",
-      testMatch: [
-        "<rootDir>/test/integration/**/*.test.ts",
-        "<rootDir>/test/sim/**/*.test.ts",
-        "<rootDir>/test/e2e/**/*.test.ts",
-      ],
+      testMatch: ["<rootDir>/test/integration/**/*.test.ts"],
+      globalSetup: "<rootDir>/test/helpers/global-setup.ts",
+      globalTeardown: "<rootDir>/test/helpers/global-teardown.ts",
+    },
+    // The simulators and whole flows (procedures on simulated clusters, Slack, the console): minutes.
+    // Both projects share one testbed: globalSetup starts it once per jest process.
+    {
+      ...common,
+      displayName: "slow",
+      testMatch: ["<rootDir>/test/sim/**/*.test.ts", "<rootDir>/test/e2e/**/*.test.ts"],
       globalSetup: "<rootDir>/test/helpers/global-setup.ts",
       globalTeardown: "<rootDir>/test/helpers/global-teardown.ts",
     },

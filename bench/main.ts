@@ -25,7 +25,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { transpileTree } from "./transpile-tree";
+import { transpileTree } from "../sim/process/transpile-tree";
 
 async function outer(): Promise<number> {
   const repo = path.resolve(__dirname, "..");

@@ -20,6 +20,12 @@ export interface StallingProxy {
    * is closed or reset, so only the client's own timers can notice.
    */
   stall(): void;
+  /**
+   * New connections are accepted and never answered, while those already
+   * open keep flowing: a server wedged for newcomers (a sentinel whose
+   * subscribers still hear it while a fresh client's question hangs).
+   */
+  stallNew(): void;
   /** New connections are forwarded again; those stalled stay black holes (a real network would not revive them in time either). */
   heal(): void;
   /** Connections currently open through the proxy (stalled or not). */
@@ -94,6 +100,9 @@ export async function startStallingProxy(options: StallingProxyOptions): Promise
     stall() {
       stalled = true;
       for (const pair of pairs) freeze(pair);
+    },
+    stallNew() {
+      stalled = true;
     },
     heal() {
       stalled = false;

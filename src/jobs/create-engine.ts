@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { Plan } from "../procedures/model/plan";
 import type { AuditDraft, AuditEntry } from "./audit-entry";
 import type { Actor, ApproveOptions, Engine, GateRef, PlanRequest } from "./engine";
@@ -13,7 +14,7 @@ import { abortRun, assertOperator, confirmStep, retryStep, skipStep } from "./ru
 import { RunDraft } from "./run-machine/run-draft";
 import { newRunId } from "./run-id";
 import type { RunStore } from "./run-store";
-import type { RunEvent, RunRecord } from "./run-types";
+import { TERMINAL_RUN_STATES, type RunEvent, type RunRecord } from "./run-types";
 import { refusedWhenRedisIsFull } from "./redis-out-of-memory";
 import { REDIS_CLOSE_MS, settleWithin } from "../util/settle-within";
 
@@ -34,7 +35,22 @@ export interface EngineOptions extends CoreOptions {
    * end (issue 16 point 2): those that change membership or state. Unset: none.
    */
   readonly snapshots?: (procedureId: string) => boolean;
+  /**
+   * How often this process looks for runs that ended within the last hour
+   * without their end snapshot (its taker died, or its query failed) and
+   * takes it. @defaultValue 60000
+   */
+  readonly snapshotSweepMs?: number;
 }
+
+/**
+ * One process takes a run's snapshot at a time. The claim outlives one status
+ * query and its write (the query waits at most `statusQueryTimeoutMs`), so a
+ * taker that dies frees it soon; a failed query releases it at once.
+ */
+const SNAPSHOT_CLAIM_MS = 120_000;
+/** Runs that ended longer ago keep no end snapshot: the cluster has moved on since. */
+const AFTER_SNAPSHOT_WITHIN_MS = 3600_000;
 
 /** The API side (bot, CLI, console): `Engine` plus read access to the audit. */
 export interface EngineHandle extends Engine {
@@ -137,11 +153,28 @@ export function createEngine(options: EngineOptions): EngineHandle {
   async function snapshot(runId: string, which: "before" | "after"): Promise<void> {
     const run = await store.get(runId);
     if (run === undefined || options.snapshots?.(run.plan.procedureId) !== true || run.snapshots?.[which] !== undefined) return;
-    const claimed = await store.redis.set(`${core.keys.prefix}:snapshot:${runId}:${which}`, "1", "PX", 24 * 3600_000, "NX");
-    if (claimed !== "OK") return;
-    const taken = snapshotOf(await statusQueries.querySystem(run.plan.cluster));
-    const next = await patchRun(runId, (current) => ({ snapshots: { ...current.snapshots, [which]: taken } }));
-    await core.bus.publish({ type: "run.updated", run: next }).catch(() => undefined);
+    const claim = `${core.keys.prefix}:snapshot:${runId}:${which}`;
+    const token = randomBytes(8).toString("hex");
+    if ((await store.redis.set(claim, token, "PX", SNAPSHOT_CLAIM_MS, "NX")) !== "OK") return;
+    try {
+      const taken = snapshotOf(await statusQueries.querySystem(run.plan.cluster));
+      const next = await patchRun(runId, (current) => ({ snapshots: { ...current.snapshots, [which]: taken } }));
+      await core.bus.publish({ type: "run.updated", run: next }).catch(() => undefined);
+    } catch (error) {
+      // Free the claim for the sweep (this or another process) to try again.
+      await store.redis.releaseClaim(claim, token).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** End snapshots a taker left behind: it died, or its query failed. Bounded to the latest runs. */
+  async function sweepSnapshots(): Promise<void> {
+    const now = clock.now().getTime();
+    for (const run of await store.list({ limit: 20 })) {
+      const ended = run.finishedAt !== undefined ? Date.parse(run.finishedAt) : undefined;
+      if (ended === undefined || now - ended > AFTER_SNAPSHOT_WITHIN_MS || run.snapshots?.after !== undefined) continue;
+      if (TERMINAL_RUN_STATES.includes(run.state) && options.snapshots?.(run.plan.procedureId) === true) snapshotLater(run.id, "after");
+    }
   }
 
   /** Bookkeeping on a run record that is not a transition: no audit entry, retried on a version race. */
@@ -164,7 +197,15 @@ export function createEngine(options: EngineOptions): EngineHandle {
     void work.finally(() => snapshotting.delete(work));
   }
 
-  // The end of a run is seen through its event, whichever process finished it.
+  // The end of a run is seen through its event, whichever process finished it; the sweep
+  // catches the ends nobody heard or whose snapshot failed.
+  const sweep =
+    options.snapshots === undefined
+      ? undefined
+      : setInterval(() => {
+          sweepSnapshots().catch((err: unknown) => core.logger.warn({ err: errorMessage(err) }, "end snapshot sweep failed"));
+        }, options.snapshotSweepMs ?? 60_000);
+  sweep?.unref();
   if (options.snapshots !== undefined) {
     void core.bus
       .subscribe(core.redis.duplicate(), (event) => {
@@ -300,6 +341,7 @@ export function createEngine(options: EngineOptions): EngineHandle {
 
     async close(): Promise<void> {
       clearInterval(heartbeat);
+      if (sweep !== undefined) clearInterval(sweep);
       await settleWithin(REDIS_CLOSE_MS, [...snapshotting]);
       await settleWithin(REDIS_CLOSE_MS, [...subscriptions].map((u) => u()));
       await statusQueries.close();

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type Redis from "ioredis";
 import type { RedisKeys } from "./redis-keys";
-import { acquireLeaseScript } from "./run-store-scripts";
+import { defineRedisScripts } from "./redis-scripts";
 
 export interface HostSemaphoreOptions {
   /** Concurrent commands per host across all workers. @defaultValue 4 */
@@ -31,6 +31,7 @@ export class HostSemaphore {
   ) {
     this.leaseMs = options.leaseMs ?? 30_000;
     this.pollMs = options.pollMs ?? 50;
+    defineRedisScripts(redis);
   }
 
   private limit(cluster: string, host: string): number {
@@ -45,12 +46,12 @@ export class HostSemaphore {
     const limit = this.limit(cluster, host);
     for (;;) {
       if (signal?.aborted === true) throw new SemaphoreAbortedError(host);
-      const got = (await acquireLeaseScript.run(this.redis, [key], [leaseId, limit, this.leaseMs])) as number;
+      const got = await this.redis.acquireLease(key, leaseId, limit, this.leaseMs);
       if (got === 1) break;
       await new Promise((r) => setTimeout(r, this.pollMs * (0.5 + Math.random())));
     }
     const renew = setInterval(() => {
-      acquireLeaseScript.run(this.redis, [key], [leaseId, Number.MAX_SAFE_INTEGER, this.leaseMs]).catch(() => undefined);
+      this.redis.acquireLease(key, leaseId, Number.MAX_SAFE_INTEGER, this.leaseMs).catch(() => undefined);
     }, this.leaseMs / 3);
     renew.unref();
     return async () => {

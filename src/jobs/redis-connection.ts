@@ -1,4 +1,5 @@
 import Redis, { type RedisOptions } from "ioredis";
+import { ReconnectSafeSentinelConnector } from "./reconnect-safe-sentinel-connector";
 
 /** A Redis URL, or ioredis options (Sentinel included). */
 export type RedisConnectionConfig = string | RedisOptions;
@@ -28,7 +29,10 @@ export function openRedis(config: RedisConnectionConfig, name: string): Redis {
     // ioredis's default, unless the last refusal was NOREPLICAS.
     retryStrategy: (times) => (refusedForReplicas ? 500 : Math.min(times * 50, 2000)),
   };
-  const redis = typeof config === "string" ? new Redis(config, base) : new Redis({ ...config, ...base });
+  const redis =
+    typeof config === "string"
+      ? new Redis(config, base)
+      : new Redis({ ...config, ...base, ...(config.sentinels !== undefined ? { Connector: ReconnectSafeSentinelConnector } : {}) });
   redis.on("ready", () => (refusedForReplicas = false));
   // ioredis adds a "close" listener to the socket for every command refused that way while it closes
   // the socket: dozens at once are normal there, not the leak Node's listener warning looks for.

@@ -1,7 +1,7 @@
 import type Redis from "ioredis";
 import { auditFields, parseAuditEntry, type AuditDraft, type AuditEntry } from "./audit-entry";
 import type { RedisKeys } from "./redis-keys";
-import { casRunScript, renewLocksScript, startRunScript } from "./run-store-scripts";
+import { defineRedisScripts } from "./redis-scripts";
 import { TERMINAL_RUN_STATES, type RunRecord } from "./run-types";
 
 export interface RunStoreOptions {
@@ -41,6 +41,7 @@ export class RunStore {
     this.lockTtlMs = options.lockTtlMs ?? 600_000;
     this.maxLen = options.globalAuditMaxLen ?? 100_000;
     this.retainMs = options.retainMs ?? 30 * 24 * 3600_000;
+    defineRedisScripts(redis);
   }
 
   async get(runId: string): Promise<RunRecord | undefined> {
@@ -51,11 +52,10 @@ export class RunStore {
   async create(run: RunRecord, audit: readonly AuditDraft[]): Promise<CreateResult> {
     const k = this.keys;
     const at = run.requestedAt;
-    const reply = (await startRunScript.run(
-      this.redis,
-      [k.run(run.id), k.runAudit(run.id), k.globalAudit, k.active, k.lock(run.plan.cluster), k.runs],
-      [run.id, JSON.stringify(run), run.state, run.plan.cluster, this.lockTtlMs, Date.parse(at), flatEntries(run.id, at, audit), at, this.maxLen, k.runPrefix, run.requestedBy],
-    )) as string[];
+    const reply = await this.redis.startRun(
+      ...[k.run(run.id), k.runAudit(run.id), k.globalAudit, k.active, k.lock(run.plan.cluster), k.runs],
+      ...[run.id, JSON.stringify(run), run.state, run.plan.cluster, this.lockTtlMs, Date.parse(at), flatEntries(run.id, at, audit), at, this.maxLen, k.runPrefix, run.requestedBy],
+    );
     if (reply[0] === "LOCKED") return { ok: false, holderRunId: reply[1] ?? "", holderRequestedBy: reply[2] ?? "" };
     return reply[1] !== undefined && reply[1] !== "" ? { ok: true, recoveredFrom: { runId: reply[1], state: reply[2] ?? "" } } : { ok: true };
   }
@@ -64,11 +64,10 @@ export class RunStore {
   async compareAndSet(previous: RunRecord, next: RunRecord, audit: readonly AuditDraft[], at: string): Promise<CasResult> {
     const k = this.keys;
     const terminal = TERMINAL_RUN_STATES.includes(next.state) ? "1" : "0";
-    const reply = (await casRunScript.run(
-      this.redis,
-      [k.run(next.id), k.runAudit(next.id), k.globalAudit, k.active, k.lock(next.plan.cluster)],
-      [previous.version, next.version, JSON.stringify(next), next.state, terminal, next.id, flatEntries(next.id, at, audit), at, this.maxLen, next.plan.cluster, this.retainMs],
-    )) as number;
+    const reply = await this.redis.casRun(
+      ...[k.run(next.id), k.runAudit(next.id), k.globalAudit, k.active, k.lock(next.plan.cluster)],
+      ...[previous.version, next.version, JSON.stringify(next), next.state, terminal, next.id, flatEntries(next.id, at, audit), at, this.maxLen, next.plan.cluster, this.retainMs],
+    );
     return reply === 1 ? "ok" : reply === 0 ? "conflict" : "missing";
   }
 
@@ -123,7 +122,7 @@ export class RunStore {
   }
 
   async renewLocks(): Promise<number> {
-    return (await renewLocksScript.run(this.redis, [this.keys.active], [this.keys.runPrefix, this.keys.lockPrefix, this.lockTtlMs])) as number;
+    return this.redis.renewLocks(this.keys.active, this.keys.runPrefix, this.keys.lockPrefix, this.lockTtlMs);
   }
 
   async saveOutput(key: string, text: string, ttlMs: number): Promise<void> {

@@ -2,6 +2,8 @@ import type { RedisOptions } from "ioredis";
 import type { Settings } from "../config";
 import type { RedisConnectionConfig } from "../jobs";
 
+const SENTINEL_COMMAND_TIMEOUT_MS = 2000;
+
 /**
  * What every Redis connection of the process is opened with: REDIS_URL as
  * is, or, with REDIS_SENTINELS, ioredis Sentinel options. Then each
@@ -21,6 +23,10 @@ export function redisConnectionFor(settings: Pick<Settings, "redisUrl" | "redisS
     name: sentinel.name,
     role: "master",
     failoverDetector: true,
+    // A sentinel that accepts TCP and never answers would otherwise hold a
+    // reconnect forever (ioredis sets no timeout on sentinel commands); after
+    // this the next sentinel is asked.
+    sentinelCommandTimeout: SENTINEL_COMMAND_TIMEOUT_MS,
     ...(sentinel.password !== undefined ? { sentinelPassword: sentinel.password } : {}),
     ...(url.username !== "" ? { username: decodeURIComponent(url.username) } : {}),
     ...(url.password !== "" ? { password: decodeURIComponent(url.password) } : {}),

@@ -4,7 +4,7 @@ import path from "node:path";
 import { startRedisServer } from "../../sim/process/redis-server";
 import { createSshIdentity, startSshd, type SshdHandle } from "../../sim/ssh/sshd";
 import { TESTBED_ENV, type Testbed } from "./testbed";
-import { setGlobalHandles } from "./global-handles";
+import { hasGlobalHandles, setGlobalHandles } from "./global-handles";
 import { sshClientConfig } from "../../sim/ssh/ssh-client-config";
 
 const HOST_COUNT = 3;
@@ -15,6 +15,8 @@ const HOST_COUNT = 3;
  * stopped by pid in globalTeardown.
  */
 export default async function globalSetup(): Promise<void> {
+  // Every project that needs services names this setup; jest calls it once per project, in one process.
+  if (hasGlobalHandles()) return;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "intervene-testbed-"));
   const identity = createSshIdentity(dir);
   fs.mkdirSync(path.join(dir, "redis"));

@@ -272,10 +272,11 @@ unit_node() { # script -> the node name its conf gives
 # answers ping (rel/common/launch.sh: "Node is already running!", exit 1);
 # otherwise the VM boots and `systemctl start` returns once the node is ready
 # (READY=1, modelled as the launch script's `ready`). A VM that dies first,
-# or no READY within the start timeout, fails the job: Restart=on-failure.
+# or no READY within the start timeout, fails the job: Restart=on-failure
+# (systemd.service(5), Type=notify and TimeoutStartSec=).
 # Called without the lock (the launch script takes it). Returns 0 if active.
 unit_boot() { # host unit script node
-  local h=$1 u=$2 script=$3 node=$4 i limit
+  local h=$1 u=$2 script=$3 node=$4 i limit pid
   if "$script" ping >/dev/null 2>&1; then
     unit_journal "$h" "$u" "Node is already running!"
     unit_journal "$h" "$u" "$u.service: Main process exited, code=exited, status=1/FAILURE"
@@ -291,7 +292,11 @@ unit_boot() { # host unit script node
       unit_journal "$h" "$u" "Started $u.service."
       return 0
     fi
-    "$script" ping >/dev/null 2>&1 || break
+    # systemd fails a Type=notify start when the main process exits before
+    # READY=1 (or at TimeoutStartSec), not when the node is slow to answer
+    # ping: a VM still booting on a loaded host is given its time.
+    sim_lock; pid=$(rec_get "$node" pid); sim_unlock
+    is_sim_pid "$pid" || break
     sleep 0.05
   done
   unit_journal "$h" "$u" "$u.service: Main process exited, code=exited, status=1/FAILURE"

@@ -229,6 +229,26 @@ describe("/leofs status: read-only query run by a worker over SSH", () => {
     }
   });
 
+  it("a run's end snapshot is still taken when the process that claimed it died before writing it (the sweep)", async () => {
+    const snapper = createEngine({ redis: redisUrl(), prefix, policy: inventoryPolicyResolver(inventory), semantics: procedureStepSemantics, snapshots: () => true, snapshotSweepMs: 300 });
+    const redis = new Redis(redisUrl());
+    try {
+      const run = await snapper.start(parkedPlan(sim.clusterName), OPERATOR);
+      await waitForRun(snapper, run.id, (r) => r.state === "awaiting_confirmation" && r.snapshots?.before !== undefined);
+      // Another bot claimed the end snapshot and was SIGKILLed before its query returned: its claim lapses.
+      await redis.set(`${prefix}:snapshot:${run.id}:after`, "a-dead-taker", "PX", 1500);
+      await snapper.abort(run.id, OPERATOR, "now");
+      const ended = await waitForRun(snapper, run.id, (r) => r.state === "aborted");
+      expect(ended.snapshots?.after).toBeUndefined();
+      const done = await waitForRun(snapper, run.id, (r) => r.snapshots?.after !== undefined, 20_000);
+      expect(done.snapshots?.after).toMatchObject({ kind: "leofs", version: "1.4.3" });
+      expect(Date.parse(done.snapshots!.after!.at)).toBeGreaterThan(Date.parse(ended.finishedAt!));
+    } finally {
+      redis.disconnect();
+      await snapper.close();
+    }
+  });
+
   it("no worker running: a clear `no_worker` answer after the timeout, and the query is withdrawn from the queue", async () => {
     const lonelyPrefix = uniquePrefix("query-lonely");
     const lonely = createEngine({ redis: redisUrl(), prefix: lonelyPrefix, policy: inventoryPolicyResolver(inventory), semantics: procedureStepSemantics, statusQueryTimeoutMs: 1500 });

@@ -33,6 +33,7 @@ describe("Redis through Sentinel: the environment", () => {
       name: "mymaster",
       role: "master",
       failoverDetector: true,
+      sentinelCommandTimeout: 2000,
       sentinelPassword: "sentinel-pass",
       username: "intervene",
       password: "p@ss",

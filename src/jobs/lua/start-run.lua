@@ -1,0 +1,50 @@
+-- Creates a run and takes its cluster's lock in one step. The lock is held
+-- while the holder run is not terminal, whatever its TTL says: a lapsed lock
+-- (every process was down) is re-asserted for a live run found in the active
+-- set. A holder that is terminal or has no record is dead: its lock is
+-- recovered (audited). Returns {'LOCKED', holder, requestedBy} or
+-- {'OK', recoveredFrom, recoveredState}. The runs index is trimmed with the
+-- runs (issue 12 point 11): each start drops up to 20 of its oldest ids whose
+-- record has expired, so the index never outgrows what is kept.
+-- KEYS: run, runAudit, globalAudit, active, lock, runs
+-- ARGV: runId, json, state, cluster, lockTtlMs, requestedAtMs, auditJson, at, maxlen, runPrefix, requestedBy
+-- Scripts reach keys derived from stored values (the lock holder's run, the
+-- active runs' locks): fine on one Redis or Sentinel, not on Redis Cluster.
+--#include terminal.lua
+--#include add-audit.lua
+local function state_of(id) return redis.call('HGET', ARGV[10] .. id, 'state') end
+local holder = redis.call('GET', KEYS[5])
+if not holder then
+  local active = redis.call('HGETALL', KEYS[4])
+  for i = 1, #active, 2 do
+    local st = state_of(active[i])
+    if active[i + 1] == ARGV[4] and st and not terminal(st) then
+      holder = active[i]
+      redis.call('SET', KEYS[5], holder, 'PX', ARGV[5])
+      break
+    end
+  end
+end
+local recovered, recoveredState = '', ''
+if holder then
+  local st = state_of(holder)
+  if st and not terminal(st) then
+    return {'LOCKED', holder, redis.call('HGET', ARGV[10] .. holder, 'requestedBy') or ''}
+  end
+  recovered, recoveredState = holder, (st or 'missing')
+  redis.call('HDEL', KEYS[4], holder)
+end
+redis.call('SET', KEYS[5], ARGV[1], 'PX', ARGV[5])
+redis.call('HSET', KEYS[1], 'v', '1', 'json', ARGV[2], 'state', ARGV[3], 'cluster', ARGV[4], 'requestedBy', ARGV[11])
+redis.call('HSET', KEYS[4], ARGV[1], ARGV[4])
+redis.call('ZADD', KEYS[6], ARGV[6], ARGV[1])
+for _, old in ipairs(redis.call('ZRANGE', KEYS[6], 0, 19)) do
+  if redis.call('EXISTS', ARGV[10] .. old) == 0 then redis.call('ZREM', KEYS[6], old) end
+end
+local entries = cjson.decode(ARGV[7])
+if recovered ~= '' then
+  table.insert(entries, 2, {'type', 'lock.recovered', 'run', ARGV[1], 'actor', 'engine', 'at', ARGV[8],
+    'data', cjson.encode({cluster = ARGV[4], from = recovered, holderState = recoveredState})})
+end
+add_audit(KEYS[2], KEYS[3], ARGV[9], entries)
+return {'OK', recovered, recoveredState}
