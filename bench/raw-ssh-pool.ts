@@ -24,7 +24,7 @@ export class RawSshPool {
   async open(targets: readonly SshTarget[]): Promise<void> {
     for (const t of targets) {
       const key = `${t.host}:${t.port}`;
-      if (!this.hosts.has(key)) this.hosts.set(key, { client: await connectSshClient(t), busy: 0, queue: [] });
+      if (!this.hosts.has(key)) this.hosts.set(key, { client: (await connectSshClient(t)).connection, busy: 0, queue: [] });
     }
   }
 

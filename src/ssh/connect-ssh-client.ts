@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import type { Duplex } from "node:stream";
-import { Client, type ConnectConfig, type ServerHostKeyAlgorithm } from "ssh2";
+import { NodeSSH, type Config } from "node-ssh";
+import type { Client, ServerHostKeyAlgorithm } from "ssh2";
 import { fingerprintSha256 } from "./fingerprint-sha256";
 import { KnownHosts } from "./known-hosts";
 import { HostKeyError, SshConfigError, SshConnectionError } from "./ssh-errors";
@@ -29,12 +30,17 @@ const HOST_KEY_ALGORITHMS: Record<string, readonly ServerHostKeyAlgorithm[]> = {
   "ssh-dss": ["ssh-dss"],
 };
 
+/** A connected NodeSSH: its ssh2 `connection` is set. */
+export type ConnectedSsh = NodeSSH & { connection: Client };
+
 /**
- * Opens one authenticated ssh2 connection whose host key is pinned by
- * known_hosts. Resolves once ready; rejects with HostKeyError,
- * SshConnectionError or SshConfigError.
+ * Opens one authenticated connection (node-ssh's `NodeSSH`, the design's SSH
+ * library) whose host key is pinned by known_hosts. Resolves once ready;
+ * rejects with HostKeyError, SshConnectionError or SshConfigError. The exec
+ * channels, with their output caps and remote process-group kill, use its
+ * ssh2 `connection` directly.
  */
-export async function connectSshClient(target: SshTarget, options: ConnectOptions = {}): Promise<Client> {
+export async function connectSshClient(target: SshTarget, options: ConnectOptions = {}): Promise<ConnectedSsh> {
   const knownHosts = readKnownHosts(target.knownHostsPath);
   const privateKey = readPrivateKey(target);
   const pinned = knownHosts.lookup(target.host, target.port).keys;
@@ -43,11 +49,12 @@ export async function connectSshClient(target: SshTarget, options: ConnectOption
   const serverHostKey = [...new Set(pinned.flatMap((k) => HOST_KEY_ALGORITHMS[k.keyType] ?? []))];
 
   let refusal: HostKeyError | undefined;
-  const config: ConnectConfig = {
+  const config: Config = {
     host: target.host,
     port: target.port,
     username: target.username,
-    privateKey,
+    // node-ssh takes a key as text only (its `connect` asserts a string).
+    privateKey: typeof privateKey === "string" ? privateKey : privateKey.toString("utf8"),
     passphrase: target.passphrase,
     readyTimeout: target.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     keepaliveInterval: options.keepaliveIntervalMs ?? 15_000,
@@ -62,42 +69,29 @@ export async function connectSshClient(target: SshTarget, options: ConnectOption
     ...(options.sock !== undefined ? { sock: options.sock } : {}),
   };
 
-  const client = new Client();
-  client.setMaxListeners(options.maxListeners ?? 100);
-  return new Promise<Client>((resolve, reject) => {
-    const fail = (err: unknown): void => {
-      cleanup();
-      // ssh2 goes on emitting 'error' for a client that failed: after a handshake timeout, the socket's
-      // close adds "Connection lost before handshake". With no listener left, EventEmitter throws it as
-      // an uncaught exception and the worker dies of a host that merely never answered (found by
-      // chaos/ssh-faults.chaos.ts). The failure is already reported through the rejection.
-      client.on("error", () => undefined);
-      client.end();
-      reject(refusal ?? new SshConnectionError(target.host, target.port, "connect", err, target.hostLabel));
-    };
-    const onClose = (): void => fail(new Error("connection closed during handshake"));
-    const onReady = (): void => {
-      cleanup();
-      resolve(client);
-    };
+  const ssh = new NodeSSH();
+  // `connect` creates its ssh2 client and starts connecting before its first await (node-ssh
+  // src/index.ts `connect`, given a key rather than a key path), so the socket can be tuned now.
+  const pending = ssh.connect(config);
+  const client = ssh.connection;
+  if (client !== null) {
+    client.setMaxListeners(options.maxListeners ?? 100);
     // Nagle would hold every small exec request for a delayed ACK (~40 ms per exec).
-    const onConnect = (): void => void client.setNoDelay(true);
-    const cleanup = (): void => {
-      client.off("error", fail);
-      client.off("close", onClose);
-      client.off("ready", onReady);
-      client.off("connect", onConnect);
-    };
-    client.on("error", fail);
-    client.on("close", onClose);
-    client.on("ready", onReady);
-    client.on("connect", onConnect);
-    try {
-      client.connect(config);
-    } catch (err) {
-      fail(err);
-    }
-  });
+    client.setNoDelay(true);
+    // ssh2 goes on emitting 'error' for a client that failed: after a handshake timeout, the socket's
+    // close adds "Connection lost before handshake". node-ssh removes its own listener once ready;
+    // without one, EventEmitter would throw it as an uncaught exception and the worker would die of
+    // a host that merely never answered (found by chaos/ssh-faults.chaos.ts).
+    client.on("error", () => undefined);
+  }
+  try {
+    await pending;
+  } catch (err) {
+    ssh.dispose();
+    throw refusal ?? new SshConnectionError(target.host, target.port, "connect", err, target.hostLabel);
+  }
+  if (ssh.connection === null) throw new SshConnectionError(target.host, target.port, "connect", new Error("connection closed during handshake"), target.hostLabel);
+  return ssh as ConnectedSsh;
 }
 
 function readKnownHosts(path: string): KnownHosts {

@@ -1,5 +1,6 @@
-import type { Client, ClientChannel } from "ssh2";
-import { connectSshClient } from "./connect-ssh-client";
+import type { Duplex } from "node:stream";
+import type { Client } from "ssh2";
+import { connectSshClient, type ConnectedSsh } from "./connect-ssh-client";
 import { copyBetweenHosts, type CopyOptions, type CopyResult } from "./copy-between-hosts";
 import type { ExecOptions, ExecResult } from "./exec-types";
 import { killGroupScript } from "./remote-process-group";
@@ -59,6 +60,8 @@ interface Waiter {
 
 /** One connection key: its client, its channel slots and their queue. */
 class PooledHost {
+  /** The connection (node-ssh); `client` is its ssh2 connection, on which exec channels open. */
+  ssh: ConnectedSsh | undefined;
   client: Client | undefined;
   connecting: Promise<Client> | undefined;
   busy = 0;
@@ -69,6 +72,12 @@ class PooledHost {
   tunnels = 0;
   idleTimer: NodeJS.Timeout | undefined;
   constructor(readonly key: string, readonly target: SshTarget) {}
+
+  /** The connection is dead or being closed: the next use connects anew. */
+  forget(): void {
+    this.ssh = undefined;
+    this.client = undefined;
+  }
 
   get idle(): boolean {
     return this.busy === 0 && this.queue.length === 0 && this.killBusy === 0 && this.tunnels === 0;
@@ -301,9 +310,9 @@ export class SshPool {
     const target = host.target;
     let sock: Awaited<ReturnType<typeof this.tunnel>> | undefined;
     if (target.bastion !== undefined) sock = await this.tunnel(target);
-    let client: Client;
+    let ssh: ConnectedSsh;
     try {
-      client = await connectSshClient(target, {
+      ssh = await connectSshClient(target, {
         ...(sock !== undefined ? { sock: sock.stream } : {}),
         keepaliveIntervalMs: this.keepaliveIntervalMs,
         keepaliveCountMax: this.keepaliveCountMax,
@@ -314,23 +323,25 @@ export class SshPool {
       throw err;
     }
     this.connectsTotal++;
+    const client = ssh.connection;
     // Errors after 'ready' are followed by 'close', which is where the pool forgets the client.
     client.on("error", () => undefined);
     client.once("close", () => {
       this.closedClients.add(client);
-      if (host.client === client) host.client = undefined;
+      if (host.client === client) host.forget();
       sock?.release();
     });
     if (this.closed) {
       this.endClient(host, client);
       throw new SshPoolClosedError();
     }
+    host.ssh = ssh;
     host.client = client;
     return client;
   }
 
   /** A direct-tcpip channel through the bastion's pooled connection, which stays open while tunnels use it. */
-  private async tunnel(target: SshTarget): Promise<{ stream: ClientChannel; release(): void }> {
+  private async tunnel(target: SshTarget): Promise<{ stream: Duplex; release(): void }> {
     const bastion = this.hostFor(target.bastion!);
     bastion.tunnels++;
     clearTimeout(bastion.idleTimer);
@@ -342,14 +353,10 @@ export class SshPool {
       this.scheduleIdleClose(bastion);
     };
     try {
-      const client = await this.clientFor(bastion);
-      const stream = await new Promise<ClientChannel>((resolve, reject) => {
-        try {
-          client.forwardOut("127.0.0.1", 0, target.host, target.port, (err, channel) => (err ? reject(err) : resolve(channel)));
-        } catch (err) {
-          reject(err instanceof Error ? err : new Error(String(err)));
-        }
-      });
+      await this.clientFor(bastion);
+      const through = bastion.ssh;
+      if (through === undefined) throw new Error(`the bastion's connection closed before ${target.host}:${target.port} could be reached through it`);
+      const stream: Duplex = await through.forwardOut("127.0.0.1", 0, target.host, target.port);
       return { stream, release };
     } catch (err) {
       release();
@@ -367,7 +374,7 @@ export class SshPool {
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        if (host.client === client) host.client = undefined;
+        if (host.client === client) host.forget();
         destroySocket(client);
         reject(new Error(`no answer within ${ms} ms`));
       }, ms);
@@ -380,7 +387,7 @@ export class SshPool {
   }
 
   private endClient(host: PooledHost, client: Client): void {
-    if (host.client === client) host.client = undefined;
+    if (host.client === client) host.forget();
     if (this.closedClients.has(client)) return;
     const closed = new Promise<void>((resolve) => {
       // A peer that never answers our disconnect must not hold close() forever.
