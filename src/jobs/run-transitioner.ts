@@ -46,10 +46,16 @@ export function noticeToEvent(run: RunRecord, notice: Notice): RunEvent {
 export class RunTransitioner {
   constructor(private readonly deps: TransitionerDeps) {}
 
-  async apply(runId: string, actor: string, mutate: (draft: RunDraft) => void, maxTries = 100, via?: Readonly<Record<string, string>>): Promise<Applied> {
+  /**
+   * `known`: the record as this process last committed it (a worker finishing
+   * the step it began). The first try computes from it without reading; the
+   * compare-and-set still checks its version, and a run changed meanwhile is
+   * read and recomputed as usual.
+   */
+  async apply(runId: string, actor: string, mutate: (draft: RunDraft) => void, maxTries = 100, via?: Readonly<Record<string, string>>, known?: RunRecord): Promise<Applied> {
     const { store, clock, policy, semantics } = this.deps;
     for (let tries = 0; tries < maxTries; tries++) {
-      const run = await store.get(runId);
+      const run = tries === 0 && known !== undefined ? known : await store.get(runId);
       if (run === undefined) throw new EngineError("NOT_FOUND", `no run ${runId}`, { runId });
       const now = clock.now();
       const draft = new RunDraft(run, {
@@ -94,12 +100,10 @@ export class RunTransitioner {
 
   async publish(run: RunRecord, notices: readonly Notice[]): Promise<void> {
     const events: RunEvent[] = [{ type: "run.updated", run }, ...notices.map((n) => noticeToEvent(run, n))];
-    for (const event of events) {
-      try {
-        await this.deps.bus.publish(event);
-      } catch (error) {
-        this.deps.logger.warn({ runId: run.id, event: event.type, err: error }, "event not published");
-      }
+    try {
+      await this.deps.bus.publishAll(events);
+    } catch (error) {
+      this.deps.logger.warn({ runId: run.id, events: events.map((e) => e.type), err: error }, "events not published");
     }
   }
 }

@@ -93,7 +93,9 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     outputTtlMs: options.outputTtlMs ?? 7 * 24 * 3600_000,
   });
   const reconciler = new RunReconciler(core);
-  const running = new Map<string, { stepIndex: number; controller: AbortController }>();
+  /** Steps this worker is starting or running, by `runId:stepIndex`: what an abort `now` reaches. */
+  const running = new Map<string, Set<AbortController>>();
+  const stepKey = (runId: string, stepIndex: number | null): string => `${runId}:${stepIndex ?? ""}`;
 
   // Abort `now` reaches whichever process runs the step.
   const abortSubscriber = openRedis(options.redis, `intervene-worker-${id}-abort`);
@@ -101,8 +103,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   abortSubscriber.on("message", (_channel: string, text: string) => {
     try {
       const msg = JSON.parse(text) as AbortMessage;
-      const entry = running.get(msg.runId);
-      if (entry?.stepIndex === msg.stepIndex) entry.controller.abort(new Error("abort now"));
+      for (const controller of running.get(stepKey(msg.runId, msg.stepIndex)) ?? []) controller.abort(new Error("abort now"));
     } catch {
       // not ours
     }
@@ -117,46 +118,50 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     // read as a worker crash ("interrupted") although the command ran and its outcome is known.
     const whenRedisTakesWrites = <T>(what: string, write: () => Promise<T>): Promise<T> =>
       untilRedisAcceptsWrites(write, (err) => log.error({ err: err.message }, `Redis is out of memory: ${what} waits in this worker until Redis accepts writes again; the run goes on by itself then. An operator should ${REDIS_OUT_OF_MEMORY_FIX}`));
-    const begin: { verdict: BeginVerdict } = { verdict: "skip" };
-    let applied;
-    try {
-      applied = await whenRedisTakesWrites("the start of this step", () =>
-        transitioner.apply(runId, actor, (d) => {
-          begin.verdict = beginStep(d, stepIndex, attempt);
-        }),
-      );
-    } catch (error) {
-      if (isEngineError(error, "NOT_FOUND")) return "no such run";
-      throw error;
-    }
-    if (begin.verdict !== "run") {
-      // A re-delivered job of a step already done: make sure the follow-up happened.
-      await reconciler.reconcile(runId).catch(() => undefined);
-      return "skipped";
-    }
-    const refusal = options.authority?.refusal(applied.run, stepIndex);
-    if (refusal !== undefined) {
-      log.warn({ reason: refusal }, "step refused: the run record does not match what this worker derives");
-      await whenRedisTakesWrites("the refusal of this step", () =>
-        transitioner.apply(runId, actor, (d) => {
-          d.log("refused", { actor, stepIndex, attempt, data: { reason: refusal, by: "worker" } });
-          finishStep(d, stepIndex, attempt, { ok: false, outputs: [], error: `refused by ${actor}: ${refusal}`, durationMs: 0 });
-        }),
-      );
-      return "refused";
-    }
+    // Listening for an abort `now` before the step begins: an abort committed after the begin is
+    // heard here, one committed before it is seen by beginStep, so no re-read of the run is needed.
     const controller = new AbortController();
-    running.set(runId, { stepIndex, controller });
+    const key = stepKey(runId, stepIndex);
+    const listening = running.get(key) ?? new Set<AbortController>();
+    listening.add(controller);
+    running.set(key, listening);
     try {
-      const fresh = await store.get(runId);
-      if (fresh?.abortRequested?.mode === "now") controller.abort(new Error("abort now"));
+      const begin: { verdict: BeginVerdict } = { verdict: "skip" };
+      let applied;
+      try {
+        applied = await whenRedisTakesWrites("the start of this step", () =>
+          transitioner.apply(runId, actor, (d) => {
+            begin.verdict = beginStep(d, stepIndex, attempt);
+          }),
+        );
+      } catch (error) {
+        if (isEngineError(error, "NOT_FOUND")) return "no such run";
+        throw error;
+      }
+      if (begin.verdict !== "run") {
+        // A re-delivered job of a step already done: make sure the follow-up happened.
+        await reconciler.reconcile(runId).catch(() => undefined);
+        return "skipped";
+      }
+      const refusal = options.authority?.refusal(applied.run, stepIndex);
+      if (refusal !== undefined) {
+        log.warn({ reason: refusal }, "step refused: the run record does not match what this worker derives");
+        await whenRedisTakesWrites("the refusal of this step", () =>
+          transitioner.apply(runId, actor, (d) => {
+            d.log("refused", { actor, stepIndex, attempt, data: { reason: refusal, by: "worker" } });
+            finishStep(d, stepIndex, attempt, { ok: false, outputs: [], error: `refused by ${actor}: ${refusal}`, durationMs: 0 });
+          }),
+        );
+        return "refused";
+      }
       log.info({}, "step started");
       const outcome = await runner.run(applied.run, stepIndex, controller.signal, whenRedisTakesWrites);
       log.info({ ok: outcome.ok, durationMs: outcome.durationMs }, "step finished");
-      await whenRedisTakesWrites(`the result of this step (${outcome.ok ? "ok" : "failed"})`, () => transitioner.apply(runId, actor, (d) => finishStep(d, stepIndex, attempt, outcome)));
+      await whenRedisTakesWrites(`the result of this step (${outcome.ok ? "ok" : "failed"})`, () => transitioner.apply(runId, actor, (d) => finishStep(d, stepIndex, attempt, outcome), undefined, undefined, applied.run));
       return outcome.ok ? "succeeded" : "failed";
     } finally {
-      running.delete(runId);
+      listening.delete(controller);
+      if (listening.size === 0 && running.get(key) === listening) running.delete(key);
     }
   }
 
