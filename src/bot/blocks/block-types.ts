@@ -1,117 +1,38 @@
-/** The Block Kit subset intervene renders: small enough to check exhaustively against the limits. */
-export interface PlainText {
-  readonly type: "plain_text";
-  readonly text: string;
-  readonly emoji?: boolean;
-}
+import type * as Slack from "@slack/types";
 
-export interface Mrkdwn {
-  readonly type: "mrkdwn";
-  readonly text: string;
-}
-
+/**
+ * The Block Kit subset intervene renders, as @slack/types' own types narrowed
+ * to the elements we use: small enough for fit-blocks to check exhaustively
+ * against Slack's limits, and assignable to what Bolt's client takes without
+ * a cast.
+ */
+export type PlainText = Slack.PlainTextElement;
+export type Mrkdwn = Slack.MrkdwnElement;
 export type TextObject = PlainText | Mrkdwn;
+/** Slack makes every part optional; we always give all four. */
+export type ConfirmDialog = Slack.ConfirmationDialog & { title: PlainText; text: TextObject; confirm: PlainText; deny: PlainText };
+export type ButtonElement = Omit<Slack.Button, "confirm" | "action_id"> & { action_id: string; confirm?: ConfirmDialog };
+export type SelectOption = Slack.PlainTextOption;
+export type PlainTextInputElement = Slack.PlainTextInput;
+export type StaticSelectElement = Omit<Slack.StaticSelect, "options" | "option_groups"> & { options: SelectOption[] };
 
-export interface ConfirmDialog {
-  readonly title: PlainText;
-  readonly text: TextObject;
-  readonly confirm: PlainText;
-  readonly deny: PlainText;
-  readonly style?: "primary" | "danger";
-}
-
-export interface ButtonElement {
-  readonly type: "button";
-  readonly action_id: string;
-  readonly text: PlainText;
-  readonly value?: string;
-  readonly style?: "primary" | "danger";
-  readonly confirm?: ConfirmDialog;
-}
-
-export interface SelectOption {
-  readonly text: PlainText;
-  readonly value: string;
-}
-
-export interface PlainTextInputElement {
-  readonly type: "plain_text_input";
-  readonly action_id: string;
-  readonly placeholder?: PlainText;
-  readonly initial_value?: string;
-  readonly multiline?: boolean;
-}
-
-export interface StaticSelectElement {
-  readonly type: "static_select";
-  readonly action_id: string;
-  readonly placeholder?: PlainText;
-  readonly options: readonly SelectOption[];
-  readonly initial_option?: SelectOption;
-}
-
-export interface HeaderBlock {
-  readonly type: "header";
-  readonly block_id?: string;
-  readonly text: PlainText;
-}
-
-export interface SectionBlock {
-  readonly type: "section";
-  readonly block_id?: string;
-  readonly text?: TextObject;
-  readonly fields?: readonly TextObject[];
-  readonly accessory?: ButtonElement;
-}
-
-export interface ContextBlock {
-  readonly type: "context";
-  readonly block_id?: string;
-  readonly elements: readonly TextObject[];
-}
-
-export interface ActionsBlock {
-  readonly type: "actions";
-  readonly block_id?: string;
-  readonly elements: readonly ButtonElement[];
-}
-
-export interface DividerBlock {
-  readonly type: "divider";
-  readonly block_id?: string;
-}
-
-export interface InputBlock {
-  readonly type: "input";
-  readonly block_id: string;
-  readonly label: PlainText;
-  readonly hint?: PlainText;
-  readonly optional?: boolean;
-  readonly element: PlainTextInputElement | StaticSelectElement;
-}
+export type HeaderBlock = Slack.HeaderBlock;
+export type SectionBlock = Omit<Slack.SectionBlock, "accessory" | "fields"> & { fields?: TextObject[]; accessory?: ButtonElement };
+export type ContextBlock = Omit<Slack.ContextBlock, "elements"> & { elements: TextObject[] };
+export type ActionsBlock = Omit<Slack.ActionsBlock, "elements"> & { elements: ButtonElement[] };
+export type DividerBlock = Slack.DividerBlock;
+export type InputBlock = Omit<Slack.InputBlock, "element"> & { block_id: string; element: PlainTextInputElement | StaticSelectElement };
 
 export type Block = HeaderBlock | SectionBlock | ContextBlock | ActionsBlock | DividerBlock | InputBlock;
 
-export interface ModalView {
-  readonly type: "modal";
-  readonly callback_id: string;
-  readonly title: PlainText;
-  readonly submit?: PlainText;
-  readonly close?: PlainText;
-  readonly private_metadata?: string;
-  readonly blocks: readonly Block[];
-}
-
-export interface HomeView {
-  readonly type: "home";
-  readonly blocks: readonly Block[];
-}
+export type ModalView = Slack.ModalView & { callback_id: string; blocks: Block[] };
+export type HomeView = Slack.HomeView & { blocks: Block[] };
 
 /** A message as chat.postMessage / chat.update / response_url take it. */
 export interface MessagePayload {
   /** Notification and accessibility fallback. */
   readonly text: string;
-  readonly blocks: readonly Block[];
+  readonly blocks: Block[];
 }
 
 export function plain(text: string): PlainText {

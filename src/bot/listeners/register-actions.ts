@@ -1,7 +1,7 @@
 import type { App, BlockAction, ButtonAction, RespondArguments } from "@slack/bolt";
 import type { RunRecord } from "../../jobs/run-types";
 import { ACTION, decodeStart, decodeStep, gateOf } from "../blocks/action-ids";
-import { mrkdwn } from "../blocks/block-types";
+import { mrkdwn, type ModalView } from "../blocks/block-types";
 import { escapeMrkdwn } from "../blocks/fit-text";
 import { renderError } from "../blocks/render-error";
 import { renderReasonModal } from "../blocks/render-modals";
@@ -17,7 +17,7 @@ interface ActionArgs {
   readonly body: BlockAction;
   readonly action: ButtonAction;
   readonly respond: Respond;
-  readonly openView: (view: unknown) => Promise<unknown>;
+  readonly openView: (view: ModalView) => Promise<unknown>;
 }
 
 function note(text: string): RespondArguments {
@@ -123,7 +123,7 @@ export function registerActions(app: App, ctx: BotContext): void {
         body,
         action,
         respond,
-        openView: (view) => client.views.open({ trigger_id: body.trigger_id, view: view as never }),
+        openView: (view) => client.views.open({ trigger_id: body.trigger_id, view }),
       };
       try {
         await handle(args);

@@ -142,7 +142,7 @@ export function registerCommands(app: App, ctx: BotContext): void {
             dryRun: parsed.dryRun,
             channelId: command.channel_id,
           });
-          await client.views.open({ trigger_id: command.trigger_id, view: view as never });
+          await client.views.open({ trigger_id: command.trigger_id, view });
           return;
         }
         await reply(ephemeral(await answer(ctx, parsed, command, client)));

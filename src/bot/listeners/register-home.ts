@@ -11,7 +11,7 @@ export function registerHome(app: App, ctx: BotContext): void {
       const readableBy = await actorOf(ctx, event.user);
       const runs = await callEngine(ctx, "list", (e) => e.list({ limit: 30, readableBy }));
       const pending = runs.filter((r) => r.state === "awaiting_approval" && r.requestedBy !== event.user);
-      await client.views.publish({ user_id: event.user, view: renderHome(runs, pending) as never });
+      await client.views.publish({ user_id: event.user, view: renderHome(runs, pending) });
     } catch (err) {
       ctx.logger.warn({ user: event.user, err: err instanceof Error ? err.message : String(err) }, "could not render the home tab");
     }

@@ -12,7 +12,7 @@ import { decodeReviewModalState } from "../blocks/render-review-modal";
 
 async function tellUser(ctx: BotContext, client: webApi.WebClient, channel: string, user: string, payload: MessagePayload): Promise<void> {
   try {
-    await client.chat.postEphemeral({ channel, user, text: payload.text, blocks: [...payload.blocks] as never });
+    await client.chat.postEphemeral({ channel, user, text: payload.text, blocks: payload.blocks });
   } catch (err) {
     ctx.logger.error({ channel, user, err: err instanceof Error ? err.message : String(err) }, "could not post an ephemeral answer");
   }
