@@ -12,6 +12,7 @@ import { descendantsOf, processAlive, processCmdline, processId, type ProcessId 
 import { readRunitStatus, runsvRunning } from "./runit-status";
 import { startRunsvdir, type RunsvdirProcess } from "./runsvdir-process";
 import { killProcessesNow, terminateProcesses, type Termination } from "./terminate-processes";
+import type { ExecResult as SshExecResult } from "../../src/ssh/exec-types";
 
 export type { DiracBoxSpec, DiracRole, DiracSimSpec } from "./dirac-sim-spec";
 
@@ -42,11 +43,8 @@ export interface MaintenanceState {
   readonly setFrom: string;
 }
 
-export interface ExecResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+/** What a simulated host's command gave: the product's exec result, as much as the sim reports. */
+export type ExecResult = Pick<SshExecResult, "code" | "stdout" | "stderr">;
 
 export interface DiracSimState {
   /** Every component of the box, keyed `<System>_<Component>`. */

@@ -1,11 +1,9 @@
 import fs from "node:fs";
 import { Client, type ConnectConfig } from "ssh2";
+import type { ExecResult as SshExecResult } from "../../src/ssh/exec-types";
 
-export interface ExecResult {
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly code: number | null;
-}
+/** What a simulated host's command gave: the product's exec result, as much as the sim reports. */
+export type ExecResult = Pick<SshExecResult, "code" | "stdout" | "stderr">;
 
 export interface SimSshTarget {
   readonly address: string;

@@ -1,6 +1,6 @@
 import type { Expectation, PlannedStep } from "../procedures/model/step";
 import { OutputBatcher } from "./output-batcher";
-import { combinedOutput, headAndTail } from "./capped-output";
+import { combinedOutput, headAndTail } from "./combined-output";
 import type { EventBus } from "./event-bus";
 import type { HostSemaphore } from "./host-semaphore";
 import type { RedisKeys } from "./redis-keys";

@@ -1,3 +1,5 @@
+import type { ExecOptions as SshExecOptions, ExecResult as SshExecResult, RemoteCleanup } from "../../ssh/exec-types";
+
 /**
  * What the worker needs from the SSH layer, addressed by inventory host name.
  * `createSshExecutor` adapts `SshPool` to it; tests use the same adapter.
@@ -8,26 +10,16 @@ export interface HostRef {
   readonly host: string;
 }
 
-export interface ExecOptions {
-  readonly timeoutMs: number;
-  readonly signal?: AbortSignal;
-  readonly onStdout?: (chunk: string) => void;
-  readonly onStderr?: (chunk: string) => void;
-  readonly maxOutputBytes?: number;
-}
+/** The SSH layer's exec options, as much of them as a step gives. */
+export type ExecOptions = Pick<SshExecOptions, "timeoutMs" | "signal" | "onStdout" | "onStderr" | "maxOutputBytes">;
 
-export interface ExecResult {
-  readonly code: number | null;
-  readonly signal: string | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly truncated: boolean;
-  readonly durationMs: number;
-  readonly timedOut: boolean;
-  readonly aborted: boolean;
-  /** After a timeout or abort: `kill-failed` when the host could not confirm the command stopped (it may still run). */
-  readonly cleanup?: "none" | "killed" | "kill-failed";
-}
+/**
+ * The SSH layer's exec result without its byte counts, which a step does not
+ * use (and executors that tests and the demo put in its place need not
+ * give). `cleanup`, after a timeout or abort: `kill-failed` when the host
+ * could not confirm the command stopped (it may still run).
+ */
+export type ExecResult = Omit<SshExecResult, "stdoutBytes" | "stderrBytes" | "cleanup"> & { readonly cleanup?: RemoteCleanup };
 
 export interface CopyOptions {
   readonly timeoutMs?: number;
