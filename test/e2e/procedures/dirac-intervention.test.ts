@@ -1,7 +1,7 @@
-import { APPROVER, assertRunState, describeRun, startEngineHarness, stepById, type EngineHarness } from "../../helpers/engine-harness";
-import { getTestbed } from "../../helpers/testbed";
+import { APPROVER, assertRunState, describeRun, stepById, type EngineHarness } from "../../helpers/engine-harness";
+import { useSimClusterBed } from "../../helpers/sim-cluster-bed";
+import type { SimCluster } from "../../../sim/start-sim-cluster";
 import type { DiracSim } from "../../../sim/dirac/start-dirac-sim";
-import { startSimCluster, type SimCluster } from "../../../sim/start-sim-cluster";
 
 jest.setTimeout(180_000);
 
@@ -11,8 +11,7 @@ describe("dirac.intervention on simulated VOBOXes", () => {
   let harness: EngineHarness;
   let sim: DiracSim;
 
-  beforeAll(async () => {
-    cluster = await startSimCluster({
+  useSimClusterBed({
       kind: "dirac",
       waitBeforeAgents: "1s",
       boxes: [
@@ -20,16 +19,9 @@ describe("dirac.intervention on simulated VOBOXes", () => {
         { name: "volhcb18", roles: ["services"], frameworkServer: true },
         { name: "volhcb21", roles: ["databases"], innodbJournal: true },
       ],
-    });
-    sim = cluster.sim;
-    harness = await startEngineHarness({ inventory: cluster.inventory, redisUrl: getTestbed().redisUrl });
-  });
-  afterEach(async () => {
-    await harness.abortActive();
-  });
-  afterAll(async () => {
-    await harness?.close();
-    await cluster?.stop();
+    }, {
+    ready: (bed) => ({ cluster, sim, harness } = bed),
+    abortAfterEach: true,
   });
 
   function expectAllUpAndInProduction(): void {

@@ -3,9 +3,9 @@ import path from "node:path";
 import { setConfKeys } from "../../../src/procedures/leofs/manager-config-edit";
 import { shellQuote } from "../../../src/util/shell-quote";
 import type { LeofsSim } from "../../../sim/leofs/start-leofs-sim";
-import { startSimCluster, type SimCluster } from "../../../sim/start-sim-cluster";
-import { assertRunState, startEngineHarness, stepById, type EngineHarness } from "../../helpers/engine-harness";
-import { getTestbed } from "../../helpers/testbed";
+import { assertRunState, stepById, type EngineHarness } from "../../helpers/engine-harness";
+import { useSimClusterBed } from "../../helpers/sim-cluster-bed";
+import type { SimCluster } from "../../../sim/start-sim-cluster";
 import { backupsOn, breakManagerMnesia } from "./leofs-e2e";
 
 jest.setTimeout(120_000);
@@ -24,14 +24,8 @@ describe("a full disk during a backup step", () => {
   let harness: EngineHarness;
   let sim: LeofsSim;
 
-  beforeAll(async () => {
-    cluster = await startSimCluster({ kind: "leofs", storage: 2, gateways: 1, replicas: 2, started: true });
-    sim = cluster.sim;
-    harness = await startEngineHarness({ inventory: cluster.inventory, redisUrl: getTestbed().redisUrl });
-  });
-  afterAll(async () => {
-    await harness?.close();
-    await cluster?.stop();
+  useSimClusterBed({ kind: "leofs", storage: 2, gateways: 1, replicas: 2, started: true }, {
+    ready: (bed) => ({ cluster, sim, harness } = bed),
   });
 
   it("the knob: mkdir and cp fail with coreutils' words; cp leaves its target truncated; a rename still works", async () => {

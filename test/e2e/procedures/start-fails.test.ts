@@ -1,7 +1,7 @@
-import { assertRunState, startEngineHarness, stepById, type EngineHarness } from "../../helpers/engine-harness";
-import { getTestbed } from "../../helpers/testbed";
+import { assertRunState, stepById, type EngineHarness } from "../../helpers/engine-harness";
+import { useSimClusterBed } from "../../helpers/sim-cluster-bed";
+import type { SimCluster } from "../../../sim/start-sim-cluster";
 import type { LeofsSim } from "../../../sim/leofs/start-leofs-sim";
-import { startSimCluster, type SimCluster } from "../../../sim/start-sim-cluster";
 import { breakManagerMnesia, launchScript, parsedStatus } from "./leofs-e2e";
 
 jest.setTimeout(120_000);
@@ -13,14 +13,8 @@ describe("start steps recover a node that died while booting, on Retry", () => {
   let harness: EngineHarness;
   let sim: LeofsSim;
 
-  beforeAll(async () => {
-    cluster = await startSimCluster({ kind: "leofs", storage: 2, gateways: 1, replicas: 2, started: true });
-    sim = cluster.sim;
-    harness = await startEngineHarness({ inventory: cluster.inventory, redisUrl: getTestbed().redisUrl });
-  });
-  afterAll(async () => {
-    await harness?.close();
-    await cluster?.stop();
+  useSimClusterBed({ kind: "leofs", storage: 2, gateways: 1, replicas: 2, started: true }, {
+    ready: (bed) => ({ cluster, sim, harness } = bed),
   });
 
   it("recover-manager: the slave's VM dies at boot, the run pauses naming leofs-m1, and Retry after the fault is cleared restarts it and succeeds", async () => {

@@ -1,7 +1,7 @@
-import { assertRunState, startEngineHarness, stepById, type EngineHarness } from "../../helpers/engine-harness";
-import { getTestbed } from "../../helpers/testbed";
+import { assertRunState, stepById, type EngineHarness } from "../../helpers/engine-harness";
+import { useSimClusterBed } from "../../helpers/sim-cluster-bed";
+import type { SimCluster } from "../../../sim/start-sim-cluster";
 import type { LeofsSim } from "../../../sim/leofs/start-leofs-sim";
-import { startSimCluster, type SimCluster } from "../../../sim/start-sim-cluster";
 import { parsedStatus } from "./leofs-e2e";
 
 jest.setTimeout(240_000);
@@ -18,18 +18,12 @@ describe("LeoFS procedures on systemd-managed hosts", () => {
   let harness: EngineHarness;
   let sim: LeofsSim;
 
-  beforeAll(async () => {
-    cluster = await startSimCluster({ kind: "leofs", storage: 2, gateways: 1, replicas: 2, started: true, service: "systemd" });
-    sim = cluster.sim;
-    for (const h of sim.hosts) await sim.sim("stage-package", h.name, "1.4.4");
-    harness = await startEngineHarness({ inventory: cluster.inventory, redisUrl: getTestbed().redisUrl });
-  });
-  afterEach(async () => {
-    await harness.abortActive();
-  });
-  afterAll(async () => {
-    await harness?.close();
-    await cluster?.stop();
+  useSimClusterBed({ kind: "leofs", storage: 2, gateways: 1, replicas: 2, started: true, service: "systemd" }, {
+    prepare: async (s) => {
+      for (const h of s.hosts) await s.sim("stage-package", h.name, "1.4.4");
+    },
+    ready: (bed) => ({ cluster, sim, harness } = bed),
+    abortAfterEach: true,
   });
 
   const UNITS: Record<string, string> = { "manager-master": "leofs-manager-master", "manager-slave": "leofs-manager-slave", storage: "leofs-storage", gateway: "leofs-gateway" };

@@ -53,9 +53,11 @@ export function useBotFleet(startSim: () => Promise<LeofsSim>, bots: number): ()
   let worker: InterveneHandle | undefined;
   let engine: EngineHandle | undefined;
   let fake: FakeSlackServer | undefined;
+  // Held apart from `fleet`: a start that fails after the simulator is up must still stop it.
+  let sim: LeofsSim | undefined;
 
   beforeAll(async () => {
-    const sim = await startSim();
+    sim = await startSim();
     const slack = await FakeSlackServer.start();
     fake = slack;
     const { redisUrl } = getTestbed();
@@ -129,7 +131,7 @@ export function useBotFleet(startSim: () => Promise<LeofsSim>, bots: number): ()
     fleet?.redis.disconnect();
     await cleanupPrefix(getTestbed().redisUrl, prefix);
     await fake?.close();
-    await fleet?.sim.stop();
+    await sim?.stop();
   });
   return () => {
     if (fleet === undefined) throw new Error("the bot fleet did not start");
