@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { Plan } from "../procedures/model/plan";
 import type { AuditDraft, AuditEntry } from "./audit-entry";
 import type { Actor, ApproveOptions, Engine, GateRef, PlanRequest } from "./engine";
-import { openEngineCore, type CoreOptions, type EngineCore } from "./engine-core";
+import { openRunBackbone, type BackboneOptions, type RunBackbone } from "./run-backbone";
 import { EngineError } from "./engine-error";
 import { mayRead, mayRequest, requesterMissing } from "./ports/approval-policy";
 import type { Planner } from "./ports/planner";
@@ -18,7 +18,7 @@ import { TERMINAL_RUN_STATES, type RunEvent, type RunRecord } from "./run-types"
 import { refusedWhenRedisIsFull } from "./redis-out-of-memory";
 import { REDIS_CLOSE_MS, settleWithin } from "../util/settle-within";
 
-export interface EngineOptions extends CoreOptions {
+export interface EngineOptions extends BackboneOptions {
   /** Turns requests into plans (procedures + inventory). Without it, `plan()` refuses with PARAMS. */
   readonly planner?: Planner;
   /** @defaultValue `newRunId` */
@@ -75,21 +75,21 @@ function errorMessage(error: unknown): string {
  * enqueues step jobs that `startWorker` processes (in this or another process).
  */
 export function createEngine(options: EngineOptions): EngineHandle {
-  const core: EngineCore = openEngineCore(options, "engine");
-  const { store, transitioner, clock } = core;
+  const backbone: RunBackbone = openRunBackbone(options, "engine");
+  const { store, transitioner, clock } = backbone;
   const heartbeat = setInterval(() => {
-    store.renewLocks().catch((err: unknown) => core.logger.warn({ err }, "lock renewal failed"));
+    store.renewLocks().catch((err: unknown) => backbone.logger.warn({ err }, "lock renewal failed"));
   }, options.heartbeatMs ?? store.lockTtlMs / 4);
   heartbeat.unref();
   const subscriptions = new Set<() => Promise<void>>();
   const snapshotting = new Set<Promise<void>>();
   const statusQueries = createStatusQueries({
     redis: options.redis,
-    bullPrefix: core.keys.bullPrefix,
+    bullPrefix: backbone.keys.bullPrefix,
     policy: options.policy,
     store,
     clock,
-    logger: core.logger,
+    logger: backbone.logger,
     ...(options.statusQueryTimeoutMs !== undefined ? { timeoutMs: options.statusQueryTimeoutMs } : {}),
   });
 
@@ -117,7 +117,7 @@ export function createEngine(options: EngineOptions): EngineHandle {
     if (limit === undefined) return;
     const nowMs = clock.now().getTime();
     const window = Math.floor(nowMs / 60_000);
-    const key = `${core.keys.prefix}:rate:${actor.userId}:${window}`;
+    const key = `${backbone.keys.prefix}:rate:${actor.userId}:${window}`;
     const replies = await store.redis.multi().incr(key).pexpire(key, 120_000).exec();
     const count = Number(replies?.[0]?.[1] ?? 0);
     if (count <= limit) return;
@@ -153,13 +153,13 @@ export function createEngine(options: EngineOptions): EngineHandle {
   async function snapshot(runId: string, which: "before" | "after"): Promise<void> {
     const run = await store.get(runId);
     if (run === undefined || options.snapshots?.(run.plan.procedureId) !== true || run.snapshots?.[which] !== undefined) return;
-    const claim = `${core.keys.prefix}:snapshot:${runId}:${which}`;
+    const claim = `${backbone.keys.prefix}:snapshot:${runId}:${which}`;
     const token = randomBytes(8).toString("hex");
     if ((await store.redis.set(claim, token, "PX", SNAPSHOT_CLAIM_MS, "NX")) !== "OK") return;
     try {
       const taken = snapshotOf(await statusQueries.querySystem(run.plan.cluster));
       const next = await patchRun(runId, (current) => ({ snapshots: { ...current.snapshots, [which]: taken } }));
-      await core.bus.publish({ type: "run.updated", run: next }).catch(() => undefined);
+      await backbone.bus.publish({ type: "run.updated", run: next }).catch(() => undefined);
     } catch (error) {
       // Free the claim for the sweep (this or another process) to try again.
       await store.redis.releaseClaim(claim, token).catch(() => undefined);
@@ -192,7 +192,7 @@ export function createEngine(options: EngineOptions): EngineHandle {
 
   function snapshotLater(runId: string, which: "before" | "after"): void {
     if (options.snapshots === undefined) return;
-    const work = snapshot(runId, which).catch((err: unknown) => core.logger.warn({ runId, which, err: errorMessage(err) }, "cluster snapshot failed"));
+    const work = snapshot(runId, which).catch((err: unknown) => backbone.logger.warn({ runId, which, err: errorMessage(err) }, "cluster snapshot failed"));
     snapshotting.add(work);
     void work.finally(() => snapshotting.delete(work));
   }
@@ -203,16 +203,16 @@ export function createEngine(options: EngineOptions): EngineHandle {
     options.snapshots === undefined
       ? undefined
       : setInterval(() => {
-          sweepSnapshots().catch((err: unknown) => core.logger.warn({ err: errorMessage(err) }, "end snapshot sweep failed"));
+          sweepSnapshots().catch((err: unknown) => backbone.logger.warn({ err: errorMessage(err) }, "end snapshot sweep failed"));
         }, options.snapshotSweepMs ?? 60_000);
   sweep?.unref();
   if (options.snapshots !== undefined) {
-    void core.bus
-      .subscribe(core.redis.duplicate(), (event) => {
+    void backbone.bus
+      .subscribe(backbone.redis.duplicate(), (event) => {
         if (event.type === "run.finished") snapshotLater(event.run.id, "after");
       })
       .then((unsubscribe) => subscriptions.add(unsubscribe))
-      .catch((err: unknown) => core.logger.warn({ err: errorMessage(err) }, "cannot watch runs for their end snapshot"));
+      .catch((err: unknown) => backbone.logger.warn({ err: errorMessage(err) }, "cannot watch runs for their end snapshot"));
   }
 
   async function start(plan: Plan, actor: Actor): Promise<RunRecord> {
@@ -330,7 +330,7 @@ export function createEngine(options: EngineOptions): EngineHandle {
     queryStatus: (cluster, actor) => statusQueries.queryStatus(cluster, actor),
 
     async subscribe(listener: (event: RunEvent) => void): Promise<() => Promise<void>> {
-      const unsubscribe = await core.bus.subscribe(core.redis.duplicate(), listener);
+      const unsubscribe = await backbone.bus.subscribe(backbone.redis.duplicate(), listener);
       const tracked = async (): Promise<void> => {
         subscriptions.delete(tracked);
         await unsubscribe();
@@ -345,7 +345,7 @@ export function createEngine(options: EngineOptions): EngineHandle {
       await settleWithin(REDIS_CLOSE_MS, [...snapshotting]);
       await settleWithin(REDIS_CLOSE_MS, [...subscriptions].map((u) => u()));
       await statusQueries.close();
-      await core.close();
+      await backbone.close();
     },
   };
 }

@@ -9,7 +9,7 @@ export { TERMINAL_RUN_STATES } from "./run-types";
 export { EngineError, isEngineError, type EngineErrorCode, type EngineErrorContext } from "./engine-error";
 export { createEngine, type EngineOptions, type EngineHandle } from "./create-engine";
 export { startWorker, type WorkerOptions, type WorkerHandle } from "./start-worker";
-export type { CoreOptions } from "./engine-core";
+export type { BackboneOptions } from "./run-backbone";
 export type { AuditEntry, AuditType } from "./audit-entry";
 export { RunStore } from "./run-store";
 export { redisKeys, type RedisKeys } from "./redis-keys";

@@ -1,4 +1,4 @@
-import type { EngineCore } from "./engine-core";
+import type { RunBackbone } from "./run-backbone";
 import { expireGate } from "./run-machine/gate-decisions";
 import type { RunRecord } from "./run-types";
 import { TERMINAL_RUN_STATES } from "./run-types";
@@ -11,31 +11,31 @@ import { expiryJobId, stepJobId } from "./step-job";
  * Safe to run anywhere, any time: every action is idempotent.
  */
 export class RunReconciler {
-  constructor(private readonly core: EngineCore) {}
+  constructor(private readonly backbone: RunBackbone) {}
 
   async reconcileAll(): Promise<void> {
-    await this.core.store.renewLocks();
-    for (const runId of await this.core.store.activeRunIds()) {
+    await this.backbone.store.renewLocks();
+    for (const runId of await this.backbone.store.activeRunIds()) {
       try {
         await this.reconcile(runId);
       } catch (err) {
-        this.core.logger.warn({ runId, err }, "reconcile failed");
+        this.backbone.logger.warn({ runId, err }, "reconcile failed");
       }
     }
   }
 
   async reconcile(runId: string, known?: RunRecord): Promise<void> {
-    const run = known ?? (await this.core.store.get(runId));
+    const run = known ?? (await this.backbone.store.get(runId));
     if (run === undefined || TERMINAL_RUN_STATES.includes(run.state)) return;
-    const now = this.core.clock.now().getTime();
+    const now = this.backbone.clock.now().getTime();
     const gate = run.gate;
     if (gate?.status === "open" && (run.state === "awaiting_approval")) {
       if (now > Date.parse(gate.expiresAt)) {
-        await this.core.transitioner.apply(run.id, "engine", (d) => expireGate(d, gate.stepIndex, gate.attempt));
+        await this.backbone.transitioner.apply(run.id, "engine", (d) => expireGate(d, gate.stepIndex, gate.attempt));
       } else {
         const data = { runId: run.id, stepIndex: gate.stepIndex, attempt: gate.attempt };
-        if ((await this.core.controlQueue.getJob(expiryJobId(data))) === undefined) {
-          await this.core.effects.scheduleExpiry(data, Date.parse(gate.expiresAt) - now);
+        if ((await this.backbone.controlQueue.getJob(expiryJobId(data))) === undefined) {
+          await this.backbone.effects.scheduleExpiry(data, Date.parse(gate.expiresAt) - now);
         }
       }
       return;
@@ -44,10 +44,10 @@ export class RunReconciler {
     if (record === undefined || run.state !== "running") return;
     const data = { runId: run.id, stepIndex: run.cursor, attempt: record.attempt };
     if (record.state === "queued") {
-      const job = await this.core.stepQueue.getJob(stepJobId(data));
+      const job = await this.backbone.stepQueue.getJob(stepJobId(data));
       if (job === undefined) {
         const notBefore = record.notBefore !== undefined ? Date.parse(record.notBefore) : now;
-        await this.core.effects.enqueueStep(data, notBefore - now);
+        await this.backbone.effects.enqueueStep(data, notBefore - now);
       } else {
         // A job that failed for good before its step began (its start could not be written while
         // Redis was failing over or restarting) would leave the run queued forever: deliver it again.
@@ -58,10 +58,10 @@ export class RunReconciler {
       return;
     }
     if (record.state === "running") {
-      const job = await this.core.stepQueue.getJob(stepJobId(data));
+      const job = await this.backbone.stepQueue.getJob(stepJobId(data));
       if (job === undefined) {
         // The job is gone (e.g. Redis lost it): a new delivery finds the step running and decides (interrupt or re-run).
-        await this.core.effects.enqueueStep(data, 0);
+        await this.backbone.effects.enqueueStep(data, 0);
       } else if ((await job.getState()) === "failed" || (await job.getState()) === "completed") {
         await job.retry((await job.getState()) as "failed" | "completed");
       }

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { Worker, type Job } from "bullmq";
 import type { AbortMessage } from "./effect-sink";
-import { openEngineCore, type CoreOptions } from "./engine-core";
+import { openRunBackbone, type BackboneOptions } from "./run-backbone";
 import { isEngineError } from "./engine-error";
 import { HostSemaphore, type HostSemaphoreOptions } from "./host-semaphore";
 import type { RemoteExecutor } from "./ports/remote-executor";
@@ -18,7 +18,7 @@ import { CONTROL_QUEUE, STEP_QUEUE, type ExpiryJobData, type StepJobData } from 
 import { compileSecretPatterns, DEFAULT_SECRET_PATTERNS } from "../util/secret-redactor";
 import { REDIS_CLOSE_MS, settleWithin } from "../util/settle-within";
 
-export interface WorkerOptions extends CoreOptions {
+export interface WorkerOptions extends BackboneOptions {
   readonly executor: RemoteExecutor;
   /** Step jobs run at once by this process. @defaultValue 8 */
   readonly concurrency?: number;
@@ -75,9 +75,9 @@ export interface WorkerHandle {
 export async function startWorker(options: WorkerOptions): Promise<WorkerHandle> {
   const id = options.workerId ?? `w${randomBytes(3).toString("hex")}`;
   const actor = `worker:${id}`;
-  const core = openEngineCore(options, `worker-${id}`);
-  const { store, transitioner, keys, logger } = core;
-  const semaphore = new HostSemaphore(core.redis, keys, {
+  const backbone = openRunBackbone(options, `worker-${id}`);
+  const { store, transitioner, keys, logger } = backbone;
+  const semaphore = new HostSemaphore(backbone.redis, keys, {
     ...(options.hostConcurrency !== undefined ? { perHostLimit: options.hostConcurrency } : {}),
     ...(options.hostLeaseMs !== undefined ? { leaseMs: options.hostLeaseMs } : {}),
   });
@@ -87,12 +87,12 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     semantics: options.semantics,
     store,
     keys,
-    bus: core.bus,
+    bus: backbone.bus,
     outputMaxBytes: options.outputMaxBytes ?? 1024 * 1024,
     secretPatterns: compileSecretPatterns(options.secretPatterns ?? DEFAULT_SECRET_PATTERNS),
     outputTtlMs: options.outputTtlMs ?? 7 * 24 * 3600_000,
   });
-  const reconciler = new RunReconciler(core);
+  const reconciler = new RunReconciler(backbone);
   /** Steps this worker is starting or running, by `runId:stepIndex`: what an abort `now` reaches. */
   const running = new Map<string, Set<AbortController>>();
   const stepKey = (runId: string, stepIndex: number | null): string => `${runId}:${stepIndex ?? ""}`;
@@ -244,7 +244,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       }
       abortSubscriber.disconnect();
       for (const c of workerConnections) c.disconnect();
-      await core.close();
+      await backbone.close();
       if (options.handleSignals === true) {
         process.off("SIGTERM", onSignal);
         process.off("SIGINT", onSignal);

@@ -14,7 +14,7 @@ import { CONTROL_QUEUE, STEP_QUEUE } from "./step-job";
 import { REDIS_CLOSE_MS, settleWithin } from "../util/settle-within";
 
 /** What the API engine and the workers share; both sides only need the same Redis and prefix. */
-export interface CoreOptions {
+export interface BackboneOptions {
   readonly redis: RedisConnectionConfig;
   /** Prefix of every key, channel and BullMQ queue. @defaultValue "intervene" */
   readonly prefix?: string;
@@ -36,8 +36,13 @@ export interface CoreOptions {
   readonly approvalKey?: Buffer;
 }
 
-export interface EngineCore {
-  readonly options: CoreOptions;
+/**
+ * The Redis side that the API engine (`createEngine`) and every worker
+ * (`startWorker`) open alike: the connections, the run store, the queues, the
+ * transitioner, the event bus. Neither is "the engine"; `Engine` is the API.
+ */
+export interface RunBackbone {
+  readonly options: BackboneOptions;
   readonly redis: Redis;
   readonly keys: RedisKeys;
   readonly store: RunStore;
@@ -52,7 +57,7 @@ export interface EngineCore {
   close(): Promise<void>;
 }
 
-export function openEngineCore(options: CoreOptions, role: string): EngineCore {
+export function openRunBackbone(options: BackboneOptions, role: string): RunBackbone {
   const keys = redisKeys(options.prefix ?? "intervene");
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
