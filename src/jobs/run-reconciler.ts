@@ -43,6 +43,14 @@ export class RunReconciler {
     const record = run.steps[run.cursor];
     if (record === undefined || run.state !== "running") return;
     const data = { runId: run.id, stepIndex: run.cursor, attempt: record.attempt };
+    if (record.carrier !== undefined && record.carrier.attempt === record.attempt && (record.state === "queued" || record.state === "running")) {
+      // A job carries this step after the one before it (carry-next-step.ts). While that job is
+      // live, or waiting to be redelivered after its worker died, it is the step's to run or to
+      // mark interrupted; only when it has ended without doing so does the step get its own job.
+      const carrier = await this.backbone.stepQueue.getJob(record.carrier.jobId);
+      const state = carrier === undefined ? undefined : await carrier.getState();
+      if (state !== undefined && state !== "completed" && state !== "failed" && state !== "unknown") return;
+    }
     if (record.state === "queued") {
       const job = await this.backbone.stepQueue.getJob(stepJobId(data));
       if (job === undefined) {

@@ -80,6 +80,12 @@ export interface StepRecord {
   readonly retriesUsed?: number;
   /** Why an operator skipped the step; additive. */
   readonly skipReason?: string;
+  /**
+   * The BullMQ job that runs this step right after the previous one, without
+   * a job of its own (issue 13 point 2: one job per segment between gates);
+   * for `attempt` only. Additive.
+   */
+  readonly carrier?: { readonly jobId: string; readonly attempt: number };
 }
 
 /** The run's current (or last) approval gate; only one is open at a time. Additive to the contract. */

@@ -14,7 +14,9 @@ import { expireGate } from "./run-machine/gate-decisions";
 import { beginStep, finishStep, type BeginVerdict } from "./run-machine/step-lifecycle";
 import { RunReconciler } from "./run-reconciler";
 import { StepRunner } from "./step-runner";
-import { CONTROL_QUEUE, STEP_QUEUE, type ExpiryJobData, type StepJobData } from "./step-job";
+import { CONTROL_QUEUE, STEP_QUEUE, stepJobId, type ExpiryJobData, type StepJobData } from "./step-job";
+import { carriedStep, carryNextStep, type StepRef } from "./run-machine/carry-next-step";
+import type { RunRecord } from "./run-types";
 import { compileSecretPatterns, DEFAULT_SECRET_PATTERNS } from "../util/secret-redactor";
 import { REDIS_CLOSE_MS, settleWithin } from "../util/settle-within";
 
@@ -93,9 +95,14 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     outputTtlMs: options.outputTtlMs ?? 7 * 24 * 3600_000,
   });
   const reconciler = new RunReconciler(backbone);
-  /** Steps this worker is starting or running, by `runId:stepIndex`: what an abort `now` reaches. */
-  const running = new Map<string, Set<AbortController>>();
-  const stepKey = (runId: string, stepIndex: number | null): string => `${runId}:${stepIndex ?? ""}`;
+  /**
+   * Steps this worker is starting or running, by run: what an abort `now`
+   * reaches. `stepIndex` is set before the step's begin is committed, so an
+   * abort committed after that begin finds it here, and one committed before
+   * is seen by beginStep: no re-read of the run is needed.
+   */
+  const running = new Map<string, Set<{ stepIndex?: number; readonly controller: AbortController }>>();
+  let closingDown = false;
 
   // Abort `now` reaches whichever process runs the step.
   const abortSubscriber = openRedis(options.redis, `intervene-worker-${id}-abort`);
@@ -103,65 +110,109 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   abortSubscriber.on("message", (_channel: string, text: string) => {
     try {
       const msg = JSON.parse(text) as AbortMessage;
-      for (const controller of running.get(stepKey(msg.runId, msg.stepIndex)) ?? []) controller.abort(new Error("abort now"));
+      for (const entry of running.get(msg.runId) ?? []) if (entry.stepIndex === msg.stepIndex) entry.controller.abort(new Error("abort now"));
     } catch {
       // not ours
     }
   });
   await abortSubscriber.subscribe(keys.abortChannel);
 
+  /**
+   * One job runs its step and then, while no gate or wait comes between, the
+   * steps after it (issue 13 point 2): each step's begin and result are still
+   * their own compare-and-set, so a redelivered job resumes from the records.
+   */
   async function processStep(job: Job<StepJobData>): Promise<string> {
-    const { runId, stepIndex, attempt } = job.data;
+    const jobId = job.id ?? stepJobId(job.data);
+    let next: StepRef | undefined = { stepIndex: job.data.stepIndex, attempt: job.data.attempt };
+    let known: RunRecord | undefined;
+    let first = true;
+    let result = "skipped";
+    while (next !== undefined) {
+      const done = await processOneStep(job.data.runId, jobId, next, first, known);
+      result = done.result;
+      next = done.carried;
+      known = done.run;
+      first = false;
+    }
+    return result;
+  }
+
+  async function processOneStep(runId: string, jobId: string, requested: StepRef, first: boolean, known: RunRecord | undefined): Promise<{ result: string; carried?: StepRef; run?: RunRecord }> {
+    let { stepIndex, attempt } = requested;
     const log = logger.child({ runId, step: stepIndex, attempt, worker: id });
     // Issue 15 point 5: with Redis full (maxmemory, noeviction) the step's writes wait here instead of
     // failing the job: a failed start would spend the job's attempts, and a lost result would later
     // read as a worker crash ("interrupted") although the command ran and its outcome is known.
     const whenRedisTakesWrites = <T>(what: string, write: () => Promise<T>): Promise<T> =>
       untilRedisAcceptsWrites(write, (err) => log.error({ err: err.message }, `Redis is out of memory: ${what} waits in this worker until Redis accepts writes again; the run goes on by itself then. An operator should ${REDIS_OUT_OF_MEMORY_FIX}`));
-    // Listening for an abort `now` before the step begins: an abort committed after the begin is
-    // heard here, one committed before it is seen by beginStep, so no re-read of the run is needed.
-    const controller = new AbortController();
-    const key = stepKey(runId, stepIndex);
-    const listening = running.get(key) ?? new Set<AbortController>();
-    listening.add(controller);
-    running.set(key, listening);
+    const entry: { stepIndex?: number; readonly controller: AbortController } = { controller: new AbortController() };
+    const listening = running.get(runId) ?? new Set();
+    listening.add(entry);
+    running.set(runId, listening);
     try {
       const begin: { verdict: BeginVerdict } = { verdict: "skip" };
       let applied;
       try {
         applied = await whenRedisTakesWrites("the start of this step", () =>
-          transitioner.apply(runId, actor, (d) => {
-            begin.verdict = beginStep(d, stepIndex, attempt);
-          }),
+          transitioner.apply(
+            runId,
+            actor,
+            (d) => {
+              // A redelivered job that was carrying a later step (its worker died) resumes that step.
+              const target = (first ? carriedStep(d.run, jobId) : undefined) ?? requested;
+              ({ stepIndex, attempt } = target);
+              entry.stepIndex = stepIndex;
+              begin.verdict = beginStep(d, stepIndex, attempt);
+            },
+            undefined,
+            undefined,
+            known,
+          ),
         );
       } catch (error) {
-        if (isEngineError(error, "NOT_FOUND")) return "no such run";
+        if (isEngineError(error, "NOT_FOUND")) return { result: "no such run" };
         throw error;
       }
       if (begin.verdict !== "run") {
         // A re-delivered job of a step already done: make sure the follow-up happened.
         await reconciler.reconcile(runId).catch(() => undefined);
-        return "skipped";
+        return { result: "skipped" };
       }
       const refusal = options.authority?.refusal(applied.run, stepIndex);
       if (refusal !== undefined) {
-        log.warn({ reason: refusal }, "step refused: the run record does not match what this worker derives");
+        log.warn({ reason: refusal, step: stepIndex }, "step refused: the run record does not match what this worker derives");
         await whenRedisTakesWrites("the refusal of this step", () =>
           transitioner.apply(runId, actor, (d) => {
             d.log("refused", { actor, stepIndex, attempt, data: { reason: refusal, by: "worker" } });
             finishStep(d, stepIndex, attempt, { ok: false, outputs: [], error: `refused by ${actor}: ${refusal}`, durationMs: 0 });
           }),
         );
-        return "refused";
+        return { result: "refused" };
       }
-      log.info({}, "step started");
-      const outcome = await runner.run(applied.run, stepIndex, controller.signal, whenRedisTakesWrites);
-      log.info({ ok: outcome.ok, durationMs: outcome.durationMs }, "step finished");
-      await whenRedisTakesWrites(`the result of this step (${outcome.ok ? "ok" : "failed"})`, () => transitioner.apply(runId, actor, (d) => finishStep(d, stepIndex, attempt, outcome), undefined, undefined, applied.run));
-      return outcome.ok ? "succeeded" : "failed";
+      log.info({ step: stepIndex }, "step started");
+      const outcome = await runner.run(applied.run, stepIndex, entry.controller.signal, whenRedisTakesWrites);
+      log.info({ step: stepIndex, ok: outcome.ok, durationMs: outcome.durationMs }, "step finished");
+      let carried: StepRef | undefined;
+      const finished = await whenRedisTakesWrites(`the result of this step (${outcome.ok ? "ok" : "failed"})`, () =>
+        transitioner.apply(
+          runId,
+          actor,
+          (d) => {
+            finishStep(d, stepIndex, attempt, outcome);
+            // A closing worker hands the next step to the queue instead of starting it.
+            carried = closingDown ? undefined : carryNextStep(d, stepIndex, jobId);
+          },
+          undefined,
+          undefined,
+          applied.run,
+        ),
+      );
+      const result = outcome.ok ? "succeeded" : "failed";
+      return finished.committed && carried !== undefined ? { result, carried, run: finished.run } : { result };
     } finally {
-      listening.delete(controller);
-      if (listening.size === 0 && running.get(key) === listening) running.delete(key);
+      listening.delete(entry);
+      if (listening.size === 0 && running.get(runId) === listening) running.delete(runId);
     }
   }
 
@@ -228,6 +279,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      closingDown = true;
       if (reconcileTimer !== undefined) clearInterval(reconcileTimer);
       const grace = options.shutdownGraceMs ?? 30_000;
       let timer: NodeJS.Timeout | undefined;
