@@ -26,6 +26,7 @@ export const ENV_DEFAULTS = {
   OUTPUT_MAX_BYTES: 1024 * 1024,
   OUTPUT_TTL_DAYS: 30,
   SHUTDOWN_GRACE_MS: 30_000,
+  CARRY_STEPS: "on",
 } as const;
 
 /** Blank and unset mean the same: `.env` files often carry `NAME=`. */
@@ -164,6 +165,7 @@ const envSchema = z.object({
   OUTPUT_MAX_BYTES: integer(1024, 1024 ** 3, ENV_DEFAULTS.OUTPUT_MAX_BYTES),
   OUTPUT_TTL_DAYS: integer(1, 3650, ENV_DEFAULTS.OUTPUT_TTL_DAYS),
   SHUTDOWN_GRACE_MS: integer(0, 3_600_000, ENV_DEFAULTS.SHUTDOWN_GRACE_MS),
+  CARRY_STEPS: oneOf<"on" | "off">(["on", "off"], ENV_DEFAULTS.CARRY_STEPS),
   OUTPUT_SECRET_PATTERNS: setting.transform((value, ctx) => {
     if (value === undefined) return [];
     try {
@@ -219,6 +221,7 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): Settings {
     workerConcurrency: parsed.WORKER_CONCURRENCY,
     output: { maxBytes: parsed.OUTPUT_MAX_BYTES, ttlDays: parsed.OUTPUT_TTL_DAYS, secretPatterns: [...DEFAULT_SECRET_PATTERNS, ...parsed.OUTPUT_SECRET_PATTERNS] },
     shutdownGraceMs: parsed.SHUTDOWN_GRACE_MS,
+    carrySteps: parsed.CARRY_STEPS === "on",
   };
   const botToken = parsed.SLACK_BOT_TOKEN;
   const apiUrl = parsed.SLACK_API_URL;

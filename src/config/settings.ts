@@ -109,6 +109,13 @@ interface SettingsCommon {
   };
   /** On SIGTERM, how long running steps may finish before the process exits. @defaultValue 30000 */
   readonly shutdownGraceMs: number;
+  /**
+   * CARRY_STEPS: a step's job goes on to the next step when no gate, wait or
+   * backoff comes between. `off` while workers of a version before this
+   * setting still run (a rolling upgrade): they would take a carried step for
+   * a lost one. @defaultValue true
+   */
+  readonly carrySteps: boolean;
 }
 
 /**

@@ -3,6 +3,7 @@ import { expireGate } from "./run-machine/gate-decisions";
 import type { RunRecord } from "./run-types";
 import { TERMINAL_RUN_STATES } from "./run-types";
 import { expiryJobId, stepJobId } from "./step-job";
+import { releaseCarriedStep } from "./run-machine/carry-next-step";
 
 /**
  * Re-applies what a crash between a commit and its effects may have lost:
@@ -47,9 +48,14 @@ export class RunReconciler {
       // A job carries this step after the one before it (carry-next-step.ts). While that job is
       // live, or waiting to be redelivered after its worker died, it is the step's to run or to
       // mark interrupted; only when it has ended without doing so does the step get its own job.
-      const carrier = await this.backbone.stepQueue.getJob(record.carrier.jobId);
+      const carrierId = record.carrier.jobId;
+      const carrier = await this.backbone.stepQueue.getJob(carrierId);
       const state = carrier === undefined ? undefined : await carrier.getState();
       if (state !== undefined && state !== "completed" && state !== "failed" && state !== "unknown") return;
+      // The carrier ended without the step: take its claim away first, in a compare-and-set, so
+      // that a late revival of that job (a reconciler acting on an older read retries failed
+      // jobs) finds nothing to take from the step's own job.
+      await this.backbone.transitioner.apply(run.id, "engine", (d) => void releaseCarriedStep(d, carrierId, false));
     }
     if (record.state === "queued") {
       const job = await this.backbone.stepQueue.getJob(stepJobId(data));

@@ -15,7 +15,7 @@ import { beginStep, finishStep, type BeginVerdict } from "./run-machine/step-lif
 import { RunReconciler } from "./run-reconciler";
 import { StepRunner } from "./step-runner";
 import { CONTROL_QUEUE, STEP_QUEUE, stepJobId, type ExpiryJobData, type StepJobData } from "./step-job";
-import { carriedStep, carryNextStep, type StepRef } from "./run-machine/carry-next-step";
+import { carriedStep, carryNextStep, releaseCarriedStep, type StepRef } from "./run-machine/carry-next-step";
 import type { RunRecord } from "./run-types";
 import { compileSecretPatterns, DEFAULT_SECRET_PATTERNS } from "../util/secret-redactor";
 import { REDIS_CLOSE_MS, settleWithin } from "../util/settle-within";
@@ -44,6 +44,12 @@ export interface WorkerOptions extends BackboneOptions {
   readonly reconcileIntervalMs?: number;
   /** On close (SIGTERM): how long the running steps may take to finish before they are left to the stalled-job path. @defaultValue 30000 */
   readonly shutdownGraceMs?: number;
+  /**
+   * A step's job goes on to the next step when no gate, wait or backoff comes
+   * between (one job per segment). Off while older workers, which do not know
+   * carried steps, share the queue. @defaultValue true
+   */
+  readonly carrySteps?: boolean;
   /** Install SIGTERM/SIGINT handlers that close the worker. @defaultValue false */
   readonly handleSignals?: boolean;
   /** Start taking jobs at once. @defaultValue true */
@@ -129,6 +135,13 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     let first = true;
     let result = "skipped";
     while (next !== undefined) {
+      if (!first && closingDown) {
+        // The worker began closing after this job took the next step: hand it (not begun) to its own
+        // job, and take the claim off in the same write, so that this job, should it be redelivered,
+        // cannot take it back while another worker runs it.
+        await transitioner.apply(job.data.runId, actor, (d) => void releaseCarriedStep(d, jobId, true));
+        break;
+      }
       const done = await processOneStep(job.data.runId, jobId, next, first, known);
       result = done.result;
       next = done.carried;
@@ -201,7 +214,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
           (d) => {
             finishStep(d, stepIndex, attempt, outcome);
             // A closing worker hands the next step to the queue instead of starting it.
-            carried = closingDown ? undefined : carryNextStep(d, stepIndex, jobId);
+            carried = closingDown || options.carrySteps === false ? undefined : carryNextStep(d, stepIndex, jobId);
           },
           undefined,
           undefined,

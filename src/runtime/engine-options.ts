@@ -53,6 +53,7 @@ export function workerOptionsFor(settings: Settings, inventory: Inventory, pool:
     secretPatterns: settings.output.secretPatterns,
     outputTtlMs: settings.output.ttlDays * DAY_MS,
     shutdownGraceMs: settings.shutdownGraceMs,
+    carrySteps: settings.carrySteps,
     retainRunsMs: settings.output.ttlDays * DAY_MS,
   };
 }

@@ -30,3 +30,21 @@ export function carriedStep(run: RunRecord, jobId: string): StepRef | undefined 
   if (record?.carrier === undefined || record.carrier.jobId !== jobId || record.carrier.attempt !== record.attempt) return undefined;
   return record.state === "queued" || record.state === "running" ? { stepIndex: run.cursor, attempt: record.attempt } : undefined;
 }
+
+/**
+ * Takes the claim of `jobId` off its carried step, in the caller's
+ * compare-and-set, and with `requeue` hands the step (not yet begun) to its
+ * own job. After this a redelivery of the old carrier finds no claim
+ * (`carriedStep`), so it can never take a step another job now runs.
+ * Returns whether there was such a claim.
+ */
+export function releaseCarriedStep(draft: RunDraft, jobId: string, requeue: boolean): boolean {
+  const carried = carriedStep(draft.run, jobId);
+  if (carried === undefined) return false;
+  const record = draft.run.steps[carried.stepIndex]!;
+  if (requeue && record.state !== "queued") return false;
+  const { carrier: _released, ...rest } = record;
+  draft.run = { ...draft.run, steps: draft.run.steps.map((s) => (s.index === carried.stepIndex ? rest : s)) };
+  if (requeue) draft.effects.push({ type: "enqueue-step", stepIndex: carried.stepIndex, attempt: carried.attempt, delayMs: 0 });
+  return true;
+}

@@ -50,6 +50,7 @@ describe("loadEnvConfig: the runtime contract", () => {
       workerConcurrency: 8,
       output: { maxBytes: 1024 * 1024, ttlDays: 30, secretPatterns: DEFAULT_SECRET_PATTERNS },
       shutdownGraceMs: 30_000,
+      carrySteps: true,
     };
     expect(loadEnvConfig(httpBot)).toEqual(expected);
   });

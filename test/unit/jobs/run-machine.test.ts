@@ -8,6 +8,7 @@ import { newRunRecord, startRun } from "../../../src/jobs/run-machine/new-run";
 import { abortRun, retryStep } from "../../../src/jobs/run-machine/operator-decisions";
 import { RunDraft } from "../../../src/jobs/run-machine/run-draft";
 import { beginStep, finishStep } from "../../../src/jobs/run-machine/step-lifecycle";
+import { carriedStep, carryNextStep, releaseCarriedStep } from "../../../src/jobs/run-machine/carry-next-step";
 import type { RunRecord } from "../../../src/jobs/run-types";
 
 const T0 = new Date("2026-01-01T00:00:00Z");
@@ -149,4 +150,60 @@ describe("the run state machine", () => {
     expect(after).toMatchObject({ state: "aborted", reason: "aborted by UREQ" });
     expect(() => apply(running, (d) => abortRun(d, { userId: "USTRANGER" }, "now"))).toThrow(/requester/);
   });
+
+  describe("one job per segment between gates (carry-next-step)", () => {
+    const J = "r1:0:1";
+    const finishAndCarry = (run: RunRecord, index: number) => {
+      let carried;
+      const d = apply(run, (x) => {
+        finishStep(x, index, 1, ok);
+        carried = carryNextStep(x, index, J);
+      });
+      return { d, carried };
+    };
+
+    it("carries the next step when it is queued to run at once: no enqueue, the carrier recorded in the same write", () => {
+      let run = apply(started([step(0, {}), step(1, {}), step(2, { destructive: true })]), (d) => beginStep(d, 0, 1)).run;
+      const { d, carried } = finishAndCarry(run, 0);
+      expect(carried).toEqual({ stepIndex: 1, attempt: 1 });
+      expect(d.effects).toEqual([]);
+      expect(d.run.steps[1]).toMatchObject({ state: "queued", carrier: { jobId: J, attempt: 1 } });
+      run = d.run;
+      expect(carriedStep(run, J)).toEqual({ stepIndex: 1, attempt: 1 });
+      expect(carriedStep(run, "r1:1:1")).toBeUndefined();
+      // Step 2 is gated: nothing is carried past the gate.
+      run = apply(run, (x) => beginStep(x, 1, 1)).run;
+      const next = finishAndCarry(run, 1);
+      expect(next.carried).toBeUndefined();
+      expect(next.d.run.state).toBe("awaiting_approval");
+    });
+
+    it("does not carry a wait, a backoff or a failure's pause", () => {
+      const wait = apply(started([step(0, {}), step(1, { kind: "wait", targets: [], wait: { delayMs: 500 } })]), (d) => beginStep(d, 0, 1)).run;
+      expect(finishAndCarry(wait, 0).carried).toBeUndefined();
+      const retrying = apply(started([step(0, { idempotent: true, retries: { max: 2, backoffMs: 100 } })]), (d) => beginStep(d, 0, 1)).run;
+      const d = apply(retrying, (x) => {
+        finishStep(x, 0, 1, failed);
+        expect(carryNextStep(x, 0, J)).toBeUndefined();
+      });
+      expect(d.effects).toEqual([{ type: "enqueue-step", stepIndex: 0, attempt: 2, delayMs: 100 }]);
+    });
+
+    it("releases a claim: the step loses its carrier (and, not begun, gets its own job); a later claim check finds nothing", () => {
+      const run = apply(started([step(0, {}), step(1, {})]), (d) => beginStep(d, 0, 1)).run;
+      const carriedRun = finishAndCarry(run, 0).d.run;
+      const handedBack = apply(carriedRun, (x) => expect(releaseCarriedStep(x, J, true)).toBe(true));
+      expect(handedBack.run.steps[1]!.carrier).toBeUndefined();
+      expect(handedBack.effects).toEqual([{ type: "enqueue-step", stepIndex: 1, attempt: 1, delayMs: 0 }]);
+      expect(carriedStep(handedBack.run, J)).toBeUndefined();
+      // A carried step already running is only released (the reconciler then gives it its own job, which finds it running).
+      const runningCarried = apply(carriedRun, (x) => beginStep(x, 1, 1)).run;
+      const released = apply(runningCarried, (x) => expect(releaseCarriedStep(x, J, false)).toBe(true));
+      expect(released.run.steps[1]).toMatchObject({ state: "running" });
+      expect(released.run.steps[1]!.carrier).toBeUndefined();
+      expect(released.effects).toEqual([]);
+      expect(apply(runningCarried, (x) => expect(releaseCarriedStep(x, J, true)).toBe(false)).changed).toBe(false);
+    });
+  });
 });
+

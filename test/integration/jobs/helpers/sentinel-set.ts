@@ -4,6 +4,7 @@ import path from "node:path";
 import Redis from "ioredis";
 import { freePort } from "../../../../sim/process/free-port";
 import { startRedisServer, type RedisServerHandle } from "../../../../sim/process/redis-server";
+import { eventually } from "../../../helpers/eventually";
 
 /**
  * A primary, its replicas and `sentinels` Sentinels (the Debian redis-server
@@ -54,14 +55,9 @@ export interface SentinelSetOptions {
 
 const HOST = "127.0.0.1";
 
-async function eventually<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`sentinel set: ${what} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** The shared `eventually`, for probes that fail while a server is down (a failed probe is "not yet"). */
+function settles<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  return eventually(`sentinel set: ${what}`, () => probe().catch(() => undefined), timeoutMs);
 }
 
 /** One short-lived connection per question: a killed server must not leave a client reconnecting. */
@@ -125,7 +121,7 @@ export async function startSentinelSet(options: SentinelSetOptions = {}): Promis
     primaryPort,
     // Every sentinel must agree: clients ask whichever answers first.
     waitForNewPrimary: (oldPort, timeoutMs = 30_000) =>
-      eventually(`no new primary after ${oldPort}`, timeoutMs, async () => {
+      settles(`a new primary after ${oldPort}`, timeoutMs, async () => {
         const ports = await Promise.all(sentinels.map((s) => ask(s.port, (r) => r.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", name) as Promise<[string, string] | null>)));
         const named = new Set(ports.map((p) => Number(p?.[1])));
         const [port] = [...named];
@@ -139,7 +135,7 @@ export async function startSentinelSet(options: SentinelSetOptions = {}): Promis
       if (primary !== port) await ask(port, (r) => r.replicaof(HOST, primary));
     },
     async waitUntilHealthy(timeoutMs = 30_000) {
-      await eventually("not healthy again", timeoutMs, async () => {
+      await settles("the set healthy again", timeoutMs, async () => {
         const primary = await primaryPort();
         if (!(await ask(primary, (r) => r.info("replication"))).includes("role:master")) return undefined;
         const replicaPorts = [...servers.keys()].filter((p) => p !== primary);
