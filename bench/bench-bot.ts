@@ -79,6 +79,7 @@ export async function startBenchBot(options: BenchBotOptions): Promise<BenchBot>
         SLACK_API_URL: fake.apiUrl,
         REDIS_URL: options.redisUrl,
         PORT: String(port),
+        HOST: "127.0.0.1",
         OPS_PORT: String(opsPort),
         // The bench sends hundreds of commands as one user: no per-user limit here.
         REQUESTS_PER_MINUTE: "0",

@@ -54,6 +54,7 @@ export async function startWorkerProcesses(options: WorkerProcessOptions): Promi
             SSH_KNOWN_HOSTS_FILE: options.knownHostsFile,
             WORKER_CONCURRENCY: String(options.concurrency),
             PORT: String(await freePort()),
+            HOST: "127.0.0.1",
             OPS_PORT: "0",
             LOG_LEVEL: "info",
           },

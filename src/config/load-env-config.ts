@@ -118,6 +118,7 @@ const envSchema = z.object({
   // Never echoed: it is a password.
   REDIS_SENTINEL_PASSWORD: setting,
   PORT: integer(1, 65535, ENV_DEFAULTS.PORT),
+  HOST: setting,
   OPS_PORT: integer(0, 65535, ENV_DEFAULTS.OPS_PORT),
   REQUESTS_PER_MINUTE: integer(0, 100_000, ENV_DEFAULTS.REQUESTS_PER_MINUTE),
   REDIS_PREFIX: setting.transform((value, ctx) => {
@@ -211,6 +212,7 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): Settings {
     ...(parsed.SLACK_APP_ID !== undefined ? { slackAppId: parsed.SLACK_APP_ID } : {}),
     redisRequireNoEviction: parsed.REDIS_REQUIRE_NOEVICTION,
     port: parsed.PORT,
+    ...(parsed.HOST !== undefined ? { host: parsed.HOST } : {}),
     ops: { port: parsed.OPS_PORT, host: parsed.OPS_HOST },
     // queueBoardRequirements has already refused one without the other.
     ...(parsed.QUEUE_BOARD_USER !== undefined && parsed.QUEUE_BOARD_PASSWORD !== undefined ? { queueBoard: { user: parsed.QUEUE_BOARD_USER, password: parsed.QUEUE_BOARD_PASSWORD } } : {}),

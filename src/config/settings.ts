@@ -72,6 +72,8 @@ interface SettingsCommon {
   readonly redisRequireNoEviction: boolean;
   /** HTTP port for `/slack/events`, `/healthz`, `/metrics`. @defaultValue 3000 */
   readonly port: number;
+  /** HOST: the address that port listens on. Unset: every interface (Slack must reach it, usually through a load balancer). */
+  readonly host?: string;
   /**
    * The operations port: GET /metrics, /readyz and a detailed /healthz, kept
    * off the Slack port (OPS_PORT, OPS_HOST; 0 picks a free port).

@@ -32,7 +32,7 @@ export interface InterveneOptions {
   readonly prefix?: string;
   /** More routes on the bot's HTTP port (metrics, console). */
   readonly extraRoutes?: readonly CustomRoute[];
-  /** Listen address of the HTTP port (tests bind loopback only). @defaultValue all interfaces */
+  /** Listen address of the HTTP port (tests bind loopback only). @defaultValue settings.host (HOST), else all interfaces */
   readonly host?: string;
   /** The operations server (GET /metrics, /readyz, detailed /healthz) on settings.ops. @defaultValue true */
   readonly operations?: boolean;
@@ -106,6 +106,7 @@ const STARTING: SlackHealth = { http: "up", slack: "connecting", events: "off" }
 export async function startIntervene(options: InterveneOptions): Promise<InterveneHandle> {
   const { settings, inventory, logger } = options;
   const prefix = options.prefix ?? settings.redisPrefix;
+  const host = options.host ?? settings.host;
   await checkEvictionPolicy(settings, logger);
   const runsWorker = settings.role === "all" || settings.role === "worker";
   const engineLogger = logger.child({ component: "engine" });
@@ -160,7 +161,7 @@ export async function startIntervene(options: InterveneOptions): Promise<Interve
         botToken: settings.slack.botToken,
         apiUrl: settings.slack.apiUrl,
         port: settings.port,
-        ...(options.host !== undefined ? { host: options.host } : {}),
+        ...(host !== undefined ? { host } : {}),
         ...(receiver.mode === "socket" ? { appToken: receiver.appToken } : {}),
         ...(receiver.signingSecret !== undefined ? { signingSecret: receiver.signingSecret } : {}),
       },
@@ -188,7 +189,7 @@ export async function startIntervene(options: InterveneOptions): Promise<Interve
     await slack.start();
     logger.info({ port: settings.port, mode: receiver.mode }, "bot listening");
   } else {
-    healthServer = await startGetServer(settings.port, options.host, logger, [jsonRoute("/healthz", () => ({ http: "up", role: "worker" }))], "health server");
+    healthServer = await startGetServer(settings.port, host, logger, [jsonRoute("/healthz", () => ({ http: "up", role: "worker" }))], "health server");
   }
 
   return {

@@ -84,8 +84,18 @@ export function useBotFleet(startSim: () => Promise<LeofsSim>, bots: number): ()
     const redis = new Redis(redisUrl);
     const live: BotProcess[] = [];
     const spawnBot = async (): Promise<BotProcess> => {
-      const port = await freePort();
-      const product = await spawnProduct({ ...env, ROLE: "bot", PORT: String(port) }, ['"msg":"bot listening"']);
+      // A free port can be taken by another test between freePort() and the bot's listen: try another.
+      for (let tries = 1; ; tries++) {
+        const port = await freePort();
+        try {
+          return await spawnBotOn(port);
+        } catch (error) {
+          if (tries >= 5 || !String(error).includes("EADDRINUSE")) throw error;
+        }
+      }
+    };
+    const spawnBotOn = async (port: number): Promise<BotProcess> => {
+      const product = await spawnProduct({ ...env, ROLE: "bot", PORT: String(port), HOST: "127.0.0.1" }, ['"msg":"bot listening"']);
       const bot = { ...product, eventsUrl: `http://127.0.0.1:${port}/slack/events` };
       live.push(bot);
       void product.exited.then(() => live.splice(live.indexOf(bot), 1));

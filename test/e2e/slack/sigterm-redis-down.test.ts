@@ -40,6 +40,7 @@ describe("SIGTERM while Redis is down", () => {
       {
         ROLE: "all",
         PORT: String(port),
+        HOST: "127.0.0.1",
         OPS_PORT: "0",
         REDIS_URL: redis.url,
         REDIS_PREFIX: `e2e-sigterm-${randomBytes(4).toString("hex")}`,
