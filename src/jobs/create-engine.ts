@@ -108,7 +108,7 @@ export function createEngine(options: EngineOptions): EngineHandle {
 
   async function decide(runId: string, operation: string, actor: Actor, mutate: (d: RunDraft) => void, extra: Partial<AuditDraft> = {}): Promise<RunRecord> {
     // A refused write leaves the run as it was (the compare-and-set is refused whole): say so, and what to do.
-    return refusedWhenRedisIsFull(`your ${DECISION_NAMES[operation] ?? operation}`, () => audited(runId, operation, actor, async () => (await transitioner.apply(runId, actor.userId, mutate, 100, actor.via)).run, extra));
+    return refusedWhenRedisIsFull(`your ${DECISION_NAMES[operation] ?? operation}`, () => audited(runId, operation, actor, async () => (await transitioner.apply(runId, actor.userId, mutate, actor.via !== undefined ? { via: actor.via } : {})).run, extra));
   }
 
   /** A fixed one-minute window per user: INCR, and the key expires after the window. */

@@ -20,6 +20,15 @@ export interface TransitionerDeps {
   readonly approvalKey?: Buffer;
 }
 
+export interface ApplyOptions {
+  /** @defaultValue 100 */
+  readonly maxTries?: number;
+  /** The actor's `via`, added to the audit entries it writes. */
+  readonly via?: Readonly<Record<string, string>>;
+  /** The record as this process last committed it: the first try computes from it without reading. */
+  readonly known?: RunRecord;
+}
+
 export interface Applied {
   readonly run: RunRecord;
   readonly draft: RunDraft;
@@ -47,12 +56,13 @@ export class RunTransitioner {
   constructor(private readonly deps: TransitionerDeps) {}
 
   /**
-   * `known`: the record as this process last committed it (a worker finishing
+   * `options.known`: the record as this process last committed it (a worker finishing
    * the step it began). The first try computes from it without reading; the
    * compare-and-set still checks its version, and a run changed meanwhile is
    * read and recomputed as usual.
    */
-  async apply(runId: string, actor: string, mutate: (draft: RunDraft) => void, maxTries = 100, via?: Readonly<Record<string, string>>, known?: RunRecord): Promise<Applied> {
+  async apply(runId: string, actor: string, mutate: (draft: RunDraft) => void, options: ApplyOptions = {}): Promise<Applied> {
+    const { maxTries = 100, via, known } = options;
     const { store, clock, policy, semantics } = this.deps;
     for (let tries = 0; tries < maxTries; tries++) {
       const run = tries === 0 && known !== undefined ? known : await store.get(runId);

@@ -131,27 +131,26 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   async function processStep(job: Job<StepJobData>): Promise<string> {
     const jobId = job.id ?? stepJobId(job.data);
     let next: StepRef | undefined = { stepIndex: job.data.stepIndex, attempt: job.data.attempt };
+    // The record this job last committed: none before its first step.
     let known: RunRecord | undefined;
-    let first = true;
     let result = "skipped";
     while (next !== undefined) {
-      if (!first && closingDown) {
+      if (known !== undefined && closingDown) {
         // The worker began closing after this job took the next step: hand it (not begun) to its own
         // job, and take the claim off in the same write, so that this job, should it be redelivered,
         // cannot take it back while another worker runs it.
         await transitioner.apply(job.data.runId, actor, (d) => void releaseCarriedStep(d, jobId, true));
         break;
       }
-      const done = await processOneStep(job.data.runId, jobId, next, first, known);
+      const done = await processOneStep(job.data.runId, jobId, next, known);
       result = done.result;
       next = done.carried;
       known = done.run;
-      first = false;
     }
     return result;
   }
 
-  async function processOneStep(runId: string, jobId: string, requested: StepRef, first: boolean, known: RunRecord | undefined): Promise<{ result: string; carried?: StepRef; run?: RunRecord }> {
+  async function processOneStep(runId: string, jobId: string, requested: StepRef, known: RunRecord | undefined): Promise<{ result: string; carried?: StepRef; run?: RunRecord }> {
     let { stepIndex, attempt } = requested;
     const log = logger.child({ runId, step: stepIndex, attempt, worker: id });
     // Issue 15 point 5: with Redis full (maxmemory, noeviction) the step's writes wait here instead of
@@ -173,14 +172,12 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
             actor,
             (d) => {
               // A redelivered job that was carrying a later step (its worker died) resumes that step.
-              const target = (first ? carriedStep(d.run, jobId) : undefined) ?? requested;
+              const target = (known === undefined ? carriedStep(d.run, jobId) : undefined) ?? requested;
               ({ stepIndex, attempt } = target);
               entry.stepIndex = stepIndex;
               begin.verdict = beginStep(d, stepIndex, attempt);
             },
-            undefined,
-            undefined,
-            known,
+            known !== undefined ? { known } : {},
           ),
         );
       } catch (error) {
@@ -216,9 +213,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
             // A closing worker hands the next step to the queue instead of starting it.
             carried = closingDown || options.carrySteps === false ? undefined : carryNextStep(d, stepIndex, jobId);
           },
-          undefined,
-          undefined,
-          applied.run,
+          { known: applied.run },
         ),
       );
       const result = outcome.ok ? "succeeded" : "failed";
