@@ -5,7 +5,12 @@ export interface ExecOptions {
   timeoutMs: number;
   /** Aborting kills the remote process group, like a timeout. */
   signal?: AbortSignal;
-  /** Decoded UTF-8 text as it arrives (multi-byte characters are never split). */
+  /**
+   * Decoded UTF-8 text as it arrives (multi-byte characters are never split).
+   * A callback that throws gets no more text, and the exec rejects with its
+   * error once the command has ended; the connection and its other commands
+   * are unaffected.
+   */
   onStdout?: (text: string) => void;
   onStderr?: (text: string) => void;
   /** Per stream; beyond it the head and tail halves are kept. @defaultValue 1 MiB */

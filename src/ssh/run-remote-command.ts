@@ -50,6 +50,20 @@ export async function runRemoteCommand(channels: CommandChannels, command: strin
     let stopping = false;
     let kill: Promise<RemoteCleanup> | undefined;
     let forceCloseTimer: NodeJS.Timeout | undefined;
+    // ssh2 parses the connection's packets in a try/catch that ends the whole connection on any
+    // throw (client.js, the socket's 'data' handler), and our output callbacks run inside that
+    // parse: one throwing observer would cut every other command on this host. It is kept here
+    // and becomes this exec's error once the command has ended (found by a flaky test whose
+    // callback read a pid file still being written).
+    let observerError: Error | undefined;
+    const observe = (callback: ((text: string) => void) | undefined, text: string): void => {
+      if (callback === undefined || text.length === 0 || observerError !== undefined) return;
+      try {
+        callback(text);
+      } catch (err) {
+        observerError = err instanceof Error ? err : new Error(String(err));
+      }
+    };
 
     const startKill = (group: number): void => {
       kill ??= channels.killGroup(group, graceMs).then(
@@ -93,14 +107,14 @@ export async function runRemoteCommand(channels: CommandChannels, command: strin
     } else {
       channel.on("data", (chunk: Buffer) => {
         stdout.push(chunk);
-        if (opts.onStdout !== undefined) emitText(outDecoder.write(chunk), opts.onStdout);
+        if (opts.onStdout !== undefined) observe(opts.onStdout, outDecoder.write(chunk));
       });
     }
 
     const onStderrBytes = (chunk: Buffer): void => {
       if (chunk.length === 0) return;
       stderr.push(chunk);
-      if (opts.onStderr !== undefined) emitText(errDecoder.write(chunk), opts.onStderr);
+      if (opts.onStderr !== undefined) observe(opts.onStderr, errDecoder.write(chunk));
     };
     channel.stderr.on("data", (chunk: Buffer) => {
       if (pendingHeader === null) return onStderrBytes(chunk);
@@ -127,14 +141,15 @@ export async function runRemoteCommand(channels: CommandChannels, command: strin
       clearTimeout(timer);
       opts.signal?.removeEventListener("abort", onAbort);
       if (pendingHeader !== null && pendingHeader.length > 0) onStderrBytes(pendingHeader);
-      if (opts.onStdout !== undefined && opts.stdoutTo === undefined) emitText(outDecoder.end(), opts.onStdout);
-      if (opts.onStderr !== undefined) emitText(errDecoder.end(), opts.onStderr);
+      if (opts.onStdout !== undefined && opts.stdoutTo === undefined) observe(opts.onStdout, outDecoder.end());
+      if (opts.onStderr !== undefined) observe(opts.onStderr, errDecoder.end());
       const sawExit = exit.seen;
       const lost = !sawExit && !stopping ? channels.lostConnectionError() : undefined;
       void (kill ?? Promise.resolve<RemoteCleanup>("none")).then((cleanup) => {
         clearTimeout(forceCloseTimer);
-        if (lost !== undefined) {
-          reject(lost);
+        const failure = lost ?? observerError;
+        if (failure !== undefined) {
+          reject(failure);
           return;
         }
         resolve({
@@ -156,10 +171,6 @@ export async function runRemoteCommand(channels: CommandChannels, command: strin
 
     writeStdin(channel, opts.stdin);
   });
-}
-
-function emitText(text: string, callback: (text: string) => void): void {
-  if (text.length > 0) callback(text);
 }
 
 function writeStdin(channel: ClientChannel, stdin: ExecOptions["stdin"]): void {

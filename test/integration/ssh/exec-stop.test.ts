@@ -27,6 +27,12 @@ function readPid(dir: string, name: string): number {
   return Number(fs.readFileSync(path.join(dir, name), "utf8").trim());
 }
 
+/** The pid in a file a background shell may still be writing: undefined until it is whole. */
+function pidIfWritten(dir: string, name: string): number | undefined {
+  const text = fs.existsSync(path.join(dir, name)) ? fs.readFileSync(path.join(dir, name), "utf8") : "";
+  return text.endsWith("\n") ? Number(text.trim()) : undefined;
+}
+
 function groupOf(pid: number): number {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
   return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
@@ -56,7 +62,10 @@ describe("a stopped command does not keep running on the host", () => {
       killGraceMs: 500,
       onStdout: () => {
         // While it runs, every process of the tree is alive and in one group.
-        for (const name of ["shell.pid", "child.pid", "stubborn.pid"]) if (fs.existsSync(path.join(dir, name))) seenGroup.push(groupOf(readPid(dir, name)));
+        for (const name of ["shell.pid", "child.pid", "stubborn.pid"]) {
+          const pid = pidIfWritten(dir, name);
+          if (pid !== undefined && isLive(pid)) seenGroup.push(groupOf(pid));
+        }
       },
     });
     expect(result).toMatchObject({ timedOut: true, aborted: false, code: null, cleanup: "killed" });

@@ -50,6 +50,24 @@ describe("exec over a pooled SSH connection", () => {
     expect(result.stdout).toBe("first\nlast\n");
   });
 
+  it("a throwing output callback fails only its own exec, after the command ends; the connection and its other commands go on", async () => {
+    const other = pool.exec(host2!, "sleep 0.5; echo still here", { timeoutMs: 10_000 });
+    let calls = 0;
+    const broken = pool.exec(host2!, "echo one; sleep 0.2; echo two; touch /dev/null; echo done >&2", {
+      timeoutMs: 10_000,
+      onStdout: () => {
+        calls++;
+        throw new Error("observer bug");
+      },
+    });
+    await expect(broken).rejects.toThrow("observer bug");
+    // It got no more text after it threw.
+    expect(calls).toBe(1);
+    expect(await other).toMatchObject({ code: 0, stdout: "still here\n" });
+    expect((await pool.exec(host2!, "echo after", { timeoutMs: 10_000 })).stdout).toBe("after\n");
+    expect(pool.stats().connectsTotal).toBe(1);
+  });
+
   it("feeds stdin, then EOF", async () => {
     const result = await pool.exec(host2!, "wc -c; cat", { timeoutMs: 10_000, stdin: "hello" });
     expect(result.stdout.trim()).toBe("5");
