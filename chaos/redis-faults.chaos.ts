@@ -34,11 +34,11 @@ async function untilBusy(fleet: AppendFleet, timeoutMs = 30_000): Promise<void> 
   }
 }
 
-const lossColumns = (f: FleetFigures) => ({ lost: f.lost, twice: f.twice, missing: f.missing, strayLines: f.strayLines, gatesBroken: f.gatesBroken, approvalsLost: f.approvalsLost, locksLeft: f.locksLeft });
-const noLoss = { lost: 0, twice: 0, missing: 0, strayLines: 0, gatesBroken: 0, approvalsLost: 0, locksLeft: 0 };
+const lossColumns = (f: FleetFigures) => ({ lost: f.lost, recordsGone: f.recordsGone, twice: f.twice, missing: f.missing, strayLines: f.strayLines, gatesBroken: f.gatesBroken, approvalsLost: f.approvalsLost, locksLeft: f.locksLeft });
+const noLoss = { lost: 0, recordsGone: 0, twice: 0, missing: 0, strayLines: 0, gatesBroken: 0, approvalsLost: 0, locksLeft: 0 };
 
 function fleetDetail(f: FleetFigures): string {
-  return `${f.runs} runs of 8 non-idempotent SSH appends with an approval gate, 5 at a time on 5 clusters: ${f.succeeded} succeeded, ${f.interrupted} steps left interrupted (${f.skipped} skipped as done, ${f.retried} retried), ${f.gatesBroken} gates broken, ${f.approvalsLost} acknowledged approvals lost, ${f.missing} lines missing, ${f.locksLeft} locks left`;
+  return `${f.runs} runs of 8 non-idempotent SSH appends with an approval gate, 5 at a time on 5 clusters: ${f.succeeded} succeeded, ${f.recordsGone} acknowledged runs whose record was gone, ${f.interrupted} steps left interrupted (${f.skipped} skipped as done, ${f.retried} retried), ${f.gatesBroken} gates broken, ${f.approvalsLost} acknowledged approvals lost, ${f.missing} lines missing, ${f.locksLeft} locks left`;
 }
 
 /**

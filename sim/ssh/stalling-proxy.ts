@@ -3,7 +3,7 @@ import net from "node:net";
 export interface StallingProxyOptions {
   /** A 127.0.0.x address; only loopback is ever used. */
   readonly address: string;
-  /** Where healthy connections are forwarded (a real sshd). */
+  /** Where healthy connections are forwarded (a real sshd, or a Redis server). */
   readonly target: { readonly host: string; readonly port: number };
   /** Start stalled: every connection is accepted and then never answered (no SSH banner). @defaultValue false */
   readonly stalled?: boolean;
@@ -28,6 +28,12 @@ export interface StallingProxy {
   stallNew(): void;
   /** New connections are forwarded again; those stalled stay black holes (a real network would not revive them in time either). */
   heal(): void;
+  /**
+   * New connections go to `target`, and the open ones are cut as a server's
+   * death cuts them: a failover as the client sees it, without Sentinel
+   * deciding when (tests of what a client does in that window).
+   */
+  switchTo(target: { readonly host: string; readonly port: number }): void;
   /** Connections currently open through the proxy (stalled or not). */
   openConnections(): number;
   close(): Promise<void>;
@@ -49,6 +55,7 @@ interface Pair {
 export async function startStallingProxy(options: StallingProxyOptions): Promise<StallingProxy> {
   if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(options.address)) throw new Error(`the stalling proxy listens on 127.0.0.0/8 only, not ${options.address}`);
   let stalled = options.stalled ?? false;
+  let target = options.target;
   const pairs = new Set<Pair>();
   const acceptedAt: number[] = [];
 
@@ -73,7 +80,7 @@ export async function startStallingProxy(options: StallingProxyOptions): Promise
       freeze(pair);
       return;
     }
-    const upstream = net.connect({ host: options.target.host, port: options.target.port });
+    const upstream = net.connect({ host: target.host, port: target.port });
     pair.upstream = upstream;
     upstream.setNoDelay(true);
     client.setNoDelay(true);
@@ -106,6 +113,14 @@ export async function startStallingProxy(options: StallingProxyOptions): Promise
     },
     heal() {
       stalled = false;
+    },
+    switchTo(next) {
+      target = next;
+      for (const pair of [...pairs]) {
+        pairs.delete(pair);
+        pair.client.destroy();
+        pair.upstream?.destroy();
+      }
     },
     openConnections: () => pairs.size,
     async close() {

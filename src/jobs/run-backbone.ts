@@ -8,6 +8,7 @@ import { silentLogger, type EngineLogger } from "./ports/engine-logger";
 import type { StepSemantics } from "./ports/step-semantics";
 import { openRedis, type RedisConnectionConfig } from "./redis-connection";
 import { redisKeys, type RedisKeys } from "./redis-keys";
+import { ReplicaConfirmation } from "./replica-confirmation";
 import { RunStore } from "./run-store";
 import { RunTransitioner } from "./run-transitioner";
 import { CONTROL_QUEUE, STEP_QUEUE } from "./step-job";
@@ -70,7 +71,15 @@ export function openRunBackbone(options: BackboneOptions, role: string): RunBack
   const controlQueue = new Queue(CONTROL_QUEUE, { connection: queueRedis, prefix: keys.bullPrefix, defaultJobOptions });
   for (const q of [stepQueue, controlQueue]) q.on("error", (err) => logger.warn({ err }, "queue connection error"));
   for (const c of connections) c.on("error", (err) => logger.debug({ err }, "redis connection error"));
+  // Only Sentinel promotes a replica, so only there can an acknowledged write be lost to a failover.
+  const replicated = typeof options.redis !== "string" && options.redis.sentinels !== undefined;
+  const replication = replicated
+    ? new ReplicaConfirmation(redis, {
+        onShort: (acked, wanted) => logger.warn({ acked, wanted }, "a run record write was not confirmed by a Redis replica in time: records are written unconfirmed for 5 s (a failover now could lose them)"),
+      })
+    : undefined;
   const store = new RunStore(redis, keys, {
+    ...(replication !== undefined ? { replication } : {}),
     ...(options.lockTtlMs !== undefined ? { lockTtlMs: options.lockTtlMs } : {}),
     ...(options.retainRunsMs !== undefined ? { retainMs: options.retainRunsMs } : {}),
   });

@@ -2,6 +2,7 @@ import type Redis from "ioredis";
 import { auditFields, parseAuditEntry, type AuditDraft, type AuditEntry } from "./audit-entry";
 import type { RedisKeys } from "./redis-keys";
 import { defineRedisScripts } from "./redis-scripts";
+import type { ReplicaConfirmation } from "./replica-confirmation";
 import { TERMINAL_RUN_STATES, type RunRecord } from "./run-types";
 
 export interface RunStoreOptions {
@@ -11,6 +12,8 @@ export interface RunStoreOptions {
   readonly lockTtlMs?: number;
   /** How long a finished run's record and audit stream are kept (0: forever). @defaultValue 30 days */
   readonly retainMs?: number;
+  /** Under Sentinel: a record write is acknowledged only once a replica has it (see ReplicaConfirmation). */
+  readonly replication?: ReplicaConfirmation;
 }
 
 export type CreateResult =
@@ -32,6 +35,7 @@ export class RunStore {
   readonly lockTtlMs: number;
   private readonly maxLen: number;
   private readonly retainMs: number;
+  private readonly replication: ReplicaConfirmation | undefined;
 
   constructor(
     readonly redis: Redis,
@@ -41,6 +45,7 @@ export class RunStore {
     this.lockTtlMs = options.lockTtlMs ?? 600_000;
     this.maxLen = options.globalAuditMaxLen ?? 100_000;
     this.retainMs = options.retainMs ?? 30 * 24 * 3600_000;
+    this.replication = options.replication;
     defineRedisScripts(redis);
   }
 
@@ -52,23 +57,45 @@ export class RunStore {
   async create(run: RunRecord, audit: readonly AuditDraft[]): Promise<CreateResult> {
     const k = this.keys;
     const at = run.requestedAt;
-    const reply = await this.redis.startRun(
-      ...[k.run(run.id), k.runAudit(run.id), k.globalAudit, k.active, k.lock(run.plan.cluster), k.runs],
-      ...[run.id, JSON.stringify(run), run.state, run.plan.cluster, this.lockTtlMs, Date.parse(at), flatEntries(run.id, at, audit), at, this.maxLen, k.runPrefix, run.requestedBy],
-    );
-    if (reply[0] === "LOCKED") return { ok: false, holderRunId: reply[1] ?? "", holderRequestedBy: reply[2] ?? "" };
-    return reply[1] !== undefined && reply[1] !== "" ? { ok: true, recoveredFrom: { runId: reply[1], state: reply[2] ?? "" } } : { ok: true };
+    const json = JSON.stringify(run);
+    for (;;) {
+      const mark = this.replication?.mark();
+      const reply = await this.redis.startRun(
+        ...[k.run(run.id), k.runAudit(run.id), k.globalAudit, k.active, k.lock(run.plan.cluster), k.runs],
+        ...[run.id, json, run.state, run.plan.cluster, this.lockTtlMs, Date.parse(at), flatEntries(run.id, at, audit), at, this.maxLen, k.runPrefix, run.requestedBy],
+      );
+      // Held by this very run: ioredis sent the script again after a reconnect, and the first one had taken.
+      if (reply[0] === "LOCKED" && reply[1] === run.id) return { ok: true };
+      if (reply[0] === "LOCKED") return { ok: false, holderRunId: reply[1] ?? "", holderRequestedBy: reply[2] ?? "" };
+      // Written again only if the primary that took it died before a replica had it: then nothing of it
+      // is left (run ids are unique, so any record under this id is this one, perhaps moved on already).
+      if (mark !== undefined && !(await this.replication!.confirm(mark)) && (await this.redis.exists(k.run(run.id))) === 0) continue;
+      return reply[1] !== undefined && reply[1] !== "" ? { ok: true, recoveredFrom: { runId: reply[1], state: reply[2] ?? "" } } : { ok: true };
+    }
   }
 
   /** Writes `next` only if the stored version is still `previous.version`. */
   async compareAndSet(previous: RunRecord, next: RunRecord, audit: readonly AuditDraft[], at: string): Promise<CasResult> {
     const k = this.keys;
     const terminal = TERMINAL_RUN_STATES.includes(next.state) ? "1" : "0";
-    const reply = await this.redis.casRun(
-      ...[k.run(next.id), k.runAudit(next.id), k.globalAudit, k.active, k.lock(next.plan.cluster)],
-      ...[previous.version, next.version, JSON.stringify(next), next.state, terminal, next.id, flatEntries(next.id, at, audit), at, this.maxLen, next.plan.cluster, this.retainMs],
-    );
-    return reply === 1 ? "ok" : reply === 0 ? "conflict" : "missing";
+    const json = JSON.stringify(next);
+    for (;;) {
+      const mark = this.replication?.mark();
+      const reply = await this.redis.casRun(
+        ...[k.run(next.id), k.runAudit(next.id), k.globalAudit, k.active, k.lock(next.plan.cluster)],
+        ...[previous.version, next.version, json, next.state, terminal, next.id, flatEntries(next.id, at, audit), at, this.maxLen, next.plan.cluster, this.retainMs],
+      );
+      if (reply !== 1) return reply === 0 ? "conflict" : "missing";
+      if (mark === undefined || (await this.replication!.confirm(mark))) return "ok";
+      // The primary changed between the write and its confirmation: read back what survived.
+      const [v, stored] = await this.redis.hmget(k.run(next.id), "v", "json");
+      if (stored === json) return "ok";
+      // Lost with the old primary (the record is as we found it): once more is still once.
+      if (v === String(previous.version)) continue;
+      // Moved on: by us then others, or by another writer after ours was lost. The caller re-reads and
+      // recomputes, as after any conflict; transitions check the state they start from.
+      return v === null ? "missing" : "conflict";
+    }
   }
 
   /** Audit without a transition: refusals, previews. */
