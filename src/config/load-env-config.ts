@@ -27,6 +27,7 @@ export const ENV_DEFAULTS = {
   OUTPUT_TTL_DAYS: 30,
   SHUTDOWN_GRACE_MS: 30_000,
   CARRY_STEPS: "on",
+  EVENT_DELTAS: "on",
 } as const;
 
 /** Blank and unset mean the same: `.env` files often carry `NAME=`. */
@@ -167,6 +168,7 @@ const envSchema = z.object({
   OUTPUT_TTL_DAYS: integer(1, 3650, ENV_DEFAULTS.OUTPUT_TTL_DAYS),
   SHUTDOWN_GRACE_MS: integer(0, 3_600_000, ENV_DEFAULTS.SHUTDOWN_GRACE_MS),
   CARRY_STEPS: oneOf<"on" | "off">(["on", "off"], ENV_DEFAULTS.CARRY_STEPS),
+  EVENT_DELTAS: oneOf<"on" | "off">(["on", "off"], ENV_DEFAULTS.EVENT_DELTAS),
   OUTPUT_SECRET_PATTERNS: setting.transform((value, ctx) => {
     if (value === undefined) return [];
     try {
@@ -224,6 +226,7 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): Settings {
     output: { maxBytes: parsed.OUTPUT_MAX_BYTES, ttlDays: parsed.OUTPUT_TTL_DAYS, secretPatterns: [...DEFAULT_SECRET_PATTERNS, ...parsed.OUTPUT_SECRET_PATTERNS] },
     shutdownGraceMs: parsed.SHUTDOWN_GRACE_MS,
     carrySteps: parsed.CARRY_STEPS === "on",
+    eventDeltas: parsed.EVENT_DELTAS === "on",
   };
   const botToken = parsed.SLACK_BOT_TOKEN;
   const apiUrl = parsed.SLACK_API_URL;

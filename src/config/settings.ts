@@ -118,6 +118,12 @@ interface SettingsCommon {
    * a lost one. @defaultValue true
    */
   readonly carrySteps: boolean;
+  /**
+   * EVENT_DELTAS: run events carry a transition's change, not the whole run.
+   * `off` while bots (or CLIs watching runs) of a version before this setting
+   * still listen: they expect whole runs. @defaultValue true
+   */
+  readonly eventDeltas: boolean;
 }
 
 /**

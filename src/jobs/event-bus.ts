@@ -1,16 +1,29 @@
 import type Redis from "ioredis";
+import { runDelta, type RunDelta } from "./run-delta";
 import type { RunEvent, RunRecord } from "./run-types";
+import { RunViews, type EventMessage } from "./run-views";
 import { REDIS_CLOSE_MS, settleWithin } from "../util/settle-within";
 
 /**
  * What goes over the channel: the events of one transition in one message,
- * with the run they share written once. Every subscriber parses each run
- * record once per transition instead of once per event, and the publisher
- * makes one round trip (issue 13 point 3).
+ * with their run once: as the transition's delta against the version it was
+ * computed from when the publisher knows it, else whole (issue 13 point 3).
  */
 interface WireMessage {
   readonly run?: RunRecord;
+  readonly delta?: RunDelta;
   readonly events: readonly Record<string, unknown>[];
+}
+
+export interface EventBusOptions {
+  /**
+   * Publish deltas (EVENT_DELTAS). Off while subscribers of an earlier
+   * version, which expect whole runs, still listen. @defaultValue true
+   */
+  readonly deltas?: boolean;
+  /** How a subscriber reads a run whose delta it cannot apply. */
+  readonly fetchRun: (runId: string) => Promise<RunRecord | undefined>;
+  readonly onFetchError?: (runId: string, err: unknown) => void;
 }
 
 /** Run events over Redis pub/sub, so a bot process hears what worker processes do. */
@@ -18,19 +31,25 @@ export class EventBus {
   constructor(
     private readonly redis: Redis,
     private readonly channel: string,
+    private readonly options: EventBusOptions,
   ) {}
 
   async publish(event: RunEvent): Promise<void> {
     await this.publishAll([event]);
   }
 
-  /** The events of one transition, in order, as one message; those about `run` carry it once. */
-  async publishAll(events: readonly RunEvent[]): Promise<void> {
+  /**
+   * The events of one transition, in order, as one message; those about the
+   * first event's run carry it once. `base`: the record the transition was
+   * computed from, so that only the change is sent.
+   */
+  async publishAll(events: readonly RunEvent[], base?: RunRecord): Promise<void> {
     const first = events[0];
     if (first === undefined) return;
     const run = "run" in first ? first.run : undefined;
+    const asDelta = run !== undefined && base !== undefined && this.options.deltas !== false && base.id === run.id && base.version === run.version - 1;
     const wire: WireMessage = {
-      ...(run !== undefined ? { run } : {}),
+      ...(run === undefined ? {} : asDelta ? { delta: runDelta(base, run) } : { run }),
       events: events.map((e) => {
         if (!("run" in e) || e.run !== run) return e;
         const { run: _shared, ...rest } = e;
@@ -40,33 +59,39 @@ export class EventBus {
     await this.redis.publish(this.channel, JSON.stringify(wire));
   }
 
-  /** `subscriber` must be a dedicated connection (a subscribed connection can do nothing else); it is closed on unsubscribe. */
+  /**
+   * `subscriber` must be a dedicated connection (a subscribed connection can
+   * do nothing else); it is closed on unsubscribe. The listener gets whole
+   * runs, rebuilt from deltas on this subscription's views.
+   */
   async subscribe(subscriber: Redis, listener: (event: RunEvent) => void): Promise<() => Promise<void>> {
+    const views = new RunViews({ fetchRun: this.options.fetchRun, ...(this.options.onFetchError !== undefined ? { onFetchError: this.options.onFetchError } : {}) });
     subscriber.on("message", (channel: string, message: string) => {
       if (channel !== this.channel) return;
-      for (const event of decode(message)) listener(event);
+      const decoded = decode(message);
+      if (decoded !== undefined) views.receive(decoded, listener);
     });
     await subscriber.subscribe(this.channel);
     return async () => {
-      await settleWithin(REDIS_CLOSE_MS, [subscriber.unsubscribe(this.channel)]);
+      await settleWithin(REDIS_CLOSE_MS, [subscriber.unsubscribe(this.channel), views.idle()]);
       subscriber.disconnect();
     };
   }
 }
 
-const CARRIES_RUN = new Set(["run.created", "run.updated", "approval.requested", "step.finished", "run.finished"]);
-
-/** A message's events; a single bare event is what processes of the previous version publish (a rolling upgrade). */
-function decode(message: string): RunEvent[] {
+/** A message's events and their run; a single bare event is what processes of an earlier version publish (a rolling upgrade). */
+function decode(message: string): EventMessage | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(message);
   } catch {
-    return [];
+    return undefined;
   }
-  if (typeof parsed !== "object" || parsed === null) return [];
+  if (typeof parsed !== "object" || parsed === null) return undefined;
   const wire = parsed as Partial<WireMessage> & { type?: unknown };
-  if (!Array.isArray(wire.events)) return typeof wire.type === "string" ? [parsed as RunEvent] : [];
+  if (!Array.isArray(wire.events)) return typeof wire.type === "string" ? { kind: "plain", events: [parsed as RunEvent] } : undefined;
   const events = wire.events as readonly Record<string, unknown>[];
-  return events.map((e) => (CARRIES_RUN.has(String(e.type)) && e.run === undefined && wire.run !== undefined ? { ...e, run: wire.run } : e) as RunEvent);
+  if (wire.delta !== undefined && typeof wire.delta === "object" && typeof wire.delta.id === "string") return { kind: "delta", delta: wire.delta, events };
+  if (wire.run !== undefined) return { kind: "run", run: wire.run, events };
+  return { kind: "plain", events: events as unknown as RunEvent[] };
 }

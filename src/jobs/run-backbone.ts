@@ -33,6 +33,8 @@ export interface BackboneOptions {
   readonly keepJobsMs?: number;
   /** How long a finished run's record and audit are kept in Redis (OUTPUT_TTL_DAYS). @defaultValue 30 days */
   readonly retainRunsMs?: number;
+  /** Publish run events as deltas (EVENT_DELTAS); off while subscribers of an earlier version listen. @defaultValue true */
+  readonly eventDeltas?: boolean;
   /** INTERVENE_SECRET (never stored in Redis): approvals are sealed with it, and workers check the seals. */
   readonly approvalKey?: Buffer;
 }
@@ -84,7 +86,11 @@ export function openRunBackbone(options: BackboneOptions, role: string): RunBack
     ...(options.retainRunsMs !== undefined ? { retainMs: options.retainRunsMs } : {}),
   });
   const effects = new EffectSink(stepQueue, controlQueue, redis, keys);
-  const bus = new EventBus(redis, keys.eventsChannel);
+  const bus = new EventBus(redis, keys.eventsChannel, {
+    fetchRun: (runId) => store.get(runId),
+    onFetchError: (runId, err) => logger.warn({ runId, err }, "a run's events were dropped: its record could not be read"),
+    ...(options.eventDeltas !== undefined ? { deltas: options.eventDeltas } : {}),
+  });
   const transitioner = new RunTransitioner({
     store,
     effects,

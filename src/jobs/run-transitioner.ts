@@ -105,13 +105,15 @@ export class RunTransitioner {
         this.deps.logger.warn({ runId: run.id, effect, err: error }, "effect not applied; the reconciler will retry it");
       }
     }
-    await this.publish(run, draft.notices);
+    // A new run goes out whole; a transition as its change to the record it was computed from.
+    const created = draft.notices.some((n) => n.type === "run.created");
+    await this.publish(run, draft.notices, created ? undefined : draft.original);
   }
 
-  async publish(run: RunRecord, notices: readonly Notice[]): Promise<void> {
+  async publish(run: RunRecord, notices: readonly Notice[], base?: RunRecord): Promise<void> {
     const events: RunEvent[] = [{ type: "run.updated", run }, ...notices.map((n) => noticeToEvent(run, n))];
     try {
-      await this.deps.bus.publishAll(events);
+      await this.deps.bus.publishAll(events, base);
     } catch (error) {
       this.deps.logger.warn({ runId: run.id, events: events.map((e) => e.type), err: error }, "events not published");
     }

@@ -27,6 +27,7 @@ export function engineOptionsFor(settings: Settings, inventory: Inventory, logge
     semantics: procedureStepSemantics,
     planner: catalogPlanner(inventory),
     approvalKey: settings.approvalKey,
+    eventDeltas: settings.eventDeltas,
     // Every catalog procedure changes cluster state or membership: each run reads the cluster at its start and end (issue 16 point 2).
     snapshots: (procedureId) => CATALOG_IDS.has(procedureId),
     logger,
@@ -54,6 +55,7 @@ export function workerOptionsFor(settings: Settings, inventory: Inventory, pool:
     outputTtlMs: settings.output.ttlDays * DAY_MS,
     shutdownGraceMs: settings.shutdownGraceMs,
     carrySteps: settings.carrySteps,
+    eventDeltas: settings.eventDeltas,
     retainRunsMs: settings.output.ttlDays * DAY_MS,
   };
 }

@@ -51,6 +51,7 @@ describe("loadEnvConfig: the runtime contract", () => {
       output: { maxBytes: 1024 * 1024, ttlDays: 30, secretPatterns: DEFAULT_SECRET_PATTERNS },
       shutdownGraceMs: 30_000,
       carrySteps: true,
+      eventDeltas: true,
     };
     expect(loadEnvConfig(httpBot)).toEqual(expected);
   });

@@ -1,61 +1,10 @@
-import { computePlanHash } from "../../../src/procedures";
-import type { PlannedStep } from "../../../src/procedures/model/step";
-import { procedureStepSemantics } from "../../../src/jobs/adapters/procedure-step-semantics";
 import { EngineError } from "../../../src/jobs/engine-error";
-import type { ApprovalPolicy } from "../../../src/jobs/ports/approval-policy";
 import { approveGate, expireGate } from "../../../src/jobs/run-machine/gate-decisions";
-import { newRunRecord, startRun } from "../../../src/jobs/run-machine/new-run";
+import { apply, failed, ok, policy, started, step, T0 } from "./run-fixtures";
 import { abortRun, retryStep } from "../../../src/jobs/run-machine/operator-decisions";
-import { RunDraft } from "../../../src/jobs/run-machine/run-draft";
 import { beginStep, finishStep } from "../../../src/jobs/run-machine/step-lifecycle";
 import { carriedStep, carryNextStep, releaseCarriedStep } from "../../../src/jobs/run-machine/carry-next-step";
 import type { RunRecord } from "../../../src/jobs/run-types";
-
-const T0 = new Date("2026-01-01T00:00:00Z");
-const policy: ApprovalPolicy = {
-  requesters: { users: [], userGroups: [] },
-  approvers: { users: ["UA", "UB"], userGroups: ["SOPS"] },
-  minApprovals: 1,
-  breakGlass: undefined,
-  expiresAfterMs: 60_000,
-  mode: "per-step",
-};
-
-function step(index: number, over: Partial<PlannedStep>): PlannedStep {
-  return {
-    index,
-    id: `s${index}`,
-    title: `step ${index}`,
-    kind: "exec",
-    cite: "test",
-    destructive: false,
-    idempotent: false,
-    targets: [{ host: "h1", command: "true" }],
-    parallel: null,
-    timeoutMs: 1000,
-    retries: { max: 0, backoffMs: 0 },
-    onFailure: "pause",
-    ...over,
-  };
-}
-
-function plan(steps: PlannedStep[]) {
-  const unhashed = { procedureId: "p", procedureTitle: "P", cluster: "c", clusterKind: "leofs" as const, params: {}, steps };
-  return { ...unhashed, planHash: computePlanHash(unhashed) };
-}
-
-function apply(run: RunRecord, fn: (d: RunDraft) => void, at = T0, p: ApprovalPolicy = policy, actor = "engine"): RunDraft {
-  const draft = new RunDraft(run, { now: at, policy: p, semantics: procedureStepSemantics, actor });
-  fn(draft);
-  return draft;
-}
-
-function started(steps: PlannedStep[], p: ApprovalPolicy = policy): RunRecord {
-  return apply(newRunRecord("r1", plan(steps), "UREQ", T0), startRun, T0, p).run;
-}
-
-const ok = { ok: true, outputs: [], durationMs: 1 };
-const failed = { ok: false, outputs: [], durationMs: 1, error: "exit 1" };
 
 describe("the run state machine", () => {
   it("queues a harmless first step and gates a destructive one", () => {
