@@ -158,8 +158,7 @@ export function createEngine(options: EngineOptions): EngineHandle {
     if ((await store.redis.set(claim, token, "PX", SNAPSHOT_CLAIM_MS, "NX")) !== "OK") return;
     try {
       const taken = snapshotOf(await statusQueries.querySystem(run.plan.cluster));
-      const next = await patchRun(runId, (current) => ({ snapshots: { ...current.snapshots, [which]: taken } }));
-      await backbone.bus.publish({ type: "run.updated", run: next }).catch(() => undefined);
+      await patchRun(runId, (current) => ({ snapshots: { ...current.snapshots, [which]: taken } }), "announce");
     } catch (error) {
       // Free the claim for the sweep (this or another process) to try again.
       await store.redis.releaseClaim(claim, token).catch(() => undefined);
@@ -177,14 +176,25 @@ export function createEngine(options: EngineOptions): EngineHandle {
     }
   }
 
-  /** Bookkeeping on a run record that is not a transition: no audit entry, retried on a version race. */
-  async function patchRun(runId: string, patch: (run: RunRecord) => Partial<RunRecord>): Promise<RunRecord> {
+  /**
+   * Bookkeeping on a run record that is not a transition: no audit entry,
+   * retried on a version race. Its delta is published so that subscribers'
+   * views stay on the stored version (else each would read the run again);
+   * `announce` also tells listeners (run.updated), `quiet` only the views: a
+   * bot's own message reference is nothing to redraw, and an event for a run
+   * the notifier already let go would bring it back.
+   */
+  async function patchRun(runId: string, patch: (run: RunRecord) => Partial<RunRecord>, tell: "announce" | "quiet"): Promise<RunRecord> {
     for (let tries = 0; tries < 100; tries++) {
       const run = await store.get(runId);
       if (run === undefined) throw new EngineError("NOT_FOUND", `no run ${runId}`, { runId });
       const next: RunRecord = { ...run, ...patch(run), version: run.version + 1 };
       const result = await store.compareAndSet(run, next, [], clock.now().toISOString());
-      if (result === "ok") return next;
+      if (result === "ok") {
+        const published = tell === "announce" ? backbone.bus.publishAll([{ type: "run.updated", run: next }], run) : backbone.bus.publishChange(next, run);
+        published.catch((err: unknown) => backbone.logger.warn({ runId, err: errorMessage(err) }, "run change not published"));
+        return next;
+      }
       if (result === "missing") throw new EngineError("NOT_FOUND", `no run ${runId}`, { runId });
     }
     throw new EngineError("CONFLICT", `run ${runId} is changing too fast; try again`, { runId });
@@ -267,7 +277,7 @@ export function createEngine(options: EngineOptions): EngineHandle {
     store,
     audit: (runId) => store.audit(runId),
 
-    setNotifierState: (runId, patch) => refusedWhenRedisIsFull("the run message's reference", () => patchRun(runId, (run) => ({ notifierState: { ...run.notifierState, ...patch } }))),
+    setNotifierState: (runId, patch) => refusedWhenRedisIsFull("the run message's reference", () => patchRun(runId, (run) => ({ notifierState: { ...run.notifierState, ...patch } }), "quiet")),
 
     plan: (request, actor) => refusedWhenRedisIsFull("your preview", () => preview(request, actor)),
 

@@ -28,6 +28,8 @@ export interface EventBusOptions {
 
 /** Run events over Redis pub/sub, so a bot process hears what worker processes do. */
 export class EventBus {
+  private readonly publishing = new Set<Promise<unknown>>();
+
   constructor(
     private readonly redis: Redis,
     private readonly channel: string,
@@ -46,7 +48,20 @@ export class EventBus {
   async publishAll(events: readonly RunEvent[], base?: RunRecord): Promise<void> {
     const first = events[0];
     if (first === undefined) return;
-    const run = "run" in first ? first.run : undefined;
+    await this.send("run" in first ? first.run : undefined, events, base);
+  }
+
+  /**
+   * A change with no event: subscribers' views move to `run`, listeners hear
+   * nothing. Sent as a delta only (a subscriber of an earlier version would
+   * read a whole run without events as nothing anyway).
+   */
+  async publishChange(run: RunRecord, base: RunRecord): Promise<void> {
+    if (this.options.deltas === false) return;
+    await this.send(run, [], base);
+  }
+
+  private async send(run: RunRecord | undefined, events: readonly RunEvent[], base: RunRecord | undefined): Promise<void> {
     const asDelta = run !== undefined && base !== undefined && this.options.deltas !== false && base.id === run.id && base.version === run.version - 1;
     const wire: WireMessage = {
       ...(run === undefined ? {} : asDelta ? { delta: runDelta(base, run) } : { run }),
@@ -56,7 +71,18 @@ export class EventBus {
         return rest;
       }),
     };
-    await this.redis.publish(this.channel, JSON.stringify(wire));
+    const sent = this.redis.publish(this.channel, JSON.stringify(wire));
+    this.publishing.add(sent);
+    try {
+      await sent;
+    } finally {
+      this.publishing.delete(sent);
+    }
+  }
+
+  /** Resolves once every message handed to Redis so far has been answered (before the connection closes). */
+  async idle(): Promise<void> {
+    await Promise.allSettled([...this.publishing]);
   }
 
   /**

@@ -117,6 +117,8 @@ export function openRunBackbone(options: BackboneOptions, role: string): RunBack
     close: async () => {
       // BullMQ keeps connections of its own (duplicates): cut them too when Redis does not answer.
       if (!(await settleWithin(REDIS_CLOSE_MS, [stepQueue.close(), controlQueue.close()]))) await settleWithin(REDIS_CLOSE_MS, [stepQueue.disconnect(), controlQueue.disconnect()]);
+      // Events published without waiting (after a transition) go out before the connection is cut.
+      await settleWithin(REDIS_CLOSE_MS, [bus.idle()]);
       for (const c of connections) c.disconnect();
     },
   };

@@ -107,7 +107,9 @@ export class RunTransitioner {
     }
     // A new run goes out whole; a transition as its change to the record it was computed from.
     const created = draft.notices.some((n) => n.type === "run.created");
-    await this.publish(run, draft.notices, created ? undefined : draft.original);
+    // Not awaited: the message is queued on this connection now, so it still goes out before
+    // anything the caller sends next; waiting for Redis's answer only delayed the step (issue 13).
+    void this.publish(run, draft.notices, created ? undefined : draft.original);
   }
 
   async publish(run: RunRecord, notices: readonly Notice[], base?: RunRecord): Promise<void> {

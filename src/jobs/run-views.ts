@@ -78,6 +78,8 @@ export class RunViews {
         if (view !== undefined && view.version >= delta.version) return void emit(message.events, this.remember(view), deliver);
         const next = view === undefined ? undefined : applyRunDelta(view, delta);
         if (next !== undefined) return void emit(message.events, this.remember(next), deliver);
+        // A change nobody listens for (bookkeeping) is not worth a read: the next delta reads the run.
+        if (message.events.length === 0) return void this.views.delete(delta.id);
         this.fetches++;
         return this.options.fetchRun(delta.id).then((run) => {
           if (run !== undefined) emit(message.events, this.remember(run), deliver);

@@ -214,7 +214,9 @@ export class StepRunner {
       const output: TargetOutput = { host, command, exitCode: null, signal: null, durationMs: 0, tail: "", truncated: false, error: message(error) };
       return { output, ok: false, stdout: "", reason: message(error) };
     } finally {
-      await release?.().catch(() => undefined);
+      // Not awaited: the release is queued on the store's connection now, so it reaches Redis before
+      // the step's result does; a release that fails leaves a lease that lapses (issue 13).
+      void release?.().catch(() => undefined);
     }
   }
 

@@ -109,4 +109,17 @@ describe("a subscriber's run views", () => {
     s.views.receive(asDelta(v2, v3), (e) => s.seen.push(e));
     expect((s.seen[1] as { run: RunRecord }).run.version).toBe(4);
   });
+
+  it("applies a change without events to the view, and does not read a run for one it cannot apply", async () => {
+    const s = subscriber(() => v3);
+    s.views.receive({ kind: "run", run: wire(v1), events: [] }, (e) => s.seen.push(e));
+    s.views.receive({ kind: "delta", delta: wire(runDelta(v1, v2)), events: [] }, (e) => s.seen.push(e));
+    s.views.receive(asDelta(v2, v3), (e) => s.seen.push(e));
+    expect(s.reads()).toBe(0);
+    expect((s.seen[0] as { run: RunRecord }).run).toEqual(wire(v3));
+    s.views.receive({ kind: "delta", delta: wire(runDelta(v1, v2)), events: [] }, (e) => s.seen.push(e));
+    s.views.receive({ kind: "delta", delta: wire(runDelta(v3, v4)), events: [] }, (e) => s.seen.push(e));
+    await s.views.idle();
+    expect(s.reads()).toBe(0);
+  });
 });
