@@ -41,7 +41,8 @@ export async function startWorkerProcesses(options: WorkerProcessOptions): Promi
         const name = `worker${i + 1}`;
         const logFile = path.join(options.logDir, `${name}.log`);
         const child = await startChild({
-          args: [...(options.nodeArgs ?? []), options.entry],
+          // A CPU profile per worker (`BENCH_PROFILE_DIR=/tmp/prof npm run bench -- --quick`), to see where a step's CPU goes.
+          args: [...(options.nodeArgs ?? []), ...(process.env.BENCH_PROFILE_DIR !== undefined ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : []), options.entry],
           cwd: options.logDir,
           env: {
             PATH: process.env.PATH ?? "/usr/bin:/bin",

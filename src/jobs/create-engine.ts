@@ -189,12 +189,10 @@ export function createEngine(options: EngineOptions): EngineHandle {
       const run = await store.get(runId);
       if (run === undefined) throw new EngineError("NOT_FOUND", `no run ${runId}`, { runId });
       const next: RunRecord = { ...run, ...patch(run), version: run.version + 1 };
-      const result = await store.compareAndSet(run, next, [], clock.now().toISOString());
-      if (result === "ok") {
-        const published = tell === "announce" ? backbone.bus.publishAll([{ type: "run.updated", run: next }], run) : backbone.bus.publishChange(next, run);
-        published.catch((err: unknown) => backbone.logger.warn({ runId, err: errorMessage(err) }, "run change not published"));
-        return next;
-      }
+      const { bus } = backbone;
+      const message = tell === "announce" ? bus.encode([{ type: "run.updated", run: next }], run) : bus.encodeChange(next, run);
+      const result = await store.compareAndSet(run, next, [], clock.now().toISOString(), bus.announcement(message));
+      if (result === "ok") return next;
       if (result === "missing") throw new EngineError("NOT_FOUND", `no run ${runId}`, { runId });
     }
     throw new EngineError("CONFLICT", `run ${runId} is changing too fast; try again`, { runId });

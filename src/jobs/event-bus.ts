@@ -46,22 +46,36 @@ export class EventBus {
    * computed from, so that only the change is sent.
    */
   async publishAll(events: readonly RunEvent[], base?: RunRecord): Promise<void> {
-    const first = events[0];
-    if (first === undefined) return;
-    await this.send("run" in first ? first.run : undefined, events, base);
+    const message = this.encode(events, base);
+    if (message !== undefined) await this.send(message);
   }
 
   /**
    * A change with no event: subscribers' views move to `run`, listeners hear
-   * nothing. Sent as a delta only (a subscriber of an earlier version would
-   * read a whole run without events as nothing anyway).
+   * nothing. Undefined with deltas off (a subscriber of an earlier version
+   * would read a whole run without events as nothing anyway).
    */
-  async publishChange(run: RunRecord, base: RunRecord): Promise<void> {
-    if (this.options.deltas === false) return;
-    await this.send(run, [], base);
+  encodeChange(run: RunRecord, base: RunRecord): string | undefined {
+    return this.options.deltas === false ? undefined : this.wire(run, [], base);
   }
 
-  private async send(run: RunRecord | undefined, events: readonly RunEvent[], base: RunRecord | undefined): Promise<void> {
+  /**
+   * The message for the events of one transition, in order; those about the
+   * first event's run carry it once. `base`: the record the transition was
+   * computed from, so that only the change is sent. Published here
+   * (`publishAll`) or by the store in the transition's own write.
+   */
+  encode(events: readonly RunEvent[], base?: RunRecord): string | undefined {
+    const first = events[0];
+    return first === undefined ? undefined : this.wire("run" in first ? first.run : undefined, events, base);
+  }
+
+  /** For a write that publishes its own events (`RunStore.compareAndSet`). */
+  announcement(message: string | undefined): { readonly channel: string; readonly message: string } | undefined {
+    return message === undefined ? undefined : { channel: this.channel, message };
+  }
+
+  private wire(run: RunRecord | undefined, events: readonly RunEvent[], base: RunRecord | undefined): string {
     const asDelta = run !== undefined && base !== undefined && this.options.deltas !== false && base.id === run.id && base.version === run.version - 1;
     const wire: WireMessage = {
       ...(run === undefined ? {} : asDelta ? { delta: runDelta(base, run) } : { run }),
@@ -71,7 +85,11 @@ export class EventBus {
         return rest;
       }),
     };
-    const sent = this.redis.publish(this.channel, JSON.stringify(wire));
+    return JSON.stringify(wire);
+  }
+
+  private async send(message: string): Promise<void> {
+    const sent = this.redis.publish(this.channel, message);
     this.publishing.add(sent);
     try {
       await sent;

@@ -22,6 +22,12 @@ export type CreateResult =
 
 export type CasResult = "ok" | "conflict" | "missing";
 
+/** A message to publish with a write (a transition's events, `EventBus.encode`). */
+export interface Announcement {
+  readonly channel: string;
+  readonly message: string;
+}
+
 function flatEntries(runId: string, at: string, drafts: readonly AuditDraft[]): string {
   return JSON.stringify(drafts.map((d) => Object.entries(auditFields(runId, at, d)).flat()));
 }
@@ -74,8 +80,11 @@ export class RunStore {
     }
   }
 
-  /** Writes `next` only if the stored version is still `previous.version`. */
-  async compareAndSet(previous: RunRecord, next: RunRecord, audit: readonly AuditDraft[], at: string): Promise<CasResult> {
+  /**
+   * Writes `next` only if the stored version is still `previous.version`;
+   * `announce` is published in the same script when it does.
+   */
+  async compareAndSet(previous: RunRecord, next: RunRecord, audit: readonly AuditDraft[], at: string, announce?: Announcement): Promise<CasResult> {
     const k = this.keys;
     const terminal = TERMINAL_RUN_STATES.includes(next.state) ? "1" : "0";
     const json = JSON.stringify(next);
@@ -84,6 +93,7 @@ export class RunStore {
       const reply = await this.redis.casRun(
         ...[k.run(next.id), k.runAudit(next.id), k.globalAudit, k.active, k.lock(next.plan.cluster)],
         ...[previous.version, next.version, json, next.state, terminal, next.id, flatEntries(next.id, at, audit), at, this.maxLen, next.plan.cluster, this.retainMs],
+        ...[announce?.channel ?? "", announce?.message ?? ""],
       );
       if (reply !== 1) return reply === 0 ? "conflict" : "missing";
       if (mark === undefined || (await this.replication!.confirm(mark))) return "ok";

@@ -48,6 +48,11 @@ export function noticeToEvent(run: RunRecord, notice: Notice): RunEvent {
   }
 }
 
+/** A committed record's events: its update, then what the transition announced. */
+function eventsOf(run: RunRecord, notices: readonly Notice[]): RunEvent[] {
+  return [{ type: "run.updated", run }, ...notices.map((n) => noticeToEvent(run, n))];
+}
+
 /**
  * Read, compute, compare-and-set, repeat on conflict: the one way a run
  * changes. Effects and events follow only a committed write.
@@ -82,22 +87,30 @@ export class RunTransitioner {
         return { run, draft, committed: false };
       }
       const next: RunRecord = { ...draft.run, version: run.version + 1 };
-      const result = await store.compareAndSet(run, next, draft.audit, now.toISOString());
+      // The events go out with the write itself (one command per transition), as the change to `run`.
+      const announce = this.deps.bus.announcement(this.deps.bus.encode(eventsOf(next, draft.notices), run));
+      const result = await store.compareAndSet(run, next, draft.audit, now.toISOString(), announce);
       if (result === "missing") throw new EngineError("NOT_FOUND", `no run ${runId}`, { runId });
       if (result === "conflict") {
         // Someone else moved the run first: recompute against their result (which may now refuse).
         if (tries > 3) await new Promise((r) => setTimeout(r, Math.random() * 5 * Math.min(tries, 20)));
         continue;
       }
-      await this.afterCommit(next, draft);
+      await this.applyEffects(next, draft);
       if (draft.refusal !== undefined) throw draft.refusal;
       return { run: next, draft, committed: true };
     }
     throw new EngineError("CONFLICT", `run ${runId} is changing too fast; try again`, { runId });
   }
 
-  /** Effects and events of a committed transition; failures are left to the reconciler (effects are idempotent). */
+  /** Effects and events of a committed write that did not publish its own (a new run). */
   async afterCommit(run: RunRecord, draft: RunDraft): Promise<void> {
+    await this.applyEffects(run, draft);
+    await this.publish(run, draft.notices);
+  }
+
+  /** Effects of a committed transition; failures are left to the reconciler (effects are idempotent). */
+  private async applyEffects(run: RunRecord, draft: RunDraft): Promise<void> {
     for (const effect of draft.effects) {
       try {
         await this.deps.effects.apply(run.id, effect);
@@ -105,17 +118,12 @@ export class RunTransitioner {
         this.deps.logger.warn({ runId: run.id, effect, err: error }, "effect not applied; the reconciler will retry it");
       }
     }
-    // A new run goes out whole; a transition as its change to the record it was computed from.
-    const created = draft.notices.some((n) => n.type === "run.created");
-    // Not awaited: the message is queued on this connection now, so it still goes out before
-    // anything the caller sends next; waiting for Redis's answer only delayed the step (issue 13).
-    void this.publish(run, draft.notices, created ? undefined : draft.original);
   }
 
-  async publish(run: RunRecord, notices: readonly Notice[], base?: RunRecord): Promise<void> {
-    const events: RunEvent[] = [{ type: "run.updated", run }, ...notices.map((n) => noticeToEvent(run, n))];
+  async publish(run: RunRecord, notices: readonly Notice[]): Promise<void> {
+    const events = eventsOf(run, notices);
     try {
-      await this.deps.bus.publishAll(events, base);
+      await this.deps.bus.publishAll(events);
     } catch (error) {
       this.deps.logger.warn({ runId: run.id, events: events.map((e) => e.type), err: error }, "events not published");
     }

@@ -4,7 +4,10 @@
 -- its cluster lock in the same step.
 -- KEYS: run, runAudit, globalAudit, active, lock
 -- A finished run's record and audit stream expire after `retainMs` (0: kept).
--- ARGV: expectedVersion, newVersion, json, state, terminal(0/1), runId, auditJson, at, maxlen, cluster, retainMs
+-- The transition's events go out in the same step (ARGV[12] channel, ARGV[13]
+-- message; none when empty): one command and one write per transition, and
+-- subscribers never hear of a write that did not happen.
+-- ARGV: expectedVersion, newVersion, json, state, terminal(0/1), runId, auditJson, at, maxlen, cluster, retainMs, channel, message
 --#include add-audit.lua
 local v = redis.call('HGET', KEYS[1], 'v')
 if not v then return -1 end
@@ -23,4 +26,5 @@ if ARGV[5] == '1' and tonumber(ARGV[11]) > 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[11])
   redis.call('PEXPIRE', KEYS[2], ARGV[11])
 end
+if ARGV[13] ~= nil and ARGV[13] ~= '' then redis.call('PUBLISH', ARGV[12], ARGV[13]) end
 return 1
