@@ -216,7 +216,7 @@ export function createEngine(options: EngineOptions): EngineHandle {
   sweep?.unref();
   if (options.snapshots !== undefined) {
     void backbone.bus
-      .subscribe(backbone.redis.duplicate(), (event) => {
+      .subscribe(backbone.redis.duplicate({ enableAutoPipelining: false }), (event) => {
         if (event.type === "run.finished") snapshotLater(event.run.id, "after");
       })
       .then((unsubscribe) => subscriptions.add(unsubscribe))
@@ -338,7 +338,7 @@ export function createEngine(options: EngineOptions): EngineHandle {
     queryStatus: (cluster, actor) => statusQueries.queryStatus(cluster, actor),
 
     async subscribe(listener: (event: RunEvent) => void): Promise<() => Promise<void>> {
-      const unsubscribe = await backbone.bus.subscribe(backbone.redis.duplicate(), listener);
+      const unsubscribe = await backbone.bus.subscribe(backbone.redis.duplicate({ enableAutoPipelining: false }), listener);
       const tracked = async (): Promise<void> => {
         subscriptions.delete(tracked);
         await unsubscribe();

@@ -64,7 +64,7 @@ export function openRunBackbone(options: BackboneOptions, role: string): RunBack
   const keys = redisKeys(options.prefix ?? "intervene");
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
-  const redis = openRedis(options.redis, `intervene-${role}`);
+  const redis = openRedis(options.redis, `intervene-${role}`, { enableAutoPipelining: true });
   const queueRedis = openRedis(options.redis, `intervene-${role}-queue`);
   const connections = [redis, queueRedis];
   const keepSeconds = Math.round((options.keepJobsMs ?? 7 * 24 * 3600_000) / 1000);
