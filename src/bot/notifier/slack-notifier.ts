@@ -172,7 +172,7 @@ export class SlackNotifier {
       case "approval.requested": {
         slot.approvers = event.approvers;
         const attempt = event.stepIndex === null ? 1 : (event.run.steps[event.stepIndex]?.attempt ?? 1);
-        this.reply(slot, `gate:${event.stepIndex ?? "run"}:${attempt}`, () => renderApprovalRequest(event.run, event.stepIndex, event.approvers));
+        this.reply(slot, `gate:${event.stepIndex ?? "run"}:${attempt}`, later(renderApprovalRequest, event.run, event.stepIndex, event.approvers));
         break;
       }
       case "step.output": {
@@ -184,12 +184,12 @@ export class SlackNotifier {
         if (slot.live?.stepIndex === event.stepIndex) slot.live = undefined;
         const step = event.run.plan.steps[event.stepIndex];
         const record = event.run.steps[event.stepIndex];
-        if (step !== undefined && record !== undefined) this.reply(slot, `step:${event.stepIndex}:${record.attempt}`, () => renderStepOutput(step, record));
+        if (step !== undefined && record !== undefined) this.reply(slot, `step:${event.stepIndex}:${record.attempt}`, later(renderStepOutput, step, record));
         break;
       }
       case "run.finished":
         slot.live = undefined;
-        this.reply(slot, "final", () => renderFinalReply(event.run), true);
+        this.reply(slot, "final", later(renderFinalReply, event.run), true);
         this.shareReport(slot);
         break;
     }
@@ -443,6 +443,16 @@ export class SlackNotifier {
     });
     return found === undefined ? undefined : { ok: true, channel, ts: found.ts, [FOUND]: true };
   }
+}
+
+/**
+ * A render put off until the post's turn, holding only its arguments. A
+ * closure written inside `handle` would share that call's scope, and so keep
+ * the whole event and its run alive while the post waits behind Slack's pace
+ * (thousands of them in a backlog: found by `npm run bench -- --soak`).
+ */
+function later<A extends unknown[]>(render: (...args: A) => MessagePayload, ...args: A): () => MessagePayload {
+  return () => render(...args);
 }
 
 export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifier {
