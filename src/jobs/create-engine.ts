@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type Redis from "ioredis";
 import type { Plan } from "../procedures/model/plan";
 import type { AuditDraft, AuditEntry } from "./audit-entry";
 import type { Actor, ApproveOptions, Engine, GateRef, PlanRequest } from "./engine";
@@ -205,6 +206,8 @@ export function createEngine(options: EngineOptions): EngineHandle {
     void work.finally(() => snapshotting.delete(work));
   }
 
+  const subscriberConnection = (): Redis => backbone.redis.duplicate({ enableAutoPipelining: false });
+
   // The end of a run is seen through its event, whichever process finished it; the sweep
   // catches the ends nobody heard or whose snapshot failed.
   const sweep =
@@ -216,7 +219,7 @@ export function createEngine(options: EngineOptions): EngineHandle {
   sweep?.unref();
   if (options.snapshots !== undefined) {
     void backbone.bus
-      .subscribe(backbone.redis.duplicate({ enableAutoPipelining: false }), (event) => {
+      .subscribe(subscriberConnection, (event) => {
         if (event.type === "run.finished") snapshotLater(event.run.id, "after");
       })
       .then((unsubscribe) => subscriptions.add(unsubscribe))
@@ -338,7 +341,7 @@ export function createEngine(options: EngineOptions): EngineHandle {
     queryStatus: (cluster, actor) => statusQueries.queryStatus(cluster, actor),
 
     async subscribe(listener: (event: RunEvent) => void): Promise<() => Promise<void>> {
-      const unsubscribe = await backbone.bus.subscribe(backbone.redis.duplicate({ enableAutoPipelining: false }), listener);
+      const unsubscribe = await backbone.bus.subscribe(subscriberConnection, listener);
       const tracked = async (): Promise<void> => {
         subscriptions.delete(tracked);
         await unsubscribe();

@@ -29,6 +29,8 @@ export interface EventBusOptions {
 /** Run events over Redis pub/sub, so a bot process hears what worker processes do. */
 export class EventBus {
   private readonly publishing = new Set<Promise<unknown>>();
+  private readonly listeners = new Set<(event: RunEvent) => void>();
+  private subscribed: Promise<{ subscriber: Redis; views: RunViews }> | undefined;
 
   constructor(
     private readonly redis: Redis,
@@ -104,22 +106,52 @@ export class EventBus {
   }
 
   /**
-   * `subscriber` must be a dedicated connection (a subscribed connection can
-   * do nothing else); it is closed on unsubscribe. The listener gets whole
-   * runs, rebuilt from deltas on this subscription's views.
+   * Listens to run events. One subscriber connection (made by `connect` on
+   * first use: a subscribed connection can do nothing else) and one set of
+   * run views serve every listener of this bus, so each message is parsed,
+   * and each run kept, once per process. The listener gets whole runs,
+   * rebuilt from deltas; it must not change them (listeners share them).
+   * The connection closes when the last listener leaves.
    */
-  async subscribe(subscriber: Redis, listener: (event: RunEvent) => void): Promise<() => Promise<void>> {
+  async subscribe(connect: () => Redis, listener: (event: RunEvent) => void): Promise<() => Promise<void>> {
+    this.listeners.add(listener);
+    try {
+      this.subscribed ??= this.open(connect);
+      await this.subscribed;
+    } catch (err) {
+      this.listeners.delete(listener);
+      throw err;
+    }
+    return async () => {
+      if (!this.listeners.delete(listener) || this.listeners.size > 0) return;
+      const subscribed = this.subscribed;
+      this.subscribed = undefined;
+      const shared = await subscribed?.catch(() => undefined);
+      if (shared === undefined) return;
+      await settleWithin(REDIS_CLOSE_MS, [shared.subscriber.unsubscribe(this.channel), shared.views.idle()]);
+      shared.subscriber.disconnect();
+    };
+  }
+
+  private async open(connect: () => Redis): Promise<{ subscriber: Redis; views: RunViews }> {
+    const subscriber = connect();
     const views = new RunViews({ fetchRun: this.options.fetchRun, ...(this.options.onFetchError !== undefined ? { onFetchError: this.options.onFetchError } : {}) });
+    const deliver = (event: RunEvent): void => {
+      for (const listener of [...this.listeners]) listener(event);
+    };
     subscriber.on("message", (channel: string, message: string) => {
       if (channel !== this.channel) return;
       const decoded = decode(message);
-      if (decoded !== undefined) views.receive(decoded, listener);
+      if (decoded !== undefined) views.receive(decoded, deliver);
     });
-    await subscriber.subscribe(this.channel);
-    return async () => {
-      await settleWithin(REDIS_CLOSE_MS, [subscriber.unsubscribe(this.channel), views.idle()]);
+    try {
+      await subscriber.subscribe(this.channel);
+    } catch (err) {
+      this.subscribed = undefined;
       subscriber.disconnect();
-    };
+      throw err;
+    }
+    return { subscriber, views };
   }
 }
 

@@ -88,11 +88,13 @@ export class RunViews {
     }
   }
 
-  /** Keeps the newer of `run` and the view; returns the one kept. */
+  /** Keeps the newer of `run` and the view (unless finished); returns the newer. */
   private remember(run: RunRecord): RunRecord {
     const known = this.views.get(run.id);
     const kept = known !== undefined && known.version > run.version ? known : run;
     this.views.delete(run.id);
+    // A finished run changes little more (its end snapshot, once): not worth keeping; a later delta reads it.
+    if (kept.finishedAt !== undefined) return kept;
     this.views.set(run.id, kept);
     if (this.views.size > this.limit) this.views.delete(this.views.keys().next().value!);
     return kept;

@@ -105,9 +105,19 @@ describe("a subscriber's run views", () => {
     await s.views.idle();
     expect(s.reads()).toBe(1);
     expect((s.seen[0] as { run: RunRecord }).run).toEqual(wire(v4));
-    // A late delta for a version the view is already past changes nothing.
+    // v4 ended the run, so its view was not kept: a late message reads it, and gets the newer truth.
     s.views.receive(asDelta(v2, v3), (e) => s.seen.push(e));
+    await s.views.idle();
+    expect(s.reads()).toBe(2);
     expect((s.seen[1] as { run: RunRecord }).run.version).toBe(4);
+  });
+
+  it("a late delta for a version its view is already past changes nothing and reads nothing", () => {
+    const s = subscriber(() => undefined);
+    s.views.receive({ kind: "run", run: wire(v3), events: [] }, (e) => s.seen.push(e));
+    s.views.receive(asDelta(v1, v2), (e) => s.seen.push(e));
+    expect(s.reads()).toBe(0);
+    expect((s.seen[0] as { run: RunRecord }).run.version).toBe(3);
   });
 
   it("applies a change without events to the view, and does not read a run for one it cannot apply", async () => {
