@@ -206,7 +206,7 @@ export function createEngine(options: EngineOptions): EngineHandle {
     void work.finally(() => snapshotting.delete(work));
   }
 
-  const subscriberConnection = (): Redis => backbone.redis.duplicate({ enableAutoPipelining: false });
+  const subscriberConnection = (): Redis => backbone.redis.duplicate();
 
   // The end of a run is seen through its event, whichever process finished it; the sweep
   // catches the ends nobody heard or whose snapshot failed.

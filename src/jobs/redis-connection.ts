@@ -16,7 +16,7 @@ export type RedisConnectionConfig = string | RedisOptions;
  * the current primary): once more is still once. After NOREPLICAS the
  * reconnects are spaced, since the same primary may refuse for seconds.
  */
-export function openRedis(config: RedisConnectionConfig, name: string, extra: Pick<RedisOptions, "enableAutoPipelining"> = {}): Redis {
+export function openRedis(config: RedisConnectionConfig, name: string): Redis {
   let refusedForReplicas = false;
   const base: RedisOptions = {
     maxRetriesPerRequest: null,
@@ -28,7 +28,6 @@ export function openRedis(config: RedisConnectionConfig, name: string, extra: Pi
     },
     // ioredis's default, unless the last refusal was NOREPLICAS.
     retryStrategy: (times) => (refusedForReplicas ? 500 : Math.min(times * 50, 2000)),
-    ...extra,
   };
   const redis =
     typeof config === "string"

@@ -64,7 +64,9 @@ export function openRunBackbone(options: BackboneOptions, role: string): RunBack
   const keys = redisKeys(options.prefix ?? "intervene");
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
-  const redis = openRedis(options.redis, `intervene-${role}`, { enableAutoPipelining: true });
+  // Not ioredis's auto-pipelining: it holds each command to the next setImmediate, which cut Redis's
+  // CPU per step by a third and raised throughput, but made a 100-host fan-out 15-20 % slower (bench).
+  const redis = openRedis(options.redis, `intervene-${role}`);
   const queueRedis = openRedis(options.redis, `intervene-${role}-queue`);
   const connections = [redis, queueRedis];
   const keepSeconds = Math.round((options.keepJobsMs ?? 7 * 24 * 3600_000) / 1000);
