@@ -24,13 +24,13 @@ export interface EventBusOptions {
   /** How a subscriber reads a run whose delta it cannot apply. */
   readonly fetchRun: (runId: string) => Promise<RunRecord | undefined>;
   readonly onFetchError?: (runId: string, err: unknown) => void;
+  readonly onListenerError?: (event: RunEvent, err: unknown) => void;
 }
 
 /** Run events over Redis pub/sub, so a bot process hears what worker processes do. */
 export class EventBus {
   private readonly publishing = new Set<Promise<unknown>>();
-  private readonly listeners = new Set<(event: RunEvent) => void>();
-  private subscribed: Promise<{ subscriber: Redis; views: RunViews }> | undefined;
+  private shared: Promise<SharedSubscription> | undefined;
 
   constructor(
     private readonly redis: Redis,
@@ -114,31 +114,46 @@ export class EventBus {
    * The connection closes when the last listener leaves.
    */
   async subscribe(connect: () => Redis, listener: (event: RunEvent) => void): Promise<() => Promise<void>> {
-    this.listeners.add(listener);
-    try {
-      this.subscribed ??= this.open(connect);
-      await this.subscribed;
-    } catch (err) {
-      this.listeners.delete(listener);
-      throw err;
+    for (;;) {
+      const opening = (this.shared ??= this.open(connect));
+      const shared = await opening.catch((err: unknown) => {
+        if (this.shared === opening) this.shared = undefined;
+        throw err;
+      });
+      // The last listener left while this one waited: that connection is closing; open another.
+      if (shared.closing) continue;
+      shared.listeners.add(listener);
+      return async () => {
+        if (!shared.listeners.delete(listener) || shared.listeners.size > 0 || shared.closing) return;
+        shared.closing = true;
+        if (this.shared === opening) this.shared = undefined;
+        await settleWithin(REDIS_CLOSE_MS, [shared.subscriber.unsubscribe(this.channel), shared.views.idle()]);
+        shared.subscriber.disconnect();
+      };
     }
-    return async () => {
-      if (!this.listeners.delete(listener) || this.listeners.size > 0) return;
-      const subscribed = this.subscribed;
-      this.subscribed = undefined;
-      const shared = await subscribed?.catch(() => undefined);
-      if (shared === undefined) return;
-      await settleWithin(REDIS_CLOSE_MS, [shared.subscriber.unsubscribe(this.channel), shared.views.idle()]);
-      shared.subscriber.disconnect();
-    };
   }
 
-  private async open(connect: () => Redis): Promise<{ subscriber: Redis; views: RunViews }> {
+  private async open(connect: () => Redis): Promise<SharedSubscription> {
     const subscriber = connect();
     const views = new RunViews({ fetchRun: this.options.fetchRun, ...(this.options.onFetchError !== undefined ? { onFetchError: this.options.onFetchError } : {}) });
+    // Each connection has its own listeners: one closing never delivers to those of the next.
+    const shared: SharedSubscription = { subscriber, views, listeners: new Set(), closing: false };
     const deliver = (event: RunEvent): void => {
-      for (const listener of [...this.listeners]) listener(event);
+      for (const listener of [...shared.listeners]) {
+        try {
+          listener(event);
+        } catch (err) {
+          // One listener's bug must not keep the event from the others.
+          this.options.onListenerError?.(event, err);
+        }
+      }
     };
+    let readies = 0;
+    subscriber.on("ready", () => {
+      // Messages were missed while disconnected, and after a failover the views may hold writes the
+      // new primary never had (a script publishes before its write is confirmed): read runs afresh.
+      if (readies++ > 0) views.reset();
+    });
     subscriber.on("message", (channel: string, message: string) => {
       if (channel !== this.channel) return;
       const decoded = decode(message);
@@ -147,12 +162,18 @@ export class EventBus {
     try {
       await subscriber.subscribe(this.channel);
     } catch (err) {
-      this.subscribed = undefined;
       subscriber.disconnect();
       throw err;
     }
-    return { subscriber, views };
+    return shared;
   }
+}
+
+interface SharedSubscription {
+  readonly subscriber: Redis;
+  readonly views: RunViews;
+  readonly listeners: Set<(event: RunEvent) => void>;
+  closing: boolean;
 }
 
 /** A message's events and their run; a single bare event is what processes of an earlier version publish (a rolling upgrade). */

@@ -91,6 +91,7 @@ export function openRunBackbone(options: BackboneOptions, role: string): RunBack
   const bus = new EventBus(redis, keys.eventsChannel, {
     fetchRun: (runId) => store.get(runId),
     onFetchError: (runId, err) => logger.warn({ runId, err }, "a run's events were dropped: its record could not be read"),
+    onListenerError: (event, err) => logger.error({ event: event.type, err }, "a run event listener failed"),
     ...(options.eventDeltas !== undefined ? { deltas: options.eventDeltas } : {}),
   });
   const transitioner = new RunTransitioner({

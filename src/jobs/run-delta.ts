@@ -14,6 +14,8 @@ export interface RunDelta {
   readonly set: Readonly<Partial<Record<keyof RunRecord, unknown>>>;
   readonly unset: readonly (keyof RunRecord)[];
   readonly steps: readonly StepRecord[];
+  /** How many steps the run has: a view with another count is not the base. */
+  readonly stepCount: number;
 }
 
 /**
@@ -31,7 +33,7 @@ export function runDelta(previous: RunRecord, next: RunRecord): RunDelta {
     else set[key] = next[key];
   }
   const steps = next.steps.length === previous.steps.length ? next.steps.filter((s, i) => s !== previous.steps[i]) : next.steps;
-  return { id: next.id, base: previous.version, version: next.version, set, unset, steps };
+  return { id: next.id, base: previous.version, version: next.version, set, unset, steps, stepCount: next.steps.length };
 }
 
 /**
@@ -40,7 +42,7 @@ export function runDelta(previous: RunRecord, next: RunRecord): RunDelta {
  * run instead). Unchanged parts stay shared with `view`.
  */
 export function applyRunDelta(view: RunRecord, delta: RunDelta): RunRecord | undefined {
-  if (view.id !== delta.id || view.version !== delta.base) return undefined;
+  if (view.id !== delta.id || view.version !== delta.base || view.steps.length !== delta.stepCount) return undefined;
   const next: Record<string, unknown> = { ...view, ...delta.set, version: delta.version };
   for (const key of delta.unset) delete next[key];
   if (delta.steps.length > 0) {

@@ -47,6 +47,11 @@ export class RunViews {
     this.wait(runId!, before.then(() => this.process(message, deliver)));
   }
 
+  /** Forgets every view: the next change of each run reads it (after a reconnect). */
+  reset(): void {
+    this.views.clear();
+  }
+
   /** Resolves once every read under way has delivered its events. */
   async idle(): Promise<void> {
     while (this.waiting.size > 0) await Promise.all([...this.waiting.values()]);

@@ -1,4 +1,6 @@
+import fs from "node:fs";
 import Redis from "ioredis";
+import { startRedisServer } from "../../../sim/process/redis-server";
 import type { Actor, RunEvent, RunRecord } from "../../../src/jobs";
 import { redisKeys } from "../../../src/jobs/redis-keys";
 import { eventuallyTrue } from "../../helpers/eventually";
@@ -76,6 +78,53 @@ describe("run events as deltas", () => {
       expect(ours.at(-1)!.run).toEqual(done);
     } finally {
       await unsubscribe();
+    }
+  });
+
+  it("a listener that throws does not keep events from the others", async () => {
+    const heard: RunEvent[] = [];
+    const offBroken = await h.engine.subscribe(() => {
+      throw new Error("listener bug");
+    });
+    const offGood = await h.engine.subscribe((e) => heard.push(e));
+    try {
+      const run = await h.engine.start(testPlan("c1", steps.slice(0, 2)), requester);
+      await waitForRun(h.engine, run.id, isSettled);
+      await eventuallyTrue("the end is heard", () => heard.some((e) => e.type === "run.finished" && e.run.id === run.id));
+      expect(heard.filter((e) => e.type === "step.finished" && e.run.id === run.id)).toHaveLength(2);
+    } finally {
+      await offBroken();
+      await offGood();
+    }
+  });
+
+  it("after its connection drops, a subscriber reads runs afresh and goes on with whole, current runs", async () => {
+    // Its own Redis: cutting every subscriber there touches no other test file's connections.
+    const server = await startRedisServer({ appendonly: false });
+    const own = createHarness("event-deltas-reconnect", { c1: "{}" }, server.url);
+    const heard: RunEvent[] = [];
+    const admin = new Redis(server.url);
+    try {
+      await own.startWorker();
+      const unsubscribe = await own.engine.subscribe((e) => heard.push(e));
+      const plan = testPlan("c1", [...steps.slice(0, 1), { id: "gate", kind: "exec", destructive: true, targets: [{ host: "h2", command: "true" }] }, ...steps.slice(1, 3)]);
+      const run = await own.engine.start(plan, requester);
+      await waitForRun(own.engine, run.id, (r) => r.state === "awaiting_approval");
+      await eventuallyTrue("the gate is heard", () => heard.some((e) => e.type === "approval.requested"));
+      // As a Redis restart or failover would: every subscriber connection cut; ioredis reconnects and resubscribes.
+      await admin.call("CLIENT", "KILL", "TYPE", "pubsub");
+      await eventuallyTrue("the subscriber is back", async () => /flags=P/.test((await admin.client("LIST")) as string));
+      await own.engine.approve({ runId: run.id, stepIndex: 1, attempt: 1, planHash: run.plan.planHash }, { userId: "UAPP1" });
+      const done = await waitForRun(own.engine, run.id, isSettled);
+      await eventuallyTrue("the end is heard", () => heard.some((e) => e.type === "run.finished" && e.run.id === run.id));
+      const last = heard.filter((e): e is Extract<RunEvent, { run: RunRecord }> => "run" in e && e.run.id === run.id).at(-1)!;
+      expect(last.run).toEqual(done);
+      await unsubscribe();
+    } finally {
+      admin.disconnect();
+      await own.close();
+      await server.stop();
+      fs.rmSync(server.dir, { recursive: true, force: true });
     }
   });
 

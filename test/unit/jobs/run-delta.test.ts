@@ -132,4 +132,15 @@ describe("a subscriber's run views", () => {
     await s.views.idle();
     expect(s.reads()).toBe(0);
   });
+
+  it("after a reset (its connection dropped) reads a run again before applying its next delta", async () => {
+    const s = subscriber(() => v3);
+    s.views.receive({ kind: "run", run: wire(v1), events: [] }, (e) => s.seen.push(e));
+    s.views.receive(asDelta(v1, v2), (e) => s.seen.push(e));
+    s.views.reset();
+    s.views.receive(asDelta(v2, v3), (e) => s.seen.push(e));
+    await s.views.idle();
+    expect(s.reads()).toBe(1);
+    expect((s.seen.at(-1) as { run: RunRecord }).run).toEqual(wire(v3));
+  });
 });
