@@ -60,6 +60,11 @@ export class ReplicaConfirmation {
     return this.epoch;
   }
 
+  /** Whether the connection was replaced since `mark` (a write's answer may then describe a resend). */
+  changedSince(mark: number): boolean {
+    return this.epoch !== mark;
+  }
+
   /**
    * True when the writes sent since `mark` reached the replicas (or the
    * replicas are known to be missing, which `onShort` has reported) on the

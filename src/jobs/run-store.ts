@@ -95,6 +95,8 @@ export class RunStore {
         ...[previous.version, next.version, json, next.state, terminal, next.id, flatEntries(next.id, at, audit), at, this.maxLen, next.plan.cluster, this.retainMs],
         ...[announce?.channel ?? "", announce?.message ?? ""],
       );
+      // A conflict right after a reconnect may be this very write, sent again by ioredis after the first took.
+      if (reply === 0 && mark !== undefined && this.replication!.changedSince(mark) && (await this.landed(next.id, audit, at))) return "ok";
       if (reply !== 1) return reply === 0 ? "conflict" : "missing";
       if (mark === undefined || (await this.replication!.confirm(mark))) return "ok";
       // The primary changed between the write and its confirmation: read back what survived.
@@ -102,10 +104,26 @@ export class RunStore {
       if (stored === json) return "ok";
       // Lost with the old primary (the record is as we found it): once more is still once.
       if (v === String(previous.version)) continue;
-      // Moved on: by us then others, or by another writer after ours was lost. The caller re-reads and
-      // recomputes, as after any conflict; transitions check the state they start from.
+      // Moved on: by us then others (our audit entries are there), or by another writer after ours was
+      // lost; then the caller re-reads and recomputes, as after any conflict.
+      if (v !== null && (await this.landed(next.id, audit, at))) return "ok";
       return v === null ? "missing" : "conflict";
     }
+  }
+
+  /**
+   * Whether a write with these audit entries is in the run's stream (its first
+   * entry: type, actor and time to the millisecond). Only writes with audit
+   * entries can be recognised; the others count as not landed.
+   */
+  private async landed(runId: string, audit: readonly AuditDraft[], at: string): Promise<boolean> {
+    const first = audit[0];
+    if (first === undefined) return false;
+    const recent = await this.redis.xrevrange(this.keys.runAudit(runId), "+", "-", "COUNT", 200);
+    return recent.some(([id, flat]) => {
+      const e = parseAuditEntry(id, flat);
+      return e.type === first.type && e.actor === first.actor && e.at === at;
+    });
   }
 
   /** Audit without a transition: refusals, previews. */

@@ -131,6 +131,24 @@ describe("a run record write is acknowledged only once it would survive a failov
     expect(await direct(b).hget(keys.run("r3"), "v")).toBe("3");
   });
 
+  it("counts a write as done when the new primary has it and has moved on (its audit entries are there)", async () => {
+    const seeded = new RunStore(direct(a), keys);
+    const before = record("r5", 1);
+    await seeded.create(before, []);
+    const { store } = storeThroughProxy();
+    const next = { ...before, version: 2, state: "paused" as const };
+    const writing = store.compareAndSet(before, next, [{ type: "interrupted", actor: "engine" }], "2026-12-06T00:00:05.000Z");
+    const watch = direct(a);
+    await eventuallyTrue("WAIT blocks on the first primary", async () => /blocked_clients:[1-9]/.test(await watch.info("clients")));
+    // The replica had the write (record and audit), and another writer has moved the run on since.
+    await direct(b).restore(keys.run("r5"), 0, (await watch.dumpBuffer(keys.run("r5"))));
+    await direct(b).restore(keys.runAudit("r5"), 0, (await watch.dumpBuffer(keys.runAudit("r5"))));
+    await direct(b).hset(keys.run("r5"), "v", "3", "json", JSON.stringify({ ...next, version: 3, state: "running" }));
+    proxy.switchTo({ host: b.host, port: b.port });
+    expect(await writing).toBe("ok");
+    expect(await direct(b).hget(keys.run("r5"), "v")).toBe("3");
+  });
+
   it("with no replica answering, concurrent writes share one WAIT instead of blocking the connection one after another", async () => {
     const shorts: number[] = [];
     const { store, replication } = storeThroughProxy((acked) => shorts.push(acked));
