@@ -35,8 +35,6 @@ export interface ReplicaConfirmationOptions {
 export class ReplicaConfirmation {
   private epoch = 0;
   private degradedUntil = 0;
-  private inFlight: Promise<number> | undefined;
-  private queued: Promise<number | undefined> | undefined;
   private readonly replicas: number;
   private readonly timeoutMs: number;
   private readonly degradedMs: number;
@@ -72,40 +70,15 @@ export class ReplicaConfirmation {
    * between, so the write may have died with the old primary.
    */
   async confirm(mark: number): Promise<boolean> {
-    const acked = this.now() < this.degradedUntil ? undefined : await this.sharedWait();
-    if (acked === undefined || acked < this.replicas) this.unconfirmed++;
-    return this.epoch === mark;
-  }
-
-  /**
-   * At most one WAIT in flight, and one more for the writes sent meanwhile
-   * (each WAIT covers every write sent on the connection before it): a
-   * replica that stops answering blocks the connection for two timeouts, not
-   * one per transition in flight. Undefined when the replicas went missing
-   * meanwhile (writes go unconfirmed, as reported).
-   */
-  private sharedWait(): Promise<number | undefined> {
-    if (this.queued !== undefined) return this.queued;
-    if (this.inFlight === undefined) return (this.inFlight = this.sendWait());
-    const queued = this.inFlight.then(() => {
-      this.queued = undefined;
-      if (this.now() < this.degradedUntil) return undefined;
-      return (this.inFlight = this.sendWait());
-    });
-    this.queued = queued;
-    return queued;
-  }
-
-  private async sendWait(): Promise<number> {
-    try {
+    if (this.now() < this.degradedUntil) this.unconfirmed++;
+    else {
       const acked = await this.redis.wait(this.replicas, this.timeoutMs);
       if (acked < this.replicas) {
+        this.unconfirmed++;
         this.degradedUntil = this.now() + this.degradedMs;
         this.options.onShort?.(acked, this.replicas);
       }
-      return acked;
-    } finally {
-      this.inFlight = undefined;
     }
+    return this.epoch === mark;
   }
 }

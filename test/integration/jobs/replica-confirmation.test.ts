@@ -149,21 +149,6 @@ describe("a run record write is acknowledged only once it would survive a failov
     expect(await direct(b).hget(keys.run("r5"), "v")).toBe("3");
   });
 
-  it("with no replica answering, concurrent writes share one WAIT instead of blocking the connection one after another", async () => {
-    const shorts: number[] = [];
-    const { store, replication } = storeThroughProxy((acked) => shorts.push(acked));
-    const watch = direct(a);
-    const before = await commandCalls(watch, "wait");
-    const runs = Array.from({ length: 6 }, (_, i) => record(`c${i}`, 1));
-    // Each on its own cluster, so that none is refused for a lock.
-    const created = await Promise.all(runs.map((r, i) => store.create({ ...r, plan: { cluster: `k${i}` } } as unknown as RunRecord, [])));
-    expect(created.every((c) => c.ok)).toBe(true);
-    // One WAIT in flight, the writes after it sharing the next one, which the short answer made unnecessary.
-    expect((await commandCalls(watch, "wait")) - before).toBe(1);
-    expect(shorts).toEqual([0]);
-    expect(replication.unconfirmed).toBe(6);
-  });
-
   it("waits for a real replica, then goes on without WAIT for a while once the replica is gone, and says so", async () => {
     const replica = await startRedisServer({ appendonly: false, replicaOf: { host: a.host, port: a.port } });
     try {
