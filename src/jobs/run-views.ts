@@ -29,8 +29,6 @@ export class RunViews {
   private readonly views = new Map<string, RunRecord>();
   private readonly waiting = new Map<string, Promise<void>>();
   private readonly limit: number;
-  /** Reads of whole runs, for the bench and tests (each one is a missed or unknown base). */
-  fetches = 0;
 
   constructor(private readonly options: RunViewsOptions) {
     this.limit = options.limit ?? 1000;
@@ -85,7 +83,6 @@ export class RunViews {
         if (next !== undefined) return void emit(message.events, this.remember(next), deliver);
         // A change nobody listens for (bookkeeping) is not worth a read: the next delta reads the run.
         if (message.events.length === 0) return void this.views.delete(delta.id);
-        this.fetches++;
         return this.options.fetchRun(delta.id).then((run) => {
           if (run !== undefined) emit(message.events, this.remember(run), deliver);
         });

@@ -73,11 +73,37 @@ describe("a run record write is acknowledged only once it would survive a failov
     return { store: new RunStore(redis, keys, { replication }), replication };
   }
 
-  /** Cuts over to `b` once WAIT blocks on `a` (the write has been taken there). */
-  async function failOverDuringWait(): Promise<void> {
+  /** Resolves once WAIT blocks on `a` (the write has been taken there). */
+  async function untilWaitBlocks(): Promise<void> {
     const watch = direct(a);
     await eventuallyTrue("WAIT blocks on the first primary", async () => /blocked_clients:[1-9]/.test(await watch.info("clients")));
+  }
+
+  /** Cuts over to `b` once WAIT blocks on `a`. */
+  async function failOverDuringWait(): Promise<void> {
+    await untilWaitBlocks();
     proxy.switchTo({ host: b.host, port: b.port });
+  }
+
+  /**
+   * A transition of run `id` from version 1 to 2, taken by `a`; while its WAIT
+   * blocks, `b` gets the record (and, with `withAudit`, the audit stream) as
+   * `a` has it, another writer moves it on to version 3 there, and the
+   * connection fails over to `b`. Resolves to the store's answer.
+   */
+  async function movedOnDuringWait(id: string, at: string, withAudit: boolean): Promise<string> {
+    const before = record(id, 1);
+    await new RunStore(direct(a), keys).create(before, []);
+    const { store } = storeThroughProxy();
+    const next = { ...before, version: 2, state: "paused" as const };
+    const writing = store.compareAndSet(before, next, [{ type: "interrupted", actor: "engine" }], at);
+    await untilWaitBlocks();
+    const watch = direct(a);
+    await direct(b).restore(keys.run(id), 0, await watch.dumpBuffer(keys.run(id)));
+    if (withAudit) await direct(b).restore(keys.runAudit(id), 0, await watch.dumpBuffer(keys.runAudit(id)));
+    await direct(b).hset(keys.run(id), "v", "3", "json", JSON.stringify({ ...next, version: 3, state: "running" }));
+    proxy.switchTo({ host: b.host, port: b.port });
+    return writing;
   }
 
   it("writes a transition again on the new primary when the old one died before a replica had it", async () => {
@@ -113,39 +139,15 @@ describe("a run record write is acknowledged only once it would survive a failov
   });
 
   it("does not write again what the new primary already has (it moved on)", async () => {
-    const seeded = new RunStore(direct(a), keys);
-    const before = record("r3", 1);
-    await seeded.create(before, []);
-    const { store } = storeThroughProxy();
-    const next = { ...before, version: 2, state: "paused" as const };
-    const writing = store.compareAndSet(before, next, [{ type: "interrupted", actor: "engine" }], "2026-12-06T00:00:01.000Z");
-    const watch = direct(a);
-    await eventuallyTrue("WAIT blocks on the first primary", async () => /blocked_clients:[1-9]/.test(await watch.info("clients")));
     // This replica had the write, and another writer has moved the run on since.
-    const moved = { ...next, version: 3, state: "running" as const };
-    await direct(b).restore(keys.run("r3"), 0, (await watch.dumpBuffer(keys.run("r3"))));
-    await direct(b).hset(keys.run("r3"), "v", "3", "json", JSON.stringify(moved));
-    proxy.switchTo({ host: b.host, port: b.port });
     // Not "ok" (the record is not ours) and not written again: the caller re-reads, as after any conflict.
-    expect(await writing).toBe("conflict");
+    expect(await movedOnDuringWait("r3", "2026-12-06T00:00:01.000Z", false)).toBe("conflict");
     expect(await direct(b).hget(keys.run("r3"), "v")).toBe("3");
   });
 
   it("counts a write as done when the new primary has it and has moved on (its audit entries are there)", async () => {
-    const seeded = new RunStore(direct(a), keys);
-    const before = record("r5", 1);
-    await seeded.create(before, []);
-    const { store } = storeThroughProxy();
-    const next = { ...before, version: 2, state: "paused" as const };
-    const writing = store.compareAndSet(before, next, [{ type: "interrupted", actor: "engine" }], "2026-12-06T00:00:05.000Z");
-    const watch = direct(a);
-    await eventuallyTrue("WAIT blocks on the first primary", async () => /blocked_clients:[1-9]/.test(await watch.info("clients")));
     // The replica had the write (record and audit), and another writer has moved the run on since.
-    await direct(b).restore(keys.run("r5"), 0, (await watch.dumpBuffer(keys.run("r5"))));
-    await direct(b).restore(keys.runAudit("r5"), 0, (await watch.dumpBuffer(keys.runAudit("r5"))));
-    await direct(b).hset(keys.run("r5"), "v", "3", "json", JSON.stringify({ ...next, version: 3, state: "running" }));
-    proxy.switchTo({ host: b.host, port: b.port });
-    expect(await writing).toBe("ok");
+    expect(await movedOnDuringWait("r5", "2026-12-06T00:00:05.000Z", true)).toBe("ok");
     expect(await direct(b).hget(keys.run("r5"), "v")).toBe("3");
   });
 
