@@ -100,7 +100,11 @@ async function runWorker(ctx: Context): Promise<void> {
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       logger.info({ worker: worker.id }, "stopping: the running steps may finish within the grace period");
-      void worker.close().then(resolve);
+      // A close that gave up on Redis still ends the command; it says what it left.
+      void worker.close().then(resolve, (err: unknown) => {
+        logger.warn({ err: err instanceof Error ? err.message : String(err) }, "worker close did not finish cleanly; exiting");
+        resolve();
+      });
     };
     process.once("SIGTERM", stop);
     process.once("SIGINT", stop);
@@ -184,7 +188,8 @@ async function execute(command: CliCommand, ctx: Context): Promise<void> {
         return;
     }
   } finally {
-    await engine.close();
+    // The command's outcome is already printed; a close that gave up on Redis must not replace it.
+    await engine.close().catch((err: unknown) => process.stderr.write(`warning: ${err instanceof Error ? err.message : String(err)}\n`));
   }
 }
 

@@ -2,7 +2,7 @@ import type Redis from "ioredis";
 import { runDelta, type RunDelta } from "./run-delta";
 import type { RunEvent, RunRecord } from "./run-types";
 import { RunViews, type EventMessage } from "./run-views";
-import { REDIS_CLOSE_MS, settleWithin } from "../util/settle-within";
+import { CloseGaveUpError, REDIS_CLOSE_MS, settleWithin } from "../util/settle-within";
 
 /**
  * What goes over the channel: the events of one transition in one message,
@@ -127,8 +127,9 @@ export class EventBus {
         if (!shared.listeners.delete(listener) || shared.listeners.size > 0 || shared.closing) return;
         shared.closing = true;
         if (this.shared === opening) this.shared = undefined;
-        await settleWithin(REDIS_CLOSE_MS, [shared.subscriber.unsubscribe(this.channel), shared.views.idle()]);
+        const settled = await settleWithin(REDIS_CLOSE_MS, [shared.subscriber.unsubscribe(this.channel), shared.views.idle()]);
         shared.subscriber.disconnect();
+        if (!settled) throw new CloseGaveUpError(["run-event unsubscribe"], REDIS_CLOSE_MS);
       };
     }
   }

@@ -12,7 +12,7 @@ import { ReplicaConfirmation } from "./replica-confirmation";
 import { RunStore } from "./run-store";
 import { RunTransitioner } from "./run-transitioner";
 import { CONTROL_QUEUE, STEP_QUEUE } from "./step-job";
-import { REDIS_CLOSE_MS, settleWithin } from "../util/settle-within";
+import { GaveUpList, REDIS_CLOSE_MS, settleWithin } from "../util/settle-within";
 
 /** What the API engine and the workers share; both sides only need the same Redis and prefix. */
 export interface BackboneOptions {
@@ -119,10 +119,12 @@ export function openRunBackbone(options: BackboneOptions, role: string): RunBack
     connections,
     close: async () => {
       // BullMQ keeps connections of its own (duplicates): cut them too when Redis does not answer.
-      if (!(await settleWithin(REDIS_CLOSE_MS, [stepQueue.close(), controlQueue.close()]))) await settleWithin(REDIS_CLOSE_MS, [stepQueue.disconnect(), controlQueue.disconnect()]);
+      const gaveUp = new GaveUpList();
+      if (!(await gaveUp.within(REDIS_CLOSE_MS, "queue close", [stepQueue.close(), controlQueue.close()]))) await settleWithin(REDIS_CLOSE_MS, [stepQueue.disconnect(), controlQueue.disconnect()]);
       // Events published without waiting (after a transition) go out before the connection is cut.
-      await settleWithin(REDIS_CLOSE_MS, [bus.idle()]);
+      await gaveUp.within(REDIS_CLOSE_MS, "run-event publish", [bus.idle()]);
       for (const c of connections) c.disconnect();
+      gaveUp.throwIfAny();
     },
   };
 }

@@ -304,10 +304,13 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       }
       abortSubscriber.disconnect();
       for (const c of workerConnections) c.disconnect();
-      await backbone.close();
-      if (options.handleSignals === true) {
-        process.off("SIGTERM", onSignal);
-        process.off("SIGINT", onSignal);
+      try {
+        await backbone.close();
+      } finally {
+        if (options.handleSignals === true) {
+          process.off("SIGTERM", onSignal);
+          process.off("SIGINT", onSignal);
+        }
       }
     })();
     return closing;

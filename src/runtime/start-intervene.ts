@@ -14,7 +14,7 @@ import { engineNotifierStore } from "./engine-notifier-store";
 import { redisNotifierLease } from "./redis-notifier-lease";
 import { incidentReportFor, slackTimeZone } from "../report/incident-report-for";
 import { openRedis } from "../jobs/redis-connection";
-import { settleWithin } from "../util/settle-within";
+import { CloseGaveUpError, settleWithin } from "../util/settle-within";
 import { engineOptionsFor, workerOptionsFor } from "./engine-options";
 import { InterveneMetrics } from "./metrics";
 import { queueDepthReader } from "./metrics-queue-depth";
@@ -205,7 +205,11 @@ export async function startIntervene(options: InterveneOptions): Promise<Interve
       // and a Ctrl-C or SIGTERM must still end the process (the demo's Ctrl-C hung on this).
       // settleWithin, not a bare race: a step given up on may still reject later, and must not do so unhandled.
       const bounded = async (what: string, ms: number, work: () => Promise<unknown>): Promise<void> => {
-        const done = work().catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, `shutdown: ${what} failed`));
+        const done = work().catch((err: unknown) => {
+          // An inner bound gave up within this step's own: say so, as for this step's bound below.
+          if (err instanceof CloseGaveUpError) logger.warn({ waitedMs: err.waitedMs, gaveUp: err.gaveUp }, `shutdown: ${what} did not finish; going on (is Redis reachable?)`);
+          else logger.warn({ err: err instanceof Error ? err.message : String(err) }, `shutdown: ${what} failed`);
+        });
         if (!(await settleWithin(ms, [done]))) logger.warn({ waitedMs: ms }, `shutdown: ${what} did not finish; going on (is Redis reachable?)`);
       };
       // The bot's stop flushes the notifier's last updates (spaced for Slack's rate limits): a longer bound.

@@ -17,3 +17,40 @@ export async function settleWithin(ms: number, promises: readonly Promise<unknow
 
 /** How long a close waits on Redis before it cuts its connections. */
 export const REDIS_CLOSE_MS = 3_000;
+
+/**
+ * A bounded close gave up waiting on Redis: the closer cut its connections
+ * and went on. Thrown after the cut, so whoever shuts down can say what it
+ * left unfinished instead of exiting quietly as if all had closed cleanly.
+ */
+export class CloseGaveUpError extends Error {
+  constructor(
+    readonly gaveUp: readonly string[],
+    readonly waitedMs: number,
+  ) {
+    super(`${gaveUp.join(", ")} did not finish within ${waitedMs} ms; connections cut`);
+    this.name = "CloseGaveUpError";
+  }
+}
+
+/** What a close with several bounded parts gave up on; `throwIfAny` reports them all at once. */
+export class GaveUpList {
+  private readonly parts: string[] = [];
+
+  /** settleWithin, remembering `what` when it gives up. */
+  async within(ms: number, what: string, promises: readonly Promise<unknown>[]): Promise<boolean> {
+    const settled = await settleWithin(ms, promises);
+    if (!settled) this.parts.push(what);
+    return settled;
+  }
+
+  /** Keeps what an inner close reported; rethrows any other error. */
+  absorb(err: unknown): void {
+    if (!(err instanceof CloseGaveUpError)) throw err;
+    this.parts.push(...err.gaveUp);
+  }
+
+  throwIfAny(): void {
+    if (this.parts.length > 0) throw new CloseGaveUpError([...new Set(this.parts)], REDIS_CLOSE_MS);
+  }
+}

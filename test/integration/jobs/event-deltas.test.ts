@@ -3,6 +3,7 @@ import Redis from "ioredis";
 import { startRedisServer } from "../../../sim/process/redis-server";
 import type { Actor, RunEvent, RunRecord } from "../../../src/jobs";
 import { redisKeys } from "../../../src/jobs/redis-keys";
+import { CloseGaveUpError } from "../../../src/util/settle-within";
 import { eventuallyTrue } from "../../helpers/eventually";
 import { createHarness, isSettled, testPlan, waitForRun, type Harness } from "./helpers/jobs-harness";
 
@@ -95,6 +96,35 @@ describe("run events as deltas", () => {
     } finally {
       await offBroken();
       await offGood();
+    }
+  });
+
+  it("with Redis gone, unsubscribing and closing the engine end in bounded time and say what they gave up on", async () => {
+    // Last session's silent give-up: the unsubscribe's bounded wait ended and nothing said so, so a
+    // SIGTERM with Redis down could exit as if every connection had closed cleanly.
+    const server = await startRedisServer({ appendonly: false });
+    const own = createHarness("event-deltas-gone", { c1: "{}" }, server.url);
+    try {
+      const unsubscribe = await own.engine.subscribe(() => undefined);
+      await server.stop("SIGKILL");
+      const left = await unsubscribe().then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(left).toBeInstanceOf(CloseGaveUpError);
+      expect((left as CloseGaveUpError).gaveUp).toEqual(["run-event unsubscribe"]);
+      expect((left as CloseGaveUpError).message).toBe("run-event unsubscribe did not finish within 3000 ms; connections cut");
+      // The rest of the engine's close may or may not need to give up (BullMQ closes a queue whose
+      // connection is down at once); it ends either way, and fails with nothing but a give-up report.
+      const closing = await own.engine.close().then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      if (closing !== undefined) expect(closing).toBeInstanceOf(CloseGaveUpError);
+    } finally {
+      // Not own.close(): its key clean-up would wait on the dead Redis; the engine closed above.
+      await own.pool.close();
+      fs.rmSync(server.dir, { recursive: true, force: true });
     }
   });
 
