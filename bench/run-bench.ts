@@ -74,7 +74,7 @@ export async function runBench({ quick, profile, traceGc = false, repo, soak = f
     const workerOptions = { ...common, entry: path.join(__dirname, "bench-worker-main.js"), nodePath, count: WORKERS, concurrency: WORKER_CONCURRENCY, nodeArgs: [...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), ...(traceGc ? ["--trace-gc"] : [])] };
     [workers, bot] = await Promise.all([
       startWorkerProcesses(workerOptions),
-      startBenchBot({ ...common, entry, nodePath, inventory: bed.inventory, ...(traceGc ? { nodeArgs: ["--trace-gc"] } : {}) }),
+      startBenchBot({ ...common, entry, nodePath, inventory: bed.inventory, nodeArgs: [...(traceGc ? ["--trace-gc"] : []), ...(process.env.BENCH_HEAP_DIR !== undefined ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${process.env.BENCH_HEAP_DIR}`] : [])] }),
     ]);
 
     if (soak) {

@@ -87,6 +87,9 @@ export async function measureSoak(bed: BenchBed, bot: BenchBot, total: number, p
     const rate = (from: number, to: number): number => ((to - from) / ((finishedAt[to - 1]! - (from === 0 ? began : finishedAt[from - 1]!)) / 1000));
     const first = rate(0, Math.min(WINDOW, finishedAt.length));
     const last = rate(Math.max(0, finishedAt.length - WINDOW), finishedAt.length);
+    // `BENCH_HEAP_DIR=/tmp/heap npm run bench -- --soak`: a heap snapshot of the bot as the soak ends (what its backlog holds).
+    const botPid = processes.get("bot");
+    if (process.env.BENCH_HEAP_DIR !== undefined && botPid !== undefined) process.kill(botPid, "SIGUSR2");
     const memoryAfter = await usedMemory(redis);
     const never = await neverExpiring(redis);
     return {

@@ -5,7 +5,8 @@ import { renderRunMessage, type RunMessageContext } from "../blocks/render-run-m
 import { renderStepOutput } from "../blocks/render-step-output";
 import { renderApprovalRequest, renderFinalReply } from "../blocks/render-thread-notices";
 import { BotError } from "../bot-errors";
-import { sleep, systemClock, type Clock } from "./clock";
+import { systemClock, type Clock } from "./clock";
+import { ChannelLines } from "./channel-lines";
 import { MemoryNotifierStore, refFromNotifierState, type MessageRef, type NotifierStore } from "./notifier-store";
 import type { NotifierLease } from "./notifier-lease";
 import type { SlackApi } from "./slack-api";
@@ -60,6 +61,15 @@ interface PostedRef extends MessageRef {
   readonly earlier: boolean;
 }
 
+/** A piece of a run's Slack work, kept as data until its turn (see ChannelLines). */
+interface QueuedWork {
+  readonly run: () => Promise<void>;
+  /** Whether it posts, and so waits for its turn in the channel's line. */
+  readonly paced: boolean;
+  /** Attempts made, for the outage bound. */
+  round: number;
+}
+
 interface RunSlot {
   readonly runId: string;
   run?: RunRecord;
@@ -67,8 +77,10 @@ interface RunSlot {
   live?: { stepIndex: number; host: string; tail: string };
   ref?: MessageRef;
   refPromise?: Promise<MessageRef | undefined>;
-  /** Posts for this run, in order: the run message first, then its thread replies. */
-  queue: Promise<void>;
+  /** This run's Slack work not yet done, in order: the run message first, then its thread replies. */
+  readonly work: QueuedWork[];
+  /** Its first piece of work is in its channel's line, running, or waiting out an outage. */
+  busy: boolean;
   readonly posted: Set<string>;
   /** Posts (by key) whose last attempt failed without saying whether it landed, and since when: look before posting again. */
   readonly uncertain: Map<string, number>;
@@ -79,6 +91,8 @@ interface RunSlot {
   holder?: boolean;
   /** The final state was written by this process: nothing more to do. */
   settled?: boolean;
+  /** A post of the run message is in this run's line and has not begun. */
+  postQueued?: boolean;
 }
 
 /**
@@ -92,10 +106,10 @@ export class SlackNotifier {
   private readonly throttle: UpdateThrottle;
   private readonly clock: Clock;
   private readonly store: NotifierStore;
-  /** Per channel: the last post in line (posts to one channel go one at a time) and when the last one was answered. */
-  private readonly channelTail = new Map<string, Promise<void>>();
-  private readonly lastPostDone = new Map<string, number>();
-  private readonly pending = new Set<Promise<void>>();
+  private readonly lines: ChannelLines;
+  /** Pieces of work queued and not yet done, for `flush`. */
+  private outstanding = 0;
+  private idleWaiters: Array<() => void> = [];
 
   private leaseTimer: unknown;
 
@@ -104,6 +118,7 @@ export class SlackNotifier {
     this.store = options.store ?? new MemoryNotifierStore();
     this.caller = new SlackCaller(options.api, this.clock, options.logger, options.retry ?? DEFAULT_RETRY);
     this.throttle = new UpdateThrottle(this.clock, options.minUpdateIntervalMs ?? 1000, options.logger);
+    this.lines = new ChannelLines(this.clock, options.minPostIntervalMs ?? 1000);
     const lease = options.lease;
     if (lease !== undefined) {
       // Renew the runs this process writes for, and take over those whose writer stopped renewing.
@@ -198,9 +213,11 @@ export class SlackNotifier {
 
   /** Resolves when every post and update caused by the events so far has gone out (or failed for good). */
   async flush(): Promise<void> {
-    while (this.pending.size > 0) await Promise.all([...this.pending]);
-    await this.throttle.idle();
-    while (this.pending.size > 0) await Promise.all([...this.pending]);
+    for (;;) {
+      if (this.outstanding > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+      await this.throttle.idle();
+      if (this.outstanding === 0) return;
+    }
   }
 
   async close(): Promise<void> {
@@ -217,7 +234,7 @@ export class SlackNotifier {
   private slot(runId: string): RunSlot {
     let slot = this.slots.get(runId);
     if (slot === undefined) {
-      slot = { runId, queue: Promise.resolve(), posted: new Set(), uncertain: new Map(), heldUntil: 0 };
+      slot = { runId, work: [], busy: false, posted: new Set(), uncertain: new Map(), heldUntil: 0 };
       this.slots.set(runId, slot);
       if (this.slots.size > MAX_SLOTS) this.evictOne();
     }
@@ -234,30 +251,51 @@ export class SlackNotifier {
     }
   }
 
-  private track(work: Promise<void>): void {
-    this.pending.add(work);
-    void work.finally(() => this.pending.delete(work));
+  /** Queues `run` after the run's earlier work; `paced`: it posts, so it waits for its turn in the channel. */
+  private enqueue(slot: RunSlot, run: () => Promise<void>, paced = true): void {
+    slot.work.push({ run, paced, round: 1 });
+    this.outstanding++;
+    this.next(slot);
   }
 
-  private enqueue(slot: RunSlot, work: () => Promise<void>): void {
-    const next = slot.queue.then(() => this.outlastOutage(slot, work)).catch((err: unknown) => {
-      this.options.logger.error({ runId: slot.runId, err: err instanceof Error ? err.message : String(err) }, "slack notifier: giving up on a message");
-    });
-    slot.queue = next;
-    this.track(next);
-  }
-
-  /** Runs `work`, again after a pause while it fails for a reason that may pass (Slack down); the slot's later posts wait, so their order holds. */
-  private async outlastOutage(slot: RunSlot, work: () => Promise<void>): Promise<void> {
-    for (let round = 1; ; round++) {
+  /** Starts the run's first piece of work unless one is under way: a run's posts go out in order. */
+  private next(slot: RunSlot): void {
+    const item = slot.work[0];
+    if (slot.busy || item === undefined) return;
+    slot.busy = true;
+    const attempt = async (): Promise<void> => {
       try {
-        return await work();
+        await item.run();
       } catch (err) {
-        if (!(err instanceof BotError && err.retryable) || round >= OUTAGE_ROUNDS) throw err;
-        this.options.logger.warn({ runId: slot.runId, round, err: err.message }, "slack notifier: Slack still failing; trying again later");
-        await sleep(this.clock, OUTAGE_ROUND_DELAY_MS);
+        if (err instanceof BotError && err.retryable && item.round < OUTAGE_ROUNDS) {
+          // Slack down (or failing for a reason that may pass): try again later, out of the channel's
+          // line meanwhile; the run's later posts wait, so their order holds.
+          this.options.logger.warn({ runId: slot.runId, round: item.round, err: err.message }, "slack notifier: Slack still failing; trying again later");
+          item.round++;
+          this.clock.setTimeout(() => {
+            slot.busy = false;
+            this.next(slot);
+          }, OUTAGE_ROUND_DELAY_MS);
+          return;
+        }
+        this.options.logger.error({ runId: slot.runId, err: err instanceof Error ? err.message : String(err) }, "slack notifier: giving up on a message");
       }
-    }
+      slot.work.shift();
+      slot.busy = false;
+      if (--this.outstanding === 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const wake of waiters) wake();
+      }
+      this.next(slot);
+    };
+    if (item.paced) this.lines.join(this.channelOf(slot), attempt);
+    else void attempt();
+  }
+
+  /** The channel the run's posts go to: where its message is, else its cluster's. */
+  private channelOf(slot: RunSlot): string | undefined {
+    return slot.ref?.channel ?? (slot.run === undefined ? undefined : this.options.channelFor(slot.run.plan.cluster));
   }
 
   private ensureMessage(slot: RunSlot): Promise<MessageRef | undefined> {
@@ -300,10 +338,12 @@ export class SlackNotifier {
         return ref;
       }
     }
-    const payload = renderRunMessage(run, this.context(slot));
-    const { earlier, ...ref } = await this.post(slot, channel, payload, "run");
+    // Rendered when its turn in the channel comes, from the run's state then: a post waiting behind
+    // Slack's pace holds no rendered message (a backlog of thousands did: `npm run bench -- --soak`).
+    let payload: MessagePayload | undefined;
+    const { earlier, ...ref } = await this.post(slot, channel, () => (payload = renderRunMessage(slot.run ?? run, this.context(slot))), "run");
     // A post found landed from an earlier attempt shows that attempt's state, not this payload: the next update must go out.
-    slot.lastSentJson = earlier ? undefined : JSON.stringify(payload);
+    slot.lastSentJson = earlier || payload === undefined ? undefined : JSON.stringify(payload);
     // The post is the message's first write: its first update waits a full interval after it.
     this.throttle.wrote(`${ref.channel}:${ref.ts}`);
     await this.store.save(run.id, ref);
@@ -317,7 +357,7 @@ export class SlackNotifier {
       // Another bot holds the run: it posts this reply (keys are marked here too, so a takeover does not repeat it).
       if (!(await this.mayWrite(slot))) return;
       const ref = await this.ensureMessage(slot);
-      if (ref !== undefined) await this.post(slot, ref.channel, render(), key, ref.ts, broadcast);
+      if (ref !== undefined) await this.post(slot, ref.channel, render, key, ref.ts, broadcast);
     });
   }
 
@@ -326,21 +366,40 @@ export class SlackNotifier {
     const report = this.options.report;
     if (report === undefined || slot.posted.has("report")) return;
     slot.posted.add("report");
-    this.enqueue(slot, async () => {
-      if (!(await this.mayWrite(slot))) return;
+    // Written outside the channel's line: the report may wait for the run's end snapshot (up to 25 s),
+    // and must not hold other runs' posts meanwhile. Its upload is then next in the run's work.
+    const upload = async (text: string): Promise<void> => {
       const ref = await this.ensureMessage(slot);
-      const text = ref === undefined ? undefined : await report(slot.runId, this.options.api);
-      if (ref === undefined || text === undefined) return;
-      await uploadTextFile(this.options.api, { filename: `intervene-${slot.runId}-report.md`, title: `Incident report: run ${slot.runId}`, content: text, channel: ref.channel, threadTs: ref.ts });
-    });
+      if (ref === undefined) return;
+      try {
+        await uploadTextFile(this.options.api, { filename: `intervene-${slot.runId}-report.md`, title: `Incident report: run ${slot.runId}`, content: text, channel: ref.channel, threadTs: ref.ts });
+      } finally {
+        this.lines.posted(ref.channel);
+      }
+    };
+    this.enqueue(
+      slot,
+      async () => {
+        if (this.channelOf(slot) === undefined || !(await this.mayWrite(slot))) return;
+        const text = await report(slot.runId, this.options.api);
+        if (text === undefined) return;
+        slot.work.splice(1, 0, { run: () => upload(text), paced: true, round: 1 });
+        this.outstanding++;
+      },
+      false,
+    );
   }
 
   private markStale(slot: RunSlot): void {
     if (slot.run === undefined) return;
     if (slot.ref === undefined) {
-      // The post renders the state current when it goes out; mark again once it is known.
-      if (slot.refPromise === undefined) {
+      // The post renders the state current when it goes out; mark again once it is known. One such
+      // post in line per run: each event used to queue another while the first waited behind
+      // Slack's pace (eight closures and promises a run in the soak's backlog).
+      if (slot.refPromise === undefined && slot.postQueued !== true) {
+        slot.postQueued = true;
         this.enqueue(slot, async () => {
+          slot.postQueued = false;
           if (!(await this.mayWrite(slot))) return;
           if ((await this.ensureMessage(slot)) !== undefined) this.markStale(slot);
         });
@@ -370,29 +429,16 @@ export class SlackNotifier {
     return { ...(slot.approvers === undefined ? {} : { approvers: slot.approvers }), ...(slot.live === undefined ? {} : { live: slot.live }) };
   }
 
-  /**
-   * New messages in one channel go out one at a time, each `minPostIntervalMs`
-   * after the previous one was answered: spacing counted from the answer,
-   * not the request, keeps them apart when they reach Slack too.
-   */
-  private async post(slot: RunSlot, channel: string, payload: MessagePayload, key: string, threadTs?: string, broadcast = false): Promise<PostedRef> {
-    const previous = this.channelTail.get(channel) ?? Promise.resolve();
-    let done: () => void = () => undefined;
-    const mine = new Promise<void>((resolve) => (done = resolve));
-    this.channelTail.set(channel, mine);
+  /** A new message (or thread reply), at the run's turn in the channel's line (see ChannelLines). */
+  private async post(slot: RunSlot, channel: string, render: () => MessagePayload, key: string, threadTs?: string, broadcast = false): Promise<PostedRef> {
     try {
-      await previous;
-      const wait = (this.lastPostDone.get(channel) ?? Number.NEGATIVE_INFINITY) + (this.options.minPostIntervalMs ?? 1000) - this.clock.now();
-      if (wait > 0) await sleep(this.clock, wait);
-      return await this.postNow(slot, channel, payload, key, threadTs, broadcast);
+      return await this.postNow(slot, channel, render, key, threadTs, broadcast);
     } finally {
-      this.lastPostDone.set(channel, this.clock.now());
-      if (this.channelTail.get(channel) === mine) this.channelTail.delete(channel);
-      done();
+      this.lines.posted(channel);
     }
   }
 
-  private async postNow(slot: RunSlot, channel: string, payload: MessagePayload, key: string, threadTs: string | undefined, broadcast: boolean): Promise<PostedRef> {
+  private async postNow(slot: RunSlot, channel: string, render: () => MessagePayload, key: string, threadTs: string | undefined, broadcast: boolean): Promise<PostedRef> {
     const runId = slot.runId;
     const since = slot.uncertain.get(key) ?? this.clock.now();
     if (slot.uncertain.has(key)) {
@@ -403,6 +449,7 @@ export class SlackNotifier {
         return { channel, ts: found.ts, earlier: true };
       }
     }
+    const payload = render();
     const args: Record<string, unknown> = {
       channel,
       text: payload.text,
