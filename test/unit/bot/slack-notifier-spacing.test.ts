@@ -78,4 +78,38 @@ describe("Slack sees its limits kept even when requests are slow to arrive", () 
     const ts = [...api.messages.values()].find((m) => m.thread_ts === undefined)?.ts ?? "";
     expect(api.latest(ts)?.blocks).toEqual(renderRunMessage(run).blocks);
   });
+
+  it("runs sharing a channel: their posts a second apart, and one run's report waiting on its end snapshot holds no other run's post", async () => {
+    const clock = new ManualClock();
+    const api = new MemorySlackApi(() => clock.now());
+    let reportsAsked = 0;
+    // The report of the first run waits 20 s (its end snapshot comes late) and then has nothing to share.
+    const report = (): Promise<string | undefined> => {
+      reportsAsked++;
+      return new Promise((resolve) => clock.setTimeout(() => resolve(undefined), 20_000));
+    };
+    const notifier = new SlackNotifier({ api, channelFor: () => "C0LEOFSPROD", logger: pino({ level: "silent" }), clock, minPostIntervalMs: 1000, report });
+    const plan = makePlan(1, {}, () => ({}));
+    const first = makeRun(plan, { id: "run-first" });
+    notifier.handle({ type: "run.created", run: first });
+    notifier.handle({ type: "run.finished", run: { ...first, version: 2, state: "succeeded", finishedAt: "2026-01-01T10:05:00Z" } });
+    await clock.advance(2500);
+    expect(reportsAsked).toBe(1);
+    const second = makeRun(plan, { id: "run-second" });
+    notifier.handle({ type: "run.created", run: second });
+    await clock.advance(1500);
+    const postsOf = (runId: string): number[] =>
+      api
+        .callsOf("chat.postMessage")
+        .filter((c) => (c.args.metadata as { event_payload?: { run_id?: string } } | undefined)?.event_payload?.run_id === runId)
+        .map((c) => c.at);
+    // Posted within its second in line, not after the first run's 20 s report.
+    expect(postsOf("run-second")).toHaveLength(1);
+    expect(postsOf("run-second")[0]!).toBeLessThan(4000);
+    await clock.advance(30_000);
+    await notifier.flush();
+    const all = api.callsOf("chat.postMessage").map((c) => c.at);
+    expect(all).toHaveLength(3);
+    for (const gap of gaps(all)) expect(gap).toBeGreaterThanOrEqual(1000);
+  });
 });
