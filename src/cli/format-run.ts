@@ -34,7 +34,8 @@ export function formatRun(run: RunRecord): string {
     const what = gate.stepIndex === null ? "the whole run" : `step ${gate.stepIndex}`;
     lines.push(`waiting for approval of ${what} (attempt ${gate.attempt}, ${gate.approvers.minApprovals} approval(s), expires ${gate.expiresAt})`);
   }
-  if (run.state === "awaiting_confirmation") lines.push(`waiting for confirmation of step ${run.cursor}: ${run.plan.steps[run.cursor]?.prompt ?? ""}`);
+  const confirming = run.plan.steps[run.cursor];
+  if (run.state === "awaiting_confirmation") lines.push(`waiting for confirmation of step ${run.cursor}: ${confirming?.kind === "confirm" ? confirming.prompt : ""}`);
   const rollback = currentRollback(run);
   if (rollback !== undefined && run.state !== "succeeded") lines.push(`state since step ${rollback.step.index}, and the way back by hand: ${rollback.text}`);
   for (const b of backupsTaken(run)) lines.push(`backup ${b.host}:${b.path} - ${b.what}${b.partial ? " (its step did not finish: check it)" : ""}`);

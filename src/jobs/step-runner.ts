@@ -1,4 +1,4 @@
-import type { Expectation, PlannedStep } from "../procedures/model/step";
+import type { CopyStep, Expectation, PlannedStep, WaitSpec, WaitStep } from "../procedures/model/step";
 import { OutputBatcher } from "./output-batcher";
 import { combinedOutput, headAndTail } from "./combined-output";
 import type { EventBus } from "./event-bus";
@@ -110,7 +110,8 @@ export class StepRunner {
       case "copy":
         return this.runCopy(run, step, signal);
       case "wait":
-        return step.wait?.poll === undefined ? { ok: true, outputs: [] } : this.runPoll(run, step, signal, durable);
+        // A plain wait was its job's delay (startDelayMs); a polling one polls here.
+        return step.wait.poll === undefined ? { ok: true, outputs: [] } : this.runPoll(run, step, step.wait.poll, signal, durable);
       case "confirm":
         return { ok: false, outputs: [], error: "confirm steps are confirmed by a human, not run by a worker" };
     }
@@ -220,9 +221,8 @@ export class StepRunner {
     }
   }
 
-  private async runCopy(run: RunRecord, step: PlannedStep, signal: AbortSignal): Promise<Omit<StepOutcome, "durationMs">> {
+  private async runCopy(run: RunRecord, step: CopyStep, signal: AbortSignal): Promise<Omit<StepOutcome, "durationMs">> {
     const spec = step.copy;
-    if (spec === undefined) return { ok: false, outputs: [], error: "copy step without a copy spec" };
     const cluster = run.plan.cluster;
     const hosts = [...new Set([spec.fromHost, spec.toHost])].sort();
     const releases: (() => Promise<void>)[] = [];
@@ -241,15 +241,14 @@ export class StepRunner {
   }
 
   /** Polls the check until it holds or the wait's time is up (an idempotent step: a crash simply polls again). */
-  private async runPoll(run: RunRecord, step: PlannedStep, signal: AbortSignal, durable: DurableWrite): Promise<Omit<StepOutcome, "durationMs">> {
-    const poll = step.wait!.poll!;
-    const deadline = Date.now() + step.wait!.delayMs;
+  private async runPoll(run: RunRecord, step: WaitStep, poll: NonNullable<WaitSpec["poll"]>, signal: AbortSignal, durable: DurableWrite): Promise<Omit<StepOutcome, "durationMs">> {
+    const deadline = Date.now() + step.wait.delayMs;
     let last: Omit<StepOutcome, "durationMs"> = { ok: false, outputs: [], error: "never polled" };
     for (;;) {
       last = await this.runCommands(run, step, poll.expect, signal, durable);
       if (last.ok || signal.aborted) return last;
       if (Date.now() + poll.intervalMs > deadline) {
-        return { ...last, ok: false, error: `condition not met within ${step.wait!.delayMs} ms: ${last.error ?? ""}` };
+        return { ...last, ok: false, error: `condition not met within ${step.wait.delayMs} ms: ${last.error ?? ""}` };
       }
       await sleep(poll.intervalMs, signal);
     }

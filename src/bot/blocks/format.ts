@@ -69,22 +69,22 @@ export function durationBetween(from: string | undefined, to: string | undefined
 
 export function stepHosts(step: PlannedStep): string {
   const hosts = [...new Set(step.targets.map((t) => t.host))];
-  if (step.copy !== undefined && hosts.length === 0) hosts.push(step.copy.fromHost, step.copy.toHost);
+  if (step.kind === "copy" && hosts.length === 0) hosts.push(step.copy.fromHost, step.copy.toHost);
   return hosts.join(", ");
 }
 
 /** Exactly what a step runs, host by host: the resolved commands once captures are filled in, else the plan's. */
 export function stepCommandLines(step: PlannedStep, record?: StepRecord): string[] {
-  if (step.kind === "copy" && step.copy !== undefined) {
+  if (step.kind === "copy") {
     const c = step.copy;
     return [`copy ${c.fromHost}:${c.fromPath} -> ${c.toHost}:${c.toPath}`];
   }
-  if (step.kind === "confirm") return [`(human check) ${step.prompt ?? step.title}`];
+  if (step.kind === "confirm") return [`(human check) ${step.prompt}`];
   const resolved = record?.resolvedCommands;
   const lines = (resolved !== undefined && resolved.length > 0 ? resolved : step.targets)
     .filter((t) => t.command !== undefined)
     .map((t) => `${t.host}$ ${t.command ?? ""}`);
-  if (step.kind === "wait" && step.wait !== undefined) {
+  if (step.kind === "wait") {
     const what = step.wait.poll !== undefined ? `poll every ${formatDuration(step.wait.poll.intervalMs)} for up to` : "wait";
     lines.unshift(`(${what} ${formatDuration(step.wait.delayMs)})`);
   }

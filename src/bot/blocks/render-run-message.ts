@@ -178,7 +178,7 @@ function confirmBlocks(run: RunRecord, step: PlannedStep, record: StepRecord | u
   const value = encodeStep({ runId: run.id, stepIndex: step.index, attempt: record?.attempt ?? 1, planHash: run.plan.planHash });
   return [
     { type: "divider" },
-    { type: "section", text: mrkdwn(`:eyes: *Check before continuing* (step ${step.index + 1}): ${escapeMrkdwn(step.prompt ?? step.title)}`) },
+    { type: "section", text: mrkdwn(`:eyes: *Check before continuing* (step ${step.index + 1}): ${escapeMrkdwn(step.kind === "confirm" ? step.prompt : step.title)}`) },
     {
       type: "actions",
       block_id: "confirm",

@@ -4,7 +4,7 @@ import { isInPrincipalSet } from "../ports/approval-policy";
 import type { Decision } from "../run-types";
 import { decisionFacts, sealApproval } from "../approval-seal";
 import { destructiveCommands } from "./new-run";
-import { prepareCursor, queueStep } from "./prepare-cursor";
+import { prepareCursor, queueStep, startDelayMs } from "./prepare-cursor";
 import type { RunDraft } from "./run-draft";
 
 function gateContext(draft: RunDraft, ref: GateRef, actor?: Actor): Record<string, unknown> {
@@ -94,7 +94,7 @@ export function approveGate(draft: RunDraft, ref: GateRef, actor: Actor, options
     prepareCursor(draft);
   } else {
     const step = draft.run.plan.steps[ref.stepIndex]!;
-    queueStep(draft, ref.stepIndex, ref.attempt, step.kind === "wait" && step.wait?.poll === undefined ? (step.wait?.delayMs ?? 0) : 0);
+    queueStep(draft, ref.stepIndex, ref.attempt, startDelayMs(step));
   }
 }
 

@@ -11,8 +11,13 @@ export function capturedBefore(draft: RunDraft, index: number): Record<string, r
 
 function commandOf(step: PlannedStep, target: PlannedStep["targets"][number]): string | undefined {
   if (step.kind === "exec" || step.kind === "check") return target.command;
-  if (step.kind === "wait" && step.wait?.poll !== undefined) return target.command;
+  if (step.kind === "wait" && step.wait.poll !== undefined) return target.command;
   return undefined;
+}
+
+/** How long a step's job waits before it runs: a plain wait step is its delay; every other step starts at once. */
+export function startDelayMs(step: PlannedStep): number {
+  return step.kind === "wait" && step.wait.poll === undefined ? step.wait.delayMs : 0;
 }
 
 /** Substitutes captures into the step's commands before its gate, so the approver sees what will run. */
@@ -85,7 +90,7 @@ export function prepareCursor(draft: RunDraft): void {
   if (step.kind === "confirm") {
     draft.patchStep(index, { ...base, state: "pending" });
     draft.patch({ state: "awaiting_confirmation" });
-    draft.log("confirmation.requested", { stepIndex: index, attempt, data: { prompt: step.prompt ?? step.title } });
+    draft.log("confirmation.requested", { stepIndex: index, attempt, data: { prompt: step.prompt } });
     return;
   }
   // Per-run mode approved each step's first run; a destructive step that already ran (a Retry after it failed or was interrupted) asks again.
@@ -100,7 +105,7 @@ export function prepareCursor(draft: RunDraft): void {
     });
     return;
   }
-  queueStep(draft, index, attempt, step.kind === "wait" && step.wait?.poll === undefined ? (step.wait?.delayMs ?? 0) : 0, base);
+  queueStep(draft, index, attempt, startDelayMs(step), base);
 }
 
 export function queueStep(

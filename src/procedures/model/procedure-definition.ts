@@ -1,15 +1,11 @@
 import type { z } from "zod";
 import type { ClusterKind } from "./plan";
-import type { BackupTaken, Capture, CopySpec, Expectation, OnFailure, RunIf, StepKind, WaitSpec } from "./step";
+import type { BackupTaken, Capture, CopySpec, Expectation, OnFailure, RunIf, WaitSpec } from "./step";
 
-/**
- * A step as a procedure declares it: the planner fills in the index, resolves
- * the target selector to inventory hosts and applies defaults.
- */
-export interface StepTemplate {
+/** What a step template of every kind has. */
+interface TemplateCommon {
   readonly id: string;
   readonly title: string;
-  readonly kind: StepKind;
   readonly cite: string;
   readonly note?: string;
   readonly destructive?: boolean; // default false
@@ -22,14 +18,23 @@ export interface StepTemplate {
   readonly onFailure?: OnFailure;
   readonly expect?: Expectation;
   readonly captures?: readonly Capture[];
-  readonly copy?: CopySpec;
-  readonly wait?: WaitSpec;
-  readonly prompt?: string;
   readonly approvalDetail?: string;
   readonly runIf?: RunIf;
   readonly rollback?: string;
   readonly backups?: readonly BackupTaken[];
 }
+
+/**
+ * A step as a procedure declares it: the planner fills in the index, resolves
+ * the target selector to inventory hosts and applies defaults. Keyed by kind
+ * like `PlannedStep`: a copy without its spec, or a wait without its delay,
+ * does not compile.
+ */
+export type StepTemplate =
+  | (TemplateCommon & { readonly kind: "exec" | "check" })
+  | (TemplateCommon & { readonly kind: "copy"; readonly copy: CopySpec })
+  | (TemplateCommon & { readonly kind: "wait"; readonly wait: WaitSpec })
+  | (TemplateCommon & { readonly kind: "confirm"; readonly prompt: string });
 
 /** Read-only view of the cluster the builder plans against (the validated inventory entry). */
 export interface PlanContext<P, C> {

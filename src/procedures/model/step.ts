@@ -88,12 +88,12 @@ export interface WaitSpec {
   readonly poll?: { readonly intervalMs: number; readonly expect: Expectation };
 }
 
-export interface PlannedStep {
+/** What every kind of step has. */
+interface StepCommon {
   readonly index: number;
   /** Stable slug, unique in the plan (e.g. `stop-manager-slave`). */
   readonly id: string;
   readonly title: string;
-  readonly kind: StepKind;
   /** The seed section or reference fact this step implements. */
   readonly cite: string;
   /** Where the seed is wrong or vague: what we do instead and why. */
@@ -109,10 +109,6 @@ export interface PlannedStep {
   readonly onFailure: OnFailure;
   readonly expect?: Expectation;
   readonly captures?: readonly Capture[];
-  readonly copy?: CopySpec;
-  readonly wait?: WaitSpec;
-  /** For `confirm` steps: what the human checks before continuing. */
-  readonly prompt?: string;
   /** Extra text shown with the approval request (e.g. a config diff). */
   readonly approvalDetail?: string;
   readonly runIf?: RunIf;
@@ -124,3 +120,33 @@ export interface PlannedStep {
   readonly rollback?: string;
   readonly backups?: readonly BackupTaken[];
 }
+
+/** Runs each target's command; `check` is an exec that only reads, and whose failure an approver may skip. */
+export interface ExecStep extends StepCommon {
+  readonly kind: "exec" | "check";
+}
+
+/** Streams a file from one host to another through the worker (no host-to-host trust needed). */
+export interface CopyStep extends StepCommon {
+  readonly kind: "copy";
+  readonly copy: CopySpec;
+}
+
+/** A delay, or a poll of each target's command until its expectation holds. */
+export interface WaitStep extends StepCommon {
+  readonly kind: "wait";
+  readonly wait: WaitSpec;
+}
+
+/** A human check: the run stops until someone confirms. */
+export interface ConfirmStep extends StepCommon {
+  readonly kind: "confirm";
+  /** What the human checks before continuing. */
+  readonly prompt: string;
+}
+
+/**
+ * A step of a plan, keyed by its kind: each kind carries what it needs and
+ * nothing else, so the step runner is an interpreter with exhaustive cases.
+ */
+export type PlannedStep = ExecStep | CopyStep | WaitStep | ConfirmStep;

@@ -66,13 +66,11 @@ function applyDefaults(t: StepTemplate, index: number): PlannedStep {
   const destructive = t.destructive ?? false;
   const defaultExpect: Expectation | undefined = t.kind === "exec" || t.kind === "check" ? { type: "exit-zero" } : undefined;
   const expect = t.expect ?? defaultExpect;
-  const timeoutMs =
-    t.timeoutMs ?? (t.kind === "wait" ? (t.wait?.delayMs ?? 0) + WAIT_GRACE_MS : DEFAULT_TIMEOUT_MS[t.kind]);
-  const step: PlannedStep = {
+  const timeoutMs = t.timeoutMs ?? (t.kind === "wait" ? t.wait.delayMs + WAIT_GRACE_MS : DEFAULT_TIMEOUT_MS[t.kind]);
+  const common = {
     index,
     id: t.id,
     title: t.title,
-    kind: t.kind,
     cite: t.cite,
     destructive,
     idempotent: t.idempotent ?? defaultIdempotent(t.kind, destructive),
@@ -84,13 +82,20 @@ function applyDefaults(t: StepTemplate, index: number): PlannedStep {
     ...(t.note !== undefined ? { note: t.note } : {}),
     ...(expect !== undefined ? { expect } : {}),
     ...(t.captures !== undefined ? { captures: t.captures } : {}),
-    ...(t.copy !== undefined ? { copy: t.copy } : {}),
-    ...(t.wait !== undefined ? { wait: t.wait } : {}),
-    ...(t.prompt !== undefined ? { prompt: t.prompt } : {}),
     ...(t.approvalDetail !== undefined ? { approvalDetail: t.approvalDetail } : {}),
     ...(t.runIf !== undefined ? { runIf: t.runIf } : {}),
     ...(t.rollback !== undefined ? { rollback: t.rollback } : {}),
     ...(t.backups !== undefined && t.backups.length > 0 ? { backups: t.backups } : {}),
   };
-  return step;
+  switch (t.kind) {
+    case "exec":
+    case "check":
+      return { ...common, kind: t.kind };
+    case "copy":
+      return { ...common, kind: "copy", copy: t.copy };
+    case "wait":
+      return { ...common, kind: "wait", wait: t.wait };
+    case "confirm":
+      return { ...common, kind: "confirm", prompt: t.prompt };
+  }
 }

@@ -42,7 +42,7 @@ function renderStep(step: PlannedStep): string[] {
     if (t.command !== undefined) out.push(`   ${t.host}$ ${t.command}`);
     else if (!many && step.kind !== "copy") out.push(`   on ${t.host}`);
   }
-  if (step.prompt !== undefined) out.push(`   CONFIRM: ${step.prompt}`);
+  if (step.kind === "confirm") out.push(`   CONFIRM: ${step.prompt}`);
   if (step.expect !== undefined && !(step.expect.type === "exit-zero" && step.kind === "exec")) out.push(`   expect: ${describeExpectation(step.expect)}`);
   for (const c of step.captures ?? []) out.push(`   captures {{${c.name}}} from /${c.pattern}/ (values must match /^(?:${c.valuePattern})$/)`);
   if (step.onFailure === "abort") out.push("   on failure: abort the run");

@@ -33,18 +33,14 @@ export function validatePlanSteps(steps: readonly PlannedStep[], hostNames: Read
         for (const t of step.targets) if (t.command === undefined || t.command.trim() === "") problems.push(`${at}: no command for ${t.host}`);
         break;
       case "copy":
-        if (step.copy === undefined) problems.push(`${at}: copy step without a copy spec`);
-        else {
-          for (const h of [step.copy.fromHost, step.copy.toHost]) {
-            if (!hostNames.has(h)) problems.push(`${at}: copy host ${h} is not in the cluster's inventory`);
-          }
-          for (const p of [step.copy.fromPath, step.copy.toPath]) if (!p.startsWith("/")) problems.push(`${at}: copy path ${p} is not absolute`);
-          if (step.copy.fromHost === step.copy.toHost && step.copy.fromPath === step.copy.toPath) problems.push(`${at}: copy onto itself`);
+        for (const h of [step.copy.fromHost, step.copy.toHost]) {
+          if (!hostNames.has(h)) problems.push(`${at}: copy host ${h} is not in the cluster's inventory`);
         }
+        for (const p of [step.copy.fromPath, step.copy.toPath]) if (!p.startsWith("/")) problems.push(`${at}: copy path ${p} is not absolute`);
+        if (step.copy.fromHost === step.copy.toHost && step.copy.fromPath === step.copy.toPath) problems.push(`${at}: copy onto itself`);
         break;
       case "wait":
-        if (step.wait === undefined) problems.push(`${at}: wait step without a wait spec`);
-        else if (step.wait.poll !== undefined) {
+        if (step.wait.poll !== undefined) {
           if (step.targets.length === 0) problems.push(`${at}: polling wait without targets`);
           for (const t of step.targets) if (t.command === undefined) problems.push(`${at}: polling wait without a command for ${t.host}`);
           if (step.wait.poll.intervalMs <= 0) problems.push(`${at}: poll interval must be positive`);
@@ -52,7 +48,7 @@ export function validatePlanSteps(steps: readonly PlannedStep[], hostNames: Read
         }
         break;
       case "confirm":
-        if (step.prompt === undefined || step.prompt.trim() === "") problems.push(`${at}: confirm step without a prompt`);
+        if (step.prompt.trim() === "") problems.push(`${at}: confirm step without a prompt`);
         break;
     }
 

@@ -2,9 +2,10 @@ import { createHash } from "node:crypto";
 import type { RunRecord, StepRecord } from "../../../src/jobs/run-types";
 import type { Plan } from "../../../src/procedures/model/plan";
 import type { PlannedStep } from "../../../src/procedures/model/step";
+import type { StepFields } from "../step-fields";
 
 /** Hand-built plans and run records for bot tests (the real planner and engine are other layers' subjects). */
-export function makeStep(index: number, overrides: Partial<PlannedStep> = {}): PlannedStep {
+export function makeStep(index: number, overrides: StepFields = {}): PlannedStep {
   return {
     index,
     id: `step-${index}`,
@@ -19,10 +20,10 @@ export function makeStep(index: number, overrides: Partial<PlannedStep> = {}): P
     retries: { max: 0, backoffMs: 0 },
     onFailure: "pause",
     ...overrides,
-  };
+  } as PlannedStep;
 }
 
-export function makePlan(stepCount = 4, overrides: Partial<Plan> = {}, stepOverrides: (i: number) => Partial<PlannedStep> = (i) => ({ destructive: i % 2 === 1 })): Plan {
+export function makePlan(stepCount = 4, overrides: Partial<Plan> = {}, stepOverrides: (i: number) => StepFields = (i) => ({ destructive: i % 2 === 1 })): Plan {
   const steps = Array.from({ length: stepCount }, (_, i) => makeStep(i, stepOverrides(i)));
   const base = {
     procedureId: "leofs.recover-manager",

@@ -4,6 +4,7 @@ import { evaluateExpectation } from "../../../src/procedures/expectations/evalua
 import { planProcedure } from "../../../src/procedures/planning/plan-procedure";
 import { lhcbCluster, NOW } from "../../unit/procedures/inventory-fixture";
 import { startDiracSim, type DiracSim } from "../../../sim/dirac/start-dirac-sim";
+import { waitOf } from "../../helpers/step-fields";
 
 jest.setTimeout(60_000);
 
@@ -43,7 +44,7 @@ describe("a startup link moved back before runsvdir's next scan", () => {
 
     // What the procedure's verify step sees right after parking: a runsv still supervises, so it must not pass yet.
     const plan = planProcedure(getProcedure("dirac.intervention"), lhcbCluster(), "lhcb", {}, NOW);
-    const expectation = plan.steps.find((s) => s.id === "verify-services-stopped")?.wait?.poll?.expect;
+    const expectation = waitOf(plan.steps.find((s) => s.id === "verify-services-stopped"))?.poll?.expect;
     if (expectation === undefined) throw new Error("the plan has no verify-services-stopped poll");
     expect(evaluateExpectation(expectation, { exitCode: 0, stdout: `${parked}: down 3 seconds, normally up\n`, stderr: "" }).ok).toBe(false);
     expect(evaluateExpectation(expectation, { exitCode: 0, stdout: `runsvstat: warning: ${parked}: runsv not running.\n`, stderr: "" }).ok).toBe(true);

@@ -5,6 +5,7 @@ import { evaluateExpectation } from "../../../src/procedures/expectations/evalua
 import { planProcedure } from "../../../src/procedures/planning/plan-procedure";
 import { inventoryFrom, NOW } from "../../unit/procedures/inventory-fixture";
 import { leofsAdm, startLeofsSim, type LeofsSim } from "../../../sim/leofs/start-leofs-sim";
+import { waitOf } from "../../helpers/step-fields";
 
 jest.setTimeout(90_000);
 
@@ -56,7 +57,7 @@ describe("point 2: wait for the tables before loading them", () => {
     const wait = plan.steps.find((s) => s.id === "wait-manager-tables");
     expect(ids.indexOf("wait-manager-tables")).toBeGreaterThan(ids.indexOf("wait-ready-manager-slave"));
     expect(ids.indexOf("wait-manager-tables")).toBe(ids.indexOf("load-mnesia") - 1);
-    const poll = wait?.wait?.poll?.expect;
+    const poll = waitOf(wait)?.poll?.expect;
     if (poll === undefined) throw new Error("wait-manager-tables has no poll");
     expect(evaluateExpectation(poll, { exitCode: early.code, stdout: early.stdout, stderr: early.stderr })).toEqual({
       ok: false,

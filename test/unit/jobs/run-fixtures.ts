@@ -1,5 +1,6 @@
 import { computePlanHash } from "../../../src/procedures";
 import type { PlannedStep } from "../../../src/procedures/model/step";
+import type { StepFields } from "../../helpers/step-fields";
 import { procedureStepSemantics } from "../../../src/jobs/adapters/procedure-step-semantics";
 import type { ApprovalPolicy } from "../../../src/jobs/ports/approval-policy";
 import { newRunRecord, startRun } from "../../../src/jobs/run-machine/new-run";
@@ -17,7 +18,7 @@ export const policy: ApprovalPolicy = {
   mode: "per-step",
 };
 
-export function step(index: number, over: Partial<PlannedStep>): PlannedStep {
+export function step(index: number, over: StepFields): PlannedStep {
   return {
     index,
     id: `s${index}`,
@@ -32,7 +33,7 @@ export function step(index: number, over: Partial<PlannedStep>): PlannedStep {
     retries: { max: 0, backoffMs: 0 },
     onFailure: "pause",
     ...over,
-  };
+  } as PlannedStep;
 }
 
 export function plan(steps: PlannedStep[]) {

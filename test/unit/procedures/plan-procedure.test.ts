@@ -109,7 +109,7 @@ describe("planProcedure: preconditions, defaults and plan rules", () => {
         toy([
           { id: "a", title: "A", kind: "exec", cite: "c", targets: [{ host: "nowhere", command: "true" }] },
           { id: "a", title: "A2", kind: "check", cite: "", destructive: true, targets: [{ host: "leofs-m0", command: "kill {{pids}}" }] },
-          { id: "c", title: "C", kind: "confirm", cite: "c", targets: [] },
+          { id: "c", title: "C", kind: "confirm", cite: "c", prompt: " ", targets: [] },
           { id: "d", title: "D", kind: "check", cite: "c", targets: [{ host: "leofs-m0", command: "x" }], captures: [{ name: "p", pattern: "\\d+", valuePattern: "\\d+" }], expect: { type: "stdout-matches", pattern: "(" } },
         ]),
         prodCluster(),

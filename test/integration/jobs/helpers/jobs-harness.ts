@@ -3,6 +3,7 @@ import { parseInventory, type Inventory } from "../../../../src/config";
 import { computePlanHash } from "../../../../src/procedures";
 import type { Plan } from "../../../../src/procedures/model/plan";
 import type { PlannedStep } from "../../../../src/procedures/model/step";
+import type { StepFields } from "../../../helpers/step-fields";
 import { SshPool, type SshPoolOptions } from "../../../../src/ssh";
 import {
   createEngine,
@@ -74,11 +75,11 @@ ${clusterText}
 `;
 }
 
-type StepInput = Partial<PlannedStep> & Pick<PlannedStep, "id" | "kind">;
+type StepInput = StepFields & Pick<PlannedStep, "id" | "kind">;
 
 /** A hand-built plan (the engine runs any valid Plan), hashed like the planner does. */
 export function testPlan(cluster: string, steps: readonly StepInput[], procedureId = "test.procedure"): Plan {
-  const planned: PlannedStep[] = steps.map((s, index) => ({
+  const planned = steps.map((s, index) => ({
     index,
     title: s.id,
     cite: "test",
@@ -90,7 +91,7 @@ export function testPlan(cluster: string, steps: readonly StepInput[], procedure
     retries: { max: 0, backoffMs: 0 },
     onFailure: "pause",
     ...s,
-  }));
+  })) as PlannedStep[];
   const unhashed = { procedureId, procedureTitle: "Test procedure", cluster, clusterKind: "dirac" as const, params: {}, steps: planned };
   return { ...unhashed, planHash: computePlanHash(unhashed) };
 }

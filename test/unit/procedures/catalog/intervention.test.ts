@@ -11,6 +11,7 @@ import { renderPlanText } from "../../../../src/procedures/planning/render-plan-
 import { ParamError } from "../../../../src/procedures/procedure-errors";
 import { inventoryFrom, lhcbCluster, NOW } from "../inventory-fixture";
 import { planRows } from "./plan-rows";
+import { waitOf } from "../../../helpers/step-fields";
 
 const intervention = getProcedure("dirac.intervention");
 
@@ -145,16 +146,16 @@ describe("dirac.intervention on a rooted simulator setup (seed 003)", () => {
   });
 
   it("waits the inventory's waitBeforeAgents unless the parameter overrides it", () => {
-    expect(plan.steps.find((s) => s.id === "wait-before-agents")?.wait).toEqual({ delayMs: 30_000 });
+    expect(waitOf(plan.steps.find((s) => s.id === "wait-before-agents"))).toEqual({ delayMs: 30_000 });
     const longer = planProcedure(intervention, dsim(), "dsim", { waitBeforeAgents: "10m" }, NOW);
     const wait = longer.steps.find((s) => s.id === "wait-before-agents")!;
-    expect(wait.wait).toEqual({ delayMs: 600_000 });
+    expect(waitOf(wait)).toEqual({ delayMs: 600_000 });
     expect(wait.note).toBe("waitBeforeAgents=10m overrides the inventory's 30 s.");
     expect(longer.steps.some((s) => s.id.startsWith("move-innodb-journal"))).toBe(false);
   });
 
   it("judges the stop and start checks on real runsvstat and mysql.server outputs", () => {
-    const down = plan.steps.find((s) => s.id === "wait-agents-down")!.wait!.poll!.expect;
+    const down = waitOf(plan.steps.find((s) => s.id === "wait-agents-down"))!.poll!.expect;
     expect(evaluateExpectation(down, { exitCode: 0, stdout: `${R("ag")}/startup/WorkloadManagement_PilotStatusAgent: down 3 seconds, normally up\n`, stderr: "" }).ok).toBe(true);
     expect(evaluateExpectation(down, { exitCode: 0, stdout: `${R("ag")}/startup/WorkloadManagement_PilotStatusAgent: run (pid 1234) 56 seconds\n`, stderr: "" }).ok).toBe(false);
     const stopped = plan.steps.find((s) => s.id === "verify-databases-stopped")!.expect!;
@@ -251,7 +252,7 @@ describe("dirac.intervention on the example lhcb setup", () => {
     ]);
     expect(ids.filter((id) => id.startsWith("restore-links-"))).toEqual(["restore-links-volhcb18", "restore-links-volhcb19", "restore-links-volhcb15", "restore-links-volhcb17", "restore-links-volhcb20"]);
     expect(ids.indexOf("wait-before-agents")).toBe(ids.indexOf("restore-links-volhcb20") - 1);
-    expect(plan.steps.find((s) => s.id === "wait-before-agents")?.wait).toEqual({ delayMs: 300_000 });
+    expect(waitOf(plan.steps.find((s) => s.id === "wait-before-agents"))).toEqual({ delayMs: 300_000 });
     expect(ids.at(0)).toBe("set-maintenance");
     expect(ids.at(-1)).toBe("clear-maintenance");
   });

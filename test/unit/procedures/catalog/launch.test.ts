@@ -4,6 +4,7 @@ import { PreconditionError } from "../../../../src/procedures/procedure-errors";
 import { evaluateExpectation } from "../../../../src/procedures";
 import { inventoryFrom, NOW, prodCluster, SIM_YAML } from "../inventory-fixture";
 import { planRows } from "./plan-rows";
+import { waitOf } from "../../../helpers/step-fields";
 
 const launch = getProcedure("leofs.launch");
 const I = "/usr/local/leofs/current";
@@ -44,7 +45,7 @@ describe("leofs.launch on prod (seed 001, reference §3 launch order)", () => {
 
   it("checks attached before `leofs-adm start` and running after it, treating [ERROR] as failure", () => {
     const attached = plan.steps.find((s) => s.id === "wait-storage-attached")!;
-    expect(attached.wait?.poll?.expect).toEqual({
+    expect(waitOf(attached)?.poll?.expect).toEqual({
       type: "all",
       of: [{ type: "all", of: [{ type: "exit-zero" }, { type: "no-leofs-error" }] }, { type: "leofs-status", condition: { kind: "nodes-in-state", nodes: STORAGE, states: ["attached", "running"] } }],
     });
@@ -55,8 +56,8 @@ describe("leofs.launch on prod (seed 001, reference §3 launch order)", () => {
     expect(ok("[ERROR] Storage cluster already started\r\n")).toBe(true);
     expect(ok("[ERROR] Attached nodes less than # of replicas\r\n")).toBe(false);
     const all = plan.steps.at(-1)!;
-    expect(JSON.stringify(all.wait?.poll?.expect)).toContain('"rings-consistent"');
-    expect(JSON.stringify(all.wait?.poll?.expect)).toContain('"gateway_0@10.0.0.103"');
+    expect(JSON.stringify(waitOf(all)?.poll?.expect)).toContain('"rings-consistent"');
+    expect(JSON.stringify(waitOf(all)?.poll?.expect)).toContain('"gateway_0@10.0.0.103"');
   });
 });
 

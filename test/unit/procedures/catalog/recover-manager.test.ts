@@ -5,6 +5,7 @@ import { planProcedure } from "../../../../src/procedures/planning/plan-procedur
 import { NOW, prodCluster, simCluster } from "../inventory-fixture";
 import { planRows } from "./plan-rows";
 import { moveIntoBackup } from "../../../../src/procedures/leofs/move-into-backup";
+import { waitOf, copyOf } from "../../../helpers/step-fields";
 
 /** What follows the quoted `d=…; b=…;` in a refusing move (test/unit/procedures/move-into-backup.test.ts runs it). */
 const MOVE_BODY = moveIntoBackup("/d", "/b", "refuse").replace("d=/d; b=/b; ", "");
@@ -45,7 +46,7 @@ describe("leofs.recover-manager target=manager-slave on prod (seed 000 Case 1)",
   });
 
   it("copies the master's Mnesia directory onto the slave's, and gates every destructive step with a reason", () => {
-    expect(plan.steps[8]?.copy).toEqual({ fromHost: "leofs-m0", fromPath: `${M0}/work/mnesia/127.0.0.1`, toHost: "leofs-m1", toPath: `${M1}/work/mnesia/127.0.0.1` });
+    expect(copyOf(plan.steps[8])).toEqual({ fromHost: "leofs-m0", fromPath: `${M0}/work/mnesia/127.0.0.1`, toHost: "leofs-m1", toPath: `${M1}/work/mnesia/127.0.0.1` });
     for (const step of plan.steps.filter((s) => s.destructive)) {
       // Only the move into the backup can run again (issue 11 point 12); stops and copies over cannot.
       expect(step.idempotent).toBe(step.id === "backup-manager-slave-mnesia");
@@ -83,7 +84,7 @@ describe("leofs.recover-manager target=manager-slave on prod (seed 000 Case 1)",
 
   it("verifies the end state with the parsed status", () => {
     const verify = plan.steps.at(-1)!;
-    expect(verify.wait?.poll?.expect).toEqual({
+    expect(waitOf(verify)?.poll?.expect).toEqual({
       type: "all",
       of: [
         { type: "all", of: [{ type: "exit-zero" }, { type: "no-leofs-error" }] },
