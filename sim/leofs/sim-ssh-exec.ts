@@ -3,7 +3,7 @@ import { Client, type ConnectConfig } from "ssh2";
 import type { ExecResult as SshExecResult } from "../../src/ssh/exec-types";
 
 /** What a simulated host's command gave: the product's exec result, as much as the sim reports. */
-export type ExecResult = Pick<SshExecResult, "code" | "stdout" | "stderr">;
+export type SimExecResult = Pick<SshExecResult, "code" | "stdout" | "stderr">;
 
 export interface SimSshTarget {
   readonly address: string;
@@ -60,9 +60,9 @@ export class SimSshExec {
     return this.connecting;
   }
 
-  async exec(command: string): Promise<ExecResult> {
+  async exec(command: string): Promise<SimExecResult> {
     const client = await this.connect();
-    return new Promise<ExecResult>((resolve, reject) => {
+    return new Promise<SimExecResult>((resolve, reject) => {
       client.exec(command, (err, stream) => {
         if (err) {
           reject(err);

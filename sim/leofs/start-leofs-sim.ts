@@ -8,7 +8,7 @@ import type { SshdHandle } from "../ssh/sshd";
 import { sshClientConfig } from "../ssh/ssh-client-config";
 import { OPENSSH_HOSTS, type SimSshHosts } from "../sim-ssh-hosts";
 import { shellQuote } from "../../src/util/shell-quote";
-import { SimSshExec, type ExecResult } from "./sim-ssh-exec";
+import { SimSshExec, type SimExecResult } from "./sim-ssh-exec";
 import { startRealMnesiaKit, type RealEpmd } from "./real-mnesia-kit";
 
 const execFileP = promisify(execFile);
@@ -124,7 +124,7 @@ export interface LeofsSim {
   host(name: string): LeofsSimHost;
   hostOf(role: LeofsHostRole, index?: number): LeofsSimHost;
   /** Runs a command on a simulated host over SSH (ssh2, pinned host key). */
-  exec(host: string, command: string): Promise<ExecResult>;
+  exec(host: string, command: string): Promise<SimExecResult>;
   /** Runs `leofs-sim <args>` locally (setup, knobs, inspection). */
   sim(...args: string[]): Promise<string>;
   readonly state: {
@@ -358,7 +358,7 @@ export async function startLeofsSim(spec: LeofsSimSpec): Promise<LeofsSim> {
       if (h === undefined) throw new Error(`no simulated ${role} #${index}`);
       return h;
     };
-    const exec = async (host: string, command: string): Promise<ExecResult> => {
+    const exec = async (host: string, command: string): Promise<SimExecResult> => {
       const client = clients.get(host);
       if (client === undefined) throw new Error(`no simulated host ${host}`);
       return client.exec(command);

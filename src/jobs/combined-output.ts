@@ -1,10 +1,10 @@
-import type { ExecResult } from "./ports/remote-executor";
+import type { HostExecResult } from "./ports/remote-executor";
 
 export const HEAD_CHARS = 1000;
 export const TAIL_CHARS = 3000;
 
 /** stdout, then stderr under a marker: one text an operator can read. */
-export function combinedOutput(result: Pick<ExecResult, "stdout" | "stderr">): string {
+export function combinedOutput(result: Pick<HostExecResult, "stdout" | "stderr">): string {
   return result.stderr === "" ? result.stdout : `${result.stdout}${result.stdout.endsWith("\n") || result.stdout === "" ? "" : "\n"}[stderr]\n${result.stderr}`;
 }
 

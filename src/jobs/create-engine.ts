@@ -5,7 +5,7 @@ import type { AuditDraft, AuditEntry } from "./audit-entry";
 import type { Actor, ApproveOptions, Engine, GateRef, PlanRequest } from "./engine";
 import { openRunBackbone, type BackboneOptions, type RunBackbone } from "./run-backbone";
 import { EngineError } from "./engine-error";
-import { mayRead, mayRequest, requesterMissing } from "./ports/approval-policy";
+import { mayRead, mayRequest, requesterMissing } from "./ports/run-policy";
 import type { Planner } from "./ports/planner";
 import { createStatusQueries } from "./query/create-status-queries";
 import { snapshotOf } from "./query/cluster-snapshot";
@@ -236,7 +236,7 @@ export function createEngine(options: EngineOptions): EngineHandle {
     if (plan.steps.length === 0) throw new EngineError("PARAMS", "the plan has no steps", { cluster: plan.cluster });
     const now = clock.now();
     const id = (options.newRunId ?? newRunId)();
-    const draft = new RunDraft(newRunRecord(id, plan, actor.userId, now), { now, actor: actor.userId, policy, semantics: options.semantics, ...(actor.via !== undefined ? { via: actor.via } : {}) });
+    const draft = new RunDraft(newRunRecord(id, plan, actor.userId, now), { now, actor: actor.userId, policy, ...(actor.via !== undefined ? { via: actor.via } : {}) });
     startRun(draft);
     const run: RunRecord = { ...draft.run, version: 1 };
     const audit: AuditDraft[] = [

@@ -2,10 +2,9 @@ import { Queue } from "bullmq";
 import type Redis from "ioredis";
 import { EffectSink } from "./effect-sink";
 import { EventBus } from "./event-bus";
-import type { PolicyResolver } from "./ports/approval-policy";
-import { systemClock, type Clock } from "./ports/clock";
+import type { PolicyResolver } from "./ports/run-policy";
+import { systemWallClock, type WallClock } from "./ports/wall-clock";
 import { silentLogger, type EngineLogger } from "./ports/engine-logger";
-import type { StepSemantics } from "./ports/step-semantics";
 import { openRedis, type RedisConnectionConfig } from "./redis-connection";
 import { redisKeys, type RedisKeys } from "./redis-keys";
 import { ReplicaConfirmation } from "./replica-confirmation";
@@ -20,9 +19,8 @@ export interface BackboneOptions {
   /** Prefix of every key, channel and BullMQ queue. @defaultValue "intervene" */
   readonly prefix?: string;
   readonly policy: PolicyResolver;
-  readonly semantics: StepSemantics;
   /** @defaultValue the system clock */
-  readonly clock?: Clock;
+  readonly clock?: WallClock;
   /** @defaultValue silent */
   readonly logger?: EngineLogger;
   /** Cluster lock TTL; every live process renews the locks of live runs. @defaultValue 600000 */
@@ -54,7 +52,7 @@ export interface RunBackbone {
   readonly effects: EffectSink;
   readonly bus: EventBus;
   readonly transitioner: RunTransitioner;
-  readonly clock: Clock;
+  readonly clock: WallClock;
   readonly logger: EngineLogger;
   readonly connections: Redis[];
   close(): Promise<void>;
@@ -62,7 +60,7 @@ export interface RunBackbone {
 
 export function openRunBackbone(options: BackboneOptions, role: string): RunBackbone {
   const keys = redisKeys(options.prefix ?? "intervene");
-  const clock = options.clock ?? systemClock;
+  const clock = options.clock ?? systemWallClock;
   const logger = options.logger ?? silentLogger;
   // Not ioredis's auto-pipelining: it holds each command to the next setImmediate, which cut Redis's
   // CPU per step by a third and raised throughput, but made a 100-host fan-out 15-20 % slower (bench).
@@ -99,7 +97,6 @@ export function openRunBackbone(options: BackboneOptions, role: string): RunBack
     effects,
     bus,
     policy: options.policy,
-    semantics: options.semantics,
     clock,
     logger,
     ...(options.approvalKey !== undefined ? { approvalKey: options.approvalKey } : {}),

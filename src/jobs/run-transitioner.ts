@@ -1,10 +1,9 @@
 import type { EffectSink } from "./effect-sink";
 import { EngineError } from "./engine-error";
 import type { EventBus } from "./event-bus";
-import type { Clock } from "./ports/clock";
+import type { WallClock } from "./ports/wall-clock";
 import type { EngineLogger } from "./ports/engine-logger";
-import type { PolicyResolver } from "./ports/approval-policy";
-import type { StepSemantics } from "./ports/step-semantics";
+import type { PolicyResolver } from "./ports/run-policy";
 import { RunDraft, type Notice } from "./run-machine/run-draft";
 import type { RunStore } from "./run-store";
 import type { RunEvent, RunRecord } from "./run-types";
@@ -14,8 +13,7 @@ export interface TransitionerDeps {
   readonly effects: EffectSink;
   readonly bus: EventBus;
   readonly policy: PolicyResolver;
-  readonly semantics: StepSemantics;
-  readonly clock: Clock;
+  readonly clock: WallClock;
   readonly logger: EngineLogger;
   readonly approvalKey?: Buffer;
 }
@@ -68,7 +66,7 @@ export class RunTransitioner {
    */
   async apply(runId: string, actor: string, mutate: (draft: RunDraft) => void, options: ApplyOptions = {}): Promise<Applied> {
     const { maxTries = 100, via, known } = options;
-    const { store, clock, policy, semantics } = this.deps;
+    const { store, clock, policy } = this.deps;
     for (let tries = 0; tries < maxTries; tries++) {
       const run = tries === 0 && known !== undefined ? known : await store.get(runId);
       if (run === undefined) throw new EngineError("NOT_FOUND", `no run ${runId}`, { runId });
@@ -76,7 +74,6 @@ export class RunTransitioner {
       const draft = new RunDraft(run, {
         now,
         actor,
-        semantics,
         policy: policy.approvalPolicyFor(run.plan.cluster, run.plan.procedureId),
         ...(this.deps.approvalKey !== undefined ? { approvalKey: this.deps.approvalKey } : {}),
         ...(via !== undefined ? { via } : {}),

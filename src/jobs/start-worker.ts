@@ -92,7 +92,6 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   const runner = new StepRunner({
     executor: options.executor,
     semaphore,
-    semantics: options.semantics,
     store,
     keys,
     bus: backbone.bus,

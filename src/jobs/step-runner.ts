@@ -5,7 +5,7 @@ import type { EventBus } from "./event-bus";
 import type { HostSemaphore } from "./host-semaphore";
 import type { RedisKeys } from "./redis-keys";
 import type { RemoteExecutor } from "./ports/remote-executor";
-import type { StepSemantics } from "./ports/step-semantics";
+import { evaluateExpectation, extractCaptures } from "../procedures";
 import type { StepOutcome } from "./run-machine/step-lifecycle";
 import type { RunStore } from "./run-store";
 import type { RunRecord, TargetOutput } from "./run-types";
@@ -16,7 +16,6 @@ import { createHash } from "node:crypto";
 export interface StepRunnerDeps {
   readonly executor: RemoteExecutor;
   readonly semaphore: HostSemaphore;
-  readonly semantics: StepSemantics;
   readonly store: RunStore;
   readonly keys: RedisKeys;
   readonly bus: EventBus;
@@ -142,7 +141,9 @@ export class StepRunner {
     try {
       const captured: Record<string, string[]> = {};
       for (const r of results) {
-        for (const [name, values] of Object.entries(this.deps.semantics.extractCaptures(step.captures, r.stdout))) {
+        const extracted = extractCaptures(step.captures, r.stdout);
+        if (!extracted.ok) throw new Error(extracted.reason);
+        for (const [name, values] of Object.entries(extracted.values)) {
           captured[name] = [...(captured[name] ?? []), ...values];
         }
       }
@@ -192,7 +193,7 @@ export class StepRunner {
         ? { ok: false, reason: "aborted" }
         : result.timedOut
           ? { ok: false, reason: `timed out after ${step.timeoutMs} ms${unstopped}` }
-          : this.deps.semantics.evaluateExpectation(expect, { exitCode: result.code, stdout: result.stdout, stderr: result.stderr });
+          : evaluateExpectation(expect, { exitCode: result.code, stdout: result.stdout, stderr: result.stderr });
       const { head, tail } = headAndTail(text);
       const output: TargetOutput = {
         host,

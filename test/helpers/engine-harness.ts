@@ -6,7 +6,6 @@ import {
   createEngine,
   createSshExecutor,
   inventoryPolicyResolver,
-  procedureStepSemantics,
   startWorker,
   TERMINAL_RUN_STATES,
   type Actor,
@@ -121,7 +120,7 @@ export async function startEngineHarness(options: EngineHarnessOptions): Promise
   const policy = inventoryPolicyResolver(inventory);
   // As in production (engine-options.ts): approvals sealed with a key the worker checks, and a worker that re-derives every step.
   const approvalKey = HARNESS_APPROVAL_KEY;
-  const engine = createEngine({ redis: redisUrl, prefix, policy, semantics: procedureStepSemantics, planner: catalogPlanner(inventory), approvalKey });
+  const engine = createEngine({ redis: redisUrl, prefix, policy, planner: catalogPlanner(inventory), approvalKey });
   const pool = new SshPool();
   let worker: WorkerHandle | undefined;
   let unsubscribe: (() => Promise<void>) | undefined;
@@ -141,7 +140,6 @@ export async function startEngineHarness(options: EngineHarnessOptions): Promise
       redis: redisUrl,
       prefix,
       policy,
-      semantics: procedureStepSemantics,
       executor: createSshExecutor(pool, inventory),
       approvalKey,
       authority: catalogStepAuthority({ inventory, policy, approvalKey }),

@@ -1,7 +1,7 @@
 import type { Inventory } from "../../config";
 import { getProcedure, planProcedure } from "../../procedures";
 import { EngineError } from "../engine-error";
-import { systemClock, type Clock } from "../ports/clock";
+import { systemWallClock, type WallClock } from "../ports/wall-clock";
 import type { Planner } from "../ports/planner";
 
 const MAX_PREVIEW_AGE_MS = 24 * 3600_000;
@@ -19,7 +19,7 @@ function planningTime(plannedAt: string | undefined, now: Date): Date {
 }
 
 /** Plans catalog procedures against the inventory (bad parameters and topology surface as PARAMS refusals). */
-export function catalogPlanner(inventory: Inventory, clock: Clock = systemClock): Planner {
+export function catalogPlanner(inventory: Inventory, clock: WallClock = systemWallClock): Planner {
   return {
     plan(request) {
       const cluster = Object.hasOwn(inventory.clusters, request.cluster) ? inventory.clusters[request.cluster] : undefined;

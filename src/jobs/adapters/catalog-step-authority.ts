@@ -3,7 +3,7 @@ import { getProcedure, planProcedure, resolveCommand, type CatalogProcedure } fr
 import type { Plan } from "../../procedures/model/plan";
 import { computePlanHash } from "../../procedures/planning/plan-hash";
 import { decisionFacts, isValidSeal } from "../approval-seal";
-import type { PolicyResolver } from "../ports/approval-policy";
+import type { PolicyResolver } from "../ports/run-policy";
 import type { StepAuthority } from "../ports/step-authority";
 import type { Decision, RunRecord } from "../run-types";
 

@@ -1,6 +1,6 @@
 import { approvalPolicyFor, type Inventory } from "../../config";
 import { EngineError } from "../engine-error";
-import type { PolicyResolver } from "../ports/approval-policy";
+import type { PolicyResolver } from "../ports/run-policy";
 
 /** Approval policy per (cluster, procedure), straight from the validated inventory. */
 export function inventoryPolicyResolver(inventory: Inventory): PolicyResolver {

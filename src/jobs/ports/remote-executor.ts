@@ -11,7 +11,7 @@ export interface HostRef {
 }
 
 /** The SSH layer's exec options, as much of them as a step gives. */
-export type ExecOptions = Pick<SshExecOptions, "timeoutMs" | "signal" | "onStdout" | "onStderr" | "maxOutputBytes">;
+export type HostExecOptions = Pick<SshExecOptions, "timeoutMs" | "signal" | "onStdout" | "onStderr" | "maxOutputBytes">;
 
 /**
  * The SSH layer's exec result without its byte counts, which a step does not
@@ -19,7 +19,7 @@ export type ExecOptions = Pick<SshExecOptions, "timeoutMs" | "signal" | "onStdou
  * give). `cleanup`, after a timeout or abort: `kill-failed` when the host
  * could not confirm the command stopped (it may still run).
  */
-export type ExecResult = Omit<SshExecResult, "stdoutBytes" | "stderrBytes" | "cleanup"> & { readonly cleanup?: RemoteCleanup };
+export type HostExecResult = Omit<SshExecResult, "stdoutBytes" | "stderrBytes" | "cleanup"> & { readonly cleanup?: RemoteCleanup };
 
 export interface CopyOptions {
   readonly timeoutMs?: number;
@@ -27,7 +27,7 @@ export interface CopyOptions {
 }
 
 export interface RemoteExecutor {
-  exec(target: HostRef, command: string, options: ExecOptions): Promise<ExecResult>;
+  exec(target: HostRef, command: string, options: HostExecOptions): Promise<HostExecResult>;
   /** Resolves when the destination matches the source (checksums verified); rejects otherwise. */
   copy(from: HostRef, fromPath: string, to: HostRef, toPath: string, options?: CopyOptions): Promise<unknown>;
   close?(): Promise<void>;

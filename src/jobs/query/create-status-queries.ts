@@ -3,8 +3,8 @@ import { Queue, QueueEvents, type Job } from "bullmq";
 import type Redis from "ioredis";
 import type { Actor } from "../engine";
 import { EngineError } from "../engine-error";
-import { mayRead, requesterMissing, type PolicyResolver } from "../ports/approval-policy";
-import type { Clock } from "../ports/clock";
+import { mayRead, requesterMissing, type PolicyResolver } from "../ports/run-policy";
+import type { WallClock } from "../ports/wall-clock";
 import type { EngineLogger } from "../ports/engine-logger";
 import { openRedis, type RedisConnectionConfig } from "../redis-connection";
 import type { RunStore } from "../run-store";
@@ -21,7 +21,7 @@ export interface StatusQueriesOptions {
   readonly bullPrefix: string;
   readonly policy: PolicyResolver;
   readonly store: RunStore;
-  readonly clock: Clock;
+  readonly clock: WallClock;
   readonly logger: EngineLogger;
   /** How long the caller waits for a worker's answer. @defaultValue 20000 */
   readonly timeoutMs?: number;

@@ -1,6 +1,6 @@
 import type { Actor, ApproveOptions, GateRef } from "../engine";
 import { EngineError } from "../engine-error";
-import { isInPrincipalSet } from "../ports/approval-policy";
+import { isInPrincipalSet } from "../ports/run-policy";
 import type { Decision } from "../run-types";
 import { decisionFacts, sealApproval } from "../approval-seal";
 import { destructiveCommands } from "./new-run";

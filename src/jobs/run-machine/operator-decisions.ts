@@ -1,12 +1,12 @@
 import type { AbortRequest, Actor } from "../engine";
 import type { RunRecord } from "../run-types";
 import { EngineError } from "../engine-error";
-import { isInPrincipalSet, type ApprovalPolicy } from "../ports/approval-policy";
+import { isInPrincipalSet, type RunPolicy } from "../ports/run-policy";
 import { openGate, prepareCursor } from "./prepare-cursor";
 import { abortReason, type RunDraft } from "./run-draft";
 
 /** Operator decisions (confirm, retry, skip, abort) belong to the requester and the approvers. */
-export function assertOperator(run: RunRecord, policy: ApprovalPolicy, actor: Actor): void {
+export function assertOperator(run: RunRecord, policy: RunPolicy, actor: Actor): void {
   if (actor.userId === run.requestedBy || isInPrincipalSet(actor, policy.approvers)) return;
   throw new EngineError("NOT_REQUESTER", `only the requester (${run.requestedBy}) or an approver may decide on this run`, {
     runId: run.id,

@@ -1,3 +1,4 @@
+import { resolveCommand } from "../../procedures";
 import type { PlannedStep } from "../../procedures/model/step";
 import type { GateState, StepRecord } from "../run-types";
 import { abortReason, type RunDraft } from "./run-draft";
@@ -26,7 +27,7 @@ function resolveCommands(draft: RunDraft, step: PlannedStep): { host: string; co
   const resolved: { host: string; command: string }[] = [];
   for (const target of step.targets) {
     const command = commandOf(step, target);
-    if (command !== undefined) resolved.push({ host: target.host, command: draft.ctx.semantics.resolveCommand(command, captured) });
+    if (command !== undefined) resolved.push({ host: target.host, command: resolveCommand(command, captured) });
   }
   return resolved;
 }

@@ -1,5 +1,4 @@
-import type { ApprovalPolicy } from "../ports/approval-policy";
-import type { StepSemantics } from "../ports/step-semantics";
+import type { RunPolicy } from "../ports/run-policy";
 import type { AuditDraft, AuditType } from "../audit-entry";
 import type { EngineError } from "../engine-error";
 import type { ApproverSet, RunRecord, RunState, StepRecord } from "../run-types";
@@ -28,8 +27,7 @@ export type Notice =
 
 export interface MachineContext {
   readonly now: Date;
-  readonly policy: ApprovalPolicy;
-  readonly semantics: StepSemantics;
+  readonly policy: RunPolicy;
   /** Who causes the transition (user id, or `engine` / `worker:<id>`). */
   readonly actor: string;
   /** INTERVENE_SECRET: seals approvals so that workers can tell them from records forged in Redis. */

@@ -1,5 +1,5 @@
 import Redis from "ioredis";
-import { createEngine, EngineError, inventoryPolicyResolver, procedureStepSemantics, type Actor } from "../../../src/jobs";
+import { createEngine, EngineError, inventoryPolicyResolver, type Actor } from "../../../src/jobs";
 import { getTestbed } from "../../helpers/testbed";
 import { createHarness, testPlan, waitForRun, type Harness } from "./helpers/jobs-harness";
 import { codeOf } from "./helpers/code-of";
@@ -56,7 +56,6 @@ describe("cluster locks", () => {
       redis: h.redisUrl,
       prefix: h.prefix,
       policy: inventoryPolicyResolver(h.inventory),
-      semantics: procedureStepSemantics,
       lockTtlMs: 600,
       heartbeatMs: 100,
     });

@@ -4,7 +4,6 @@ import {
   createSshExecutor,
   inventoryPolicyResolver,
   inventoryStatusQueryPlanner,
-  procedureStepSemantics,
   startWorker,
   type ClusterStatusResult,
   type DiracClusterStatus,
@@ -34,13 +33,12 @@ describe("/dirac status: runsvstat of every box's startup services, run by a wor
     const inventory = loadInventory({ inventoryFile: sim.inventoryPath, ssh: { privateKeyFile: sim.privateKeyPath, knownHostsFile: sim.knownHostsPath } });
     const redis = getTestbed().redisUrl;
     prefix = uniquePrefix("query-dirac");
-    engine = createEngine({ redis, prefix, policy: inventoryPolicyResolver(inventory), semantics: procedureStepSemantics });
+    engine = createEngine({ redis, prefix, policy: inventoryPolicyResolver(inventory) });
     pool = new SshPool();
     worker = await startWorker({
       redis,
       prefix,
       policy: inventoryPolicyResolver(inventory),
-      semantics: procedureStepSemantics,
       executor: createSshExecutor(pool, inventory),
       statusQueries: inventoryStatusQueryPlanner(inventory),
       statusQueryExecTimeoutMs: 5000,

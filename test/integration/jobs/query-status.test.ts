@@ -6,7 +6,6 @@ import {
   createSshExecutor,
   inventoryPolicyResolver,
   inventoryStatusQueryPlanner,
-  procedureStepSemantics,
   startWorker,
   type Actor,
   type ClusterStatusResult,
@@ -46,13 +45,12 @@ describe("/leofs status: read-only query run by a worker over SSH", () => {
     sim = await startLeofsSim({ storage: 3, gateways: 1, started: true, approval: { requesters: [OPERATOR.userId] } });
     inventory = loadInventory({ inventoryFile: sim.inventoryPath, ssh: { privateKeyFile: sim.privateKeyPath, knownHostsFile: sim.knownHostsPath } });
     prefix = uniquePrefix("query");
-    engine = createEngine({ redis: redisUrl(), prefix, policy: inventoryPolicyResolver(inventory), semantics: procedureStepSemantics, heartbeatMs: 1000 });
+    engine = createEngine({ redis: redisUrl(), prefix, policy: inventoryPolicyResolver(inventory), heartbeatMs: 1000 });
     pool = new SshPool();
     worker = await startWorker({
       redis: redisUrl(),
       prefix,
       policy: inventoryPolicyResolver(inventory),
-      semantics: procedureStepSemantics,
       executor: createSshExecutor(pool, inventory),
       statusQueries: inventoryStatusQueryPlanner(inventory),
       statusQueryExecTimeoutMs: 3000,
@@ -216,9 +214,9 @@ describe("/leofs status: read-only query run by a worker over SSH", () => {
   it("refuses who may not request on the cluster (policy requesters), before anything is queued", async () => {
     const base = inventoryPolicyResolver(inventory);
     const restricted: PolicyResolver = {
-      approvalPolicyFor: (cluster, procedureId) => ({ ...base.approvalPolicyFor(cluster, procedureId), requesters: { users: ["U0OPS"], userGroups: ["S0SRE"] } }),
+      approvalPolicyFor: (cluster, procedureId) => ({ ...base.approvalPolicyFor(cluster, procedureId), requesters: { users: ["U0OPS"], userGroups: ["S0SRE"], channelMembers: false } }),
     };
-    const guarded = createEngine({ redis: redisUrl(), prefix, policy: restricted, semantics: procedureStepSemantics });
+    const guarded = createEngine({ redis: redisUrl(), prefix, policy: restricted });
     try {
       await expect(guarded.queryStatus(sim.clusterName, OPERATOR)).rejects.toMatchObject({ name: "EngineError", code: "NOT_ALLOWED" });
       leofsOk(await guarded.queryStatus(sim.clusterName, { userId: "U0OPS" }));
@@ -230,7 +228,7 @@ describe("/leofs status: read-only query run by a worker over SSH", () => {
   });
 
   it("a run's end snapshot is still taken when the process that claimed it died before writing it (the sweep)", async () => {
-    const snapper = createEngine({ redis: redisUrl(), prefix, policy: inventoryPolicyResolver(inventory), semantics: procedureStepSemantics, snapshots: () => true, snapshotSweepMs: 300 });
+    const snapper = createEngine({ redis: redisUrl(), prefix, policy: inventoryPolicyResolver(inventory), snapshots: () => true, snapshotSweepMs: 300 });
     const redis = new Redis(redisUrl());
     try {
       const run = await snapper.start(parkedPlan(sim.clusterName), OPERATOR);
@@ -251,7 +249,7 @@ describe("/leofs status: read-only query run by a worker over SSH", () => {
 
   it("no worker running: a clear `no_worker` answer after the timeout, and the query is withdrawn from the queue", async () => {
     const lonelyPrefix = uniquePrefix("query-lonely");
-    const lonely = createEngine({ redis: redisUrl(), prefix: lonelyPrefix, policy: inventoryPolicyResolver(inventory), semantics: procedureStepSemantics, statusQueryTimeoutMs: 1500 });
+    const lonely = createEngine({ redis: redisUrl(), prefix: lonelyPrefix, policy: inventoryPolicyResolver(inventory), statusQueryTimeoutMs: 1500 });
     const connection = new Redis(redisUrl(), { maxRetriesPerRequest: null });
     const queue = new Queue(QUERY_QUEUE, { connection, prefix: `${lonelyPrefix}:bq` });
     try {

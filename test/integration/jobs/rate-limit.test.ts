@@ -1,4 +1,4 @@
-import { createEngine, inventoryPolicyResolver, procedureStepSemantics, type Actor, type EngineHandle } from "../../../src/jobs";
+import { createEngine, inventoryPolicyResolver, type Actor, type EngineHandle } from "../../../src/jobs";
 import { renderError } from "../../../src/bot/blocks/render-error";
 import { getTestbed } from "../../helpers/testbed";
 import { codeOf } from "./helpers/code-of";
@@ -18,7 +18,7 @@ describe("per-user rate limit on previews and starts", () => {
     const inventory = testInventory({ c1: "{}", c2: "{}" });
     // A fixed clock in the middle of a minute: the window cannot roll over during the test.
     const clock = { now: () => new Date("2026-12-04T21:30:30.000Z") };
-    for (let i = 0; i < 2; i++) engines.push(createEngine({ redis: redisUrl, prefix, policy: inventoryPolicyResolver(inventory), semantics: procedureStepSemantics, requestsPerMinute: 3, clock }));
+    for (let i = 0; i < 2; i++) engines.push(createEngine({ redis: redisUrl, prefix, policy: inventoryPolicyResolver(inventory), requestsPerMinute: 3, clock }));
   });
   afterAll(async () => {
     await Promise.all(engines.map((e) => e.close()));

@@ -1,4 +1,4 @@
-import { createEngine, inventoryPolicyResolver, procedureStepSemantics, type Actor, type EngineHandle } from "../../../src/jobs";
+import { createEngine, inventoryPolicyResolver, type Actor, type EngineHandle } from "../../../src/jobs";
 import { getTestbed } from "../../helpers/testbed";
 import { cleanupPrefix, testInventory, testPlan, uniquePrefix, waitForRun } from "./helpers/jobs-harness";
 
@@ -16,7 +16,7 @@ describe("the runs index follows run retention", () => {
   let engine: EngineHandle;
   beforeAll(() => {
     const inventory = testInventory({ c1: "{}" });
-    engine = createEngine({ redis: redisUrl, prefix, policy: inventoryPolicyResolver(inventory), semantics: procedureStepSemantics, retainRunsMs: 300 });
+    engine = createEngine({ redis: redisUrl, prefix, policy: inventoryPolicyResolver(inventory), retainRunsMs: 300 });
   });
   afterAll(async () => {
     await engine.close();

@@ -3,11 +3,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { leofsAdm, startLeofsSim, type LeofsSim } from "../../../sim/leofs/start-leofs-sim";
-import type { ExecResult } from "../../../sim/leofs/sim-ssh-exec";
+import type { SimExecResult } from "../../../sim/leofs/sim-ssh-exec";
 
 // Host tools behind the PATH shims (seed 002: pgrep/pkill epmd, dpkg, rpm,
 // systemctl, chown, the launch scripts' temp dir) on a started one-storage cluster.
-const reply = (stdout: string, code = 0, stderr = ""): ExecResult => ({ stdout, stderr, code });
+const reply = (stdout: string, code = 0, stderr = ""): SimExecResult => ({ stdout, stderr, code });
 const S0 = "storage_0@127.0.0.12";
 const EPMD_FAIL = 'Job for leofs-epmd.socket failed. See "systemctl status leofs-epmd.socket" and "journalctl -xe" for details.';
 
@@ -22,8 +22,8 @@ function alive(pid: number): boolean {
 
 describe("host tools on a simulated LeoFS host", () => {
   let sim: LeofsSim;
-  const onS0 = (cmd: string): Promise<ExecResult> => sim.exec("leofs-s0", cmd);
-  const storage = (cmd: string): Promise<ExecResult> => onS0(`${sim.host("leofs-s0").launchScript} ${cmd}`);
+  const onS0 = (cmd: string): Promise<SimExecResult> => sim.exec("leofs-s0", cmd);
+  const storage = (cmd: string): Promise<SimExecResult> => onS0(`${sim.host("leofs-s0").launchScript} ${cmd}`);
   const stateOfS0 = async (): Promise<string> => (await sim.state.nodeStates()).find((r) => r.node === S0)?.state ?? "absent";
 
   beforeAll(async () => {

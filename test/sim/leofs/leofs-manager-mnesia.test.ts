@@ -1,20 +1,20 @@
 import { leofsAdm, startLeofsSim, type LeofsSim } from "../../../sim/leofs/start-leofs-sim";
-import type { ExecResult } from "../../../sim/leofs/sim-ssh-exec";
+import type { SimExecResult } from "../../../sim/leofs/sim-ssh-exec";
 
 // Manager Mnesia faults and the recoveries of seed 000 (leofs-facts §3 "Manager recovery").
-const reply = (stdout: string, code = 0): ExecResult => ({ stdout, stderr: "", code });
+const reply = (stdout: string, code = 0): SimExecResult => ({ stdout, stderr: "", code });
 const NOT_STARTED = reply("[ERROR] Mnesia does not start, yet\r\n");
 
 describe("manager Mnesia: detectable disagreement and seed 000 recoveries", () => {
   let sim: LeofsSim;
   let m0Dir: string;
   let m1Dir: string;
-  const mgr = (i: 0 | 1, cmd: string): Promise<ExecResult> => {
+  const mgr = (i: 0 | 1, cmd: string): Promise<SimExecResult> => {
     const h = sim.hostOf(i === 0 ? "manager-master" : "manager-slave");
     return sim.exec(h.name, `${h.launchScript} ${cmd}`);
   };
-  const onMaster = (...args: string[]): Promise<ExecResult> => sim.exec("leofs-m0", leofsAdm(...args));
-  const onSlave = (...args: string[]): Promise<ExecResult> => sim.exec("leofs-m1", leofsAdm("-p", "10011", ...args));
+  const onMaster = (...args: string[]): Promise<SimExecResult> => sim.exec("leofs-m0", leofsAdm(...args));
+  const onSlave = (...args: string[]): Promise<SimExecResult> => sim.exec("leofs-m1", leofsAdm("-p", "10011", ...args));
   const storageStates = async (manager?: string): Promise<string[]> =>
     (await sim.state.nodeStates(manager)).filter((r) => r.type === "S").map((r) => `${r.node} ${r.state}`);
 

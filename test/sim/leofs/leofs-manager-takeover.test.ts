@@ -1,17 +1,17 @@
 import fs from "node:fs";
 import YAML from "yaml";
 import { leofsAdm, startLeofsSim, type LeofsSim } from "../../../sim/leofs/start-leofs-sim";
-import type { ExecResult } from "../../../sim/leofs/sim-ssh-exec";
+import type { SimExecResult } from "../../../sim/leofs/sim-ssh-exec";
 
 // Seed 000 Case 2 by hand on the sim (leofs-facts §1 manager commands, §3 Case 2): a spare host
 // becomes the new manager-slave; the conf files' nodename / manager.partner decide the pair.
-const reply = (stdout: string, code = 0): ExecResult => ({ stdout, stderr: "", code });
+const reply = (stdout: string, code = 0): SimExecResult => ({ stdout, stderr: "", code });
 const OK = reply("OK\r\n");
 
 describe("a spare host takes over a collapsed manager-slave", () => {
   let sim: LeofsSim;
   const I = "usr/local/leofs/current";
-  const onMaster = (...args: string[]): Promise<ExecResult> => sim.exec("leofs-m0", leofsAdm(...args));
+  const onMaster = (...args: string[]): Promise<SimExecResult> => sim.exec("leofs-m0", leofsAdm(...args));
   const setConf = (host: string, dir: string, key: string, value: string): Promise<string> =>
     sim.sim("set-conf", `${sim.host(host).root}/${I}/${dir}/etc/leo_manager.conf`, key, value);
   const script = (host: string, dir: string): string => `${sim.host(host).root}/${I}/${dir}/bin/leo_manager`;

@@ -1,18 +1,18 @@
 import { leofsAdm, startLeofsSim, type LeofsSim } from "../../../sim/leofs/start-leofs-sim";
-import type { ExecResult } from "../../../sim/leofs/sim-ssh-exec";
+import type { SimExecResult } from "../../../sim/leofs/sim-ssh-exec";
 
 // Node states, console errors and launch-script replies of leofs-facts §1-§2,
 // driven over SSH against a started cluster: 4 storage nodes, 1 gateway, n = 2.
 const S = (i: number): string => `storage_${i}@127.0.0.${12 + i}`;
 const G0 = "gateway_0@127.0.0.16";
 
-const reply = (stdout: string, code = 0): ExecResult => ({ stdout, stderr: "", code });
+const reply = (stdout: string, code = 0): SimExecResult => ({ stdout, stderr: "", code });
 const crlf = (...lines: string[]): string => lines.map((l) => `${l}\r\n`).join("");
 
 describe("LeoFS 1.4 node states and console errors over SSH", () => {
   let sim: LeofsSim;
-  const adm = (...args: string[]): Promise<ExecResult> => sim.exec("leofs-m0", leofsAdm(...args));
-  const launch = (host: string, cmd: string): Promise<ExecResult> => sim.exec(host, `${sim.host(host).launchScript} ${cmd}`);
+  const adm = (...args: string[]): Promise<SimExecResult> => sim.exec("leofs-m0", leofsAdm(...args));
+  const launch = (host: string, cmd: string): Promise<SimExecResult> => sim.exec(host, `${sim.host(host).launchScript} ${cmd}`);
   const stateOf = async (node: string): Promise<{ state: string; ring: string }> => {
     const row = (await sim.state.nodeStates()).find((r) => r.node === node);
     return { state: row?.state ?? "absent", ring: row?.currentRing ?? "" };

@@ -1,16 +1,15 @@
 import { computePlanHash } from "../../../src/procedures";
 import type { PlannedStep } from "../../../src/procedures/model/step";
 import type { StepFields } from "../../helpers/step-fields";
-import { procedureStepSemantics } from "../../../src/jobs/adapters/procedure-step-semantics";
-import type { ApprovalPolicy } from "../../../src/jobs/ports/approval-policy";
+import type { RunPolicy } from "../../../src/jobs/ports/run-policy";
 import { newRunRecord, startRun } from "../../../src/jobs/run-machine/new-run";
 import { RunDraft } from "../../../src/jobs/run-machine/run-draft";
 import type { RunRecord } from "../../../src/jobs/run-types";
 
 /** Runs and drafts for the state machine's unit tests: real RunDrafts over synthetic plans. */
 export const T0 = new Date("2026-01-01T00:00:00Z");
-export const policy: ApprovalPolicy = {
-  requesters: { users: [], userGroups: [] },
+export const policy: RunPolicy = {
+  requesters: { users: [], userGroups: [], channelMembers: false },
   approvers: { users: ["UA", "UB"], userGroups: ["SOPS"] },
   minApprovals: 1,
   breakGlass: undefined,
@@ -41,13 +40,13 @@ export function plan(steps: PlannedStep[]) {
   return { ...unhashed, planHash: computePlanHash(unhashed) };
 }
 
-export function apply(run: RunRecord, fn: (d: RunDraft) => void, at = T0, p: ApprovalPolicy = policy, actor = "engine"): RunDraft {
-  const draft = new RunDraft(run, { now: at, policy: p, semantics: procedureStepSemantics, actor });
+export function apply(run: RunRecord, fn: (d: RunDraft) => void, at = T0, p: RunPolicy = policy, actor = "engine"): RunDraft {
+  const draft = new RunDraft(run, { now: at, policy: p, actor });
   fn(draft);
   return draft;
 }
 
-export function started(steps: PlannedStep[], p: ApprovalPolicy = policy): RunRecord {
+export function started(steps: PlannedStep[], p: RunPolicy = policy): RunRecord {
   return apply(newRunRecord("r1", plan(steps), "UREQ", T0), startRun, T0, p).run;
 }
 

@@ -9,7 +9,6 @@ import {
   createEngine,
   createSshExecutor,
   inventoryPolicyResolver,
-  procedureStepSemantics,
   startWorker,
   type EngineHandle,
   type RedisConnectionConfig,
@@ -138,7 +137,7 @@ export function createHarness(name: string, clusters?: Record<string, string>, r
   const prefix = uniquePrefix(name);
   const inventory = options.inventory ?? testInventory(clusters);
   const policy = inventoryPolicyResolver(inventory);
-  const engine = createEngine({ redis: connection, prefix, policy, semantics: procedureStepSemantics, heartbeatMs: 1000 });
+  const engine = createEngine({ redis: connection, prefix, policy, heartbeatMs: 1000 });
   const pool = new SshPool(options.pool);
   const workers: WorkerHandle[] = [];
   return {
@@ -152,7 +151,6 @@ export function createHarness(name: string, clusters?: Record<string, string>, r
         redis: connection,
         prefix,
         policy,
-        semantics: procedureStepSemantics,
         executor: createSshExecutor(pool, inventory),
         reconcileIntervalMs: 500,
         lockDurationMs: 5000,
