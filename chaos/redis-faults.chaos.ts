@@ -7,7 +7,7 @@ import { startRedisServer, type RedisServerHandle } from "../sim/process/redis-s
 import { AppendFleet, emptyFleetFigures, type FleetFigures } from "../test/integration/jobs/helpers/append-fleet";
 import { createHarness, testPlan, type Harness } from "../test/integration/jobs/helpers/jobs-harness";
 import { createSentinelHarness } from "../test/integration/jobs/helpers/sentinel-harness";
-import { startSentinelSet, type SentinelSet } from "../test/integration/jobs/helpers/sentinel-set";
+import { startSentinelSet, type SentinelSet, type SentinelSetOptions } from "../test/integration/jobs/helpers/sentinel-set";
 import { recordRow, recoveryFigures, trials } from "./chaos-row";
 
 jest.setTimeout(600_000);
@@ -32,6 +32,55 @@ async function untilBusy(fleet: AppendFleet, timeoutMs = 30_000): Promise<void> 
     if (Date.now() > deadline) throw new Error("no run was executing a step");
     await sleep(20);
   }
+}
+
+/**
+ * Both Sentinel rows: a fleet on its own Sentinel set with two workers, and
+ * `rounds` times mid-run: `fault` (on the primary), the sentinels' new
+ * primary, `after` (e.g. the old primary rejoining), the runs settled.
+ * Recovery is counted from the fault to the first run moving again;
+ * promotion from the fault to the sentinels' agreement.
+ */
+async function sentinelRounds(
+  dir: string,
+  name: string,
+  options: SentinelSetOptions,
+  rounds: number,
+  seed: number,
+  fault: (set: SentinelSet, primary: number) => Promise<unknown>,
+  after?: (set: SentinelSet, primary: number) => Promise<unknown>,
+): Promise<{ f: FleetFigures; recoveries: number[]; promotions: number[] }> {
+  const set = await startSentinelSet(options);
+  const h = await createSentinelHarness(name, clusterMap, set);
+  const fleet = new AppendFleet(h, dir, CLUSTERS);
+  const f = emptyFleetFigures();
+  const recoveries: number[] = [];
+  const promotions: number[] = [];
+  try {
+    await h.startWorker();
+    await h.startWorker();
+    for (let round = 0; round < rounds; round++) {
+      await fleet.start(seed + round);
+      await untilBusy(fleet);
+      await sleep(Math.random() * 300);
+      const primary = await set.primaryPort();
+      const before = await fleet.progress();
+      const faultAt = Date.now();
+      await fault(set, primary);
+      const recovered = recoveryMs(fleet, before, faultAt);
+      await set.waitForNewPrimary(primary);
+      promotions.push(Date.now() - faultAt);
+      recoveries.push(await recovered);
+      await after?.(set, primary);
+      await fleet.settle(f);
+      await set.waitUntilHealthy();
+    }
+  } finally {
+    await fleet.stop();
+    await h.close();
+    await set.stop();
+  }
+  return { f, recoveries, promotions };
 }
 
 const lossColumns = (f: FleetFigures) => ({ lost: f.lost, recordsGone: f.recordsGone, twice: f.twice, missing: f.missing, strayLines: f.strayLines, gatesBroken: f.gatesBroken, approvalsLost: f.approvalsLost, locksLeft: f.locksLeft });
@@ -104,37 +153,16 @@ describe("chaos: Redis faults", () => {
 
   it("Redis failover under Sentinel", async () => {
     const failovers = trials(6, 2);
-    const set: SentinelSet = await startSentinelSet({ sentinels: 3, quorum: 2, downAfterMs: 1000 });
-    const h = await createSentinelHarness("chaos-sentinel", clusterMap, set);
-    const fleet = new AppendFleet(h, dir, CLUSTERS);
-    const f = emptyFleetFigures();
-    const recoveries: number[] = [];
-    const promotions: number[] = [];
-    try {
-      await h.startWorker();
-      await h.startWorker();
-      for (let round = 0; round < failovers; round++) {
-        await fleet.start(100 + round);
-        await untilBusy(fleet);
-        await sleep(Math.random() * 300);
-        const primary = await set.primaryPort();
-        const before = await fleet.progress();
-        const killedAt = Date.now();
-        await set.servers.get(primary)!.stop("SIGKILL");
-        const recovered = recoveryMs(fleet, before, killedAt);
-        await set.waitForNewPrimary(primary);
-        promotions.push(Date.now() - killedAt);
-        recoveries.push(await recovered);
-        // The old primary comes back on its port, as a replica of the new one.
-        await set.rejoin(primary);
-        await fleet.settle(f);
-        await set.waitUntilHealthy();
-      }
-    } finally {
-      await fleet.stop();
-      await h.close();
-      await set.stop();
-    }
+    const { f, recoveries, promotions } = await sentinelRounds(
+      dir,
+      "chaos-sentinel",
+      { sentinels: 3, quorum: 2, downAfterMs: 1000 },
+      failovers,
+      100,
+      async (set, primary) => set.servers.get(primary)!.stop("SIGKILL"),
+      // The old primary comes back on its port, as a replica of the new one.
+      async (set, primary) => set.rejoin(primary),
+    );
     const promoted = recoveryFigures(promotions);
     recordRow({
       name: "Redis failover under Sentinel",
@@ -155,33 +183,10 @@ describe("chaos: Redis faults", () => {
     // min-replicas-to-write 1: once its only replica is promoted, the old primary refuses writes
     // (NOREPLICAS) instead of taking writes the failover then throws away; the product reconnects
     // and sends them again to the new primary, which takes writes once the old one replicates from it.
-    const set: SentinelSet = await startSentinelSet({ sentinels: 3, quorum: 2, downAfterMs: 1000, minReplicasToWrite: 1 });
-    const h = await createSentinelHarness("chaos-sentinel-ordered", clusterMap, set);
-    const fleet = new AppendFleet(h, dir, CLUSTERS);
-    const f = emptyFleetFigures();
-    const recoveries: number[] = [];
-    try {
-      await h.startWorker();
-      await h.startWorker();
-      for (let round = 0; round < failovers; round++) {
-        await fleet.start(300 + round);
-        await untilBusy(fleet);
-        await sleep(Math.random() * 300);
-        const primary = await set.primaryPort();
-        const before = await fleet.progress();
-        const orderedAt = Date.now();
-        const sentinel = new Redis({ host: "127.0.0.1", port: set.sentinels[0]!.port });
-        await sentinel.call("SENTINEL", "FAILOVER", set.name).finally(() => sentinel.disconnect());
-        await set.waitForNewPrimary(primary);
-        recoveries.push(await recoveryMs(fleet, before, orderedAt));
-        await fleet.settle(f);
-        await set.waitUntilHealthy();
-      }
-    } finally {
-      await fleet.stop();
-      await h.close();
-      await set.stop();
-    }
+    const { f, recoveries } = await sentinelRounds(dir, "chaos-sentinel-ordered", { sentinels: 3, quorum: 2, downAfterMs: 1000, minReplicasToWrite: 1 }, failovers, 300, async (set) => {
+      const sentinel = new Redis({ host: "127.0.0.1", port: set.sentinels[0]!.port });
+      await sentinel.call("SENTINEL", "FAILOVER", set.name).finally(() => sentinel.disconnect());
+    });
     recordRow({
       name: "Redis failover under Sentinel, ordered, min-replicas-to-write 1",
       trials: f.runs,

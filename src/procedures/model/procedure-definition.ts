@@ -1,28 +1,17 @@
 import type { z } from "zod";
 import type { ClusterKind } from "./plan";
-import type { BackupTaken, Capture, CopySpec, Expectation, OnFailure, RunIf, WaitSpec } from "./step";
+import type { CopySpec, StepCommon, WaitSpec } from "./step";
 
-/** What a step template of every kind has. */
-interface TemplateCommon {
-  readonly id: string;
-  readonly title: string;
-  readonly cite: string;
-  readonly note?: string;
-  readonly destructive?: boolean; // default false
-  readonly idempotent?: boolean; // default: true for check/wait/confirm, false otherwise
-  /** One entry per host, with the command rendered for that host (see `sh`). */
-  readonly targets: ReadonlyArray<{ readonly host: string; readonly command?: string }>;
-  readonly parallel?: { readonly limit: number } | null;
-  readonly timeoutMs?: number;
-  readonly retries?: { readonly max: number; readonly backoffMs: number };
-  readonly onFailure?: OnFailure;
-  readonly expect?: Expectation;
-  readonly captures?: readonly Capture[];
-  readonly approvalDetail?: string;
-  readonly runIf?: RunIf;
-  readonly rollback?: string;
-  readonly backups?: readonly BackupTaken[];
-}
+/** Fields the planner fills in when a template leaves them out (`applyDefaults` in plan-procedure.ts). */
+type Defaulted = "destructive" | "idempotent" | "parallel" | "timeoutMs" | "retries" | "onFailure";
+
+/**
+ * What a step template of every kind has: a planned step's fields but its
+ * index (the planner numbers steps), with the defaulted ones optional:
+ * not destructive; idempotent for check, wait and confirm; one target after
+ * the other; the kind's timeout; no retries; pause on failure.
+ */
+type TemplateCommon = Omit<StepCommon, "index" | Defaulted> & Partial<Pick<StepCommon, Defaulted>>;
 
 /**
  * A step as a procedure declares it: the planner fills in the index, resolves

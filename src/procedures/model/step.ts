@@ -89,7 +89,7 @@ export interface WaitSpec {
 }
 
 /** What every kind of step has. */
-interface StepCommon {
+export interface StepCommon {
   readonly index: number;
   /** Stable slug, unique in the plan (e.g. `stop-manager-slave`). */
   readonly id: string;
