@@ -77,7 +77,7 @@ export function openRunBackbone(options: BackboneOptions, role: string): RunBack
   const replicated = typeof options.redis !== "string" && options.redis.sentinels !== undefined;
   const replication = replicated
     ? new ReplicaConfirmation(redis, {
-        onShort: (acked, wanted) => logger.warn({ acked, wanted }, "a run record write was not confirmed by a Redis replica in time: until a replica answers again, writes wait at most 100 ms for it and go on unconfirmed (a failover now could lose them)"),
+        onShort: (acked, wanted) => logger.warn({ acked, wanted }, "a run record write was not confirmed by a Redis replica in time: records are written unconfirmed for 5 s (a failover now could lose them)"),
       })
     : undefined;
   const store = new RunStore(redis, keys, {
