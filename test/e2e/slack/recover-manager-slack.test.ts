@@ -1,29 +1,18 @@
 import { ACTION } from "../../../src/bot/blocks/action-ids";
 import type { Block } from "../../../src/bot/blocks/block-types";
 import { renderRunMessage } from "../../../src/bot/blocks/render-run-message";
-import { getTestbed } from "../../helpers/testbed";
-import type { LeofsSim } from "../../../sim/leofs/start-leofs-sim";
-import { approveThroughSlack, breakManagerMnesia, indexOf, startE2eLeofsSim, startFromPreview } from "./leofs-slack-flow";
-import { SLACK_ACK_DEADLINE_MS, startSlackE2e, textOf, blockText, U_APPROVER, U_REQUESTER, U_SECOND, type SlackE2e } from "./slack-e2e";
+import { approveThroughSlack, breakManagerMnesia, indexOf, startFromPreview, useLeofsSlackE2e } from "./leofs-slack-flow";
+import { SLACK_ACK_DEADLINE_MS, textOf, blockText, U_APPROVER, U_REQUESTER, U_SECOND, type SlackE2e } from "./slack-e2e";
 
 jest.setTimeout(120_000);
 
 // Seed 000 Case 1 driven only through Slack's HTTP boundary: signed slash command and button clicks in,
 // Web API calls out, with the real composition root, engine, BullMQ worker and SSH on a simulated cluster.
 describe("recovering manager-slave from Slack", () => {
-  let sim: LeofsSim;
-  let e2e: SlackE2e;
-
-  beforeAll(async () => {
-    sim = await startE2eLeofsSim();
-    e2e = await startSlackE2e({ inventoryFile: sim.inventoryPath, privateKeyFile: sim.privateKeyPath, knownHostsFile: sim.knownHostsPath, redisUrl: getTestbed().redisUrl });
-  });
-  afterAll(async () => {
-    await e2e?.close();
-    await sim?.stop();
-  });
+  const bed = useLeofsSlackE2e();
 
   it("goes from /leofs recover manager-slave to a recovered slave, with four-eyes approval of every destructive step and the channel kept informed", async () => {
+    const [sim, e2e] = [bed.sim(), bed.e2e()];
     await breakManagerMnesia(sim, "manager-slave");
     expect(await sim.state.mnesiaOf(1)).toMatchObject({ files: "corrupt", running: true });
     const channel = "C0LEOFSSIM";

@@ -1,30 +1,20 @@
 import { ACTION } from "../../../src/bot/blocks/action-ids";
-import { getTestbed } from "../../helpers/testbed";
-import type { LeofsSim } from "../../../sim/leofs/start-leofs-sim";
-import { approveThroughSlack, breakManagerMnesia, indexOf, messageAtGate, requestAndStart, startE2eLeofsSim } from "./leofs-slack-flow";
-import { blockText, buttonValue, eventually, isTerminal, startSlackE2e, textOf, U_APPROVER, U_REQUESTER, U_SECOND, type SlackE2e } from "./slack-e2e";
+import { approveThroughSlack, breakManagerMnesia, indexOf, messageAtGate, requestAndStart, useLeofsSlackE2e } from "./leofs-slack-flow";
+import { blockText, buttonValue, eventually, isTerminal, textOf, U_APPROVER, U_REQUESTER, U_SECOND } from "./slack-e2e";
 
 jest.setTimeout(120_000);
 
 // The two ways a Slack-driven recovery departs from the happy path: an approver says no, or a step fails.
 describe("manager-slave recovery from Slack, when rejected or failing", () => {
-  let sim: LeofsSim;
-  let e2e: SlackE2e;
-
-  beforeAll(async () => {
-    sim = await startE2eLeofsSim();
-    e2e = await startSlackE2e({ inventoryFile: sim.inventoryPath, privateKeyFile: sim.privateKeyPath, knownHostsFile: sim.knownHostsPath, redisUrl: getTestbed().redisUrl });
-  });
-  afterAll(async () => {
-    await e2e?.close();
-    await sim?.stop();
-  });
+  const bed = useLeofsSlackE2e();
 
   async function ensureSlaveBroken(): Promise<void> {
+    const sim = bed.sim();
     if ((await sim.state.mnesiaOf(1)).files !== "corrupt") await breakManagerMnesia(sim, "manager-slave");
   }
 
   it("an approver's rejection (with a reason) aborts the run before anything destructive ran, says why, and frees the cluster", async () => {
+    const [sim, e2e] = [bed.sim(), bed.e2e()];
     await ensureSlaveBroken();
     const slaveBefore = await sim.state.mnesiaOf(1);
     const { runId } = await requestAndStart(e2e, "recover manager-slave", U_REQUESTER);
@@ -64,6 +54,7 @@ describe("manager-slave recovery from Slack, when rejected or failing", () => {
   });
 
   it("a step that fails pauses the run with the error and Retry/Skip/Abort; after the operator fixes the host, Retry finishes the recovery", async () => {
+    const [sim, e2e] = [bed.sim(), bed.e2e()];
     await ensureSlaveBroken();
     // The launch scripts' pipe dir owned by root: `start` of the slave fails (seed 002's upgrade pitfall).
     await sim.fault.stalePipeDir("leofs-m1");
