@@ -44,7 +44,7 @@ async function neverExpiring(redis: Redis): Promise<{ keys: number; bytes: numbe
       if ((await redis.pttl(key)) !== -1) continue;
       keys++;
       bytes += (await redis.memory("USAGE", key)) ?? 0;
-      const pattern = key.replace(/[0-9a-f]{8}-[0-9a-f-]{27}|\b[0-9A-Za-z_-]{20,}\b|\b\d+\b/g, "*");
+      const pattern = key.replace(/[0-9a-f]{8}-[0-9a-f-]{27}|\b[0-9A-Za-z_-]{12,}\b|\b\d+\b/g, "*");
       patterns[pattern] = (patterns[pattern] ?? 0) + 1;
     }
   } while (cursor !== "0");
