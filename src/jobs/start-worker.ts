@@ -290,7 +290,11 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       if (reconcileTimer !== undefined) clearInterval(reconcileTimer);
       const grace = options.shutdownGraceMs ?? 30_000;
       let timer: NodeJS.Timeout | undefined;
-      const graceful = Promise.all([stepWorker.close(), controlWorker.close(), queryWorker.close()]).then(() => "closed" as const);
+      // Settled, not all: a close that failed or gave up on Redis is said, and the rest still closes.
+      const graceful = Promise.allSettled([stepWorker.close(), controlWorker.close(), queryWorker.close()]).then((closes) => {
+        for (const c of closes) if (c.status === "rejected") logger.warn({ worker: id, err: c.reason instanceof Error ? c.reason.message : String(c.reason) }, "worker close: a queue did not close cleanly; going on");
+        return "closed" as const;
+      });
       const timedOut = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), grace)));
       const how = await Promise.race([graceful, timedOut]);
       clearTimeout(timer);

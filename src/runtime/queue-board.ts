@@ -8,7 +8,7 @@ import express from "express";
 import { CONTROL_QUEUE, STEP_QUEUE } from "../jobs/step-job";
 import { QUERY_QUEUE } from "../jobs/query";
 import { openRedis, type RedisConnectionConfig } from "../jobs/redis-connection";
-import { REDIS_CLOSE_MS, settleWithin } from "../util/settle-within";
+import { GaveUpList, REDIS_CLOSE_MS } from "../util/settle-within";
 
 /** Where Bull Board answers on the operations server. */
 export const QUEUE_BOARD_PATH = "/admin/queues";
@@ -63,8 +63,10 @@ export function startQueueBoard(connection: RedisConnectionConfig, bullPrefix: s
   return {
     handle: (req, res) => void app(req, res),
     async close() {
-      await settleWithin(REDIS_CLOSE_MS, queues.map((q) => q.close()));
+      const gaveUp = new GaveUpList();
+      await gaveUp.within(REDIS_CLOSE_MS, "queue board close", queues.map((q) => q.close()));
       redis.disconnect();
+      gaveUp.throwIfAny();
     },
   };
 }

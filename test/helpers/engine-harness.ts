@@ -129,10 +129,14 @@ export async function startEngineHarness(options: EngineHarnessOptions): Promise
 
   const close = async (): Promise<void> => {
     await unsubscribe?.().catch(() => undefined);
-    await worker?.close();
-    await engine.close();
-    await pool.close();
-    await cleanupPrefix(redisUrl, prefix);
+    // A close that gave up on Redis (CloseGaveUpError) still lets the rest be cleaned up, then fails the test.
+    try {
+      await worker?.close();
+      await engine.close();
+    } finally {
+      await pool.close();
+      await cleanupPrefix(redisUrl, prefix);
+    }
   };
 
   try {

@@ -1,7 +1,10 @@
 import type { Clock } from "./clock";
 
+/** A task holding a line frees it with `release` as soon as its post is answered, or when it ends. */
+export type LineTask = (release: () => void) => Promise<void>;
+
 interface Line {
-  readonly waiting: Array<() => Promise<void>>;
+  readonly waiting: LineTask[];
   busy: boolean;
 }
 
@@ -24,10 +27,15 @@ export class ChannelLines {
     private readonly intervalMs: number,
   ) {}
 
-  /** Runs `task` at its turn in `channel`'s line, or at once without a channel. `task` must not reject. */
-  join(channel: string | undefined, task: () => Promise<void>): void {
+  /**
+   * Runs `task` at its turn in `channel`'s line, or at once without a channel.
+   * The line is the task's until it calls `release` (after its post: what it
+   * does next, such as saving the message's ref in Redis, holds no other
+   * run's post) or ends. `task` must not reject.
+   */
+  join(channel: string | undefined, task: LineTask): void {
     if (channel === undefined) {
-      void task();
+      void task(() => undefined);
       return;
     }
     let line = this.lines.get(channel);
@@ -37,6 +45,18 @@ export class ChannelLines {
     }
     line.waiting.push(task);
     this.pump(channel, line);
+  }
+
+  /**
+   * Resolves at this caller's turn in `channel`'s line with the release to call
+   * once its post is answered. For the rare post outside a task that holds
+   * the line (a second post in one piece of work): a suspended call, which a
+   * task waiting in the line is not.
+   */
+  turn(channel: string): Promise<() => void> {
+    return new Promise((resolve) => {
+      this.join(channel, (release) => new Promise<void>((done) => resolve(() => (release(), done()))));
+    });
   }
 
   /** A post to `channel` was answered (or failed for good): the next one waits a full interval from now. */
@@ -53,10 +73,14 @@ export class ChannelLines {
     line.busy = true;
     const go = (): void => {
       const task = line.waiting.shift()!;
-      void task().finally(() => {
+      let released = false;
+      const release = (): void => {
+        if (released) return;
+        released = true;
         line.busy = false;
         this.pump(channel, line);
-      });
+      };
+      void task(release).finally(release);
     };
     const wait = (this.lastPostDone.get(channel) ?? Number.NEGATIVE_INFINITY) + this.intervalMs - this.clock.now();
     if (wait > 0) this.clock.setTimeout(go, wait);

@@ -93,6 +93,8 @@ interface RunSlot {
   settled?: boolean;
   /** A post of the run message is in this run's line and has not begun. */
   postQueued?: boolean;
+  /** The channel line the running piece of work holds, until its first post is answered. */
+  line?: { readonly channel: string | undefined; readonly release: () => void };
 }
 
 /**
@@ -241,10 +243,15 @@ export class SlackNotifier {
     return slot;
   }
 
-  /** Finished runs go first; their message refs stay in the store. */
+  /**
+   * Finished runs go first; their message refs stay in the store. Never one
+   * with Slack work left: its lease would go unrenewed (another bot would
+   * take the run over and this one's queued posts be dropped), and a late
+   * event would make a fresh slot that posts a second run message.
+   */
   private evictOne(): void {
     for (const [id, s] of this.slots) {
-      if (s.run?.finishedAt !== undefined) {
+      if (s.run?.finishedAt !== undefined && s.work.length === 0 && !s.busy && s.refPromise === undefined) {
         this.slots.delete(id);
         return;
       }
@@ -263,7 +270,8 @@ export class SlackNotifier {
     const item = slot.work[0];
     if (slot.busy || item === undefined) return;
     slot.busy = true;
-    const attempt = async (): Promise<void> => {
+    const attempt = async (release: () => void): Promise<void> => {
+      if (item.paced) slot.line = { channel: this.channelOf(slot), release };
       try {
         await item.run();
       } catch (err) {
@@ -271,6 +279,7 @@ export class SlackNotifier {
           // Slack down (or failing for a reason that may pass): try again later, out of the channel's
           // line meanwhile; the run's later posts wait, so their order holds.
           this.options.logger.warn({ runId: slot.runId, round: item.round, err: err.message }, "slack notifier: Slack still failing; trying again later");
+          slot.line = undefined;
           item.round++;
           this.clock.setTimeout(() => {
             slot.busy = false;
@@ -280,6 +289,7 @@ export class SlackNotifier {
         }
         this.options.logger.error({ runId: slot.runId, err: err instanceof Error ? err.message : String(err) }, "slack notifier: giving up on a message");
       }
+      slot.line = undefined;
       slot.work.shift();
       slot.busy = false;
       if (--this.outstanding === 0) {
@@ -290,7 +300,7 @@ export class SlackNotifier {
       this.next(slot);
     };
     if (item.paced) this.lines.join(this.channelOf(slot), attempt);
-    else void attempt();
+    else void attempt(() => undefined);
   }
 
   /** The channel the run's posts go to: where its message is, else its cluster's. */
@@ -371,11 +381,7 @@ export class SlackNotifier {
     const upload = async (text: string): Promise<void> => {
       const ref = await this.ensureMessage(slot);
       if (ref === undefined) return;
-      try {
-        await uploadTextFile(this.options.api, { filename: `intervene-${slot.runId}-report.md`, title: `Incident report: run ${slot.runId}`, content: text, channel: ref.channel, threadTs: ref.ts });
-      } finally {
-        this.lines.posted(ref.channel);
-      }
+      await this.inTurn(slot, ref.channel, () => uploadTextFile(this.options.api, { filename: `intervene-${slot.runId}-report.md`, title: `Incident report: run ${slot.runId}`, content: text, channel: ref.channel, threadTs: ref.ts }));
     };
     this.enqueue(
       slot,
@@ -430,11 +436,30 @@ export class SlackNotifier {
   }
 
   /** A new message (or thread reply), at the run's turn in the channel's line (see ChannelLines). */
-  private async post(slot: RunSlot, channel: string, render: () => MessagePayload, key: string, threadTs?: string, broadcast = false): Promise<PostedRef> {
+  private post(slot: RunSlot, channel: string, render: () => MessagePayload, key: string, threadTs?: string, broadcast = false): Promise<PostedRef> {
+    return this.inTurn(slot, channel, () => this.postNow(slot, channel, render, key, threadTs, broadcast));
+  }
+
+  /**
+   * One post in `channel`'s line. The piece of work that holds the line (it
+   * waited its turn as data) uses it for its first post and frees it once that
+   * post is answered, so what it does next (saving the message's ref in Redis)
+   * holds no other run's post. A second post in the same piece (the run
+   * message, then the reply that needed it), or one to another channel than
+   * the line's, waits a turn of its own.
+   */
+  private async inTurn<T>(slot: RunSlot, channel: string, send: () => Promise<T>): Promise<T> {
+    const line = slot.line;
+    slot.line = undefined;
+    // A line of another channel is of no use here: free it now (waiting on our own line would never end).
+    if (line !== undefined && line.channel !== channel) line.release();
+    const held = line?.channel === channel ? line.release : undefined;
+    const release = held ?? (await this.lines.turn(channel));
     try {
-      return await this.postNow(slot, channel, render, key, threadTs, broadcast);
+      return await send();
     } finally {
       this.lines.posted(channel);
+      release();
     }
   }
 

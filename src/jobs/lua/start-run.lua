@@ -6,7 +6,7 @@
 -- {'OK', recoveredFrom, recoveredState}. The runs index is trimmed with the
 -- runs (issue 12 point 11): each start drops up to 20 of its oldest ids whose
 -- record has expired (and `list` drops those it meets), so the index does not
--- outgrow what is kept for longer than the oldest kept run lives.
+-- outgrow what is kept for longer than a retention time.
 -- KEYS: run, runAudit, globalAudit, active, lock, runs
 -- ARGV: runId, json, state, cluster, lockTtlMs, requestedAtMs, auditJson, at, maxlen, runPrefix, requestedBy
 -- Scripts reach keys derived from stored values (the lock holder's run, the
@@ -39,12 +39,15 @@ redis.call('SET', KEYS[5], ARGV[1], 'PX', ARGV[5])
 redis.call('HSET', KEYS[1], 'v', '1', 'json', ARGV[2], 'state', ARGV[3], 'cluster', ARGV[4], 'requestedBy', ARGV[11])
 redis.call('HSET', KEYS[4], ARGV[1], ARGV[4])
 redis.call('ZADD', KEYS[6], ARGV[6], ARGV[1])
--- Oldest first, up to the first id still kept: records expire a retention time after their run
--- ends, and runs end about in the order they start, so the rest are kept too. In the steady state
--- that is one EXISTS per start, not twenty (issue 13 point 4: 19 commands a start saved).
+-- Oldest first, up to the first finished run still kept: a finished run's record expires a
+-- retention time after it ended, and runs end about in the order they start, so the ones after
+-- it are kept too. A run not finished (no TTL: paused, or waiting on a gate for weeks) does not
+-- stop the scan, or the index would grow behind it for as long as it lives. In the steady state
+-- that is one PTTL a start, not twenty EXISTS (issue 13 point 4).
 for _, old in ipairs(redis.call('ZRANGE', KEYS[6], 0, 19)) do
-  if redis.call('EXISTS', ARGV[10] .. old) == 1 then break end
-  redis.call('ZREM', KEYS[6], old)
+  local ttl = redis.call('PTTL', ARGV[10] .. old)
+  if ttl == -2 then redis.call('ZREM', KEYS[6], old)
+  elseif ttl >= 0 then break end
 end
 local entries = cjson.decode(ARGV[7])
 if recovered ~= '' then

@@ -6,7 +6,7 @@ import type { ClusterStatusResult } from "./cluster-status-result";
 import { EXEC_CLEANUP_SLACK_MS, runStatusQuery } from "./run-status-query";
 import { QUERY_QUEUE, type StatusQueryJobData } from "./status-query-job";
 import type { StatusQueryPlanner } from "./status-query-planner";
-import { REDIS_CLOSE_MS, settleWithin } from "../../util/settle-within";
+import { GaveUpList, REDIS_CLOSE_MS, settleWithin } from "../../util/settle-within";
 
 export interface QueryWorkerOptions {
   readonly redis: RedisConnectionConfig;
@@ -77,8 +77,10 @@ export function startQueryWorker(options: QueryWorkerOptions): QueryWorkerHandle
       worker.run().catch((err: unknown) => logger.error({ err }, "query worker stopped"));
     },
     async close() {
-      if (!(await settleWithin(REDIS_CLOSE_MS, [worker.close()]))) await settleWithin(REDIS_CLOSE_MS, [worker.disconnect()]);
+      const gaveUp = new GaveUpList();
+      if (!(await gaveUp.within(REDIS_CLOSE_MS, "status query worker close", [worker.close()]))) await settleWithin(REDIS_CLOSE_MS, [worker.disconnect()]);
       connection.disconnect();
+      gaveUp.throwIfAny();
     },
   };
 }

@@ -15,7 +15,7 @@ describe("the runs index follows run retention", () => {
   const redisUrl = getTestbed().redisUrl;
   let engine: EngineHandle;
   beforeAll(() => {
-    const inventory = testInventory({ c1: "{}" });
+    const inventory = testInventory({ c1: "{}", c2: "{}" });
     engine = createEngine({ redis: redisUrl, prefix, policy: inventoryPolicyResolver(inventory), retainRunsMs: 300 });
   });
   afterAll(async () => {
@@ -40,5 +40,22 @@ describe("the runs index follows run retention", () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await engine.list({ limit: 10 })).toEqual([]);
     expect(await engine.store.redis.zcard(index)).toBe(0);
+  });
+
+  it("a run left waiting (no TTL while it lives) at the head of the index does not stop the trimming behind it", async () => {
+    const gate = (cluster: string) => testPlan(cluster, [{ id: "gate", kind: "exec", destructive: true, targets: [{ host: "h2", command: "true" }] }]);
+    const waiting = await engine.start(gate("c2"), requester);
+    await waitForRun(engine, waiting.id, (r) => r.state === "awaiting_approval");
+    for (let i = 0; i < 3; i++) {
+      const run = await engine.start(gate("c1"), requester);
+      await waitForRun(engine, run.id, (r) => r.state === "awaiting_approval");
+      await engine.abort(run.id, requester, "now");
+    }
+    const index = `${prefix}:runs`;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const fresh = await engine.start(gate("c1"), requester);
+    expect(await engine.store.redis.zrange(index, "0", "-1")).toEqual([waiting.id, fresh.id]);
+    await engine.abort(fresh.id, requester, "now");
+    await engine.abort(waiting.id, requester, "now");
   });
 });

@@ -1,6 +1,7 @@
 import pino from "pino";
 import { renderRunMessage } from "../../../src/bot/blocks/render-run-message";
 import type { SlackApi } from "../../../src/bot/notifier/slack-api";
+import type { MessageRef, NotifierStore } from "../../../src/bot/notifier/notifier-store";
 import { SlackNotifier } from "../../../src/bot/notifier/slack-notifier";
 import type { RunRecord } from "../../../src/jobs/run-types";
 import { ManualClock } from "../../helpers/slack/manual-clock";
@@ -111,5 +112,33 @@ describe("Slack sees its limits kept even when requests are slow to arrive", () 
     const all = api.callsOf("chat.postMessage").map((c) => c.at);
     expect(all).toHaveLength(3);
     for (const gap of gaps(all)) expect(gap).toBeGreaterThanOrEqual(1000);
+  });
+
+  it("a run whose message ref is slow to save (Redis in a failover) holds no other run's post: the line is freed once the post is answered", async () => {
+    const clock = new ManualClock();
+    const api = new MemorySlackApi(() => clock.now());
+    const refs = new Map<string, MessageRef>();
+    // The first save waits 20 s, as a write to Redis would through a failover; the others are at once.
+    let saves = 0;
+    const store: NotifierStore = {
+      load: (runId) => Promise.resolve(refs.get(runId)),
+      save: (runId, ref) => {
+        refs.set(runId, ref);
+        return saves++ === 0 ? new Promise((resolve) => clock.setTimeout(resolve, 20_000)) : Promise.resolve();
+      },
+    };
+    const notifier = new SlackNotifier({ api, channelFor: () => "C0LEOFSPROD", logger: pino({ level: "silent" }), clock, minPostIntervalMs: 1000, store });
+    const plan = makePlan(1, {}, () => ({}));
+    notifier.handle({ type: "run.created", run: makeRun(plan, { id: "run-slow-save" }) });
+    await clock.advance(100);
+    notifier.handle({ type: "run.created", run: makeRun(plan, { id: "run-next" }) });
+    await clock.advance(2000);
+    const posts = api.callsOf("chat.postMessage").map((c) => c.at);
+    // The second run's message went out a second after the first's, not after the first's save.
+    expect(posts).toHaveLength(2);
+    expect(posts[1]! - posts[0]!).toBeGreaterThanOrEqual(1000);
+    expect(posts[1]!).toBeLessThan(5000);
+    await clock.advance(30_000);
+    await notifier.flush();
   });
 });

@@ -163,9 +163,13 @@ export function createHarness(name: string, clusters?: Record<string, string>, r
     },
     async close() {
       await Promise.allSettled(workers.map((w) => w.close()));
-      await engine.close();
-      await pool.close();
-      await cleanupPrefix(await cleanupUrl(), prefix).catch(() => undefined);
+      // A close that gave up on Redis (CloseGaveUpError) still lets the rest be cleaned up, then fails the test.
+      try {
+        await engine.close();
+      } finally {
+        await pool.close();
+        await cleanupPrefix(await cleanupUrl(), prefix).catch(() => undefined);
+      }
     },
   };
 }
