@@ -41,6 +41,13 @@ function gaps(times: readonly number[]): number[] {
   return times.slice(1).map((t, i) => t - times[i]!);
 }
 
+/** `count` new messages in all, each at least a second after the one before. */
+function expectPostsSpaced(api: MemorySlackApi, count: number): void {
+  const posts = api.callsOf("chat.postMessage").map((c) => c.at);
+  expect(posts).toHaveLength(count);
+  for (const gap of gaps(posts)) expect(gap).toBeGreaterThanOrEqual(1000);
+}
+
 describe("Slack sees its limits kept even when requests are slow to arrive", () => {
   it("new messages in a channel arrive at least a second apart", async () => {
     const { clock, api, notifier } = setup();
@@ -55,9 +62,7 @@ describe("Slack sees its limits kept even when requests are slow to arrive", () 
     await clock.advance(60_000);
     await notifier.flush();
 
-    const posts = api.callsOf("chat.postMessage").map((c) => c.at);
-    expect(posts).toHaveLength(6);
-    for (const gap of gaps(posts)) expect(gap).toBeGreaterThanOrEqual(1000);
+    expectPostsSpaced(api, 6);
   });
 
   it("the run message is written at most once a second, its post included, and ends equal to the last state", async () => {
@@ -109,9 +114,7 @@ describe("Slack sees its limits kept even when requests are slow to arrive", () 
     expect(postsOf("run-second")[0]!).toBeLessThan(4000);
     await clock.advance(30_000);
     await notifier.flush();
-    const all = api.callsOf("chat.postMessage").map((c) => c.at);
-    expect(all).toHaveLength(3);
-    for (const gap of gaps(all)) expect(gap).toBeGreaterThanOrEqual(1000);
+    expectPostsSpaced(api, 3);
   });
 
   it("a run whose message ref is slow to save (Redis in a failover) holds no other run's post: the line is freed once the post is answered", async () => {
