@@ -17,7 +17,7 @@ import { newRunId } from "./run-id";
 import type { RunStore } from "./run-store";
 import { TERMINAL_RUN_STATES, type RunEvent, type RunRecord } from "./run-types";
 import { refusedWhenRedisIsFull } from "./redis-out-of-memory";
-import { GaveUpList, REDIS_CLOSE_MS } from "../util/settle-within";
+import { GaveUpList } from "../util/settle-within";
 
 export interface EngineOptions extends BackboneOptions {
   /** Turns requests into plans (procedures + inventory). Without it, `plan()` refuses with PARAMS. */
@@ -354,8 +354,8 @@ export function createEngine(options: EngineOptions): EngineHandle {
       clearInterval(heartbeat);
       if (sweep !== undefined) clearInterval(sweep);
       const gaveUp = new GaveUpList();
-      await gaveUp.within(REDIS_CLOSE_MS, "end snapshots", [...snapshotting]);
-      await gaveUp.within(REDIS_CLOSE_MS, "run-event unsubscribe", [...subscriptions].map(async (u) => u().catch((err: unknown) => gaveUp.absorb(err))));
+      await gaveUp.within("end snapshots", [...snapshotting]);
+      await gaveUp.within("run-event unsubscribe", [...subscriptions].map(async (u) => u().catch((err: unknown) => gaveUp.absorb(err))));
       await statusQueries.close().catch((err: unknown) => gaveUp.absorb(err));
       await backbone.close().catch((err: unknown) => gaveUp.absorb(err));
       gaveUp.throwIfAny();

@@ -11,7 +11,7 @@ import { ReplicaConfirmation } from "./replica-confirmation";
 import { RunStore } from "./run-store";
 import { RunTransitioner } from "./run-transitioner";
 import { CONTROL_QUEUE, STEP_QUEUE } from "./step-job";
-import { GaveUpList, REDIS_CLOSE_MS, settleWithin } from "../util/settle-within";
+import { GaveUpList } from "../util/settle-within";
 
 /** What the API engine and the workers share; both sides only need the same Redis and prefix. */
 export interface BackboneOptions {
@@ -117,9 +117,9 @@ export function openRunBackbone(options: BackboneOptions, role: string): RunBack
     close: async () => {
       // BullMQ keeps connections of its own (duplicates): cut them too when Redis does not answer.
       const gaveUp = new GaveUpList();
-      if (!(await gaveUp.within(REDIS_CLOSE_MS, "queue close", [stepQueue.close(), controlQueue.close()]))) await settleWithin(REDIS_CLOSE_MS, [stepQueue.disconnect(), controlQueue.disconnect()]);
+      await gaveUp.closeOrCut("queue close", [stepQueue.close(), controlQueue.close()], () => [stepQueue.disconnect(), controlQueue.disconnect()]);
       // Events published without waiting (after a transition) go out before the connection is cut.
-      await gaveUp.within(REDIS_CLOSE_MS, "run-event publish", [bus.idle()]);
+      await gaveUp.within("run-event publish", [bus.idle()]);
       for (const c of connections) c.disconnect();
       gaveUp.throwIfAny();
     },

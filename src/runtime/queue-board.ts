@@ -8,7 +8,7 @@ import express from "express";
 import { CONTROL_QUEUE, STEP_QUEUE } from "../jobs/step-job";
 import { QUERY_QUEUE } from "../jobs/query";
 import { openRedis, type RedisConnectionConfig } from "../jobs/redis-connection";
-import { GaveUpList, REDIS_CLOSE_MS } from "../util/settle-within";
+import { GaveUpList } from "../util/settle-within";
 
 /** Where Bull Board answers on the operations server. */
 export const QUEUE_BOARD_PATH = "/admin/queues";
@@ -64,7 +64,7 @@ export function startQueueBoard(connection: RedisConnectionConfig, bullPrefix: s
     handle: (req, res) => void app(req, res),
     async close() {
       const gaveUp = new GaveUpList();
-      await gaveUp.within(REDIS_CLOSE_MS, "queue board close", queues.map((q) => q.close()));
+      await gaveUp.within("queue board close", queues.map((q) => q.close()));
       redis.disconnect();
       gaveUp.throwIfAny();
     },

@@ -33,15 +33,24 @@ export class CloseGaveUpError extends Error {
   }
 }
 
-/** What a close with several bounded parts gave up on; `throwIfAny` reports them all at once. */
+/** What a close with several parts, each bounded by REDIS_CLOSE_MS, gave up on; `throwIfAny` reports them all at once. */
 export class GaveUpList {
   private readonly parts: string[] = [];
 
-  /** settleWithin, remembering `what` when it gives up. */
-  async within(ms: number, what: string, promises: readonly Promise<unknown>[]): Promise<boolean> {
-    const settled = await settleWithin(ms, promises);
+  /** settleWithin REDIS_CLOSE_MS, remembering `what` when it gives up. */
+  async within(what: string, promises: readonly Promise<unknown>[]): Promise<boolean> {
+    const settled = await settleWithin(REDIS_CLOSE_MS, promises);
     if (!settled) this.parts.push(what);
     return settled;
+  }
+
+  /**
+   * A graceful close (BullMQ's `close`), and when Redis does not answer in
+   * time, `cut` (their `disconnect`): BullMQ keeps connections of its own
+   * that a graceful close waits on for ever.
+   */
+  async closeOrCut(what: string, closes: readonly Promise<unknown>[], cut: () => readonly Promise<unknown>[]): Promise<void> {
+    if (!(await this.within(what, closes))) await settleWithin(REDIS_CLOSE_MS, cut());
   }
 
   /** Keeps what an inner close reported; rethrows any other error. */

@@ -10,7 +10,7 @@ import { openRedis, type RedisConnectionConfig } from "../redis-connection";
 import type { RunStore } from "../run-store";
 import type { ClusterStatusResult, StatusQueryFailureCode } from "./cluster-status-result";
 import { QUERY_KEEP_SECONDS, QUERY_QUEUE, type StatusQueryJobData } from "./status-query-job";
-import { GaveUpList, REDIS_CLOSE_MS, settleWithin } from "../../util/settle-within";
+import { GaveUpList } from "../../util/settle-within";
 
 /** The policy key of status queries: no procedure has this id, so the cluster's own `requesters` apply. */
 export const STATUS_QUERY_POLICY_ID = "status";
@@ -120,7 +120,7 @@ export function createStatusQueries(options: StatusQueriesOptions): StatusQuerie
       channel = undefined;
       if (c === undefined) return;
       const gaveUp = new GaveUpList();
-      if (!(await gaveUp.within(REDIS_CLOSE_MS, "status query close", [c.events.close(), c.queue.close()]))) await settleWithin(REDIS_CLOSE_MS, [c.events.disconnect(), c.queue.disconnect()]);
+      await gaveUp.closeOrCut("status query close", [c.events.close(), c.queue.close()], () => [c.events.disconnect(), c.queue.disconnect()]);
       for (const r of c.connections) r.disconnect();
       gaveUp.throwIfAny();
     },

@@ -6,7 +6,7 @@ import type { ClusterStatusResult } from "./cluster-status-result";
 import { EXEC_CLEANUP_SLACK_MS, runStatusQuery } from "./run-status-query";
 import { QUERY_QUEUE, type StatusQueryJobData } from "./status-query-job";
 import type { StatusQueryPlanner } from "./status-query-planner";
-import { GaveUpList, REDIS_CLOSE_MS, settleWithin } from "../../util/settle-within";
+import { GaveUpList } from "../../util/settle-within";
 
 export interface QueryWorkerOptions {
   readonly redis: RedisConnectionConfig;
@@ -78,7 +78,7 @@ export function startQueryWorker(options: QueryWorkerOptions): QueryWorkerHandle
     },
     async close() {
       const gaveUp = new GaveUpList();
-      if (!(await gaveUp.within(REDIS_CLOSE_MS, "status query worker close", [worker.close()]))) await settleWithin(REDIS_CLOSE_MS, [worker.disconnect()]);
+      await gaveUp.closeOrCut("status query worker close", [worker.close()], () => [worker.disconnect()]);
       connection.disconnect();
       gaveUp.throwIfAny();
     },
