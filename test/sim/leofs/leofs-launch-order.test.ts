@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import YAML from "yaml";
 import { leofsAdm, startLeofsSim, type LeofsSim } from "../../../sim/leofs/start-leofs-sim";
+import { eventuallyTrue } from "../../helpers/eventually";
 
 // Seed 001 "Launch Order of LeoFS' Components", run over SSH on a fresh cluster.
 describe("launching a LeoFS cluster in the documented order", () => {
@@ -31,6 +32,11 @@ describe("launching a LeoFS cluster in the documented order", () => {
     expect(await sim.exec("leofs-m0", leofsAdm("status"))).toMatchObject({ stdout: "Error: couldn't connect to LeoFS Manager\n", code: 1 });
     await start("leofs-m0");
     await start("leofs-m1");
+    // On a first start the managers' tables come a moment after `ready` (leo_manager_sup.erl
+    // create_mnesia_tables; the sim's tables_pending): the launch procedure waits for them
+    // (wait-manager-tables), and so does this. Without the wait, a loaded machine ran the next
+    // case inside that window and got `[ERROR] Mnesia is not available` (once in three runs here).
+    await eventuallyTrue("the managers' tables exist", async () => !(await sim.exec("leofs-m0", leofsAdm("status"))).stdout.includes("Mnesia is not available"));
     expect(await statusRows()).toEqual([]);
     expect(await sim.state.checkManagers()).toEqual({ consistent: true, detail: "consistent" });
     const [m0, m1] = [await sim.state.mnesiaOf(0), await sim.state.mnesiaOf(1)];
