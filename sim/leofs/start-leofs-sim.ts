@@ -7,6 +7,7 @@ import YAML from "yaml";
 import type { SshdHandle } from "../ssh/sshd";
 import { sshClientConfig } from "../ssh/ssh-client-config";
 import { OPENSSH_HOSTS, type SimSshHosts } from "../sim-ssh-hosts";
+import { parseLeofsStatus, type LeofsStatus } from "../../src/procedures/parsers/parse-leofs-status";
 import { shellQuote } from "../../src/util/shell-quote";
 import { SimSshExec, type SimExecResult } from "./sim-ssh-exec";
 import { startRealMnesiaKit, type RealEpmd } from "./real-mnesia-kit";
@@ -472,15 +473,32 @@ async function launchInOrder(sim: LeofsSim, baseEnv: NodeJS.ProcessEnv, service:
   const admin = sim.hostOf("manager-master");
   const adm = async (...args: string[]): Promise<string> =>
     (await execFileP(path.join(sim.simRoot, "bin", "leofs-adm"), args, { env: { ...baseEnv, LEOFS_SIM_HOST: admin.name } })).stdout;
-  // A first start is on empty Mnesia: the tables come a moment after `ready` (leo_manager_sup.erl), as the launch procedure's wait-storage-attached waits for.
-  for (let i = 0; ; i++) {
-    if (!(await adm("status")).includes("[ERROR] Mnesia is not available")) break;
-    if (i >= 300) throw new Error("the managers' tables never appeared (leofs-adm status kept answering Mnesia is not available)");
+  // As the launch procedure's wait-storage-attached: a first start is on empty Mnesia, so the tables come a moment after
+  // `ready` (leo_manager_sup.erl create_mnesia_tables), and each storage node is attached only once it has registered with
+  // the manager (leo_storage_app.erl after_proc_1 → leo_storage_api:register_in_monitor(first) → RPC leo_manager_api:register,
+  // retried every ?CHECK_INTERVAL while no manager answers), a moment after its own `ready`.
+  // `leofs-adm start` before then answers "Storage cluster is not running, yet" (a loaded CI machine met that window).
+  const storage = sim.hosts.filter((x) => x.role === "storage").map((h) => h.node);
+  for (let i = 0, last = ""; ; i++) {
+    last = await adm("status");
+    if (allAttached(last, storage)) break;
+    if (i >= 300) throw new Error(`the storage nodes never all attached within 30 s; leofs-adm status answered ${JSON.stringify(last)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const started = await adm("start");
   if (!started.endsWith("OK\r\n")) throw new Error(`leofs-adm start answered ${JSON.stringify(started)}`);
   for (const h of sim.hosts.filter((x) => x.role === "gateway")) await start(h);
+}
+
+function allAttached(statusText: string, storageNodes: readonly string[]): boolean {
+  let status: LeofsStatus;
+  try {
+    status = parseLeofsStatus(statusText);
+  } catch {
+    return false; // "[ERROR] Mnesia is not available" and the like: not yet
+  }
+  const states = new Map(status.nodes.map((n) => [n.node, n.state]));
+  return storageNodes.every((n) => states.get(n) === "attached" || states.get(n) === "running");
 }
 
 function buildInventory(
