@@ -3,6 +3,7 @@ import { auditFields, parseAuditEntry, type AuditDraft, type AuditEntry } from "
 import type { RedisKeys } from "./redis-keys";
 import { defineRedisScripts } from "./redis-scripts";
 import type { ReplicaConfirmation } from "./replica-confirmation";
+import { fullRunWrite, runFromHash, runWrite, type RunWrite } from "./run-hash";
 import { TERMINAL_RUN_STATES, type RunRecord } from "./run-types";
 
 export interface RunStoreOptions {
@@ -32,8 +33,13 @@ function flatEntries(runId: string, at: string, drafts: readonly AuditDraft[]): 
   return JSON.stringify(drafts.map((d) => Object.entries(auditFields(runId, at, d)).flat()));
 }
 
+function writtenFields(write: RunWrite): string[] {
+  return write.set.filter((_, i) => i % 2 === 0);
+}
+
 /**
- * Run records (a hash: version, JSON, state, cluster, requester), the active
+ * Run records (a hash: version, state, cluster, requester, and the record's
+ * fields and steps apart, see run-hash.ts), the active
  * set, cluster locks and the audit streams. Every write of a record is a
  * compare-and-set on its version, in Lua, with its audit entries.
  */
@@ -56,19 +62,19 @@ export class RunStore {
   }
 
   async get(runId: string): Promise<RunRecord | undefined> {
-    const json = await this.redis.hget(this.keys.run(runId), "json");
-    return json === null ? undefined : (JSON.parse(json) as RunRecord);
+    return runFromHash(runId, await this.redis.hgetall(this.keys.run(runId)));
   }
 
   async create(run: RunRecord, audit: readonly AuditDraft[]): Promise<CreateResult> {
     const k = this.keys;
     const at = run.requestedAt;
-    const json = JSON.stringify(run);
+    const write = fullRunWrite(run);
     for (;;) {
       const mark = this.replication?.mark();
       const reply = await this.redis.startRun(
         ...[k.run(run.id), k.runAudit(run.id), k.globalAudit, k.active, k.lock(run.plan.cluster), k.runs],
-        ...[run.id, json, run.state, run.plan.cluster, this.lockTtlMs, Date.parse(at), flatEntries(run.id, at, audit), at, this.maxLen, k.runPrefix, run.requestedBy],
+        ...[run.id, write.stepCount, run.state, run.plan.cluster, this.lockTtlMs, Date.parse(at), flatEntries(run.id, at, audit), at, this.maxLen, k.runPrefix, run.requestedBy],
+        ...write.set,
       );
       // Held by this very run: ioredis sent the script again after a reconnect, and the first one had taken.
       if (reply[0] === "LOCKED" && reply[1] === run.id) return { ok: true };
@@ -87,21 +93,26 @@ export class RunStore {
   async compareAndSet(previous: RunRecord, next: RunRecord, audit: readonly AuditDraft[], at: string, announce?: Announcement): Promise<CasResult> {
     const k = this.keys;
     const terminal = TERMINAL_RUN_STATES.includes(next.state) ? "1" : "0";
-    const json = JSON.stringify(next);
+    let write = runWrite(previous, next);
     for (;;) {
       const mark = this.replication?.mark();
       const reply = await this.redis.casRun(
         ...[k.run(next.id), k.runAudit(next.id), k.globalAudit, k.active, k.lock(next.plan.cluster)],
-        ...[previous.version, next.version, json, next.state, terminal, next.id, flatEntries(next.id, at, audit), at, this.maxLen, next.plan.cluster, this.retainMs],
-        ...[announce?.channel ?? "", announce?.message ?? ""],
+        ...[previous.version, next.version, next.state, terminal, next.id, flatEntries(next.id, at, audit), at, this.maxLen, next.plan.cluster, this.retainMs],
+        ...[announce?.channel ?? "", announce?.message ?? "", write.full ? "1" : "0", write.stepCount, write.unset.length, ...write.unset, ...write.set],
       );
+      // A record in the layout before run-hash.ts: its first transition since writes it whole.
+      if (reply === -2) {
+        write = fullRunWrite(next, previous);
+        continue;
+      }
       // A conflict right after a reconnect may be this very write, sent again by ioredis after the first took.
       if (reply === 0 && mark !== undefined && this.replication!.changedSince(mark) && (await this.landed(next.id, audit, at))) return "ok";
       if (reply !== 1) return reply === 0 ? "conflict" : "missing";
       if (mark === undefined || (await this.replication!.confirm(mark))) return "ok";
       // The primary changed between the write and its confirmation: read back what survived.
-      const [v, stored] = await this.redis.hmget(k.run(next.id), "v", "json");
-      if (stored === json) return "ok";
+      const [v, ...stored] = await this.redis.hmget(k.run(next.id), "v", ...writtenFields(write));
+      if (v === String(next.version) && stored.every((value, i) => value === write.set[2 * i + 1])) return "ok";
       // Lost with the old primary (the record is as we found it): once more is still once.
       if (v === String(previous.version)) continue;
       // Moved on: by us then others (our audit entries are there), or by another writer after ours was

@@ -2,29 +2,45 @@
 -- the one the transition was computed from, so two racing callers can never
 -- both apply. A terminal state drops the run from the active set and releases
 -- its cluster lock in the same step.
+-- The record is a hash of fields (`f:<name>`) and steps (`s:<index>`), and a
+-- transition writes only those it changed (issue 13 point 1; run-hash.ts).
+-- A partial write on a record still in the legacy layout (one `json` field)
+-- is refused with -2: the caller writes it whole, which drops `json`.
 -- KEYS: run, runAudit, globalAudit, active, lock
 -- A finished run's record and audit stream expire after `retainMs` (0: kept).
--- The transition's events go out in the same step (ARGV[12] channel, ARGV[13]
+-- The transition's events go out in the same step (ARGV[11] channel, ARGV[12]
 -- message; none when empty): one command and one write per transition, and
 -- subscribers never hear of a write that did not happen.
--- ARGV: expectedVersion, newVersion, json, state, terminal(0/1), runId, auditJson, at, maxlen, cluster, retainMs, channel, message
+-- ARGV: expectedVersion, newVersion, state, terminal(0/1), runId, auditJson, at, maxlen, cluster, retainMs,
+--       channel, message, full(0/1), stepCount, unsetCount, <unsetCount field names>, <field, value pairs>
 --#include add-audit.lua
-local v = redis.call('HGET', KEYS[1], 'v')
+local stored = redis.call('HMGET', KEYS[1], 'v', 'json')
+local v = stored[1]
 if not v then return -1 end
 if v ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'v', ARGV[2], 'json', ARGV[3], 'state', ARGV[4])
-local entries = cjson.decode(ARGV[7])
-if ARGV[5] == '1' then
-  redis.call('HDEL', KEYS[4], ARGV[6])
-  if redis.call('GET', KEYS[5]) == ARGV[6] then
+local full = ARGV[13] == '1'
+if not full and stored[2] then return -2 end
+local steps = tonumber(ARGV[14])
+local unsetCount = tonumber(ARGV[15])
+if full then
+  redis.call('HDEL', KEYS[1], 'json')
+  local before = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')
+  for i = steps, before - 1 do redis.call('HDEL', KEYS[1], 's:' .. i) end
+end
+for i = 16, 15 + unsetCount do redis.call('HDEL', KEYS[1], ARGV[i]) end
+redis.call('HSET', KEYS[1], 'v', ARGV[2], 'state', ARGV[3], 'n', ARGV[14], unpack(ARGV, 16 + unsetCount))
+local entries = cjson.decode(ARGV[6])
+if ARGV[4] == '1' then
+  redis.call('HDEL', KEYS[4], ARGV[5])
+  if redis.call('GET', KEYS[5]) == ARGV[5] then
     redis.call('DEL', KEYS[5])
-    table.insert(entries, {'type', 'lock.released', 'run', ARGV[6], 'actor', 'engine', 'at', ARGV[8], 'data', cjson.encode({cluster = ARGV[10]})})
+    table.insert(entries, {'type', 'lock.released', 'run', ARGV[5], 'actor', 'engine', 'at', ARGV[7], 'data', cjson.encode({cluster = ARGV[9]})})
   end
 end
-add_audit(KEYS[2], KEYS[3], ARGV[9], entries)
-if ARGV[5] == '1' and tonumber(ARGV[11]) > 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[11])
-  redis.call('PEXPIRE', KEYS[2], ARGV[11])
+add_audit(KEYS[2], KEYS[3], ARGV[8], entries)
+if ARGV[4] == '1' and tonumber(ARGV[10]) > 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[10])
+  redis.call('PEXPIRE', KEYS[2], ARGV[10])
 end
-if ARGV[13] ~= nil and ARGV[13] ~= '' then redis.call('PUBLISH', ARGV[12], ARGV[13]) end
+if ARGV[12] ~= '' then redis.call('PUBLISH', ARGV[11], ARGV[12]) end
 return 1

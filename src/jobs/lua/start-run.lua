@@ -8,7 +8,8 @@
 -- record has expired (and `list` drops those it meets), so the index does not
 -- outgrow what is kept for longer than a retention time.
 -- KEYS: run, runAudit, globalAudit, active, lock, runs
--- ARGV: runId, json, state, cluster, lockTtlMs, requestedAtMs, auditJson, at, maxlen, runPrefix, requestedBy
+-- ARGV: runId, stepCount, state, cluster, lockTtlMs, requestedAtMs, auditJson, at, maxlen, runPrefix, requestedBy,
+--       <field, value pairs of the record> (run-hash.ts)
 -- Scripts reach keys derived from stored values (the lock holder's run, the
 -- active runs' locks): fine on one Redis or Sentinel, not on Redis Cluster.
 --#include terminal.lua
@@ -36,7 +37,7 @@ if holder then
   redis.call('HDEL', KEYS[4], holder)
 end
 redis.call('SET', KEYS[5], ARGV[1], 'PX', ARGV[5])
-redis.call('HSET', KEYS[1], 'v', '1', 'json', ARGV[2], 'state', ARGV[3], 'cluster', ARGV[4], 'requestedBy', ARGV[11])
+redis.call('HSET', KEYS[1], 'v', '1', 'n', ARGV[2], 'state', ARGV[3], 'cluster', ARGV[4], 'requestedBy', ARGV[11], unpack(ARGV, 12))
 redis.call('HSET', KEYS[4], ARGV[1], ARGV[4])
 redis.call('ZADD', KEYS[6], ARGV[6], ARGV[1])
 -- Oldest first, up to the first finished run still kept: a finished run's record expires a

@@ -3,6 +3,7 @@ import path from "node:path";
 import { Queue } from "bullmq";
 import Redis from "ioredis";
 import { redisKeys, type RunRecord } from "../../../src/jobs";
+import { fullRunWrite } from "../../../src/jobs/run-hash";
 import { STEP_QUEUE } from "../../../src/jobs/step-job";
 import { computePlanHash } from "../../../src/procedures/planning/plan-hash";
 import { APPROVER, startEngineHarness, stepById, type EngineHarness } from "../../helpers/engine-harness";
@@ -54,9 +55,9 @@ describe("a run record forged in Redis runs nothing", () => {
     expect(run.state).toBe("awaiting_approval");
     return run;
   }
-  // Only the JSON field: the version field beside it stays, so the forged record reads as current.
+  // Only the record's fields and steps: the version field beside them stays, so the forged record reads as current.
   const writeRaw = async (run: RunRecord): Promise<void> => {
-    await redis.hset(redisKeys(harness.prefix).run(run.id), "json", JSON.stringify(run));
+    await redis.hset(redisKeys(harness.prefix).run(run.id), ...fullRunWrite(run).set);
   };
   async function pausedRun(runId: string): Promise<RunRecord> {
     for (let i = 0; i < 400; i++) {

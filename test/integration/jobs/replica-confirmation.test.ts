@@ -3,6 +3,7 @@ import Redis from "ioredis";
 import { openRedis } from "../../../src/jobs/redis-connection";
 import { redisKeys } from "../../../src/jobs/redis-keys";
 import { ReplicaConfirmation } from "../../../src/jobs/replica-confirmation";
+import { runWrite } from "../../../src/jobs/run-hash";
 import { RunStore } from "../../../src/jobs/run-store";
 import type { RunRecord } from "../../../src/jobs/run-types";
 import { startRedisServer, type RedisServerHandle } from "../../../sim/process/redis-server";
@@ -101,7 +102,8 @@ describe("a run record write is acknowledged only once it would survive a failov
     const watch = direct(a);
     await direct(b).restore(keys.run(id), 0, await watch.dumpBuffer(keys.run(id)));
     if (withAudit) await direct(b).restore(keys.runAudit(id), 0, await watch.dumpBuffer(keys.runAudit(id)));
-    await direct(b).hset(keys.run(id), "v", "3", "json", JSON.stringify({ ...next, version: 3, state: "running" }));
+    const moved = { ...next, version: 3, state: "running" as const };
+    await direct(b).hset(keys.run(id), "v", "3", "state", "running", ...runWrite(next, moved).set);
     proxy.switchTo({ host: b.host, port: b.port });
     return writing;
   }
@@ -120,7 +122,7 @@ describe("a run record write is acknowledged only once it would survive a failov
     expect(await writing).toBe("ok");
 
     const survivor = direct(b);
-    expect(JSON.parse((await survivor.hget(keys.run("r1"), "json"))!)).toMatchObject({ version: 2, state: "paused" });
+    expect(await new RunStore(survivor, keys).get("r1")).toMatchObject({ version: 2, state: "paused" });
     expect(await survivor.hget(keys.run("r1"), "v")).toBe("2");
     // Its audit entry was written with it, once.
     const audit = await survivor.xrange(keys.runAudit("r1"), "-", "+");
