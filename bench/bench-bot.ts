@@ -1,3 +1,4 @@
+import { cpuProfileArgs } from "./cpu-profile-args";
 import path from "node:path";
 import pino from "pino";
 import { loadEnvConfig, type Inventory } from "../src/config";
@@ -67,7 +68,7 @@ export async function startBenchBot(options: BenchBotOptions): Promise<BenchBot>
   let bot: Child | undefined;
   try {
     bot = await startChild({
-      args: [...(options.nodeArgs ?? []), options.entry],
+      args: [...(options.nodeArgs ?? []), ...cpuProfileArgs(), options.entry],
       cwd: options.logDir,
       env: {
         PATH: process.env.PATH ?? "/usr/bin:/bin",

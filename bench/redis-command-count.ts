@@ -8,6 +8,12 @@ export async function commandCalls(redis: Redis): Promise<number> {
   return total;
 }
 
+/** Bytes Redis has read from all its clients so far (`INFO stats` total_net_input_bytes). */
+export async function bytesIn(redis: Redis): Promise<number> {
+  const m = /^total_net_input_bytes:(\d+)/m.exec(await redis.info("stats"));
+  return m === null ? Number.NaN : Number(m[1]);
+}
+
 export interface CommandSplit {
   /** Commands touching intervene's own keys or channels (run store, locks, approvals, audit, events). */
   readonly ours: number;

@@ -126,6 +126,7 @@ export async function runBench({ quick, profile, traceGc = false, repo, soak = f
       { name: "max_updates_per_sec_per_message", value: tp.slack.maxUpdatesPerSecPerMessage, unit: "/s", target: { op: "<=", limit: 1 }, detail: `counting the post: ${tp.slack.maxWritesPerSecPerMessage.toFixed(2)}/s; min post gap per channel ${tp.slack.minPostGapMsPerChannel.toFixed(0)} ms` },
       { name: "lost_updates", value: tp.slack.lostUpdates, unit: "", target: { op: "<=", limit: 0 }, detail: `of ${tp.runs * tp.reps.length} runs` },
       { name: "redis_cmds_per_step", value: tp.redisCmdsPerStep, unit: "", detail: `INFO commandstats over the timed runs; per step by MONITOR: ours ${tp.redisSplitPerStep.ours.toFixed(1)}, BullMQ ${tp.redisSplitPerStep.bullmq.toFixed(1)}, other ${tp.redisSplitPerStep.other.toFixed(1)}` },
+      { name: "redis_bytes_in_per_step", value: Math.round(tp.redisBytesInPerStep), unit: "B", detail: "INFO stats total_net_input_bytes over the timed runs, every client" },
       { name: "bot_cpu_ms_per_step", value: tp.cpuMsPerStep.bot ?? Number.NaN, unit: "ms", detail: `CPU ms per step: ${Object.entries(tp.cpuMsPerStep).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ")}` },
       { name: "slack_calls_per_run", value: tp.slack.callsPerRun, unit: "", detail: Object.entries(tp.slack.callsByMethod).map(([k, v]) => `${k} ${v}`).join(", ") },
     ];
@@ -140,6 +141,7 @@ export async function runBench({ quick, profile, traceGc = false, repo, soak = f
       fanout_vs_raw_ratio: round(fanout.wall.median / fanout.rawWallMs),
       fanout_ratio: round(fanout.wall.median / fanoutIdeal),
       redis_cmds_per_step: round(tp.redisCmdsPerStep, 1),
+      redis_bytes_in_per_step: Math.round(tp.redisBytesInPerStep),
       bot_cpu_ms_per_step: round(tp.cpuMsPerStep.bot ?? Number.NaN),
       max_updates_per_sec_per_message: round(tp.slack.maxUpdatesPerSecPerMessage),
       lost_updates: tp.slack.lostUpdates,
@@ -176,6 +178,7 @@ export async function runBench({ quick, profile, traceGc = false, repo, soak = f
         hosts: `${SSHD} sshd processes on 127.0.0.10-${9 + SSHD}; fan-out: ${FANOUT_HOSTS} inventory host names sharing them (${FANOUT_HOSTS / SSHD} names each)`,
         fanout_ideal: `${FANOUT_HOSTS}/${FANOUT_PARALLEL} x median raw exec (fanout_ratio, information only)`,
         fanout_vs_raw_ratio: `the engine's 1-step run on ${FANOUT_HOSTS} hosts, ${FANOUT_PARALLEL} at a time (engine.start -> step.finished) / the same execs on open connections, ${FANOUT_PARALLEL} at a time, in the same run`,
+        redis_bytes_in_per_step: "bytes all clients sent Redis (INFO stats total_net_input_bytes delta) over the same window as redis_cmds_per_step, / steps",
         redis_cmds_per_step: "Redis commands (INFO commandstats delta, every client) from the timed throughput runs' engine.start to the bot done with Slack, / steps; split into ours (intervene keys) and BullMQ's (<prefix>:bq:* keys) by MONITOR over one more, untimed, rep of 10 runs",
         bot_cpu_ms_per_step: "user + system CPU of the bot process (/proc/<pid>/stat) during the timed throughput runs / steps",
         ack: "client-side time to the HTTP response of a signed `/dirac intervention cluster=... --dry-run`, 50 at once, against the bot process and a bare Bolt process (handler: ack only) in alternating rounds; the ratio is the median over rounds of the round p99s' ratio",

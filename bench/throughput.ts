@@ -8,7 +8,7 @@ import { BENCH_PROCEDURE_ID } from "./bench-procedure";
 import { RawSshPool } from "./raw-ssh-pool";
 import { CpuMeter } from "./cpu-meter";
 import { rssMb, RssSampler } from "./rss-sampler";
-import { commandCalls, splitCommands, type CommandSplit } from "./redis-command-count";
+import { bytesIn, commandCalls, splitCommands, type CommandSplit } from "./redis-command-count";
 import { analyseSlack, type SlackDiscipline } from "./slack-discipline";
 import { median, summarize, type Summary } from "./stats";
 import { REQUESTER } from "./step-latency";
@@ -43,6 +43,8 @@ export interface ThroughputResult {
   readonly slackDrainMs: number;
   /** Redis commands per step over the timed reps (INFO commandstats delta, from engine.start to the bot done with Slack), every process included. */
   readonly redisCmdsPerStep: number;
+  /** Bytes every client sent Redis over the timed runs, per step (a run record written whole each transition shows here). */
+  readonly redisBytesInPerStep: number;
   /** Per step, who sent them (MONITOR over an extra, untimed rep of 10 runs). */
   readonly redisSplitPerStep: CommandSplit;
 }
@@ -148,6 +150,7 @@ export async function measureThroughput(bed: BenchBed, bot: BenchBot, options: T
   };
   const counter = new Redis(options.redisUrl);
   let redisCalls = 0;
+  let redisBytes = 0;
   sampler.start();
   try {
     for (let rep = 0; rep < options.reps; rep++) {
@@ -157,6 +160,7 @@ export async function measureThroughput(bed: BenchBed, bot: BenchBot, options: T
       addCpu(rawMeter.stop(), "raw:");
       const plans = await planRuns(bot, bed, clusters, options.stepsPerRun);
       const callsBefore = await commandCalls(counter);
+      const bytesBefore = await bytesIn(counter);
       const meter = new CpuMeter(cpuPids);
       meter.start();
       const start = performance.now();
@@ -178,6 +182,7 @@ export async function measureThroughput(bed: BenchBed, bot: BenchBot, options: T
       const lastFinished = Date.now();
       slackDrainMs = Math.max(slackDrainMs, (await bot.slackSettled()) - lastFinished);
       redisCalls += (await commandCalls(counter)) - callsBefore;
+      redisBytes += (await bytesIn(counter)) - bytesBefore;
       for (const r of runs) {
         const final = await bot.engine.get(r.id);
         if (final === undefined) continue;
@@ -219,6 +224,7 @@ export async function measureThroughput(bed: BenchBed, bot: BenchBot, options: T
     rawRefusals: raw.refusals,
     cpuMsPerStep: Object.fromEntries(Object.entries(cpuSpent).map(([k, v]) => [k, v / (options.runs * options.stepsPerRun * options.reps)])),
     redisCmdsPerStep: redisCalls / (options.runs * options.stepsPerRun * options.reps),
+    redisBytesInPerStep: redisBytes / (options.runs * options.stepsPerRun * options.reps),
     redisSplitPerStep: { ours: split.ours / splitSteps, bullmq: split.bullmq / splitSteps, other: split.other / splitSteps, top: split.top },
     spans: { queuedToRunning: median(spans.queuedToRunning), runningToFinished: median(spans.runningToFinished), exec: median(spans.exec) },
   };

@@ -1,3 +1,4 @@
+import { cpuProfileArgs } from "./cpu-profile-args";
 import path from "node:path";
 import { freePort } from "../sim/process/free-port";
 import { startChild, type Child } from "./child-process";
@@ -41,8 +42,7 @@ export async function startWorkerProcesses(options: WorkerProcessOptions): Promi
         const name = `worker${i + 1}`;
         const logFile = path.join(options.logDir, `${name}.log`);
         const child = await startChild({
-          // A CPU profile per worker (`BENCH_PROFILE_DIR=/tmp/prof npm run bench -- --quick`), to see where a step's CPU goes.
-          args: [...(options.nodeArgs ?? []), ...(process.env.BENCH_PROFILE_DIR !== undefined ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : []), options.entry],
+          args: [...(options.nodeArgs ?? []), ...cpuProfileArgs(), options.entry],
           cwd: options.logDir,
           env: {
             PATH: process.env.PATH ?? "/usr/bin:/bin",
