@@ -1,4 +1,5 @@
 import Redis, { type RedisOptions } from "ioredis";
+import { corkPerTick } from "./cork-per-tick";
 import { ReconnectSafeSentinelConnector } from "./reconnect-safe-sentinel-connector";
 
 /** A Redis URL, or ioredis options (Sentinel included). */
@@ -37,5 +38,5 @@ export function openRedis(config: RedisConnectionConfig, name: string): Redis {
   // ioredis adds a "close" listener to the socket for every command refused that way while it closes
   // the socket: dozens at once are normal there, not the leak Node's listener warning looks for.
   redis.on("connect", () => redis.stream?.setMaxListeners(0));
-  return redis;
+  return corkPerTick(redis);
 }
