@@ -1,5 +1,4 @@
 import Redis, { type RedisOptions } from "ioredis";
-import { corkPerTick } from "./cork-per-tick";
 import { ReconnectSafeSentinelConnector } from "./reconnect-safe-sentinel-connector";
 
 /** A Redis URL, or ioredis options (Sentinel included). */
@@ -38,5 +37,5 @@ export function openRedis(config: RedisConnectionConfig, name: string): Redis {
   // ioredis adds a "close" listener to the socket for every command refused that way while it closes
   // the socket: dozens at once are normal there, not the leak Node's listener warning looks for.
   redis.on("connect", () => redis.stream?.setMaxListeners(0));
-  return corkPerTick(redis);
+  return redis;
 }
