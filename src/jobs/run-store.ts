@@ -1,9 +1,10 @@
+import { randomBytes } from "node:crypto";
 import type Redis from "ioredis";
 import { auditFields, parseAuditEntry, type AuditDraft, type AuditEntry } from "./audit-entry";
 import type { RedisKeys } from "./redis-keys";
 import { defineRedisScripts } from "./redis-scripts";
 import type { ReplicaConfirmation } from "./replica-confirmation";
-import { fullRunWrite, runFromHash, runWrite, type RunWrite } from "./run-hash";
+import { fullRunWrite, runFromHash, runWrite } from "./run-hash";
 import { TERMINAL_RUN_STATES, type RunRecord } from "./run-types";
 
 export interface RunStoreOptions {
@@ -33,8 +34,8 @@ function flatEntries(runId: string, at: string, drafts: readonly AuditDraft[]): 
   return JSON.stringify(drafts.map((d) => Object.entries(auditFields(runId, at, d)).flat()));
 }
 
-function writtenFields(write: RunWrite): string[] {
-  return write.set.filter((_, i) => i % 2 === 0);
+function newWriteId(): string {
+  return randomBytes(9).toString("base64url");
 }
 
 /**
@@ -48,6 +49,17 @@ export class RunStore {
   private readonly maxLen: number;
   private readonly retainMs: number;
   private readonly replication: ReplicaConfirmation | undefined;
+  /**
+   * The write id (`w`) of each record this store read or wrote. A version
+   * alone does not say which write made it: after an acknowledged write is
+   * lost (a failover while replica confirmation is degraded, an AOF restart),
+   * another writer can make the same version with other content. A
+   * transition that writes only what it changed must start from the very
+   * record stored, so the compare-and-set checks the write id too; a record
+   * of unknown origin (not from this store) is written whole, as every
+   * record was before the fields were split.
+   */
+  private readonly writeIds = new WeakMap<RunRecord, string>();
 
   constructor(
     readonly redis: Redis,
@@ -62,19 +74,25 @@ export class RunStore {
   }
 
   async get(runId: string): Promise<RunRecord | undefined> {
-    return runFromHash(runId, await this.redis.hgetall(this.keys.run(runId)));
+    const hash = await this.redis.hgetall(this.keys.run(runId));
+    const run = runFromHash(runId, hash);
+    if (run !== undefined && hash.w !== undefined) this.writeIds.set(run, hash.w);
+    return run;
   }
 
   async create(run: RunRecord, audit: readonly AuditDraft[]): Promise<CreateResult> {
     const k = this.keys;
     const at = run.requestedAt;
     const write = fullRunWrite(run);
+    const writeId = newWriteId();
+    this.writeIds.set(run, writeId);
     for (;;) {
       const mark = this.replication?.mark();
       const reply = await this.redis.startRun(
         ...[k.run(run.id), k.runAudit(run.id), k.globalAudit, k.active, k.lock(run.plan.cluster), k.runs],
         ...[run.id, write.stepCount, run.state, run.plan.cluster, this.lockTtlMs, Date.parse(at), flatEntries(run.id, at, audit), at, this.maxLen, k.runPrefix, run.requestedBy],
         ...write.set,
+        ...["w", writeId],
       );
       // Held by this very run: ioredis sent the script again after a reconnect, and the first one had taken.
       if (reply[0] === "LOCKED" && reply[1] === run.id) return { ok: true };
@@ -93,13 +111,15 @@ export class RunStore {
   async compareAndSet(previous: RunRecord, next: RunRecord, audit: readonly AuditDraft[], at: string, announce?: Announcement): Promise<CasResult> {
     const k = this.keys;
     const terminal = TERMINAL_RUN_STATES.includes(next.state) ? "1" : "0";
-    let write = runWrite(previous, next);
+    const expectedId = this.writeIds.get(previous);
+    let write = expectedId !== undefined ? runWrite(previous, next) : fullRunWrite(next, previous);
+    const writeId = newWriteId();
     for (;;) {
       const mark = this.replication?.mark();
       const reply = await this.redis.casRun(
         ...[k.run(next.id), k.runAudit(next.id), k.globalAudit, k.active, k.lock(next.plan.cluster)],
         ...[previous.version, next.version, next.state, terminal, next.id, flatEntries(next.id, at, audit), at, this.maxLen, next.plan.cluster, this.retainMs],
-        ...[announce?.channel ?? "", announce?.message ?? "", write.full ? "1" : "0", write.stepCount, write.unset.length, ...write.unset, ...write.set],
+        ...[announce?.channel ?? "", announce?.message ?? "", write.full ? "1" : "0", write.stepCount, expectedId ?? "", writeId, write.unset.length, ...write.unset, ...write.set],
       );
       // A record in the layout before run-hash.ts: its first transition since writes it whole.
       if (reply === -2) {
@@ -107,19 +127,24 @@ export class RunStore {
         continue;
       }
       // A conflict right after a reconnect may be this very write, sent again by ioredis after the first took.
-      if (reply === 0 && mark !== undefined && this.replication!.changedSince(mark) && (await this.landed(next.id, audit, at))) return "ok";
+      if (reply === 0 && mark !== undefined && this.replication!.changedSince(mark) && (await this.landed(next.id, audit, at))) return this.committed(next, writeId);
       if (reply !== 1) return reply === 0 ? "conflict" : "missing";
-      if (mark === undefined || (await this.replication!.confirm(mark))) return "ok";
+      if (mark === undefined || (await this.replication!.confirm(mark))) return this.committed(next, writeId);
       // The primary changed between the write and its confirmation: read back what survived.
-      const [v, ...stored] = await this.redis.hmget(k.run(next.id), "v", ...writtenFields(write));
-      if (v === String(next.version) && stored.every((value, i) => value === write.set[2 * i + 1])) return "ok";
+      const [v, w] = await this.redis.hmget(k.run(next.id), "v", "w");
+      if (v === String(next.version) && w === writeId) return this.committed(next, writeId);
       // Lost with the old primary (the record is as we found it): once more is still once.
       if (v === String(previous.version)) continue;
       // Moved on: by us then others (our audit entries are there), or by another writer after ours was
       // lost; then the caller re-reads and recomputes, as after any conflict.
-      if (v !== null && (await this.landed(next.id, audit, at))) return "ok";
+      if (v !== null && (await this.landed(next.id, audit, at))) return this.committed(next, writeId);
       return v === null ? "missing" : "conflict";
     }
+  }
+
+  private committed(next: RunRecord, writeId: string): "ok" {
+    this.writeIds.set(next, writeId);
+    return "ok";
   }
 
   /**

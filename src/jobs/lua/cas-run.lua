@@ -11,24 +11,29 @@
 -- The transition's events go out in the same step (ARGV[11] channel, ARGV[12]
 -- message; none when empty): one command and one write per transition, and
 -- subscribers never hear of a write that did not happen.
+-- A partial write also names the write (`w`) it was computed from (ARGV[15]): the same version made
+-- by another write after a lost one is refused as a conflict (RunStore.writeIds). Every write
+-- stores its own id (ARGV[16]).
 -- ARGV: expectedVersion, newVersion, state, terminal(0/1), runId, auditJson, at, maxlen, cluster, retainMs,
---       channel, message, full(0/1), stepCount, unsetCount, <unsetCount field names>, <field, value pairs>
+--       channel, message, full(0/1), stepCount, expectedWriteId ('' unchecked), writeId, unsetCount,
+--       <unsetCount field names>, <field, value pairs>
 --#include add-audit.lua
-local stored = redis.call('HMGET', KEYS[1], 'v', 'json')
+local stored = redis.call('HMGET', KEYS[1], 'v', 'json', 'w')
 local v = stored[1]
 if not v then return -1 end
 if v ~= ARGV[1] then return 0 end
+if ARGV[15] ~= '' and stored[3] ~= ARGV[15] then return 0 end
 local full = ARGV[13] == '1'
 if not full and stored[2] then return -2 end
 local steps = tonumber(ARGV[14])
-local unsetCount = tonumber(ARGV[15])
+local unsetCount = tonumber(ARGV[17])
 if full then
   redis.call('HDEL', KEYS[1], 'json')
   local before = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')
   for i = steps, before - 1 do redis.call('HDEL', KEYS[1], 's:' .. i) end
 end
-for i = 16, 15 + unsetCount do redis.call('HDEL', KEYS[1], ARGV[i]) end
-redis.call('HSET', KEYS[1], 'v', ARGV[2], 'state', ARGV[3], 'n', ARGV[14], unpack(ARGV, 16 + unsetCount))
+for i = 18, 17 + unsetCount do redis.call('HDEL', KEYS[1], ARGV[i]) end
+redis.call('HSET', KEYS[1], 'v', ARGV[2], 'state', ARGV[3], 'n', ARGV[14], 'w', ARGV[16], unpack(ARGV, 18 + unsetCount))
 local entries = cjson.decode(ARGV[6])
 if ARGV[4] == '1' then
   redis.call('HDEL', KEYS[4], ARGV[5])

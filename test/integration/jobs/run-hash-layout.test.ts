@@ -102,6 +102,37 @@ describe("a run record in Redis, field by field", () => {
     expect(runFromHash(v1.id, hash)).toEqual(v2);
   });
 
+  it("after a lost write, the same version made by another writer is a conflict, not a base for a partial write", async () => {
+    const v1 = newRun("r-aba");
+    const key = keys.run(v1.id);
+    await store.create(v1, []);
+    const atV1 = await redis.dumpBuffer(key);
+    const mine = commit(v1, (d) => beginStep(d, 0, 1));
+    expect(await store.compareAndSet(v1, mine, [], "2026-01-01T00:00:01.000Z")).toBe("ok");
+    // The write is lost (a failover, an AOF restart): the record is v1 again, and another process moves it to a v2 of its own.
+    await redis.restore(key, 0, atV1, "REPLACE");
+    const other = new RunStore(redis, keys);
+    const read = (await other.get(v1.id))!;
+    const theirs = { ...read, version: 2, reason: "another writer's v2" };
+    expect(await other.compareAndSet(read, theirs, [], "2026-01-01T00:00:02.000Z")).toBe("ok");
+    // This store's own v2 is not what is stored: its next transition is refused, then computed again from what is.
+    const next = commit(mine, (d) => finishStep(d, 0, 1, { ok: true, outputs: [], durationMs: 1 }));
+    expect(await store.compareAndSet(mine, next, [], "2026-01-01T00:00:03.000Z")).toBe("conflict");
+    expect(await store.get(v1.id)).toEqual(theirs);
+  });
+
+  it("a record not read or written by this store is written whole", async () => {
+    const v1 = newRun("r-foreign");
+    await new RunStore(redis, keys).create(v1, []);
+    const v2 = commit(v1, (d) => beginStep(d, 0, 1));
+    const written = await fieldsWritten(redisUrl, keys.run(v1.id), async () => {
+      expect(await store.compareAndSet(v1, v2, [], "2026-01-01T00:00:01.000Z")).toBe("ok");
+    });
+    expect(written).toContain("f:plan");
+    expect(written.filter((f) => f.startsWith("s:"))).toHaveLength(steps.length);
+    expect(await store.get(v1.id)).toEqual(v2);
+  });
+
   it("a hash with a step missing is an error, not a shorter run", () => {
     expect(() => runFromHash("r", { v: "1", state: "running", n: "2", "s:0": "{}" })).toThrow("step 1 of 2 is missing");
     expect(runFromHash("r", {})).toBeUndefined();
