@@ -4,8 +4,9 @@ import type { RunRecord, StepRecord } from "./run-types";
 /**
  * How a run record lies in its Redis hash (issue 13 point 1): each top-level
  * field in `f:<name>` and each step in `s:<index>`, as JSON, beside the
- * plain fields the Lua scripts read (`v`, `state`, `cluster`, `requestedBy`)
- * and the step count `n`. A transition writes only the fields and steps it
+ * plain fields the Lua scripts read (`v`, `state`, `cluster`, `requestedBy`),
+ * the step count `n` and the id of the write that made this version (`w`,
+ * see RunStore). A transition writes only the fields and steps it
  * changed, so a step's begin and end no longer send the plan and every other
  * step again. Records written before this layout hold the whole record in
  * `json`; they are read as they are and rewritten whole by their next
