@@ -467,9 +467,18 @@ async function launchInOrder(sim: LeofsSim, baseEnv: NodeJS.ProcessEnv, service:
   };
   // Each node is started and waited for (`wait_ready`) before the next, as the launch procedure's startAndWaitReady
   // (node-control.ts; reference §2): a slave started before its master answers cannot join the master's schema.
+  // The sim's wait_ready gives up after its configured retries (spec.waitReady: half a second by default, for the
+  // procedures' own waits), so it is asked again here until the node is ready, within 30 s.
   const start = async (h: LeofsSimHost): Promise<void> => {
     await (service === "systemd" ? run(h, path.join(h.root, "shims", "systemctl"), ["start", `leofs-${h.role}`]) : run(h, h.launchScript, ["start"]));
-    await run(h, h.launchScript, ["wait_ready"]);
+    for (const deadline = Date.now() + 30_000; ; ) {
+      try {
+        await run(h, h.launchScript, ["wait_ready"]);
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+      }
+    }
   };
   await start(sim.hostOf("manager-master"));
   await start(sim.hostOf("manager-slave"));
