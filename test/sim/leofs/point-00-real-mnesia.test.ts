@@ -36,6 +36,9 @@ describe("point 0: real Erlang Mnesia under the simulated managers", () => {
         expect.arrayContaining(["schema.DAT", "leo_storage_nodes.DCD", "leo_gateway_nodes.DCD", "leo_system_conf.DCD", "leo_ring_cur.DCD", "leo_ring_prv.DCD", "leo_members_cur.DCD", "leo_members_prev.DCD"]),
       );
     }
+    // The slave joins the master's schema in its own time (mnesia:change_config extra_db_nodes, then the schema
+    // merge): on a loaded machine that came after the cluster's start, so the pair is waited for, not assumed.
+    await eventuallyTrue("the managers are one schema", async () => (await sim.state.checkManagers()).consistent, 60_000);
     const [a, b] = [await sim.state.mnesiaOf(0), await sim.state.mnesiaOf(1)];
     expect(a).toMatchObject({ files: "ok", running: true, mnesia: "ok" });
     expect(b).toMatchObject({ files: "ok", running: true, mnesia: "ok", cookie: a.cookie, fingerprint: a.fingerprint });
