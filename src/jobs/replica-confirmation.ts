@@ -5,11 +5,15 @@ export interface ReplicaConfirmationOptions {
   readonly replicas?: number;
   /** How long WAIT may block the connection. @defaultValue 1000 */
   readonly timeoutMs?: number;
-  /** After a short WAIT, writes are not waited on for this long (the replica is gone or lagging). @defaultValue 5000 */
-  readonly degradedMs?: number;
-  /** Called when a WAIT came back short: the writes go on unconfirmed for `degradedMs`. */
+  /**
+   * After a short WAIT (the replica is gone or lagging), how long each later
+   * write's WAIT may block, until one comes back confirmed. @defaultValue 20
+   */
+  readonly degradedTimeoutMs?: number;
+  /** Called when a WAIT came back short: writes go on, each confirmed only if a replica answers within `degradedTimeoutMs`. */
   readonly onShort?: (acked: number, wanted: number) => void;
-  readonly now?: () => number;
+  /** Called when a WAIT is confirmed again after `onShort`, with the writes left unconfirmed meanwhile. */
+  readonly onConfirmedAgain?: (unconfirmed: number) => void;
 }
 
 /**
@@ -27,20 +31,27 @@ export interface ReplicaConfirmationOptions {
  * caller reads the record back (RunStore does).
  *
  * A WAIT that comes back short (no replica attached, or one lagging more than
- * the timeout) does not stop the engine: it is reported through `onShort` and
- * writes go on unconfirmed for `degradedMs`, then WAIT is tried again. That
- * keeps a lost replica from adding the timeout to every transition; refusing
- * writes without replicas is Redis's own `min-replicas-to-write`.
+ * the timeout) does not stop the engine: it is reported through `onShort`,
+ * and later writes wait only `degradedTimeoutMs` for a replica (a replica on
+ * the same network acknowledges within a millisecond or two) until one
+ * answers in time. That keeps a lost replica from adding a second to every
+ * transition, and ends the unconfirmed stretch with the first write after
+ * the replica is back. An earlier version skipped WAIT for a fixed 5 s
+ * instead: a second failover soon after a first then found writes the
+ * rejoined replica would have confirmed, and lost them (the chaos row "Redis
+ * failover under Sentinel": 5 acknowledged creations gone, a cluster lock
+ * left to a finished run). Refusing writes without replicas is Redis's own
+ * `min-replicas-to-write`.
  */
 export class ReplicaConfirmation {
   private epoch = 0;
-  private degradedUntil = 0;
+  private degraded = false;
   private readonly replicas: number;
   private readonly timeoutMs: number;
-  private readonly degradedMs: number;
-  private readonly now: () => number;
-  /** Writes whose WAIT came back short, and writes not waited on while degraded. */
+  private readonly degradedTimeoutMs: number;
+  /** Writes whose WAIT came back short. */
   unconfirmed = 0;
+  private unconfirmedSinceShort = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -48,8 +59,7 @@ export class ReplicaConfirmation {
   ) {
     this.replicas = options.replicas ?? 1;
     this.timeoutMs = options.timeoutMs ?? 1000;
-    this.degradedMs = options.degradedMs ?? 5000;
-    this.now = options.now ?? Date.now;
+    this.degradedTimeoutMs = options.degradedTimeoutMs ?? 20;
     redis.on("ready", () => this.epoch++);
   }
 
@@ -63,6 +73,11 @@ export class ReplicaConfirmation {
     return this.epoch !== mark;
   }
 
+  /** Whether the last WAIT came back short: writes are acknowledged without a replica's copy. */
+  get isDegraded(): boolean {
+    return this.degraded;
+  }
+
   /**
    * True when the writes sent since `mark` reached the replicas (or the
    * replicas are known to be missing, which `onShort` has reported) on the
@@ -70,14 +85,16 @@ export class ReplicaConfirmation {
    * between, so the write may have died with the old primary.
    */
   async confirm(mark: number): Promise<boolean> {
-    if (this.now() < this.degradedUntil) this.unconfirmed++;
-    else {
-      const acked = await this.redis.wait(this.replicas, this.timeoutMs);
-      if (acked < this.replicas) {
-        this.unconfirmed++;
-        this.degradedUntil = this.now() + this.degradedMs;
-        this.options.onShort?.(acked, this.replicas);
-      }
+    const acked = await this.redis.wait(this.replicas, this.degraded ? this.degradedTimeoutMs : this.timeoutMs);
+    if (acked < this.replicas) {
+      this.unconfirmed++;
+      this.unconfirmedSinceShort++;
+      if (!this.degraded) this.options.onShort?.(acked, this.replicas);
+      this.degraded = true;
+    } else if (this.degraded) {
+      this.degraded = false;
+      this.options.onConfirmedAgain?.(this.unconfirmedSinceShort);
+      this.unconfirmedSinceShort = 0;
     }
     return this.epoch === mark;
   }

@@ -77,7 +77,8 @@ export function openRunBackbone(options: BackboneOptions, role: string): RunBack
   const replicated = typeof options.redis !== "string" && options.redis.sentinels !== undefined;
   const replication = replicated
     ? new ReplicaConfirmation(redis, {
-        onShort: (acked, wanted) => logger.warn({ acked, wanted }, "a run record write was not confirmed by a Redis replica in time: records are written unconfirmed for 5 s (a failover now could lose them)"),
+        onShort: (acked, wanted) => logger.warn({ acked, wanted }, "a run record write was not confirmed by a Redis replica in time: records are written unconfirmed until a replica answers again (a failover now could lose them)"),
+        onConfirmedAgain: (unconfirmed) => logger.warn({ unconfirmed }, "a Redis replica confirms run record writes again"),
       })
     : undefined;
   const store = new RunStore(redis, keys, {

@@ -153,13 +153,21 @@ describe("a run record write is acknowledged only once it would survive a failov
     expect(await direct(b).hget(keys.run("r5"), "v")).toBe("3");
   });
 
-  it("waits for a real replica, then goes on without WAIT for a while once the replica is gone, and says so", async () => {
+  it("waits for a real replica; once it is gone, writes wait only briefly and say so; the first write after it is back is confirmed again", async () => {
     const replica = await startRedisServer({ appendonly: false, replicaOf: { host: a.host, port: a.port } });
+    const inSync = async (): Promise<boolean> => {
+      const info = await direct(a).info("replication");
+      return /connected_slaves:1/.test(info) && /state=online/.test(info);
+    };
     try {
       const watch = direct(a);
-      await eventuallyTrue("the replica is in sync", async () => /connected_slaves:1/.test(await watch.info("replication")) && /state=online/.test(await watch.info("replication")));
+      await eventuallyTrue("the replica is in sync", inSync);
       const shorts: number[] = [];
-      const { store, replication } = storeThroughProxy((acked) => shorts.push(acked));
+      const againAfter: number[] = [];
+      const redis = openRedis(`redis://${proxy.address}:${proxy.port}`, "replica-confirm");
+      opened.push(redis);
+      const replication = new ReplicaConfirmation(redis, { timeoutMs: 3000, degradedTimeoutMs: 50, onShort: (acked) => shorts.push(acked), onConfirmedAgain: (n) => againAfter.push(n) });
+      const store = new RunStore(redis, keys, { replication });
       const run = record("r4", 1);
       const before = await commandCalls(watch, "wait");
       expect((await store.create(run, [])).ok).toBe(true);
@@ -174,10 +182,23 @@ describe("a run record write is acknowledged only once it would survive a failov
       const v2 = { ...run, version: 2 };
       expect(await store.compareAndSet(run, v2, [], "2026-12-06T00:00:01.000Z")).toBe("ok");
       expect(shorts).toEqual([0]);
-      // Within the degraded window the next writes do not wait (the replica is known to be missing).
-      expect(await store.compareAndSet(v2, { ...v2, version: 3 }, [], "2026-12-06T00:00:02.000Z")).toBe("ok");
-      expect(await commandCalls(watch, "wait")).toBe(calls + 1);
+      expect(replication.isDegraded).toBe(true);
+      // Degraded: the next write still asks (with the short timeout), is not confirmed, and is not reported again.
+      const v3 = { ...v2, version: 3 };
+      expect(await store.compareAndSet(v2, v3, [], "2026-12-06T00:00:02.000Z")).toBe("ok");
+      expect(await commandCalls(watch, "wait")).toBe(calls + 2);
       expect(replication.unconfirmed).toBe(2);
+      expect(shorts).toEqual([0]);
+
+      // The replica comes back (on the same port, as the rejoined old primary would): the next write is confirmed.
+      await replica.restart();
+      await eventuallyTrue("the replica is in sync again", inSync);
+      const v4 = { ...v3, version: 4 };
+      expect(await store.compareAndSet(v3, v4, [], "2026-12-06T00:00:03.000Z")).toBe("ok");
+      expect(replication.isDegraded).toBe(false);
+      expect(replication.unconfirmed).toBe(2);
+      expect(againAfter).toEqual([2]);
+      expect(await direct(replica).hget(keys.run("r4"), "v")).toBe("4");
     } finally {
       await replica.stop();
       fs.rmSync(replica.dir, { recursive: true, force: true });

@@ -51,6 +51,8 @@ interface FleetRun {
   readonly file: string;
   readonly tag: string;
   approvalsAcked: number;
+  /** The approval being sent now: after a failover its answer can come after the run has moved on. */
+  approving?: Promise<void>;
 }
 
 /**
@@ -101,13 +103,16 @@ export class AppendFleet {
           const run = await this.h.engine.get(r.id).catch(() => undefined);
           if (run?.state !== "awaiting_approval" || run.gate?.status !== "open") continue;
           const gate = { runId: r.id, stepIndex: run.gate.stepIndex, attempt: run.gate.attempt, planHash: run.plan.planHash };
-          try {
-            await this.h.engine.approve(gate, approver);
-            r.approvalsAcked++;
-          } catch (error) {
-            // Someone else's click won, or the gate moved on: not an approval that was acknowledged.
-            if (!isEngineError(error)) throw error;
-          }
+          r.approving = (async () => {
+            try {
+              await this.h.engine.approve(gate, approver);
+              r.approvalsAcked++;
+            } catch (error) {
+              // Someone else's click won, or the gate moved on: not an approval that was acknowledged.
+              if (!isEngineError(error)) throw error;
+            }
+          })();
+          await r.approving;
         }
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
@@ -167,6 +172,9 @@ export class AppendFleet {
         if (n === 0) f.missing++;
       }
       f.strayLines += lines.filter((l) => !Array.from({ length: FLEET_STEPS }, (_, i) => `${r.tag}-${i}`).includes(l)).length;
+      // An approval whose write landed but whose answer waits out a failover's WAIT (up to its 1 s
+      // timeout on a primary without a replica yet) is counted once answered, not as unacknowledged.
+      await r.approving;
       const approved = (await this.h.engine.audit(r.id)).filter((e) => e.type === "approved" && e.stepIndex === GATE_AT).length;
       const kept = final.steps[GATE_AT]?.approvals.filter((d) => d.decision === "approved").length ?? 0;
       f.approvalsLost += Math.max(0, r.approvalsAcked - approved);
