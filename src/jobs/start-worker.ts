@@ -13,7 +13,7 @@ import { REDIS_OUT_OF_MEMORY_FIX, untilRedisAcceptsWrites } from "./redis-out-of
 import { expireGate } from "./run-machine/gate-decisions";
 import { beginStep, finishStep, type BeginVerdict } from "./run-machine/step-lifecycle";
 import { RunReconciler } from "./run-reconciler";
-import { StepRunner } from "./step-runner";
+import { StepRunner, type SlotRelease } from "./step-runner";
 import { CONTROL_QUEUE, STEP_QUEUE, stepJobId, type ExpiryJobData, type StepJobData } from "./step-job";
 import { carriedStep, carryNextStep, releaseCarriedStep, type StepRef } from "./run-machine/carry-next-step";
 import type { RunRecord } from "./run-types";
@@ -161,6 +161,8 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     const listening = running.get(runId) ?? new Set();
     listening.add(entry);
     running.set(runId, listening);
+    // The SSH slot of a one-target step is asked for with the write that marks it running.
+    let slots: Map<string, Promise<SlotRelease>> | undefined;
     try {
       const begin: { verdict: BeginVerdict } = { verdict: "skip" };
       let applied;
@@ -175,6 +177,8 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
               ({ stepIndex, attempt } = target);
               entry.stepIndex = stepIndex;
               begin.verdict = beginStep(d, stepIndex, attempt);
+              // Computed again after a conflict, perhaps for another step: the slot asked for first is then given back.
+              if (begin.verdict === "run" && slots === undefined) slots = runner.reserveSlot(d.run, stepIndex, { signal: entry.controller.signal, durable: whenRedisTakesWrites });
             },
             known !== undefined ? { known } : {},
           ),
@@ -200,7 +204,10 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         return { result: "refused" };
       }
       log.info({ step: stepIndex }, "step started");
-      const outcome = await runner.run(applied.run, stepIndex, entry.controller.signal, whenRedisTakesWrites);
+      // The output writes go out unawaited; the result follows them on the same connection, so Redis has
+      // the output before the result that names it (one round trip less per step, issue 13).
+      const writes: Promise<void>[] = [];
+      const outcome = await runner.run(applied.run, stepIndex, { signal: entry.controller.signal, durable: whenRedisTakesWrites, ...(slots !== undefined ? { slots } : {}), writes });
       log.info({ step: stepIndex, ok: outcome.ok, durationMs: outcome.durationMs }, "step finished");
       let carried: StepRef | undefined;
       const finished = await whenRedisTakesWrites(`the result of this step (${outcome.ok ? "ok" : "failed"})`, () =>
@@ -215,9 +222,15 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
           { known: applied.run },
         ),
       );
+      // A write that failed for good leaves the output's tail in the record, and the full text lost: said, not hidden.
+      for (const w of await Promise.allSettled(writes)) {
+        if (w.status === "rejected") log.error({ err: w.reason instanceof Error ? w.reason.message : String(w.reason) }, "a target's full output could not be stored; the run record keeps its head and tail");
+      }
       const result = outcome.ok ? "succeeded" : "failed";
       return finished.committed && carried !== undefined ? { result, carried, run: finished.run } : { result };
     } finally {
+      // A slot asked for a step that was not run (or ran elsewhere) goes back.
+      StepRunner.releaseUnused(slots);
       listening.delete(entry);
       if (listening.size === 0 && running.get(runId) === listening) running.delete(runId);
     }

@@ -39,6 +39,25 @@ export type DurableWrite = <T>(what: string, write: () => Promise<T>) => Promise
 
 const plainWrite: DurableWrite = (_what, write) => write();
 
+/** Gives an SSH slot back. */
+export type SlotRelease = () => Promise<void>;
+
+/** What one execution of a step shares across its targets. */
+export interface StepContext {
+  readonly signal: AbortSignal;
+  /** How the writes of a command that ran are made; a refusal of them must not read as the command failing. @defaultValue plain */
+  readonly durable?: DurableWrite;
+  /** SSH slots asked for while the step's start was being written (`reserveSlot`), by host; each is taken once. */
+  readonly slots?: Map<string, Promise<SlotRelease>>;
+  /**
+   * Where output writes go when the caller sends the step's result behind
+   * them on the same connection instead of waiting for each (issue 13):
+   * Redis runs them in order, so the result is never there before its output.
+   * Without it each is awaited.
+   */
+  readonly writes?: Promise<void>[];
+}
+
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -89,28 +108,55 @@ function doneEarlier(run: RunRecord, step: PlannedStep): Set<string> {
 export class StepRunner {
   constructor(private readonly deps: StepRunnerDeps) {}
 
-  /** `durable`: how the output of a command that ran is stored; a refusal of that write must not read as the command failing. */
-  async run(run: RunRecord, stepIndex: number, signal: AbortSignal, durable: DurableWrite = plainWrite): Promise<StepOutcome> {
+  async run(run: RunRecord, stepIndex: number, ctx: StepContext): Promise<StepOutcome> {
     const step = run.plan.steps[stepIndex]!;
     const started = Date.now();
     try {
-      const outcome = await this.runKind(run, step, signal, durable);
+      const outcome = await this.runKind(run, step, ctx);
       return { ...outcome, durationMs: Date.now() - started };
     } catch (error) {
-      return { ok: false, outputs: [], error: message(error), aborted: signal.aborted, durationMs: Date.now() - started };
+      return { ok: false, outputs: [], error: message(error), aborted: ctx.signal.aborted, durationMs: Date.now() - started };
     }
   }
 
-  private async runKind(run: RunRecord, step: PlannedStep, signal: AbortSignal, durable: DurableWrite): Promise<Omit<StepOutcome, "durationMs">> {
+  /**
+   * Asks for the SSH slot of a step with one command target now, so that the
+   * ask travels with the write that marks the step running instead of after
+   * its answer (issue 13: one round trip less per step). The caller releases
+   * what the step did not take (`releaseUnused`). Others: none.
+   */
+  reserveSlot(run: RunRecord, stepIndex: number, ctx: Pick<StepContext, "signal" | "durable">): Map<string, Promise<SlotRelease>> {
+    const step = run.plan.steps[stepIndex]!;
+    const slots = new Map<string, Promise<SlotRelease>>();
+    if (step.kind !== "exec" && step.kind !== "check") return slots;
+    const done = doneEarlier(run, step);
+    const targets = this.commands(run, step).filter((t) => !done.has(targetKey(t.host, t.command)));
+    if (targets.length !== 1) return slots;
+    const host = targets[0]!.host;
+    const durable = ctx.durable ?? plainWrite;
+    const slot = durable(`an SSH slot on ${host}`, () => this.deps.semaphore.acquire(run.plan.cluster, host, ctx.signal));
+    // Awaited by the step, or released unused; an ask that failed is the step's to report.
+    slot.catch(() => undefined);
+    slots.set(host, slot);
+    return slots;
+  }
+
+  /** Gives back the slots a step did not take (it was not run, or ran on other hosts). */
+  static releaseUnused(slots: Map<string, Promise<SlotRelease>> | undefined): void {
+    for (const slot of slots?.values() ?? []) void slot.then((release) => release()).catch(() => undefined);
+    slots?.clear();
+  }
+
+  private async runKind(run: RunRecord, step: PlannedStep, ctx: StepContext): Promise<Omit<StepOutcome, "durationMs">> {
     switch (step.kind) {
       case "exec":
       case "check":
-        return this.runCommands(run, step, step.expect ?? EXIT_ZERO, signal, durable);
+        return this.runCommands(run, step, step.expect ?? EXIT_ZERO, ctx);
       case "copy":
-        return this.runCopy(run, step, signal);
+        return this.runCopy(run, step, ctx.signal);
       case "wait":
         // A plain wait was its job's delay (startDelayMs); a polling one polls here.
-        return step.wait.poll === undefined ? { ok: true, outputs: [] } : this.runPoll(run, step, step.wait.poll, signal, durable);
+        return step.wait.poll === undefined ? { ok: true, outputs: [] } : this.runPoll(run, step, step.wait.poll, ctx);
       case "confirm":
         return { ok: false, outputs: [], error: "confirm steps are confirmed by a human, not run by a worker" };
     }
@@ -121,7 +167,7 @@ export class StepRunner {
     return (record.resolvedCommands ?? step.targets.flatMap((t) => (t.command !== undefined ? [{ host: t.host, command: t.command }] : []))).slice();
   }
 
-  private async runCommands(run: RunRecord, step: PlannedStep, expect: Expectation, signal: AbortSignal, durable: DurableWrite): Promise<Omit<StepOutcome, "durationMs">> {
+  private async runCommands(run: RunRecord, step: PlannedStep, expect: Expectation, ctx: StepContext): Promise<Omit<StepOutcome, "durationMs">> {
     const all = this.commands(run, step);
     // Issue 15 point 6: a retry re-runs only the hosts that failed or were
     // interrupted; hosts that met the expectation keep their earlier output.
@@ -129,10 +175,10 @@ export class StepRunner {
     const carried = run.steps[step.index]!.outputs.filter((o) => done.has(targetKey(o.host, o.command)));
     const targets = all.filter((t) => !done.has(targetKey(t.host, t.command)));
     const limit = step.parallel?.limit ?? 1;
-    const results = await forEachLimited(targets, limit, true, (t) => this.runTarget(run, step, t.host, t.command, expect, signal, durable));
+    const results = await forEachLimited(targets, limit, true, (t) => this.runTarget(run, step, t.host, t.command, expect, ctx));
     const failures = results.filter((r) => !r.ok);
     const outputs = [...carried, ...results.map((r) => r.output)];
-    const aborted = signal.aborted;
+    const aborted = ctx.signal.aborted;
     if (failures.length > 0 || results.length < targets.length) {
       const why = failures.map((f) => `${f.output.host}: ${f.reason ?? "failed"}`).join("; ");
       return { ok: false, outputs, aborted, error: why === "" ? "not every target ran" : why };
@@ -153,12 +199,16 @@ export class StepRunner {
     }
   }
 
-  private async runTarget(run: RunRecord, step: PlannedStep, host: string, command: string, expect: Expectation, signal: AbortSignal, durable: DurableWrite): Promise<TargetResult> {
+  private async runTarget(run: RunRecord, step: PlannedStep, host: string, command: string, expect: Expectation, ctx: StepContext): Promise<TargetResult> {
     const { executor, semaphore, bus } = this.deps;
+    const { signal } = ctx;
+    const durable = ctx.durable ?? plainWrite;
     const attempt = run.steps[step.index]!.attempt;
-    let release: (() => Promise<void>) | undefined;
+    let release: SlotRelease | undefined;
     try {
-      release = await durable(`an SSH slot on ${host}`, () => semaphore.acquire(run.plan.cluster, host, signal));
+      const reserved = ctx.slots?.get(host);
+      ctx.slots?.delete(host);
+      release = await (reserved ?? durable(`an SSH slot on ${host}`, () => semaphore.acquire(run.plan.cluster, host, signal)));
       const live = new OutputBatcher((chunk) => {
         bus.publish({ type: "step.output", runId: run.id, stepIndex: step.index, host, chunk }).catch(() => undefined);
       });
@@ -185,7 +235,12 @@ export class StepRunner {
         });
       const text = redactSecrets(combinedOutput(result), this.deps.secretPatterns);
       const outputKey = this.deps.keys.output(run.id, step.index, attempt, host);
-      await durable(`the output of ${host}`, () => this.deps.store.saveOutput(outputKey, text, this.deps.outputTtlMs));
+      const stored = durable(`the output of ${host}`, () => this.deps.store.saveOutput(outputKey, text, this.deps.outputTtlMs));
+      if (ctx.writes !== undefined) {
+        // Handled here so that a failure before the caller looks is not an unhandled rejection.
+        stored.catch(() => undefined);
+        ctx.writes.push(stored);
+      } else await stored;
       // The operator deciding on Retry must know when a timed-out command may still be running (its
       // host stopped answering, so the kill never landed): found by chaos/ssh-faults.chaos.ts.
       const unstopped = result.cleanup === "kill-failed" ? "; the host did not confirm that the command stopped: it may still be running" : "";
@@ -242,11 +297,12 @@ export class StepRunner {
   }
 
   /** Polls the check until it holds or the wait's time is up (an idempotent step: a crash simply polls again). */
-  private async runPoll(run: RunRecord, step: WaitStep, poll: NonNullable<WaitSpec["poll"]>, signal: AbortSignal, durable: DurableWrite): Promise<Omit<StepOutcome, "durationMs">> {
+  private async runPoll(run: RunRecord, step: WaitStep, poll: NonNullable<WaitSpec["poll"]>, ctx: StepContext): Promise<Omit<StepOutcome, "durationMs">> {
+    const { signal } = ctx;
     const deadline = Date.now() + step.wait.delayMs;
     let last: Omit<StepOutcome, "durationMs"> = { ok: false, outputs: [], error: "never polled" };
     for (;;) {
-      last = await this.runCommands(run, step, poll.expect, signal, durable);
+      last = await this.runCommands(run, step, poll.expect, ctx);
       if (last.ok || signal.aborted) return last;
       if (Date.now() + poll.intervalMs > deadline) {
         return { ...last, ok: false, error: `condition not met within ${step.wait.delayMs} ms: ${last.error ?? ""}` };

@@ -1,0 +1,117 @@
+import net from "node:net";
+import type { Actor } from "../../../src/jobs";
+import { redisKeys } from "../../../src/jobs/redis-keys";
+import { eventuallyTrue } from "../../helpers/eventually";
+import { createHarness, isSettled, testPlan, waitForRun, type Harness } from "./helpers/jobs-harness";
+
+const requester: Actor = { userId: "UREQ" };
+
+/** One command as Redis received it (MONITOR), from our connections: its name and, for scripts, what it touched first. */
+interface Seen {
+  readonly name: string;
+  readonly key: string;
+}
+
+/**
+ * The commands Redis received while `during` ran, in order (commands inside
+ * scripts included), read off MONITOR on a socket of its own: ioredis's
+ * `monitor()` mistook the feed for replies here while other clients connected.
+ */
+async function commandsDuring(redisUrl: string, during: () => Promise<void>): Promise<Seen[]> {
+  const url = new URL(redisUrl);
+  const socket = net.connect(Number(url.port), url.hostname);
+  const seen: Seen[] = [];
+  let buffered = "";
+  let on = false;
+  socket.setEncoding("utf8");
+  socket.on("data", (chunk: string) => {
+    buffered += chunk;
+    let end: number;
+    while ((end = buffered.indexOf("\r\n")) >= 0) {
+      const line = buffered.slice(0, end);
+      buffered = buffered.slice(end + 2);
+      if (line === "+OK") on = true;
+      // +1796563391.256714 [0 127.0.0.1:43424] "evalsha" "…" "2" "key" …
+      const args = [...line.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!);
+      if (line.startsWith("+") && args.length > 0) seen.push({ name: args[0]!.toLowerCase(), key: args[1] ?? "" });
+    }
+  });
+  await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+  socket.write("MONITOR\r\n");
+  try {
+    await eventuallyTrue("MONITOR is on", () => on);
+    await during();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  } finally {
+    socket.destroy();
+  }
+  return seen;
+}
+
+/**
+ * Issue 13: a step's own round trips. The ask for its SSH slot travels with
+ * the write that marks it running, and its output with the write of its
+ * result, instead of each waiting for the answer before. Redis runs a
+ * connection's commands in order, so the order below is also what a reader
+ * can rely on: the output is there before the result that names it.
+ */
+describe("the Redis commands of one step", () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = createHarness("roundtrips", { c1: "{}", c2: "{}" });
+    await h.startWorker();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it("asks for the SSH slot before the step's start is answered, and stores the output before its result; no slot is left held", async () => {
+    const keys = redisKeys(h.prefix);
+    const runKey = (id: string) => keys.run(id);
+    const lease = keys.semaphore("c1", "h2");
+    let runId = "";
+    const seen = await commandsDuring(h.redisUrl, async () => {
+      const run = await h.engine.start(testPlan("c1", [{ id: "one", kind: "exec", targets: [{ host: "h2", command: "echo one" }] }]), requester);
+      runId = run.id;
+      expect((await waitForRun(h.engine, run.id, isSettled)).state).toBe("succeeded");
+    });
+    // The worker's own connection: the script calls (EVALSHA) in the order they were sent, with what they did.
+    const touched = seen.filter((c) => c.name === "zadd" || c.name === "zrem" || c.name === "set" || (c.name === "hset" && c.key === runKey(runId)));
+    const order = touched.map((c) => (c.name === "hset" ? "record" : c.name === "set" && c.key.includes(":out:") ? "output" : c.key === lease ? `slot:${c.name}` : `${c.name}:${c.key}`));
+    const records = order.flatMap((o, i) => (o === "record" ? [i] : []));
+    // create, begin, finish: three record writes.
+    expect(records).toHaveLength(3);
+    const [, begin, finish] = records as [number, number, number];
+    const slotTaken = order.indexOf("slot:zadd");
+    const output = order.indexOf("output");
+    // The slot's ask was sent before the begin's answer came: Redis ran it before the begin itself.
+    expect(slotTaken).toBeGreaterThan(-1);
+    expect(slotTaken).toBeLessThan(begin);
+    // The output is stored before the result that names it.
+    expect(output).toBeGreaterThan(begin);
+    expect(output).toBeLessThan(finish);
+    expect(order.indexOf("slot:zrem")).toBeGreaterThan(output);
+    const stored = (await h.engine.get(runId))!.steps[0]!.outputs[0]!;
+    expect(await h.engine.store.readOutput(stored.outputKey!)).toContain("one");
+    expect(await h.engine.store.redis.zcard(lease)).toBe(0);
+  });
+
+  it("gives back the slot asked for a step that is then not run (this worker refuses it after its start is written)", async () => {
+    const refusing = createHarness("roundtrips-refuse", { c3: "{}" });
+    try {
+      await refusing.startWorker({ authority: { refusal: () => "not this worker's step (test)" } });
+      const lease = redisKeys(refusing.prefix).semaphore("c3", "h3");
+      const seen = await commandsDuring(refusing.redisUrl, async () => {
+        const run = await refusing.engine.start(testPlan("c3", [{ id: "refused", kind: "exec", targets: [{ host: "h3", command: "echo never" }] }]), requester);
+        const done = await waitForRun(refusing.engine, run.id, (r) => r.steps[0]!.state === "failed" || isSettled(r));
+        expect(done.steps[0]!.error).toContain("not this worker's step (test)");
+        await eventuallyTrue("the refused step's slot is given back", async () => (await refusing.engine.store.redis.zcard(lease)) === 0, 5000);
+      });
+      // The slot was asked for with the start (so it was taken), and given back although nothing ran.
+      expect(seen.filter((c) => c.key === lease && (c.name === "zadd" || c.name === "zrem")).map((c) => c.name)).toEqual(["zadd", "zrem"]);
+    } finally {
+      await refusing.close();
+    }
+  });
+});
