@@ -12,7 +12,7 @@ import type { RunRecord, StepRecord } from "./run-types";
  * `json`; they are read as they are and rewritten whole by their next
  * transition.
  */
-export const LEGACY_JSON_FIELD = "json";
+const LEGACY_JSON_FIELD = "json";
 const FIELD = "f:";
 const STEP = "s:";
 
@@ -31,13 +31,19 @@ export interface RunWrite {
 
 const stepField = (step: StepRecord): string => `${STEP}${step.index}`;
 
-/** Every field of `run`: a new record, or one moving from the legacy layout. */
-export function fullRunWrite(run: RunRecord, previous?: RunRecord): RunWrite {
+/** Field-value pairs, flat, for top-level fields (those kept elsewhere left out) and whole steps. */
+function pairs(fields: Readonly<Record<string, unknown>>, steps: readonly StepRecord[]): string[] {
   const set: string[] = [];
-  for (const [key, value] of Object.entries(run)) {
+  for (const [key, value] of Object.entries(fields)) {
     if (!NOT_IN_FIELDS.has(key) && value !== undefined) set.push(`${FIELD}${key}`, JSON.stringify(value));
   }
-  for (const step of run.steps) set.push(stepField(step), JSON.stringify(step));
+  for (const step of steps) set.push(stepField(step), JSON.stringify(step));
+  return set;
+}
+
+/** Every field of `run`: a new record, or one moving from the legacy layout. */
+export function fullRunWrite(run: RunRecord, previous?: RunRecord): RunWrite {
+  const set = pairs(run as unknown as Record<string, unknown>, run.steps);
   const unset = previous === undefined ? [] : Object.keys(previous).filter((k) => !NOT_IN_FIELDS.has(k) && (run as unknown as Record<string, unknown>)[k] === undefined).map((k) => `${FIELD}${k}`);
   return { set, unset, full: true, stepCount: run.steps.length };
 }
@@ -50,11 +56,7 @@ export function fullRunWrite(run: RunRecord, previous?: RunRecord): RunWrite {
 export function runWrite(previous: RunRecord, next: RunRecord): RunWrite {
   if (previous.steps.length !== next.steps.length) return fullRunWrite(next, previous);
   const delta = runDelta(previous, next);
-  const set: string[] = [];
-  for (const [key, value] of Object.entries(delta.set)) {
-    if (!NOT_IN_FIELDS.has(key)) set.push(`${FIELD}${key}`, JSON.stringify(value));
-  }
-  for (const step of delta.steps) set.push(stepField(step), JSON.stringify(step));
+  const set = pairs(delta.set, delta.steps);
   const unset = delta.unset.filter((k) => !NOT_IN_FIELDS.has(k)).map((k) => `${FIELD}${k}`);
   return { set, unset, full: false, stepCount: next.steps.length };
 }
