@@ -108,6 +108,16 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
    */
   const running = new Map<string, Set<{ stepIndex?: number; readonly controller: AbortController }>>();
   let closingDown = false;
+  /**
+   * Deliveries of a step job in this process, by job id. After a Redis outage
+   * BullMQ can hand this process the same job again while its first delivery
+   * still runs (a failed attempt's retry, and the stalled check once the lock
+   * lapsed): the chaos row "Redis failover under Sentinel" saw the second
+   * delivery mark the step `interrupted` 124 ms after the first began it, and
+   * the operator's retry then ran the append a second time. A later delivery
+   * waits for the one in progress, then reads what it committed.
+   */
+  const deliveries = new Map<string, Promise<unknown>>();
 
   // Abort `now` reaches whichever process runs the step.
   const abortSubscriber = openRedis(options.redis, `intervene-worker-${id}-abort`);
@@ -129,6 +139,18 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
    */
   async function processStep(job: Job<StepJobData>): Promise<string> {
     const jobId = job.id ?? stepJobId(job.data);
+    const earlier = deliveries.get(jobId);
+    if (earlier !== undefined) logger.warn({ jobId, worker: id }, "a step job was delivered again while this process still runs it: waiting for that delivery first");
+    const mine = (earlier ?? Promise.resolve()).catch(() => undefined).then(() => processDelivery(job, jobId));
+    deliveries.set(jobId, mine);
+    try {
+      return await mine;
+    } finally {
+      if (deliveries.get(jobId) === mine) deliveries.delete(jobId);
+    }
+  }
+
+  async function processDelivery(job: Job<StepJobData>, jobId: string): Promise<string> {
     let next: StepRef | undefined = { stepIndex: job.data.stepIndex, attempt: job.data.attempt };
     // The record this job last committed: none before its first step.
     let known: RunRecord | undefined;

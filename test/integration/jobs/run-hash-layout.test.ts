@@ -8,6 +8,7 @@ import type { RunDraft } from "../../../src/jobs/run-machine/run-draft";
 import { getTestbed } from "../../helpers/testbed";
 import { apply, started, step } from "../../unit/jobs/run-fixtures";
 import { cleanupPrefix, uniquePrefix } from "./helpers/jobs-harness";
+import { monitorDuring } from "./helpers/monitor-during";
 
 /** One committed transition as the transitioner makes it: the draft's run, one version on. */
 function commit(run: RunRecord, fn: (d: RunDraft) => void): RunRecord {
@@ -16,19 +17,9 @@ function commit(run: RunRecord, fn: (d: RunDraft) => void): RunRecord {
 
 /** What Redis received, through MONITOR: the fields each HSET on `key` set (commands inside scripts included). */
 async function fieldsWritten(redisUrl: string, key: string, during: () => Promise<void>): Promise<string[]> {
-  const client = new Redis(redisUrl);
-  const monitor = await client.monitor();
   const fields: string[] = [];
-  monitor.on("monitor", (_time: string, args: string[]) => {
+  for (const args of await monitorDuring(redisUrl, during)) {
     if ((args[0] ?? "").toLowerCase() === "hset" && args[1] === key) for (let i = 2; i < args.length; i += 2) fields.push(args[i]!);
-  });
-  try {
-    await during();
-    await client.ping();
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  } finally {
-    monitor.disconnect();
-    client.disconnect();
   }
   return fields;
 }

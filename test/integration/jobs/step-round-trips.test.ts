@@ -1,51 +1,19 @@
-import net from "node:net";
 import type { Actor } from "../../../src/jobs";
 import { redisKeys } from "../../../src/jobs/redis-keys";
 import { eventuallyTrue } from "../../helpers/eventually";
+import { monitorDuring } from "./helpers/monitor-during";
 import { createHarness, isSettled, testPlan, waitForRun, type Harness } from "./helpers/jobs-harness";
 
 const requester: Actor = { userId: "UREQ" };
 
-/** One command as Redis received it (MONITOR), from our connections: its name and, for scripts, what it touched first. */
+/** One command as Redis received it: its name and its first key. */
 interface Seen {
   readonly name: string;
   readonly key: string;
 }
 
-/**
- * The commands Redis received while `during` ran, in order (commands inside
- * scripts included), read off MONITOR on a socket of its own: ioredis's
- * `monitor()` mistook the feed for replies here while other clients connected.
- */
 async function commandsDuring(redisUrl: string, during: () => Promise<void>): Promise<Seen[]> {
-  const url = new URL(redisUrl);
-  const socket = net.connect(Number(url.port), url.hostname);
-  const seen: Seen[] = [];
-  let buffered = "";
-  let on = false;
-  socket.setEncoding("utf8");
-  socket.on("data", (chunk: string) => {
-    buffered += chunk;
-    let end: number;
-    while ((end = buffered.indexOf("\r\n")) >= 0) {
-      const line = buffered.slice(0, end);
-      buffered = buffered.slice(end + 2);
-      if (line === "+OK") on = true;
-      // +1796563391.256714 [0 127.0.0.1:43424] "evalsha" "…" "2" "key" …
-      const args = [...line.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!);
-      if (line.startsWith("+") && args.length > 0) seen.push({ name: args[0]!.toLowerCase(), key: args[1] ?? "" });
-    }
-  });
-  await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
-  socket.write("MONITOR\r\n");
-  try {
-    await eventuallyTrue("MONITOR is on", () => on);
-    await during();
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  } finally {
-    socket.destroy();
-  }
-  return seen;
+  return (await monitorDuring(redisUrl, during)).map((args) => ({ name: (args[0] ?? "").toLowerCase(), key: args[1] ?? "" }));
 }
 
 /**
@@ -78,7 +46,7 @@ describe("the Redis commands of one step", () => {
     });
     // The worker's own connection: the script calls (EVALSHA) in the order they were sent, with what they did.
     const touched = seen.filter((c) => c.name === "zadd" || c.name === "zrem" || c.name === "set" || (c.name === "hset" && c.key === runKey(runId)));
-    const order = touched.map((c) => (c.name === "hset" ? "record" : c.name === "set" && c.key.includes(":out:") ? "output" : c.key === lease ? `slot:${c.name}` : `${c.name}:${c.key}`));
+    const order = touched.map((c) => (c.name === "hset" ? "record" : c.name === "set" && c.key.includes(":out:") && c.key.includes(runId) ? "output" : c.key === lease ? `slot:${c.name}` : `${c.name}:${c.key}`));
     const records = order.flatMap((o, i) => (o === "record" ? [i] : []));
     // create, begin, finish: three record writes.
     expect(records).toHaveLength(3);

@@ -1,0 +1,56 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import Redis from "ioredis";
+import type { Actor } from "../../../src/jobs";
+import { redisKeys } from "../../../src/jobs/redis-keys";
+import { STEP_QUEUE, stepJobId } from "../../../src/jobs/step-job";
+import { shellQuote } from "../../../src/util/shell-quote";
+import { eventuallyTrue } from "../../helpers/eventually";
+import { createHarness, isSettled, testPlan, waitForRun, type Harness } from "./helpers/jobs-harness";
+
+const requester: Actor = { userId: "UREQ" };
+
+/**
+ * After a Redis outage BullMQ can hand a worker the same step job again while
+ * its first delivery still runs (seen in the chaos row "Redis failover under
+ * Sentinel": the second delivery marked the step interrupted 124 ms after the
+ * first began it, and the operator's retry ran the append twice). Here the
+ * job's lock is taken away mid-step, so BullMQ's own stalled check hands the
+ * job out again, to the same (only) worker.
+ */
+describe("a step job delivered again while its first delivery runs", () => {
+  let h: Harness;
+  let dir: string;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    h = createHarness("redelivery", { c1: "{}" });
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "intervene-redelivery-"));
+    await h.startWorker({ stalledIntervalMs: 100, lockDurationMs: 30_000 });
+    redis = new Redis(h.redisUrl);
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await h.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("waits for the first delivery instead of calling its step interrupted: the step runs once and the run succeeds", async () => {
+    const file = path.join(dir, "lines");
+    const run = await h.engine.start(
+      testPlan("c1", [{ id: "append", kind: "exec", idempotent: false, targets: [{ host: "h2", command: `sleep 1.5; echo once >> ${shellQuote(file)}` }] }]),
+      requester,
+    );
+    await waitForRun(h.engine, run.id, (r) => r.steps[0]!.state === "running");
+    const jobKey = `${redisKeys(h.prefix).bullPrefix}:${STEP_QUEUE}:${stepJobId({ runId: run.id, stepIndex: 0, attempt: 1 })}`;
+    // The lock lapses (as it does when Redis is away longer than its TTL): the stalled check hands the job out again.
+    await redis.del(`${jobKey}:lock`);
+    await eventuallyTrue("BullMQ delivered the job again", async () => Number(await redis.hget(jobKey, "stc")) > 0 || Number(await redis.hget(jobKey, "atm")) > 1, 10_000, 20);
+    const done = await waitForRun(h.engine, run.id, isSettled, 20_000);
+    expect(done.state).toBe("succeeded");
+    expect(done.steps[0]!.state).toBe("succeeded");
+    expect(fs.readFileSync(file, "utf8")).toBe("once\n");
+    expect((await h.engine.audit(run.id)).filter((e) => e.type === "interrupted")).toHaveLength(0);
+  });
+});
