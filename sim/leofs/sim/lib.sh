@@ -469,8 +469,9 @@ db_open() { # manager
 db_save() {
   ((DB_OPEN && DB_DIRTY)) || return 0
   if ((ERL_MODE)); then
-    # one transaction on one manager: Mnesia replicates it to the partner's disc copy
-    erl_db_store "$DB_MGR"
+    # one transaction on one manager: Mnesia replicates it to the partner's disc copy; a transaction
+    # that aborts (e.g. while the partner merges its schema) is reported, and the caller tries again
+    erl_db_store "$DB_MGR" || return 1
     DB_DIRTY=0
     return
   fi
@@ -557,7 +558,12 @@ group_cookies() {
 seen_file() { printf '%s/monitor/%s/%s' "$CL" "$1" "$2"; }
 
 reconcile_group() { # cookie
-  local cookie=$1 leader n kind T boot seen target m
+  local cookie=$1 leader n kind T boot seen target m i
+  # Registrations are marked seen only once the tables holding them are written: a table write that
+  # failed would otherwise leave a node marked registered but missing for good (CI: storage_0 never
+  # attached while the real-Mnesia slave was joining). Its next reconcile registers it again, as the
+  # node's own retry does (leo_storage_api:register_in_monitor, every ?CHECK_INTERVAL).
+  local -a marks=()
   leader=$(group_members "$cookie"); leader=${leader%%$'\n'*}
   [[ -n $leader ]] || return 0
   db_open "$leader"
@@ -574,7 +580,7 @@ reconcile_group() { # cookie
         for m in ${RC[$n|managers]-}; do mgr_ok "$m" && { target=$m; break; }; done
         [[ -n $target && ${RC[$target|cookie]-} == "$cookie" ]] || continue
         register_node "$T" "$n"
-        printf '%s' "$boot" >"$(seen_file "$cookie" "$n")"
+        marks+=("$(seen_file "$cookie" "$n")" "$boot")
       fi
       sync_ring "$T" "$n"
     elif [[ -n $seen ]]; then
@@ -582,7 +588,9 @@ reconcile_group() { # cookie
       rm -f "$(seen_file "$cookie" "$n")"
     fi
   done
-  db_save
+  if db_save; then
+    for ((i = 0; i < ${#marks[@]}; i += 2)); do printf '%s' "${marks[i + 1]}" >"${marks[i]}"; done
+  fi
   db_close
 }
 register_node() { # T node
