@@ -11,9 +11,9 @@ import type { StatusQueryPlanner } from "./query/status-query-planner";
 import { openRedis } from "./redis-connection";
 import { REDIS_OUT_OF_MEMORY_FIX, untilRedisAcceptsWrites } from "./redis-out-of-memory";
 import { expireGate } from "./run-machine/gate-decisions";
-import { beginStep, finishStep, type BeginVerdict } from "./run-machine/step-lifecycle";
+import { beginStep, finishStep, type BeginVerdict, type StepOutcome } from "./run-machine/step-lifecycle";
 import { RunReconciler } from "./run-reconciler";
-import { StepRunner, type SlotRelease } from "./step-runner";
+import { StepRunner, type DurableWrite, type SlotRelease } from "./step-runner";
 import { CONTROL_QUEUE, STEP_QUEUE, stepJobId, type ExpiryJobData, type StepJobData } from "./step-job";
 import { carriedStep, carryNextStep, releaseCarriedStep, type StepRef } from "./run-machine/carry-next-step";
 import type { RunRecord } from "./run-types";
@@ -69,6 +69,29 @@ export interface WorkerOptions extends BackboneOptions {
   readonly authority?: StepAuthority;
 }
 
+/** A step this process is starting or running: what an abort `now` of its index reaches. */
+interface RunningStep {
+  stepIndex?: number | undefined;
+  readonly controller: AbortController;
+}
+
+/** A step begun by the write that finished the step before it, in the same job. */
+interface BegunStep {
+  /** The record as that write committed it. */
+  readonly run: RunRecord;
+  readonly entry: RunningStep;
+  readonly slots: Map<string, Promise<SlotRelease>> | undefined;
+}
+
+interface StepDone {
+  readonly result: string;
+  /** The step this job goes on to. */
+  readonly carried?: StepRef;
+  /** The record as this job last committed it. */
+  readonly run?: RunRecord;
+  readonly begun?: BegunStep;
+}
+
 export interface WorkerHandle {
   readonly id: string;
   /** Starts taking jobs (when created with `autorun: false`). */
@@ -106,7 +129,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
    * abort committed after that begin finds it here, and one committed before
    * is seen by beginStep: no re-read of the run is needed.
    */
-  const running = new Map<string, Set<{ stepIndex?: number; readonly controller: AbortController }>>();
+  const running = new Map<string, Set<RunningStep>>();
   let closingDown = false;
   /**
    * Deliveries of a step job in this process, by job id. After a Redis outage
@@ -154,24 +177,42 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     let next: StepRef | undefined = { stepIndex: job.data.stepIndex, attempt: job.data.attempt };
     // The record this job last committed: none before its first step.
     let known: RunRecord | undefined;
+    // The next step, when the write that finished the one before already began it.
+    let begun: BegunStep | undefined;
     let result = "skipped";
     while (next !== undefined) {
-      if (known !== undefined && closingDown) {
+      if (known !== undefined && begun === undefined && closingDown) {
         // The worker began closing after this job took the next step: hand it (not begun) to its own
         // job, and take the claim off in the same write, so that this job, should it be redelivered,
         // cannot take it back while another worker runs it.
         await transitioner.apply(job.data.runId, actor, (d) => void releaseCarriedStep(d, jobId, true));
         break;
       }
-      const done = await processOneStep(job.data.runId, jobId, next, known);
+      const done = await processOneStep(job.data.runId, jobId, next, known, begun);
       result = done.result;
       next = done.carried;
       known = done.run;
+      begun = done.begun;
     }
     return result;
   }
 
-  async function processOneStep(runId: string, jobId: string, requested: StepRef, known: RunRecord | undefined): Promise<{ result: string; carried?: StepRef; run?: RunRecord }> {
+  /** Registers a step this job is starting or running, so that an abort `now` reaches it. */
+  function track(runId: string): RunningStep {
+    const entry: RunningStep = { controller: new AbortController() };
+    const listening = running.get(runId) ?? new Set();
+    listening.add(entry);
+    running.set(runId, listening);
+    return entry;
+  }
+
+  function untrack(runId: string, entry: RunningStep): void {
+    const listening = running.get(runId);
+    listening?.delete(entry);
+    if (listening?.size === 0) running.delete(runId);
+  }
+
+  async function processOneStep(runId: string, jobId: string, requested: StepRef, known: RunRecord | undefined, begun: BegunStep | undefined): Promise<StepDone> {
     let { stepIndex, attempt } = requested;
     const log = logger.child({ runId, step: stepIndex, attempt, worker: id });
     // Issue 15 point 5: with Redis full (maxmemory, noeviction) the step's writes wait here instead of
@@ -179,42 +220,44 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     // read as a worker crash ("interrupted") although the command ran and its outcome is known.
     const whenRedisTakesWrites = <T>(what: string, write: () => Promise<T>): Promise<T> =>
       untilRedisAcceptsWrites(write, (err) => log.error({ err: err.message }, `Redis is out of memory: ${what} waits in this worker until Redis accepts writes again; the run goes on by itself then. An operator should ${REDIS_OUT_OF_MEMORY_FIX}`));
-    const entry: { stepIndex?: number; readonly controller: AbortController } = { controller: new AbortController() };
-    const listening = running.get(runId) ?? new Set();
-    listening.add(entry);
-    running.set(runId, listening);
+    const entry = begun?.entry ?? track(runId);
     // The SSH slot of a one-target step is asked for with the write that marks it running.
-    let slots: Map<string, Promise<SlotRelease>> | undefined;
+    let slots: Map<string, Promise<SlotRelease>> | undefined = begun?.slots;
     try {
-      const begin: { verdict: BeginVerdict } = { verdict: "skip" };
-      let applied;
-      try {
-        applied = await whenRedisTakesWrites("the start of this step", () =>
-          transitioner.apply(
-            runId,
-            actor,
-            (d) => {
-              // A redelivered job that was carrying a later step (its worker died) resumes that step.
-              const target = (known === undefined ? carriedStep(d.run, jobId) : undefined) ?? requested;
-              ({ stepIndex, attempt } = target);
-              entry.stepIndex = stepIndex;
-              begin.verdict = beginStep(d, stepIndex, attempt);
-              // Computed again after a conflict, perhaps for another step: the slot asked for first is then given back.
-              if (begin.verdict === "run" && slots === undefined) slots = runner.reserveSlot(d.run, stepIndex, { signal: entry.controller.signal, durable: whenRedisTakesWrites });
-            },
-            known !== undefined ? { known } : {},
-          ),
-        );
-      } catch (error) {
-        if (isEngineError(error, "NOT_FOUND")) return { result: "no such run" };
-        throw error;
+      let run: RunRecord;
+      if (begun !== undefined) run = begun.run;
+      else {
+        const verdict: { value: BeginVerdict } = { value: "skip" };
+        let applied;
+        try {
+          applied = await whenRedisTakesWrites("the start of this step", () =>
+            transitioner.apply(
+              runId,
+              actor,
+              (d) => {
+                // A redelivered job that was carrying a later step (its worker died) resumes that step.
+                const target = (known === undefined ? carriedStep(d.run, jobId) : undefined) ?? requested;
+                ({ stepIndex, attempt } = target);
+                entry.stepIndex = stepIndex;
+                verdict.value = beginStep(d, stepIndex, attempt);
+                // Computed again after a conflict, perhaps for another step: the slot asked for first is then given back.
+                if (verdict.value === "run" && slots === undefined) slots = runner.reserveSlot(d.run, stepIndex, { signal: entry.controller.signal, durable: whenRedisTakesWrites });
+              },
+              known !== undefined ? { known } : {},
+            ),
+          );
+        } catch (error) {
+          if (isEngineError(error, "NOT_FOUND")) return { result: "no such run" };
+          throw error;
+        }
+        if (verdict.value !== "run") {
+          // A re-delivered job of a step already done: make sure the follow-up happened.
+          await reconciler.reconcile(runId).catch(() => undefined);
+          return { result: "skipped" };
+        }
+        run = applied.run;
       }
-      if (begin.verdict !== "run") {
-        // A re-delivered job of a step already done: make sure the follow-up happened.
-        await reconciler.reconcile(runId).catch(() => undefined);
-        return { result: "skipped" };
-      }
-      const refusal = options.authority?.refusal(applied.run, stepIndex);
+      const refusal = options.authority?.refusal(run, stepIndex);
       if (refusal !== undefined) {
         log.warn({ reason: refusal, step: stepIndex }, "step refused: the run record does not match what this worker derives");
         await whenRedisTakesWrites("the refusal of this step", () =>
@@ -229,10 +272,37 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       // The output writes go out unawaited; the result follows them on the same connection, so Redis has
       // the output before the result that names it (one round trip less per step, issue 13).
       const writes: Promise<void>[] = [];
-      const outcome = await runner.run(applied.run, stepIndex, { signal: entry.controller.signal, durable: whenRedisTakesWrites, ...(slots !== undefined ? { slots } : {}), writes });
+      const outcome = await runner.run(run, stepIndex, { signal: entry.controller.signal, durable: whenRedisTakesWrites, ...(slots !== undefined ? { slots } : {}), writes });
       log.info({ step: stepIndex, ok: outcome.ok, durationMs: outcome.durationMs }, "step finished");
-      let carried: StepRef | undefined;
-      const finished = await whenRedisTakesWrites(`the result of this step (${outcome.ok ? "ok" : "failed"})`, () =>
+      const done = await finishAndBeginNext(runId, jobId, stepIndex, attempt, outcome, run, whenRedisTakesWrites);
+      // A write that failed for good leaves the output's tail in the record, and the full text lost: said, not hidden.
+      for (const w of await Promise.allSettled(writes)) {
+        if (w.status === "rejected") log.error({ err: w.reason instanceof Error ? w.reason.message : String(w.reason) }, "a target's full output could not be stored; the run record keeps its head and tail");
+      }
+      return { result: outcome.ok ? "succeeded" : "failed", ...done };
+    } finally {
+      // A slot asked for a step that was not run (or ran elsewhere) goes back.
+      StepRunner.releaseUnused(slots);
+      untrack(runId, entry);
+    }
+  }
+
+  /**
+   * Writes a step's result and, when the job carries the step after it, that
+   * step's begin in the same compare-and-set (issue 13: one write per step
+   * instead of two). The begin is committed before the next command runs, as
+   * a begin of its own would be, so a worker that dies after this write left
+   * the next step `running`: redelivered, it is re-run only if idempotent.
+   * Its SSH slot is asked for alongside, as for a first step.
+   */
+  async function finishAndBeginNext(runId: string, jobId: string, stepIndex: number, attempt: number, outcome: StepOutcome, known: RunRecord, durable: DurableWrite): Promise<Omit<StepDone, "result">> {
+    const follower = track(runId);
+    let slots: Map<string, Promise<SlotRelease>> | undefined;
+    let carried: StepRef | undefined;
+    let begins = false;
+    let handedOn = false;
+    try {
+      const finished = await durable(`the result of this step (${outcome.ok ? "ok" : "failed"})`, () =>
         transitioner.apply(
           runId,
           actor,
@@ -240,21 +310,24 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
             finishStep(d, stepIndex, attempt, outcome);
             // A closing worker hands the next step to the queue instead of starting it.
             carried = closingDown || options.carrySteps === false ? undefined : carryNextStep(d, stepIndex, jobId);
+            // Set before the write is sent: an abort `now` committed after it finds the step here.
+            follower.stepIndex = carried?.stepIndex;
+            begins = carried !== undefined && beginStep(d, carried.stepIndex, carried.attempt) === "run";
+            if (begins && carried !== undefined && slots === undefined) slots = runner.reserveSlot(d.run, carried.stepIndex, { signal: follower.controller.signal, durable });
           },
-          { known: applied.run },
+          { known },
         ),
       );
-      // A write that failed for good leaves the output's tail in the record, and the full text lost: said, not hidden.
-      for (const w of await Promise.allSettled(writes)) {
-        if (w.status === "rejected") log.error({ err: w.reason instanceof Error ? w.reason.message : String(w.reason) }, "a target's full output could not be stored; the run record keeps its head and tail");
-      }
-      const result = outcome.ok ? "succeeded" : "failed";
-      return finished.committed && carried !== undefined ? { result, carried, run: finished.run } : { result };
+      if (!finished.committed || carried === undefined) return {};
+      if (!begins) return { carried, run: finished.run };
+      handedOn = true;
+      return { carried, run: finished.run, begun: { run: finished.run, entry: follower, slots } };
     } finally {
-      // A slot asked for a step that was not run (or ran elsewhere) goes back.
-      StepRunner.releaseUnused(slots);
-      listening.delete(entry);
-      if (listening.size === 0 && running.get(runId) === listening) running.delete(runId);
+      // Unless handed on with the begun step: its slot back, and no abort can reach it here.
+      if (!handedOn) {
+        StepRunner.releaseUnused(slots);
+        untrack(runId, follower);
+      }
     }
   }
 

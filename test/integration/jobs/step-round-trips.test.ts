@@ -65,6 +65,33 @@ describe("the Redis commands of one step", () => {
     expect(await h.engine.store.redis.zcard(lease)).toBe(0);
   });
 
+  it("begins a carried step in the write of the result before it, and asks for its slot before that write", async () => {
+    const keys = redisKeys(h.prefix);
+    const lease = (host: string) => keys.semaphore("c2", host);
+    let runId = "";
+    const hosts = ["h2", "h3", "h2"];
+    const seen = await commandsDuring(h.redisUrl, async () => {
+      const plan = testPlan("c2", hosts.map((host, i) => ({ id: `s${i}`, kind: "exec" as const, targets: [{ host, command: `echo ${i}` }] })));
+      const run = await h.engine.start(plan, requester);
+      runId = run.id;
+      expect((await waitForRun(h.engine, run.id, isSettled)).state).toBe("succeeded");
+    });
+    const order = seen
+      .filter((c) => c.name === "zadd" || (c.name === "hset" && c.key === keys.run(runId)))
+      .map((c) => (c.name === "hset" ? "record" : c.key === lease("h2") ? "slot:h2" : c.key === lease("h3") ? "slot:h3" : `zadd:${c.key}`))
+      .filter((o) => !o.startsWith("zadd:"));
+    // Create, begin 0, result 0 with begin 1, result 1 with begin 2, result 2: five writes, not seven.
+    expect(order).toEqual(["record", "slot:h2", "record", "slot:h3", "record", "slot:h2", "record", "record"]);
+    const audit = await h.engine.audit(runId);
+    const at = (type: string, stepIndex: number) => audit.find((e) => e.type === type && e.stepIndex === stepIndex)?.at;
+    for (const i of [1, 2]) {
+      expect(at("step.started", i)).toBeDefined();
+      expect(at("step.started", i)).toBe(at("step.finished", i - 1));
+    }
+    expect((await h.engine.get(runId))!.steps.map((s) => s.state)).toEqual(["succeeded", "succeeded", "succeeded"]);
+    expect(await h.engine.store.redis.zcard(lease("h2"))).toBe(0);
+  });
+
   it("gives back the slot asked for a step that is then not run (this worker refuses it after its start is written)", async () => {
     const refusing = createHarness("roundtrips-refuse", { c3: "{}" });
     try {
