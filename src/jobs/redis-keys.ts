@@ -14,6 +14,8 @@ export interface RedisKeys {
   readonly lockPrefix: string;
   output(runId: string, stepIndex: number, attempt: number, host: string): string;
   semaphore(cluster: string, host: string): string;
+  /** STRING holder token (PX): a live worker executes this step attempt (step-lease.ts). */
+  stepLease(runId: string, stepIndex: number, attempt: number): string;
   readonly eventsChannel: string;
   readonly abortChannel: string;
   /** BullMQ `prefix` option. */
@@ -35,6 +37,7 @@ export function redisKeys(prefix: string): RedisKeys {
     lock: (cluster) => `${lockPrefix}${cluster}`,
     output: (runId, stepIndex, attempt, host) => `${prefix}:out:${runId}:${stepIndex}:${attempt}:${host}`,
     semaphore: (cluster, host) => `${prefix}:sem:${cluster}:${host}`,
+    stepLease: (runId, stepIndex, attempt) => `${runPrefix}${runId}:lease:${stepIndex}:${attempt}`,
     eventsChannel: `${prefix}:events`,
     abortChannel: `${prefix}:abort`,
     bullPrefix: `${prefix}:bq`,

@@ -13,6 +13,7 @@ import { REDIS_OUT_OF_MEMORY_FIX, untilRedisAcceptsWrites } from "./redis-out-of
 import { expireGate } from "./run-machine/gate-decisions";
 import { beginStep, finishStep, type BeginVerdict, type StepOutcome } from "./run-machine/step-lifecycle";
 import { RunReconciler } from "./run-reconciler";
+import { StepLease, type HeldStepLease } from "./step-lease";
 import { StepRunner, type DurableWrite, type SlotRelease } from "./step-runner";
 import { CONTROL_QUEUE, STEP_QUEUE, stepJobId, type ExpiryJobData, type StepJobData } from "./step-job";
 import { carriedStep, carryNextStep, releaseCarriedStep, type StepRef } from "./run-machine/carry-next-step";
@@ -36,6 +37,12 @@ export interface WorkerOptions extends BackboneOptions {
   readonly outputTtlMs?: number;
   /** BullMQ job lock; a dead worker's step is re-delivered after about this long. @defaultValue 30000 */
   readonly lockDurationMs?: number;
+  /**
+   * A running step's execution lease (step-lease.ts), renewed every third of
+   * it: a redelivered job waits while another worker holds it.
+   * @defaultValue lockDurationMs
+   */
+  readonly stepLeaseMs?: number;
   /** BullMQ stalled-job check period. @defaultValue 30000 */
   readonly stalledIntervalMs?: number;
   /** @defaultValue 10 */
@@ -75,12 +82,21 @@ interface RunningStep {
   readonly controller: AbortController;
 }
 
-/** A step begun by the write that finished the step before it, in the same job. */
-interface BegunStep {
-  /** The record as that write committed it. */
-  readonly run: RunRecord;
+/** What a step holds from the write that begins it until its result is written. */
+interface StepHold {
   readonly entry: RunningStep;
-  readonly slots: Map<string, Promise<SlotRelease>> | undefined;
+  /** The step the lease and slots below were asked for. */
+  for?: StepRef | undefined;
+  lease?: HeldStepLease | undefined;
+  slots?: Map<string, Promise<SlotRelease>> | undefined;
+}
+
+/** A step this job has begun (committed `running`), with what it holds. */
+interface BegunStep {
+  /** The record as the begin's write committed it. */
+  readonly run: RunRecord;
+  readonly step: StepRef;
+  readonly hold: StepHold;
 }
 
 interface StepDone {
@@ -123,6 +139,8 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     outputTtlMs: options.outputTtlMs ?? 7 * 24 * 3600_000,
   });
   const reconciler = new RunReconciler(backbone);
+  // As long as the job lock by default, so that a dead worker's step is not left waiting much longer than its job.
+  const leases = new StepLease(store.redis, keys, { leaseMs: options.stepLeaseMs ?? options.lockDurationMs ?? 30_000, holder: actor });
   /**
    * Steps this worker is starting or running, by run: what an abort `now`
    * reaches. `stepIndex` is set before the step's begin is committed, so an
@@ -213,50 +231,17 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   }
 
   async function processOneStep(runId: string, jobId: string, requested: StepRef, known: RunRecord | undefined, begun: BegunStep | undefined): Promise<StepDone> {
-    let { stepIndex, attempt } = requested;
-    const log = logger.child({ runId, step: stepIndex, attempt, worker: id });
+    const log = logger.child({ runId, step: requested.stepIndex, attempt: requested.attempt, worker: id });
     // Issue 15 point 5: with Redis full (maxmemory, noeviction) the step's writes wait here instead of
     // failing the job: a failed start would spend the job's attempts, and a lost result would later
     // read as a worker crash ("interrupted") although the command ran and its outcome is known.
     const whenRedisTakesWrites = <T>(what: string, write: () => Promise<T>): Promise<T> =>
       untilRedisAcceptsWrites(write, (err) => log.error({ err: err.message }, `Redis is out of memory: ${what} waits in this worker until Redis accepts writes again; the run goes on by itself then. An operator should ${REDIS_OUT_OF_MEMORY_FIX}`));
-    const entry = begun?.entry ?? track(runId);
-    // The SSH slot of a one-target step is asked for with the write that marks it running.
-    let slots: Map<string, Promise<SlotRelease>> | undefined = begun?.slots;
+    const started = begun ?? (await beginDelivered(runId, jobId, requested, known, whenRedisTakesWrites, log));
+    if (!("hold" in started)) return started;
+    const { run, hold } = started;
+    const { stepIndex, attempt } = started.step;
     try {
-      let run: RunRecord;
-      if (begun !== undefined) run = begun.run;
-      else {
-        const verdict: { value: BeginVerdict } = { value: "skip" };
-        let applied;
-        try {
-          applied = await whenRedisTakesWrites("the start of this step", () =>
-            transitioner.apply(
-              runId,
-              actor,
-              (d) => {
-                // A redelivered job that was carrying a later step (its worker died) resumes that step.
-                const target = (known === undefined ? carriedStep(d.run, jobId) : undefined) ?? requested;
-                ({ stepIndex, attempt } = target);
-                entry.stepIndex = stepIndex;
-                verdict.value = beginStep(d, stepIndex, attempt);
-                // Computed again after a conflict, perhaps for another step: the slot asked for first is then given back.
-                if (verdict.value === "run" && slots === undefined) slots = runner.reserveSlot(d.run, stepIndex, { signal: entry.controller.signal, durable: whenRedisTakesWrites });
-              },
-              known !== undefined ? { known } : {},
-            ),
-          );
-        } catch (error) {
-          if (isEngineError(error, "NOT_FOUND")) return { result: "no such run" };
-          throw error;
-        }
-        if (verdict.value !== "run") {
-          // A re-delivered job of a step already done: make sure the follow-up happened.
-          await reconciler.reconcile(runId).catch(() => undefined);
-          return { result: "skipped" };
-        }
-        run = applied.run;
-      }
       const refusal = options.authority?.refusal(run, stepIndex);
       if (refusal !== undefined) {
         log.warn({ reason: refusal, step: stepIndex }, "step refused: the run record does not match what this worker derives");
@@ -272,19 +257,122 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       // The output writes go out unawaited; the result follows them on the same connection, so Redis has
       // the output before the result that names it (one round trip less per step, issue 13).
       const writes: Promise<void>[] = [];
-      const outcome = await runner.run(run, stepIndex, { signal: entry.controller.signal, durable: whenRedisTakesWrites, ...(slots !== undefined ? { slots } : {}), writes });
+      const outcome = await runner.run(run, stepIndex, { signal: hold.entry.controller.signal, durable: whenRedisTakesWrites, ...(hold.slots !== undefined ? { slots: hold.slots } : {}), writes });
       log.info({ step: stepIndex, ok: outcome.ok, durationMs: outcome.durationMs }, "step finished");
-      const done = await finishAndBeginNext(runId, jobId, stepIndex, attempt, outcome, run, whenRedisTakesWrites);
+      const done = await finishAndBeginNext(runId, jobId, started.step, outcome, run, whenRedisTakesWrites);
       // A write that failed for good leaves the output's tail in the record, and the full text lost: said, not hidden.
       for (const w of await Promise.allSettled(writes)) {
         if (w.status === "rejected") log.error({ err: w.reason instanceof Error ? w.reason.message : String(w.reason) }, "a target's full output could not be stored; the run record keeps its head and tail");
       }
       return { result: outcome.ok ? "succeeded" : "failed", ...done };
     } finally {
-      // A slot asked for a step that was not run (or ran elsewhere) goes back.
-      StepRunner.releaseUnused(slots);
-      untrack(runId, entry);
+      // After the result's write: the lease's delete follows it on the same connection.
+      releaseHold(runId, hold);
     }
+  }
+
+  /**
+   * The begin of a step this job was delivered for (not carried over from
+   * the step before it in this job). A step that a fresh delivery finds
+   * `running` may still run in a live worker whose job lock lapsed (issue 13):
+   * while that worker's lease holds, this delivery waits instead of calling
+   * the step interrupted.
+   */
+  async function beginDelivered(runId: string, jobId: string, requested: StepRef, known: RunRecord | undefined, durable: DurableWrite, log: typeof logger): Promise<BegunStep | StepDone> {
+    const hold: StepHold = { entry: track(runId) };
+    let handedOn = false;
+    try {
+      let current = known;
+      if (current === undefined) {
+        // Read here rather than by the transition (which would read it anyway): no round trip more.
+        current = await store.get(runId);
+        if (current === undefined) return { result: "no such run" };
+        current = await untilNotRunningElsewhere(runId, carriedStep(current, jobId) ?? requested, current, log);
+      }
+      const verdict: { value: BeginVerdict; step: StepRef } = { value: "skip", step: requested };
+      let applied;
+      try {
+        applied = await durable("the start of this step", () =>
+          transitioner.apply(
+            runId,
+            actor,
+            (d) => {
+              // A redelivered job that was carrying a later step (its worker died) resumes that step.
+              const target = (known === undefined ? carriedStep(d.run, jobId) : undefined) ?? requested;
+              verdict.step = target;
+              hold.entry.stepIndex = target.stepIndex;
+              verdict.value = beginStep(d, target.stepIndex, target.attempt);
+              if (verdict.value === "run") takeHold(hold, d.run, target, durable);
+            },
+            { known: current },
+          ),
+        );
+      } catch (error) {
+        if (isEngineError(error, "NOT_FOUND")) return { result: "no such run" };
+        throw error;
+      }
+      if (verdict.value !== "run") {
+        // A re-delivered job of a step already done: make sure the follow-up happened.
+        await reconciler.reconcile(runId).catch(() => undefined);
+        return { result: "skipped" };
+      }
+      handedOn = true;
+      return { run: applied.run, step: verdict.step, hold };
+    } finally {
+      if (!handedOn) releaseHold(runId, hold);
+    }
+  }
+
+  /** Returns the run once `step` is not `running` under a live lease of another delivery. */
+  async function untilNotRunningElsewhere(runId: string, step: StepRef, current: RunRecord, log: typeof logger): Promise<RunRecord> {
+    const running = (r: RunRecord): boolean => r.cursor === step.stepIndex && r.steps[step.stepIndex]?.state === "running" && r.steps[step.stepIndex]?.attempt === step.attempt;
+    if (!running(current)) return current;
+    let latest = current;
+    await leases.waitWhileHeld(
+      runId,
+      step.stepIndex,
+      step.attempt,
+      async () => {
+        latest = (await store.get(runId)) ?? latest;
+        return running(latest);
+      },
+      (holder) =>
+        log.warn(
+          { holder: holder ?? null, step: step.stepIndex },
+          holder !== undefined
+            ? "this step job was delivered again while another worker still runs its step (its job lock lapsed, as in a Redis outage longer than the lock): waiting for that worker instead of calling the step interrupted"
+            : "this step job was delivered again and its step is still marked running: making sure no worker renews its lease before calling it interrupted",
+        ),
+    );
+    return latest;
+  }
+
+  /**
+   * Asks for what the step holds while it runs, on the connection of the
+   * write that begins it and before that write: its execution lease, and
+   * the SSH slot of a one-target step (issue 13: one round trip less). A
+   * transition computed again after a conflict, for another step, gives back
+   * what the first computation asked for.
+   */
+  function takeHold(hold: StepHold, run: RunRecord, step: StepRef, durable: DurableWrite): void {
+    if (hold.for !== undefined && (hold.for.stepIndex !== step.stepIndex || hold.for.attempt !== step.attempt)) dropHold(hold);
+    if (hold.for !== undefined) return;
+    hold.for = step;
+    hold.lease = leases.hold(run.id, step.stepIndex, step.attempt);
+    hold.slots = runner.reserveSlot(run, step.stepIndex, { signal: hold.entry.controller.signal, durable });
+  }
+
+  function dropHold(hold: StepHold): void {
+    StepRunner.releaseUnused(hold.slots);
+    hold.lease?.release();
+    hold.slots = undefined;
+    hold.lease = undefined;
+    hold.for = undefined;
+  }
+
+  function releaseHold(runId: string, hold: StepHold): void {
+    dropHold(hold);
+    untrack(runId, hold.entry);
   }
 
   /**
@@ -293,11 +381,10 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
    * instead of two). The begin is committed before the next command runs, as
    * a begin of its own would be, so a worker that dies after this write left
    * the next step `running`: redelivered, it is re-run only if idempotent.
-   * Its SSH slot is asked for alongside, as for a first step.
+   * Its lease and SSH slot are asked for alongside, as for a first step.
    */
-  async function finishAndBeginNext(runId: string, jobId: string, stepIndex: number, attempt: number, outcome: StepOutcome, known: RunRecord, durable: DurableWrite): Promise<Omit<StepDone, "result">> {
-    const follower = track(runId);
-    let slots: Map<string, Promise<SlotRelease>> | undefined;
+  async function finishAndBeginNext(runId: string, jobId: string, step: StepRef, outcome: StepOutcome, known: RunRecord, durable: DurableWrite): Promise<Omit<StepDone, "result">> {
+    const follower: StepHold = { entry: track(runId) };
     let carried: StepRef | undefined;
     let begins = false;
     let handedOn = false;
@@ -307,13 +394,14 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
           runId,
           actor,
           (d) => {
-            finishStep(d, stepIndex, attempt, outcome);
+            finishStep(d, step.stepIndex, step.attempt, outcome);
             // A closing worker hands the next step to the queue instead of starting it.
-            carried = closingDown || options.carrySteps === false ? undefined : carryNextStep(d, stepIndex, jobId);
+            carried = closingDown || options.carrySteps === false ? undefined : carryNextStep(d, step.stepIndex, jobId);
             // Set before the write is sent: an abort `now` committed after it finds the step here.
-            follower.stepIndex = carried?.stepIndex;
+            follower.entry.stepIndex = carried?.stepIndex;
             begins = carried !== undefined && beginStep(d, carried.stepIndex, carried.attempt) === "run";
-            if (begins && carried !== undefined && slots === undefined) slots = runner.reserveSlot(d.run, carried.stepIndex, { signal: follower.controller.signal, durable });
+            if (begins && carried !== undefined) takeHold(follower, d.run, carried, durable);
+            else dropHold(follower);
           },
           { known },
         ),
@@ -321,13 +409,10 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       if (!finished.committed || carried === undefined) return {};
       if (!begins) return { carried, run: finished.run };
       handedOn = true;
-      return { carried, run: finished.run, begun: { run: finished.run, entry: follower, slots } };
+      return { carried, run: finished.run, begun: { run: finished.run, step: carried, hold: follower } };
     } finally {
-      // Unless handed on with the begun step: its slot back, and no abort can reach it here.
-      if (!handedOn) {
-        StepRunner.releaseUnused(slots);
-        untrack(runId, follower);
-      }
+      // Unless handed on with the begun step: what it asked for goes back, and no abort can reach it here.
+      if (!handedOn) releaseHold(runId, follower);
     }
   }
 

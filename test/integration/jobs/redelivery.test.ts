@@ -54,3 +54,55 @@ describe("a step job delivered again while its first delivery runs", () => {
     expect((await h.engine.audit(run.id)).filter((e) => e.type === "interrupted")).toHaveLength(0);
   });
 });
+
+/**
+ * The same, with the job handed to another worker process while the first
+ * still runs the step (issue 13): after an outage longer than BullMQ's job
+ * lock, its stalled check hands the job to any worker. The first worker's
+ * execution lease (step-lease.ts) makes the second wait for it instead of
+ * calling the step interrupted. Two workers in one test process stand for
+ * two processes: each has its own connections and deliveries.
+ */
+describe("a step job delivered to another worker while the first still runs it", () => {
+  let h: Harness;
+  let dir: string;
+  let redis: Redis;
+
+  beforeAll(() => {
+    h = createHarness("redelivery-elsewhere", { c1: "{}" });
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "intervene-redelivery-"));
+    redis = new Redis(h.redisUrl);
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await h.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("the second worker waits while the first holds the step's lease: the step runs once, is never interrupted, and the run succeeds", async () => {
+    const file = path.join(dir, "lines");
+    // Busy with the step (one job at a time), the first worker leaves the job's next delivery to the second.
+    const settings = { concurrency: 1, stalledIntervalMs: 100, lockDurationMs: 30_000, stepLeaseMs: 3000 };
+    await h.startWorker({ ...settings, workerId: "first" });
+    const run = await h.engine.start(
+      testPlan("c1", [{ id: "append", kind: "exec", idempotent: false, targets: [{ host: "h2", command: `sleep 2; echo once >> ${shellQuote(file)}` }] }]),
+      requester,
+    );
+    await waitForRun(h.engine, run.id, (r) => r.steps[0]!.state === "running");
+    await h.startWorker({ ...settings, workerId: "second" });
+    const jobKey = `${redisKeys(h.prefix).bullPrefix}:${STEP_QUEUE}:${stepJobId({ runId: run.id, stepIndex: 0, attempt: 1 })}`;
+    expect(await redis.get(redisKeys(h.prefix).stepLease(run.id, 0, 1))).toMatch(/^worker:first:/);
+    await redis.del(`${jobKey}:lock`);
+    // BullMQ records the worker that took the job last (`pb`): the second one.
+    await eventuallyTrue("BullMQ handed the job to the second worker", async () => (await redis.hget(jobKey, "pb")) === "second", 10_000, 20);
+    const done = await waitForRun(h.engine, run.id, isSettled, 20_000);
+    expect(done.state).toBe("succeeded");
+    expect(done.steps[0]!.state).toBe("succeeded");
+    expect(fs.readFileSync(file, "utf8")).toBe("once\n");
+    const audit = await h.engine.audit(run.id);
+    expect(audit.filter((e) => e.type === "interrupted")).toHaveLength(0);
+    expect(audit.filter((e) => e.type === "step.started")).toHaveLength(1);
+    // The lease went with the step's result.
+    expect(await redis.exists(redisKeys(h.prefix).stepLease(run.id, 0, 1))).toBe(0);
+  });
+});
