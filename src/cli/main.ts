@@ -25,7 +25,8 @@ import { cliActor, CliIdentityError, type CliIdentitySource } from "./cli-identi
 import { incidentReportFor } from "../report/incident-report-for";
 import { renderPlanText } from "../procedures";
 import { SshPool } from "../ssh";
-import { engineOptionsFor, workerOptionsFor } from "../runtime/engine-options";
+import { engineOptionsFor } from "../runtime/engine-options";
+import { workerOptionsFor } from "../runtime/worker-options-for";
 import { formatAudit, formatEvent, formatRun, formatRunLine } from "./format-run";
 import { CliUsageError, parseCliArgs, USAGE, type CliCommand } from "./parse-cli-args";
 import { createLogger } from "../util/logger";

@@ -9,9 +9,9 @@ import { CONTROL_QUEUE, STEP_QUEUE } from "../jobs/step-job";
 import { QUERY_QUEUE } from "../jobs/query";
 import { openRedis, type RedisConnectionConfig } from "../jobs/redis-connection";
 import { GaveUpList } from "../util/settle-within";
+import { QUEUE_BOARD_PATH } from "./queue-board-path";
 
 /** Where Bull Board answers on the operations server. */
-export const QUEUE_BOARD_PATH = "/admin/queues";
 
 export interface QueueBoardCredentials {
   readonly user: string;

@@ -7,21 +7,26 @@ import type { CustomRoute } from "@slack/bolt";
 import type { Inventory, Settings } from "../config";
 import { createSlackApp, type SlackAppHandle, type SlackHealth } from "../bot/create-slack-app";
 import type { SlackFailure } from "../bot/notifier/slack-api";
-import { createEngine, redisKeys, startWorker, type EngineHandle, type ProcedureLookup, type WorkerHandle } from "../jobs";
-import { SshPool } from "../ssh";
+// Modules, not the jobs index: the index also loads the worker's SSH side.
+import { createEngine, type EngineHandle } from "../jobs/create-engine";
+import type { ProcedureLookup } from "../jobs/adapters/catalog-step-authority";
+import { redisKeys } from "../jobs/redis-keys";
+import type { WorkerHandle } from "../jobs/start-worker";
+import type { SshPool } from "../ssh";
 import { botInventoryFrom } from "./bot-inventory-from";
 import { engineNotifierStore } from "./engine-notifier-store";
 import { redisNotifierLease } from "./redis-notifier-lease";
 import { incidentReportFor, slackTimeZone } from "../report/incident-report-for";
 import { openRedis } from "../jobs/redis-connection";
 import { CloseGaveUpError, settleWithin } from "../util/settle-within";
-import { engineOptionsFor, workerOptionsFor } from "./engine-options";
+import { engineOptionsFor } from "./engine-options";
 import { InterveneMetrics } from "./metrics";
 import { queueDepthReader } from "./metrics-queue-depth";
 import { readinessRoute } from "./readiness";
 import { openProbeRedis } from "./readiness-redis";
 import { checkEvictionPolicy } from "./check-eviction-policy";
-import { QUEUE_BOARD_PATH, startQueueBoard, type QueueBoard } from "./queue-board";
+import type { QueueBoard } from "./queue-board";
+import { isQueueBoardUrl } from "./queue-board-path";
 import { redisConnectionFor } from "./redis-connection-for";
 
 export interface InterveneOptions {
@@ -41,6 +46,20 @@ export interface InterveneOptions {
   /** How long a bot's hold on a run's messages lasts without renewal; a dead bot's runs are taken over after it. @defaultValue 5000 */
   readonly notifierLeaseTtlMs?: number;
 }
+
+/**
+ * Parts only some processes use, loaded when they are: a bot does not load
+ * the SSH stack, and no process loads Bull Board (Express and its UI) unless
+ * it is configured. Measured on 2026-12-06: requiring them added about 13 MB
+ * (SSH) and 30 MB (Bull Board) to a process's RSS, and the bot's peak in the
+ * bench is held against 200 MB (issue 13).
+ */
+const loadOnDemand = {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a require in place, so that the module loads only here
+  workerRole: () => require("./start-worker-role") as typeof import("./start-worker-role"),
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
+  queueBoard: () => require("./queue-board") as typeof import("./queue-board"),
+};
 
 /** How long one shutdown step may wait on Redis before it is given up (the worker's gets the grace period on top). */
 const CLOSE_STEP_MS = 10_000;
@@ -69,7 +88,7 @@ async function startGetServer(port: number, host: string | undefined, logger: Lo
   const server = http.createServer((req, res) => {
     // Bull Board has its own methods (its read-only API) and checks its own auth.
     const url = req.url ?? "";
-    if (board !== undefined && (url === QUEUE_BOARD_PATH || url.startsWith(`${QUEUE_BOARD_PATH}/`) || url.startsWith(`${QUEUE_BOARD_PATH}?`))) return board.handle(req, res);
+    if (board !== undefined && isQueueBoardUrl(url)) return board.handle(req, res);
     const handler = req.method === "GET" ? byPath.get((req.url ?? "").split("?")[0] ?? "") : undefined;
     if (handler !== undefined) return handler(req, res);
     res.writeHead(404, { "content-type": "application/json" });
@@ -126,7 +145,7 @@ export async function startIntervene(options: InterveneOptions): Promise<Interve
           // The detailed health (bot id, Slack error text) is for operators: here, not on the Slack port.
           jsonRoute("/healthz", () => ({ role: settings.role, ...(slackHealth === undefined ? { http: "up" } : slackHealth()) })),
         ];
-  const board = operations && settings.queueBoard !== undefined ? startQueueBoard(redisConnectionFor(settings), redisKeys(prefix).bullPrefix, settings.queueBoard) : undefined;
+  const board = operations && settings.queueBoard !== undefined ? loadOnDemand.queueBoard().startQueueBoard(redisConnectionFor(settings), redisKeys(prefix).bullPrefix, settings.queueBoard) : undefined;
   const opsServer = operations ? await startGetServer(settings.ops.port, settings.ops.host, logger, operationRoutes(), "operations server", board) : undefined;
   const opsAddress = opsServer?.address();
   const opsUrl = opsAddress !== undefined && opsAddress !== null && typeof opsAddress === "object" ? `http://${settings.ops.host}:${opsAddress.port}` : undefined;
@@ -134,8 +153,7 @@ export async function startIntervene(options: InterveneOptions): Promise<Interve
   let pool: SshPool | undefined;
   let worker: WorkerHandle | undefined;
   if (runsWorker) {
-    pool = new SshPool({ channelsPerHost: settings.ssh.maxChannelsPerHost });
-    worker = await startWorker(workerOptionsFor(settings, inventory, pool, engineLogger.child({ component: "worker" }), prefix, options.procedure));
+    ({ pool, worker } = await loadOnDemand.workerRole().startWorkerRole(settings, inventory, engineLogger.child({ component: "worker" }), prefix, options.procedure));
     logger.info({ worker: worker.id, concurrency: settings.workerConcurrency }, "worker started");
     metrics?.setSources({ pool });
   }
