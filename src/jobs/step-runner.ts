@@ -129,8 +129,7 @@ export class StepRunner {
     const step = run.plan.steps[stepIndex]!;
     const slots = new Map<string, Promise<SlotRelease>>();
     if (step.kind !== "exec" && step.kind !== "check") return slots;
-    const done = doneEarlier(run, step);
-    const targets = this.commands(run, step).filter((t) => !done.has(targetKey(t.host, t.command)));
+    const { targets } = this.pendingTargets(run, step);
     if (targets.length !== 1) return slots;
     const host = targets[0]!.host;
     const durable = ctx.durable ?? plainWrite;
@@ -162,18 +161,23 @@ export class StepRunner {
     }
   }
 
-  private commands(run: RunRecord, step: PlannedStep): { host: string; command: string }[] {
+  /**
+   * The targets this attempt runs, and the outputs it keeps from earlier ones.
+   * Issue 15 point 6: a retry re-runs only the hosts that failed or were
+   * interrupted; hosts that met the expectation keep their earlier output.
+   */
+  private pendingTargets(run: RunRecord, step: PlannedStep): { targets: { host: string; command: string }[]; carried: TargetOutput[] } {
     const record = run.steps[step.index]!;
-    return (record.resolvedCommands ?? step.targets.flatMap((t) => (t.command !== undefined ? [{ host: t.host, command: t.command }] : []))).slice();
+    const all = record.resolvedCommands ?? step.targets.flatMap((t) => (t.command !== undefined ? [{ host: t.host, command: t.command }] : []));
+    const done = doneEarlier(run, step);
+    return {
+      targets: all.filter((t) => !done.has(targetKey(t.host, t.command))),
+      carried: record.outputs.filter((o) => done.has(targetKey(o.host, o.command))),
+    };
   }
 
   private async runCommands(run: RunRecord, step: PlannedStep, expect: Expectation, ctx: StepContext): Promise<Omit<StepOutcome, "durationMs">> {
-    const all = this.commands(run, step);
-    // Issue 15 point 6: a retry re-runs only the hosts that failed or were
-    // interrupted; hosts that met the expectation keep their earlier output.
-    const done = doneEarlier(run, step);
-    const carried = run.steps[step.index]!.outputs.filter((o) => done.has(targetKey(o.host, o.command)));
-    const targets = all.filter((t) => !done.has(targetKey(t.host, t.command)));
+    const { targets, carried } = this.pendingTargets(run, step);
     const limit = step.parallel?.limit ?? 1;
     const results = await forEachLimited(targets, limit, true, (t) => this.runTarget(run, step, t.host, t.command, expect, ctx));
     const failures = results.filter((r) => !r.ok);
