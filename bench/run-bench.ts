@@ -201,7 +201,7 @@ export async function runBench({ quick, profile, traceGc = false, repo, soak = f
     }
     process.stdout.write(`throughput CPU ms per step: ${Object.entries(tp.cpuMsPerStep).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ")}\n`);
     if (ack.errorAnswers > 0) process.stdout.write(`warning: ${ack.errorAnswers} dry-run commands were answered with an error\n`);
-    if (tp.slack.lostRunIds.length > 0) process.stdout.write(`lost updates in runs: ${tp.slack.lostRunIds.slice(0, 10).join(", ")}\n`);
+    if (tp.slack.lostRunIds.length > 0) process.stdout.write(`lost updates in runs:\n${tp.slack.lostWhy.slice(0, 10).map((w) => `  ${w}`).join("\n")}\n`);
     process.stdout.write(`wrote bench/results.json (${results.run.seconds} s)\n`);
   } finally {
     const keepLogs = (profile || traceGc) && bed !== undefined;

@@ -13,6 +13,8 @@ export interface SlackDiscipline {
   /** Runs whose Slack message, at the end, is not the rendering of the run's final state. */
   readonly lostUpdates: number;
   readonly lostRunIds: readonly string[];
+  /** Why each lost run counts as lost: no message, or where its last version differs from the run (for the log). */
+  readonly lostWhy: readonly string[];
   /** Web API calls (auth.test aside) per run. */
   readonly callsPerRun: number;
   readonly callsByMethod: Readonly<Record<string, number>>;
@@ -37,11 +39,13 @@ export function analyseSlack(dump: FakeSlackDump, runs: readonly RunRecord[]): S
   let updateGap = Number.POSITIVE_INFINITY;
   let writeGap = Number.POSITIVE_INFINITY;
   const lostRunIds: string[] = [];
+  const lostWhy: string[] = [];
   for (const run of runs) {
     const ref = refFromNotifierState(run.notifierState);
     const message = ref === undefined ? undefined : dump.messages.get(ref.ts);
     if (message === undefined) {
       lostRunIds.push(run.id);
+      lostWhy.push(`${run.id}: no message (state ${run.state}, notifier state ${JSON.stringify(run.notifierState ?? null)})`);
       continue;
     }
     const times = message.versions.map((v) => v.at);
@@ -49,7 +53,10 @@ export function analyseSlack(dump: FakeSlackDump, runs: readonly RunRecord[]): S
     writeGap = Math.min(writeGap, minGap(times));
     const expected = renderRunMessage(run, {});
     const last = message.versions[message.versions.length - 1]!;
-    if (JSON.stringify({ text: last.text, blocks: last.blocks }) !== JSON.stringify({ text: expected.text, blocks: expected.blocks })) lostRunIds.push(run.id);
+    if (JSON.stringify({ text: last.text, blocks: last.blocks }) !== JSON.stringify({ text: expected.text, blocks: expected.blocks })) {
+      lostRunIds.push(run.id);
+      lostWhy.push(`${run.id}: ${differences(expected, last, message.versions.length, run)}`);
+    }
   }
   const posts = new Map<string, number[]>();
   const callsByMethod: Record<string, number> = {};
@@ -72,8 +79,20 @@ export function analyseSlack(dump: FakeSlackDump, runs: readonly RunRecord[]): S
     minPostGapMsPerChannel: postGap,
     lostUpdates: lostRunIds.length,
     lostRunIds,
+    lostWhy,
     callsPerRun: runs.length === 0 ? 0 : counted / runs.length,
     callsByMethod,
     failedCalls,
   };
+}
+
+/** Where a run's last message version differs from the run rendered (the first differing block, both sides). */
+function differences(expected: { text?: unknown; blocks?: unknown }, last: { text?: unknown; blocks?: unknown }, versions: number, run: RunRecord): string {
+  const want = (expected.blocks ?? []) as unknown[];
+  const got = (last.blocks ?? []) as unknown[];
+  const at = Array.from({ length: Math.max(want.length, got.length) }, (_, i) => i).find((i) => JSON.stringify(want[i]) !== JSON.stringify(got[i]));
+  const cut = (v: unknown): string => JSON.stringify(v ?? null).slice(0, 400);
+  const head = `run ${run.state} v${run.version}, ${versions} message versions`;
+  if (at === undefined) return `${head}; text differs: expected ${cut(expected.text)}, last ${cut(last.text)}`;
+  return `${head}; block ${at} of ${want.length} (last has ${got.length}): expected ${cut(want[at])}, last ${cut(got[at])}`;
 }
