@@ -82,6 +82,11 @@ interface RunningStep {
   readonly controller: AbortController;
 }
 
+/** Whether `step` is the run's current step, `running` in that attempt. */
+function isRunning(run: RunRecord, step: StepRef): boolean {
+  return run.cursor === step.stepIndex && run.steps[step.stepIndex]?.state === "running" && run.steps[step.stepIndex]?.attempt === step.attempt;
+}
+
 /** What a step holds from the write that begins it until its result is written. */
 interface StepHold {
   readonly entry: RunningStep;
@@ -282,42 +287,57 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     const hold: StepHold = { entry: track(runId) };
     let handedOn = false;
     try {
-      let current = known;
-      if (current === undefined) {
-        // Read here rather than by the transition (which would read it anyway): no round trip more.
-        current = await store.get(runId);
-        if (current === undefined) return { result: "no such run" };
-        current = await untilNotRunningElsewhere(runId, carriedStep(current, jobId) ?? requested, current, log);
+      let fromCarrier = known;
+      for (;;) {
+        let current = fromCarrier;
+        if (current === undefined) {
+          // Read here rather than by the transition (which would read it anyway): no round trip more.
+          current = await store.get(runId);
+          if (current === undefined) return { result: "no such run" };
+          current = await untilNotRunningElsewhere(runId, carriedStep(current, jobId) ?? requested, current, log);
+        }
+        // The lease was looked at for this version only: a step found `running` in a later one was begun
+        // meanwhile by another delivery, whose lease must be looked at before the step is called interrupted.
+        const checked = current.version;
+        const verdict: { value: BeginVerdict | "look again"; step: StepRef } = { value: "skip", step: requested };
+        let applied;
+        try {
+          applied = await durable("the start of this step", () =>
+            transitioner.apply(
+              runId,
+              actor,
+              (d) => {
+                // A redelivered job that was carrying a later step (its worker died) resumes that step.
+                const target = (fromCarrier === undefined ? carriedStep(d.run, jobId) : undefined) ?? requested;
+                verdict.step = target;
+                hold.entry.stepIndex = target.stepIndex;
+                if (d.run.version !== checked && isRunning(d.run, target)) {
+                  verdict.value = "look again";
+                  return;
+                }
+                verdict.value = beginStep(d, target.stepIndex, target.attempt);
+                if (verdict.value === "run") takeHold(hold, d.run, target, durable);
+              },
+              { known: current },
+            ),
+          );
+        } catch (error) {
+          if (isEngineError(error, "NOT_FOUND")) return { result: "no such run" };
+          throw error;
+        }
+        if (verdict.value === "look again") {
+          dropHold(hold);
+          fromCarrier = undefined;
+          continue;
+        }
+        if (verdict.value !== "run") {
+          // A re-delivered job of a step already done: make sure the follow-up happened.
+          await reconciler.reconcile(runId).catch(() => undefined);
+          return { result: "skipped" };
+        }
+        handedOn = true;
+        return { run: applied.run, step: verdict.step, hold };
       }
-      const verdict: { value: BeginVerdict; step: StepRef } = { value: "skip", step: requested };
-      let applied;
-      try {
-        applied = await durable("the start of this step", () =>
-          transitioner.apply(
-            runId,
-            actor,
-            (d) => {
-              // A redelivered job that was carrying a later step (its worker died) resumes that step.
-              const target = (known === undefined ? carriedStep(d.run, jobId) : undefined) ?? requested;
-              verdict.step = target;
-              hold.entry.stepIndex = target.stepIndex;
-              verdict.value = beginStep(d, target.stepIndex, target.attempt);
-              if (verdict.value === "run") takeHold(hold, d.run, target, durable);
-            },
-            { known: current },
-          ),
-        );
-      } catch (error) {
-        if (isEngineError(error, "NOT_FOUND")) return { result: "no such run" };
-        throw error;
-      }
-      if (verdict.value !== "run") {
-        // A re-delivered job of a step already done: make sure the follow-up happened.
-        await reconciler.reconcile(runId).catch(() => undefined);
-        return { result: "skipped" };
-      }
-      handedOn = true;
-      return { run: applied.run, step: verdict.step, hold };
     } finally {
       if (!handedOn) releaseHold(runId, hold);
     }
@@ -325,7 +345,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
 
   /** Returns the run once `step` is not `running` under a live lease of another delivery. */
   async function untilNotRunningElsewhere(runId: string, step: StepRef, current: RunRecord, log: typeof logger): Promise<RunRecord> {
-    const running = (r: RunRecord): boolean => r.cursor === step.stepIndex && r.steps[step.stepIndex]?.state === "running" && r.steps[step.stepIndex]?.attempt === step.attempt;
+    const running = (r: RunRecord): boolean => isRunning(r, step);
     if (!running(current)) return current;
     let latest = current;
     await leases.waitWhileHeld(
