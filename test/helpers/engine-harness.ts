@@ -87,11 +87,18 @@ export function stepById(run: RunRecord, id: string): { readonly step: PlannedSt
   return { step, record: run.steps[step.index]! };
 }
 
-/** One line per step (`id: state`), for failure messages. */
+/**
+ * One line per step (`id: state`), for failure messages; a failed or
+ * interrupted step also shows each host's output tail, so that a failure in
+ * CI says what the command printed.
+ */
 export function describeRun(run: RunRecord): string {
   const steps = run.plan.steps.map((s) => {
     const r = run.steps[s.index]!;
-    return `  ${s.index} ${s.id}: ${r.state}${r.error !== undefined ? ` (${r.error})` : ""}`;
+    const line = `  ${s.index} ${s.id}: ${r.state}${r.error !== undefined ? ` (${r.error})` : ""}`;
+    if (r.state !== "failed" && r.state !== "interrupted") return line;
+    const tails = r.outputs.map((o) => `      ${o.host} (exit ${o.exitCode ?? "none"}): ${(o.tail.trim() === "" ? "(no output)" : o.tail.trim().split("\n").slice(-6).join("\n        "))}`);
+    return [line, ...tails].join("\n");
   });
   return `run ${run.id} ${run.state} at step ${run.cursor}${run.reason !== undefined ? ` (${run.reason})` : ""}\n${steps.join("\n")}`;
 }
