@@ -45,13 +45,18 @@ kv_get() { # file key
   done <"$1"
 }
 kv_set() { # file key value
+  # Written whole to a file of its own, then renamed over the old one (one fork): a reader that does not
+  # hold the lock sees the old or the new content, never the truncated file a write in place shows for a
+  # moment. `systemctl is-active` reads unit states without the lock, and read a booting unit as
+  # `inactive` that way (CI: the systemd upgrade e2e failed with "answers ping but
+  # leofs-manager-master is inactive"); real systemd never reports a state it is not in.
   local f=$1 k=$2 v=$3 line out=""
   if [[ -f $f ]]; then
     while IFS= read -r line || [[ -n $line ]]; do
       [[ $line == "$k="* ]] || out+=$line$'\n'
     done <"$f"
   fi
-  printf '%s%s=%s\n' "$out" "$k" "$v" >"$f"
+  printf '%s%s=%s\n' "$out" "$k" "$v" >"$f.$BASHPID.new" && mv -f "$f.$BASHPID.new" "$f"
 }
 read_first() { local l=""; [[ -f $1 ]] && { IFS= read -r l <"$1" || true; }; printf '%s' "$l"; }
 # A manager started on empty Mnesia has no tables until its timer fired and
