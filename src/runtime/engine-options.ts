@@ -1,5 +1,5 @@
 import type { Inventory, Settings } from "../config";
-// Modules, not the jobs index: the index also loads the worker's SSH side, which a bot never uses.
+// The API side's modules only: the worker's options are in worker-options-for.ts, loaded where a worker runs.
 import type { EngineOptions } from "../jobs/create-engine";
 import type { EngineLogger } from "../jobs/ports/engine-logger";
 import { inventoryPolicyResolver } from "../jobs/adapters/inventory-policy-resolver";

@@ -7,7 +7,7 @@ import type { CustomRoute } from "@slack/bolt";
 import type { Inventory, Settings } from "../config";
 import { createSlackApp, type SlackAppHandle, type SlackHealth } from "../bot/create-slack-app";
 import type { SlackFailure } from "../bot/notifier/slack-api";
-// Modules, not the jobs index: the index also loads the worker's SSH side.
+// The API side's modules; the worker side (and with it the SSH client) is loaded on demand below.
 import { createEngine, type EngineHandle } from "../jobs/create-engine";
 import type { ProcedureLookup } from "../jobs/adapters/catalog-step-authority";
 import { redisKeys } from "../jobs/redis-keys";
