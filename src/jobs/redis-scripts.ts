@@ -19,7 +19,7 @@ declare module "ioredis" {
     /** lua/acquire-lease.lua: 1 taken (or renewed), 0 full. */
     acquireLease(...keysThenArgs: Arg[]): Result<number, Context>;
     /** lua/hold-notifier-lease.lua. */
-    holdNotifierLease(...keysThenArgs: Arg[]): Result<"held" | "busy" | "done", Context>;
+    holdNotifierLease(...keysThenArgs: Arg[]): Result<"first" | "held" | "busy" | "done", Context>;
     /** lua/release-claim.lua: 1 released, 0 not the caller's. */
     releaseClaim(...keysThenArgs: Arg[]): Result<number, Context>;
   }

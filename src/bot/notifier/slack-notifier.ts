@@ -89,6 +89,14 @@ interface RunSlot {
   heldUntil: number;
   /** The last answer of the lease was `held`: a renewal is not a takeover. */
   holder?: boolean;
+  /**
+   * This process took the run's lease when no process had held it, and has
+   * held it since: no other bot can have posted the run message, so it is
+   * posted without looking for one first.
+   */
+  firstHolder?: boolean;
+  /** The run message this process posted, kept until its ref is saved: a failed save is retried, not the post. */
+  landed?: MessageRef;
   /** The final state was written by this process: nothing more to do. */
   settled?: boolean;
   /** A post of the run message is in this run's line and has not begun. */
@@ -147,13 +155,16 @@ export class SlackNotifier {
   private async holdLease(slot: RunSlot): Promise<"held" | "busy" | "done"> {
     const lease = this.options.lease!;
     const now = this.clock.now();
-    const state = await lease.hold(slot.runId).catch((err: unknown) => {
+    const answer = await lease.hold(slot.runId).catch((err: unknown) => {
       this.options.logger.warn({ runId: slot.runId, err: err instanceof Error ? err.message : String(err) }, "slack notifier: lease check failed; not writing");
       return "busy" as const;
     });
+    const state = answer === "first" ? "held" : answer;
     if (state === "done") slot.settled = true;
     // Half the TTL: a hold is re-checked well before it could lapse in Redis.
     slot.heldUntil = state === "held" ? now + lease.ttlMs / 2 : 0;
+    // A renewal keeps the first holder first; a hold taken after a gap may follow another bot's.
+    slot.firstHolder = answer === "first" || (answer === "held" && slot.holder === true && slot.firstHolder === true);
     slot.holder = state === "held";
     return state;
   }
@@ -333,13 +344,19 @@ export class SlackNotifier {
     if (run === undefined) return undefined;
     const known = refFromNotifierState(run.notifierState) ?? (await this.store.load(run.id));
     if (known !== undefined) return known;
+    if (slot.landed !== undefined) {
+      // This process posted it and could not save where it is: save again, never post a second.
+      await this.store.save(run.id, slot.landed);
+      return slot.landed;
+    }
     const channel = this.options.channelFor(run.plan.cluster);
     if (channel === undefined) {
       this.options.logger.warn({ runId: run.id, cluster: run.plan.cluster }, "slack notifier: cluster has no channel; run not announced");
       return undefined;
     }
-    if (this.options.lease !== undefined) {
+    if (this.options.lease !== undefined && slot.firstHolder !== true) {
       // A bot that died between its post and saving the ref left a message behind: find it instead of posting a second.
+      // Not when this process was the run's first holder and still is: no other bot can have posted.
       // A look that fails is no answer: this attempt fails (and is tried again) rather than risk a second message.
       const found = await this.findPosted(channel, run.id, "run", Date.parse(run.requestedAt), undefined, true);
       if (typeof found?.ts === "string") {
@@ -356,6 +373,7 @@ export class SlackNotifier {
     slot.lastSentJson = earlier || payload === undefined ? undefined : JSON.stringify(payload);
     // The post is the message's first write: its first update waits a full interval after it.
     this.throttle.wrote(`${ref.channel}:${ref.ts}`);
+    slot.landed = ref;
     await this.store.save(run.id, ref);
     return ref;
   }

@@ -28,7 +28,7 @@ export interface Fleet extends BotFleet {
   readonly bots: BotProcess[];
   /** Starts one more ROLE=bot process (the product's own entry) and waits until it listens. */
   spawnBot(): Promise<BotProcess>;
-  /** The pid of the bot holding the run's message lease (issue 15 point 1), if any. */
+  /** The pid of the bot holding (or last holding) the run's message lease (issue 15 point 1), if any. */
   writerPid(runId: string): Promise<number | undefined>;
   /** The run message's ts, once posted. */
   runMessageTs(runId: string): Promise<string | undefined>;
@@ -114,7 +114,7 @@ export function useBotFleet(startSim: () => Promise<LeofsSim>, bots: number): ()
       eventsUrl: () => live[next++ % live.length]!.eventsUrl,
       writerPid: async (runId) => {
         const owner = await redis.get(`${prefix}:notify:${runId}`);
-        const pid = /^(?:done:)?bot:[^:]+:(\d+):/.exec(owner ?? "")?.[1];
+        const pid = /^(?:done:|\d+ )?bot:[^:]+:(\d+):/.exec(owner ?? "")?.[1];
         return pid === undefined ? undefined : Number(pid);
       },
       runMessageTs: async (runId) => refFromNotifierState((await eng.get(runId))?.notifierState)?.ts,
