@@ -1,17 +1,6 @@
 import type { EngineHandle } from "../jobs";
-import type { SlackApi } from "../bot/notifier/slack-api";
 import { compileSecretPatterns, DEFAULT_SECRET_PATTERNS } from "../util/secret-redactor";
 import { renderIncidentReport } from "./render-incident-report";
-
-/** The requester's time zone from Slack (users.info `tz`); undefined when Slack does not say. */
-export async function slackTimeZone(api: SlackApi, userId: string): Promise<string | undefined> {
-  try {
-    const tz = ((await api.apiCall("users.info", { user: userId })).user as { tz?: unknown } | undefined)?.tz;
-    return typeof tz === "string" && tz !== "" ? tz : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** A run's incident report from the engine's run record and audit stream (undefined: no such run). */
 export async function incidentReportFor(

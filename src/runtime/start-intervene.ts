@@ -16,7 +16,8 @@ import type { SshPool } from "../ssh";
 import { botInventoryFrom } from "./bot-inventory-from";
 import { engineNotifierStore } from "./engine-notifier-store";
 import { redisNotifierLease } from "./redis-notifier-lease";
-import { incidentReportFor, slackTimeZone } from "../report/incident-report-for";
+import { incidentReportFor } from "../report/incident-report-for";
+import { timeZonesFor } from "../report/slack-time-zones";
 import { openRedis } from "../jobs/redis-connection";
 import { CloseGaveUpError, settleWithin } from "../util/settle-within";
 import { engineOptionsFor } from "./engine-options";
@@ -191,7 +192,7 @@ export async function startIntervene(options: InterveneOptions): Promise<Interve
         lease: redisNotifierLease(leaseRedis, prefix, botId, options.notifierLeaseTtlMs),
         // Issue 16 point 1: every run that ends leaves its incident report in its thread.
         // The status query behind the end snapshot waits up to 20 s for a worker.
-        report: (runId, slackApi) => incidentReportFor(api, runId, { timeZone: (user) => slackTimeZone(slackApi, user), secretPatterns: settings.output.secretPatterns, waitForEndSnapshotMs: 25_000 }),
+        report: (runId, slackApi) => incidentReportFor(api, runId, { timeZone: (user) => timeZonesFor(slackApi).of(user), secretPatterns: settings.output.secretPatterns, waitForEndSnapshotMs: 25_000 }),
       },
       ...(metrics === undefined ? {} : { onSlackApiCall: (method: string, failure: SlackFailure | undefined) => metrics.slackCall(method, failure) }),
     });

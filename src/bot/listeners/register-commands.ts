@@ -12,7 +12,8 @@ import type { RunRecord } from "../../jobs";
 import { escapeMrkdwn } from "../blocks/fit-text";
 import { refFromNotifierState } from "../notifier/notifier-store";
 import { uploadTextFile } from "../notifier/upload-file";
-import { incidentReportFor, slackTimeZone } from "../../report/incident-report-for";
+import { incidentReportFor } from "../../report/incident-report-for";
+import { timeZonesFor } from "../../report/slack-time-zones";
 import { withTimeout } from "../with-timeout";
 import { actorOf, callEngine, type BotContext } from "./bot-context";
 import { planPreviewFor } from "./plan-preview-for";
@@ -62,7 +63,7 @@ async function answer(ctx: BotContext, parsed: ParsedCommand, command: SlashComm
       const actor = await actorOf(ctx, command.user_id);
       const run = await callEngine(ctx, "get", (e) => e.get(parsed.runId, actor));
       if (run === undefined) throw new BotError("command_invalid", `no run \`${parsed.runId}\`; \`/${parsed.kind} runs\` lists recent runs`, false);
-      const report = await incidentReportFor(ctx.engine, run.id, { timeZone: (user) => slackTimeZone(ctx.api, user) });
+      const report = await incidentReportFor(ctx.engine, run.id, { timeZone: (user) => timeZonesFor(ctx.api).of(user) });
       if (report === undefined) throw new BotError("command_invalid", `no run \`${parsed.runId}\``, false);
       // In the run's thread when the command is typed in its channel, else in the channel it was typed in.
       const ref = refFromNotifierState(run.notifierState);
