@@ -5,7 +5,7 @@ import type { RedisKeys } from "./redis-keys";
 import { defineRedisScripts } from "./redis-scripts";
 import type { ReplicaConfirmation } from "./replica-confirmation";
 import { fullRunWrite, runFromHash, runWrite } from "./run-hash";
-import { TERMINAL_RUN_STATES, type RunRecord } from "./run-types";
+import { TERMINAL_RUN_STATES, type RunRecord, type TargetOutput } from "./run-types";
 
 export interface RunStoreOptions {
   /** Approximate cap of the global audit stream. @defaultValue 100000 */
@@ -222,5 +222,11 @@ export class RunStore {
 
   async readOutput(key: string): Promise<string | undefined> {
     return (await this.redis.get(key)) ?? undefined;
+  }
+
+  /** A target's whole output: its stored text, or its tail when that holds all of it (undefined: expired). */
+  async fullOutput(output: Pick<TargetOutput, "outputKey" | "tail" | "head">): Promise<string | undefined> {
+    if (output.outputKey === undefined) return output.head === undefined || output.head === "" ? output.tail : undefined;
+    return this.readOutput(output.outputKey);
   }
 }

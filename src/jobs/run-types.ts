@@ -37,7 +37,10 @@ export interface TargetOutput {
   readonly error?: string;
   /** First bytes of the output (the tail is above); additive to the contract. */
   readonly head?: string;
-  /** Redis key of the full output (up to OUTPUT_MAX_BYTES, expires); additive. */
+  /**
+   * Redis key of the full output (up to OUTPUT_MAX_BYTES, expires); additive.
+   * Absent when `tail` holds the whole output (no `head`): it is not stored twice.
+   */
   readonly outputKey?: string;
   /** Whether this host met the step's expectation; additive (issue 15 point 6: a retry re-runs only the others). */
   readonly ok?: boolean;

@@ -238,13 +238,20 @@ export class StepRunner {
           live.flush();
         });
       const text = redactSecrets(combinedOutput(result), this.deps.secretPatterns);
-      const outputKey = this.deps.keys.output(run.id, step.index, attempt, host);
-      const stored = durable(`the output of ${host}`, () => this.deps.store.saveOutput(outputKey, text, this.deps.outputTtlMs));
-      if (ctx.writes !== undefined) {
-        // Handled here so that a failure before the caller looks is not an unhandled rejection.
-        stored.catch(() => undefined);
-        ctx.writes.push(stored);
-      } else await stored;
+      const { head, tail } = headAndTail(text);
+      // An output the record's tail holds whole is not stored a second time apart (issue 13: one
+      // write less per target; most checks print a few lines). Only a longer one gets its key.
+      let outputKey: string | undefined;
+      if (head !== "") {
+        const key = this.deps.keys.output(run.id, step.index, attempt, host);
+        outputKey = key;
+        const stored = durable(`the output of ${host}`, () => this.deps.store.saveOutput(key, text, this.deps.outputTtlMs));
+        if (ctx.writes !== undefined) {
+          // Handled here so that a failure before the caller looks is not an unhandled rejection.
+          stored.catch(() => undefined);
+          ctx.writes.push(stored);
+        } else await stored;
+      }
       // The operator deciding on Retry must know when a timed-out command may still be running (its
       // host stopped answering, so the kill never landed): found by chaos/ssh-faults.chaos.ts.
       const unstopped = result.cleanup === "kill-failed" ? "; the host did not confirm that the command stopped: it may still be running" : "";
@@ -253,7 +260,6 @@ export class StepRunner {
         : result.timedOut
           ? { ok: false, reason: `timed out after ${step.timeoutMs} ms${unstopped}` }
           : evaluateExpectation(expect, { exitCode: result.code, stdout: result.stdout, stderr: result.stderr });
-      const { head, tail } = headAndTail(text);
       const output: TargetOutput = {
         host,
         command,
@@ -262,7 +268,7 @@ export class StepRunner {
         durationMs: result.durationMs,
         tail,
         truncated: result.truncated,
-        outputKey,
+        ...(outputKey !== undefined ? { outputKey } : {}),
         digest: createHash("sha256").update(text).digest("hex"),
         ok: verdict.ok,
         attempt,

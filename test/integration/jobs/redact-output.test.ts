@@ -44,7 +44,7 @@ describe("step output is redacted before Redis and Slack see it", () => {
       const done = await waitForRun(h.engine, run.id, isSettled);
       expect(done.steps[0]!.state).toBe("succeeded");
       const output = done.steps[0]!.outputs[0]!;
-      const full = (await h.engine.store.readOutput(output.outputKey!)) ?? "";
+      const full = (await h.engine.store.fullOutput(output)) ?? "";
       const live = events.filter((e) => e.type === "step.output" && e.runId === run.id).map((e) => (e as { chunk: string }).chunk).join("");
       expect(full).toContain("password=[redacted]");
       expect(full).toContain("PASSWORD: [redacted]");
@@ -55,7 +55,7 @@ describe("step output is redacted before Redis and Slack see it", () => {
       expect(done.steps[1]!.error).toContain("password=[redacted]");
       // What the steps produced (the commands themselves are the plan's, shown to approvers as written).
       const produced = done.steps.flatMap((s) => [s.error, ...s.outputs.flatMap((o) => [o.tail, o.head, o.error])]);
-      const stored = JSON.stringify(produced) + full + live + JSON.stringify(await h.engine.store.readOutput(done.steps[1]!.outputs[0]!.outputKey!));
+      const stored = JSON.stringify(produced) + full + live + JSON.stringify(await h.engine.store.fullOutput(done.steps[1]!.outputs[0]!));
       for (const secret of SECRETS) expect([secret, stored.includes(secret)]).toEqual([secret, false]);
       await h.engine.abort(run.id, requester, "now");
     } finally {

@@ -100,7 +100,8 @@ describe("Redis out of memory (maxmemory, noeviction)", () => {
     const plan = testPlan("c1", [
       append(0, "h2"),
       // Runs until the test creates the marker: the command finishes while Redis refuses writes.
-      append(1, "h3", `while [ ! -f ${shellQuote(marker)} ]; do sleep 0.05; done`),
+      // Its output is longer than the record's head and tail: it is written apart, and that write waits too.
+      append(1, "h3", `while [ ! -f ${shellQuote(marker)} ]; do sleep 0.05; done; seq 1 2000`),
       { ...append(2, "h4"), destructive: true },
       append(3, "h2"),
     ]);
@@ -135,7 +136,7 @@ describe("Redis out of memory (maxmemory, noeviction)", () => {
     // 3. At the gate with Redis full: the approval is refused and the gate stays open, untouched.
     const gated = await waitForRun(h.engine, run.id, (r) => r.state === "awaiting_approval");
     expect(gated.steps[1]).toMatchObject({ state: "succeeded", outputs: [{ host: "h3", exitCode: 0, ok: true }] });
-    expect(await admin.get(gated.steps[1]!.outputs[0]!.outputKey!)).toBe("");
+    expect(await admin.get(gated.steps[1]!.outputs[0]!.outputKey!)).toMatch(/^1\n2\n[\s\S]*\n2000\n$/);
     await fillRedis();
     const gate = { runId: run.id, stepIndex: 2, attempt: gated.steps[2]!.attempt, planHash: plan.planHash };
     expectOutOfMemory(await refusal(h.engine.approve(gate, approver)));

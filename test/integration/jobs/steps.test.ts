@@ -128,5 +128,18 @@ describe("step kinds and execution", () => {
     const full = await h.engine.store.readOutput(output.outputKey!);
     expect(full!.split("\n")).toHaveLength(3000 + 3);
     expect(await h.engine.store.redis.pttl(output.outputKey!)).toBeGreaterThan(0);
+    expect(await h.engine.store.fullOutput(output)).toBe(full);
+  });
+
+  it("keeps an output that fits in the record's tail there only: no second copy under a key", async () => {
+    const plan = testPlan("c1", [{ id: "short", kind: "exec", targets: [{ host: "h3", command: "echo short; echo warn >&2" }] }]);
+    const run = await h.engine.start(plan, requester);
+    const done = await waitForRun(h.engine, run.id, isSettled);
+    const output = done.steps[0]!.outputs[0]!;
+    expect(output.tail).toBe("short\n[stderr]\nwarn\n");
+    expect(output.outputKey).toBeUndefined();
+    expect(output.head).toBeUndefined();
+    expect(await h.engine.store.redis.keys(`${h.prefix}:out:${run.id}:*`)).toEqual([]);
+    expect(await h.engine.store.fullOutput(output)).toBe("short\n[stderr]\nwarn\n");
   });
 });
