@@ -12,6 +12,7 @@ import { registerViews } from "./listeners/register-views";
 import type { BotContext } from "./listeners/bot-context";
 import type { Clock } from "./notifier/clock";
 import type { NotifierStore } from "./notifier/notifier-store";
+import { createHttpSlackApi } from "./notifier/http-slack-api";
 import { classifySlackError, type SlackApi, type SlackFailure } from "./notifier/slack-api";
 import type { NotifierLease } from "./notifier/notifier-lease";
 import { createSlackNotifier, type SlackNotifier } from "./notifier/slack-notifier";
@@ -102,7 +103,7 @@ export function createSlackApp(options: CreateSlackAppOptions): SlackAppHandle {
     throw new Error("SLACK_SIGNING_SECRET is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)");
   }
   const slackLogger = boltLogger(logger.child({ component: "bolt" }));
-  // Our own retries (notifier) need the raw failures: no hidden retry loops, 429s surfaced.
+  // For auth.test at start. Our own retries (notifier) need the raw failures: no hidden retry loops, 429s surfaced.
   const apiClient = new webApi.WebClient(settings.botToken, {
     slackApiUrl: apiUrl,
     logger: slackLogger,
@@ -111,10 +112,12 @@ export function createSlackApp(options: CreateSlackAppOptions): SlackAppHandle {
     timeout: 15_000,
   });
   const observe = options.onSlackApiCall;
+  // The bot's own calls (notifier, look-ups): a leaner client than WebClient, with the same errors (issue 13).
+  const httpApi = createHttpSlackApi({ token: settings.botToken, apiUrl, timeoutMs: 15_000 });
   const api: SlackApi = {
     apiCall: async (method, args) => {
       try {
-        const result = (await apiClient.apiCall(method, args)) as unknown as Record<string, unknown>;
+        const result = await httpApi.apiCall(method, args);
         observe?.(method, undefined);
         return result;
       } catch (err) {

@@ -1,0 +1,121 @@
+import http from "node:http";
+import https from "node:https";
+import { stringify } from "node:querystring";
+import { webApi } from "@slack/bolt";
+import type { SlackApi } from "./slack-api";
+
+export interface HttpSlackApiOptions {
+  readonly token: string;
+  /** Ends with a slash: `https://slack.com/api/`. */
+  readonly apiUrl: string;
+  /** A call not answered in this time fails as a request error (it may or may not have taken effect). */
+  readonly timeoutMs: number;
+  /** Connections kept open to Slack at most. @defaultValue 32 */
+  readonly maxSockets?: number;
+}
+
+/** How long an idle kept-alive connection is kept: under the idle timeouts of Slack's and most proxies' ends. */
+const IDLE_SOCKET_MS = 30_000;
+
+/**
+ * The bot's own Web API calls (run messages, thread replies, look-ups,
+ * uploads) over Node's http client with kept-alive connections, instead of
+ * @slack/web-api's `WebClient` (fetch, a request queue, p-retry and debug
+ * serialisation on every call): 0.5 ms of CPU per call there against 0.2 here
+ * (issue 13: the bot's Slack calls were most of its CPU per step).
+ *
+ * On the wire it is what `WebClient.apiCall` sends (node_modules/@slack/web-api
+ * dist/WebClient.js `makeRequest`, `serializeBody`): a form-encoded POST to
+ * `<apiUrl><method>` with the token as a Bearer header, objects as JSON text,
+ * undefined and null left out; a 200 whose body says `ok: false` is a
+ * platform error. It fails with that package's own error classes, so
+ * `classifySlackError` reads them alike:
+ * - 429: `WebAPIRateLimitedError` with Retry-After's seconds (1 when absent:
+ *   a rate limit without a wait is still a rate limit, not a refusal);
+ * - another status than 200: `WebAPIHTTPError`;
+ * - no answer (refused, reset, timed out): `WebAPIRequestError`.
+ * It never retries: the notifier's caller does, knowing which calls are safe to repeat.
+ */
+export function createHttpSlackApi(options: HttpSlackApiOptions): SlackApi {
+  // Joined as WebClient joins them (`${slackApiUrl}${method}`), so a URL that works there works here.
+  const urlOf = (method: string): URL => new URL(`${options.apiUrl}${method}`);
+  const base = new URL(options.apiUrl);
+  const secure = base.protocol === "https:";
+  if (!secure && base.protocol !== "http:") throw new Error(`SLACK_API_URL must be http(s): ${options.apiUrl}`);
+  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 32, timeout: IDLE_SOCKET_MS };
+  const agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+  const send = secure ? https.request : http.request;
+  const authorization = `Bearer ${options.token}`;
+
+  return {
+    apiCall(method, args = {}) {
+      const body = formBody(args);
+      return new Promise<Record<string, unknown>>((resolve, reject) => {
+        const req = send(
+          urlOf(method),
+          {
+            method: "POST",
+            agent,
+            headers: {
+              authorization,
+              "content-type": "application/x-www-form-urlencoded",
+              "content-length": Buffer.byteLength(body),
+            },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (chunk: Buffer) => chunks.push(chunk));
+            res.on("error", (err) => reject(new webApi.WebAPIRequestError(err)));
+            res.on("end", () => {
+              clearTimeout(timer);
+              const text = Buffer.concat(chunks).toString("utf8");
+              const status = res.statusCode ?? 0;
+              if (status === 429) {
+                const seconds = Number(res.headers["retry-after"]);
+                reject(new webApi.WebAPIRateLimitedError(Number.isFinite(seconds) && seconds >= 0 ? seconds : 1));
+                return;
+              }
+              if (status !== 200) {
+                reject(new webApi.WebAPIHTTPError(status, res.statusMessage ?? "", headersOf(res.headers), text));
+                return;
+              }
+              let data: Record<string, unknown>;
+              try {
+                data = JSON.parse(text) as Record<string, unknown>;
+              } catch {
+                data = { ok: false, error: text };
+              }
+              if (data.ok !== true) {
+                reject(new webApi.WebAPIPlatformError({ ...data, ok: false, error: typeof data.error === "string" ? data.error : "unknown_error" }));
+                return;
+              }
+              resolve(data);
+            });
+          },
+        );
+        const timer = setTimeout(() => req.destroy(new Error(`no answer from Slack within ${options.timeoutMs} ms`)), options.timeoutMs);
+        req.on("error", (err) => {
+          clearTimeout(timer);
+          reject(new webApi.WebAPIRequestError(err));
+        });
+        req.end(body);
+      });
+    },
+  };
+}
+
+/** `WebClient.serializeBody`'s form: strings, numbers and booleans as they are, anything else as JSON text. */
+export function formBody(args: Record<string, unknown>): string {
+  const fields: Record<string, string | number | boolean> = {};
+  for (const [key, value] of Object.entries(args)) {
+    if (value === undefined || value === null) continue;
+    fields[key] = typeof value === "string" || typeof value === "number" || typeof value === "boolean" ? value : JSON.stringify(value);
+  }
+  return stringify(fields);
+}
+
+function headersOf(headers: http.IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(", ") : v;
+  return out;
+}
