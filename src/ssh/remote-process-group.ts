@@ -14,9 +14,17 @@ const HEADER_SEARCH_LIMIT = 64 * 1024;
 /**
  * The header line comes first so a syntax error later in `command` cannot
  * skip it: the login shell parses and runs line by line.
+ *
+ * A command given no input reads it from /dev/null, set by the shell
+ * (`exec </dev/null`): the client then never has to send the channel's EOF,
+ * one packet less per command (issue 13), and the command reads end-of-file
+ * at once, as it did once that EOF arrived. sshd closes the channel when the
+ * command exits all the same (OpenSSH session.c `session_exit_message`
+ * closes the channel's input side itself).
  */
-export function wrapCommand(command: string): string {
-  return `printf '\\036intervene-pgid=%s\\n' "$$" >&2\n${command}`;
+export function wrapCommand(command: string, options: { readonly stdin?: boolean } = {}): string {
+  const input = options.stdin === true ? "" : "exec </dev/null\n";
+  return `printf '\\036intervene-pgid=%s\\n' "$$" >&2\n${input}${command}`;
 }
 
 export type HeaderParse =

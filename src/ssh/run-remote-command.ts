@@ -35,7 +35,7 @@ const HEADER_WAIT_MS = 3000;
 
 export async function runRemoteCommand(channels: CommandChannels, command: string, opts: ExecOptions): Promise<ExecResult> {
   const started = performance.now();
-  const { channel, exit } = await channels.open(wrapCommand(command));
+  const { channel, exit } = await channels.open(wrapCommand(command, { stdin: opts.stdin !== undefined }));
   return new Promise<ExecResult>((resolve, reject) => {
     const maxOutput = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
     const graceMs = opts.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
@@ -174,8 +174,9 @@ export async function runRemoteCommand(channels: CommandChannels, command: strin
 }
 
 function writeStdin(channel: ClientChannel, stdin: ExecOptions["stdin"]): void {
-  if (stdin === undefined) channel.end();
-  else if (typeof stdin === "string" || Buffer.isBuffer(stdin)) channel.end(stdin);
+  // No input: the wrapped command reads /dev/null (wrapCommand), so no EOF needs sending.
+  if (stdin === undefined) return;
+  if (typeof stdin === "string" || Buffer.isBuffer(stdin)) channel.end(stdin);
   else {
     stdin.pipe(channel);
     channel.once("close", () => stdin.unpipe(channel));

@@ -7,6 +7,11 @@ describe("the remote process-group header", () => {
     expect(wrapped.endsWith("\necho hi; (")).toBe(true);
   });
 
+  it("gives a command without input /dev/null as stdin (no EOF to send), and leaves a fed command's stdin alone", () => {
+    expect(wrapCommand("cat").split("\n").slice(1)).toEqual(["exec </dev/null", "cat"]);
+    expect(wrapCommand("cat", { stdin: true }).split("\n").slice(1)).toEqual(["cat"]);
+  });
+
   it("is stripped from stderr, even when it arrives in pieces", () => {
     expect(parseHeader(Buffer.from("\u001eintervene-pg"))).toEqual({ state: "need-more" });
     const found = parseHeader(Buffer.from("\u001eintervene-pgid=4242\nreal stderr"));
