@@ -1,4 +1,4 @@
-import type { AuditEntry } from "../jobs/audit-entry";
+import type { AuditEntry } from "../jobs/store/audit-entry";
 import { backupsTaken, currentRollback } from "../jobs/rollback-state";
 import type { RunEvent, RunRecord, StepState } from "../jobs/run-types";
 

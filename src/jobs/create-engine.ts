@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type Redis from "ioredis";
 import type { Plan } from "../procedures/model/plan";
-import type { AuditDraft, AuditEntry } from "./audit-entry";
+import type { AuditDraft, AuditEntry } from "./store/audit-entry";
 import type { Actor, ApproveOptions, Engine, GateRef, PlanRequest } from "./engine";
 import { openRunBackbone, type BackboneOptions, type RunBackbone } from "./run-backbone";
 import { EngineError } from "./engine-error";
@@ -14,9 +14,9 @@ import { newRunRecord, startRun } from "./run-machine/new-run";
 import { abortRun, assertOperator, confirmStep, retryStep, skipStep } from "./run-machine/operator-decisions";
 import { RunDraft } from "./run-machine/run-draft";
 import { newRunId } from "./run-id";
-import type { RunStore } from "./run-store";
+import type { RunStore } from "./store/run-store";
 import { TERMINAL_RUN_STATES, type RunEvent, type RunRecord } from "./run-types";
-import { refusedWhenRedisIsFull } from "./redis-out-of-memory";
+import { refusedWhenRedisIsFull } from "./store/redis-out-of-memory";
 import { GaveUpList } from "../util/settle-within";
 
 export interface EngineOptions extends BackboneOptions {

@@ -1,6 +1,6 @@
 import type Redis from "ioredis";
 import type { Queue } from "bullmq";
-import type { RedisKeys } from "./redis-keys";
+import type { RedisKeys } from "./store/redis-keys";
 import type { Effect } from "./run-machine/run-draft";
 import { expiryJobId, stepJobId, type ExpiryJobData, type StepJobData } from "./step-job";
 

@@ -1,4 +1,4 @@
-import type { AuditEntry } from "./audit-entry";
+import type { AuditEntry } from "./store/audit-entry";
 import type { Plan } from "../procedures/model/plan";
 import type { ClusterStatusResult } from "./query/cluster-status-result";
 import type { RunEvent, RunRecord } from "./run-types";

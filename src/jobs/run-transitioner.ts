@@ -1,11 +1,11 @@
 import type { EffectSink } from "./effect-sink";
 import { EngineError } from "./engine-error";
-import type { EventBus } from "./event-bus";
+import type { EventBus } from "./events/event-bus";
 import type { WallClock } from "./ports/wall-clock";
 import type { EngineLogger } from "./ports/engine-logger";
 import type { PolicyResolver } from "./ports/run-policy";
 import { RunDraft, type Notice } from "./run-machine/run-draft";
-import type { RunStore } from "./run-store";
+import type { RunStore } from "./store/run-store";
 import type { RunEvent, RunRecord } from "./run-types";
 
 export interface TransitionerDeps {

@@ -1,4 +1,4 @@
-import type { AuditEntry } from "../jobs/audit-entry";
+import type { AuditEntry } from "../jobs/store/audit-entry";
 import type { RunRecord, TargetOutput } from "../jobs/run-types";
 import { redactSecrets } from "../util/secret-redactor";
 import { diffSnapshots, intendedNodes } from "./diff-snapshots";

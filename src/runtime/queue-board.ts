@@ -7,7 +7,7 @@ import { Queue } from "bullmq";
 import express from "express";
 import { CONTROL_QUEUE, STEP_QUEUE } from "../jobs/step-job";
 import { QUERY_QUEUE } from "../jobs/query";
-import { openRedis, type RedisConnectionConfig } from "../jobs/redis-connection";
+import { openRedis, type RedisConnectionConfig } from "../jobs/store/redis-connection";
 import { GaveUpList } from "../util/settle-within";
 import { QUEUE_BOARD_PATH } from "./queue-board-path";
 

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import type { NotifierLease } from "../bot/notifier/notifier-lease";
-import { defineRedisScripts } from "../jobs/redis-scripts";
+import { defineRedisScripts } from "../jobs/store/redis-scripts";
 
 const DONE = "done:";
 /** A finished run's marker, and a held run's key, outlive any bot's memory of the run. */

@@ -10,15 +10,15 @@ import type { SlackFailure } from "../bot/notifier/slack-api";
 // The API side's modules; the worker side (and with it the SSH client) is loaded on demand below.
 import { createEngine, type EngineHandle } from "../jobs/create-engine";
 import type { ProcedureLookup } from "../jobs/adapters/catalog-step-authority";
-import { redisKeys } from "../jobs/redis-keys";
-import type { WorkerHandle } from "../jobs/start-worker";
+import { redisKeys } from "../jobs/store/redis-keys";
+import type { WorkerHandle } from "../jobs/worker/start-worker";
 import type { SshPool } from "../ssh";
 import { botInventoryFrom } from "./bot-inventory-from";
 import { engineNotifierStore } from "./engine-notifier-store";
 import { redisNotifierLease } from "./redis-notifier-lease";
 import { incidentReportFor } from "../report/incident-report-for";
 import { timeZonesFor } from "../report/slack-time-zones";
-import { openRedis } from "../jobs/redis-connection";
+import { openRedis } from "../jobs/store/redis-connection";
 import { CloseGaveUpError, settleWithin } from "../util/settle-within";
 import { engineOptionsFor } from "./engine-options";
 import { InterveneMetrics } from "./metrics";

@@ -1,7 +1,7 @@
 import type { Inventory, Settings } from "../config";
 import type { ProcedureLookup } from "../jobs/adapters/catalog-step-authority";
 import type { EngineLogger } from "../jobs/ports/engine-logger";
-import { startWorker, type WorkerHandle } from "../jobs/start-worker";
+import { startWorker, type WorkerHandle } from "../jobs/worker/start-worker";
 import { SshPool } from "../ssh";
 import { workerOptionsFor } from "./worker-options-for";
 

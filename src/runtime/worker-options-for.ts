@@ -4,7 +4,7 @@ import { inventoryPolicyResolver } from "../jobs/adapters/inventory-policy-resol
 import { createSshExecutor } from "../jobs/adapters/ssh-executor";
 import type { EngineLogger } from "../jobs/ports/engine-logger";
 import { inventoryStatusQueryPlanner } from "../jobs/query";
-import type { WorkerOptions } from "../jobs/start-worker";
+import type { WorkerOptions } from "../jobs/worker/start-worker";
 import type { SshPool } from "../ssh";
 import { DAY_MS } from "./engine-options";
 import { redisConnectionFor } from "./redis-connection-for";

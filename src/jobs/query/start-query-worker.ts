@@ -1,7 +1,7 @@
 import { Worker, type Job } from "bullmq";
 import type { EngineLogger } from "../ports/engine-logger";
 import type { RemoteExecutor } from "../ports/remote-executor";
-import { openRedis, type RedisConnectionConfig } from "../redis-connection";
+import { openRedis, type RedisConnectionConfig } from "../store/redis-connection";
 import type { ClusterStatusResult } from "./cluster-status-result";
 import { EXEC_CLEANUP_SLACK_MS, runStatusQuery } from "./run-status-query";
 import { QUERY_QUEUE, type StatusQueryJobData } from "./status-query-job";

@@ -1,5 +1,5 @@
 import type { RunPolicy } from "../ports/run-policy";
-import type { AuditDraft, AuditType } from "../audit-entry";
+import type { AuditDraft, AuditType } from "../store/audit-entry";
 import type { EngineError } from "../engine-error";
 import type { ApproverSet, RunRecord, RunState, StepRecord } from "../run-types";
 import { TERMINAL_RUN_STATES } from "../run-types";

@@ -3,7 +3,7 @@ import path from "node:path";
 import { Queue } from "bullmq";
 import Redis from "ioredis";
 import { redisKeys, type RunRecord } from "../../../src/jobs";
-import { fullRunWrite } from "../../../src/jobs/run-hash";
+import { fullRunWrite } from "../../../src/jobs/store/run-hash";
 import { STEP_QUEUE } from "../../../src/jobs/step-job";
 import { computePlanHash } from "../../../src/procedures/planning/plan-hash";
 import { APPROVER, startEngineHarness, stepById, type EngineHarness } from "../../helpers/engine-harness";

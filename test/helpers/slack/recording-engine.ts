@@ -1,4 +1,4 @@
-import type { AuditEntry } from "../../../src/jobs/audit-entry";
+import type { AuditEntry } from "../../../src/jobs/store/audit-entry";
 import type { AbortRequest, Actor, Engine, GateRef, PlanRequest } from "../../../src/jobs/engine";
 import type { ClusterStatusResult } from "../../../src/jobs/query/cluster-status-result";
 import type { RunEvent, RunRecord } from "../../../src/jobs/run-types";

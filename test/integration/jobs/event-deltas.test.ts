@@ -2,7 +2,7 @@ import fs from "node:fs";
 import Redis from "ioredis";
 import { startRedisServer } from "../../../sim/process/redis-server";
 import type { Actor, RunEvent, RunRecord } from "../../../src/jobs";
-import { redisKeys } from "../../../src/jobs/redis-keys";
+import { redisKeys } from "../../../src/jobs/store/redis-keys";
 import { CloseGaveUpError } from "../../../src/util/settle-within";
 import { eventuallyTrue } from "../../helpers/eventually";
 import { createHarness, isSettled, testPlan, waitForRun, type Harness } from "./helpers/jobs-harness";

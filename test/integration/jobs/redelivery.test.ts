@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import Redis from "ioredis";
 import type { Actor } from "../../../src/jobs";
-import { redisKeys } from "../../../src/jobs/redis-keys";
+import { redisKeys } from "../../../src/jobs/store/redis-keys";
 import { STEP_QUEUE, stepJobId } from "../../../src/jobs/step-job";
 import { shellQuote } from "../../../src/util/shell-quote";
 import { eventuallyTrue } from "../../helpers/eventually";

@@ -1,10 +1,10 @@
 import fs from "node:fs";
 import Redis from "ioredis";
-import { openRedis } from "../../../src/jobs/redis-connection";
-import { redisKeys } from "../../../src/jobs/redis-keys";
-import { ReplicaConfirmation } from "../../../src/jobs/replica-confirmation";
-import { runWrite } from "../../../src/jobs/run-hash";
-import { RunStore } from "../../../src/jobs/run-store";
+import { openRedis } from "../../../src/jobs/store/redis-connection";
+import { redisKeys } from "../../../src/jobs/store/redis-keys";
+import { ReplicaConfirmation } from "../../../src/jobs/store/replica-confirmation";
+import { runWrite } from "../../../src/jobs/store/run-hash";
+import { RunStore } from "../../../src/jobs/store/run-store";
 import type { RunRecord } from "../../../src/jobs/run-types";
 import { startRedisServer, type RedisServerHandle } from "../../../sim/process/redis-server";
 import { startStallingProxy, type StallingProxy } from "../../../sim/ssh/stalling-proxy";

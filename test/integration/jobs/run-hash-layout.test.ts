@@ -1,8 +1,8 @@
 import Redis from "ioredis";
 import { beginStep, finishStep } from "../../../src/jobs/run-machine/step-lifecycle";
-import { redisKeys } from "../../../src/jobs/redis-keys";
-import { runFromHash } from "../../../src/jobs/run-hash";
-import { RunStore } from "../../../src/jobs/run-store";
+import { redisKeys } from "../../../src/jobs/store/redis-keys";
+import { runFromHash } from "../../../src/jobs/store/run-hash";
+import { RunStore } from "../../../src/jobs/store/run-store";
 import type { RunRecord } from "../../../src/jobs/run-types";
 import type { RunDraft } from "../../../src/jobs/run-machine/run-draft";
 import { getTestbed } from "../../helpers/testbed";

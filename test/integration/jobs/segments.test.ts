@@ -4,7 +4,7 @@ import path from "node:path";
 import { Queue } from "bullmq";
 import Redis from "ioredis";
 import type { Actor } from "../../../src/jobs";
-import { redisKeys } from "../../../src/jobs/redis-keys";
+import { redisKeys } from "../../../src/jobs/store/redis-keys";
 import { STEP_QUEUE, stepJobId } from "../../../src/jobs/step-job";
 import { shellQuote } from "../../../src/util/shell-quote";
 import { createHarness, isSettled, testPlan, waitForRun, type Harness } from "./helpers/jobs-harness";

@@ -1,5 +1,5 @@
 import Redis from "ioredis";
-import { openRedis } from "../../../src/jobs/redis-connection";
+import { openRedis } from "../../../src/jobs/store/redis-connection";
 import { redisConnectionFor } from "../../../src/runtime/redis-connection-for";
 import { startStallingProxy, type StallingProxy } from "../../../sim/ssh/stalling-proxy";
 import { eventually, eventuallyTrue } from "../../helpers/eventually";
@@ -8,7 +8,7 @@ import { startSentinelSet, type SentinelSet } from "./helpers/sentinel-set";
 /**
  * The chaos row "Redis failover under Sentinel" once lost a product
  * connection for good: ioredis's `Connection is closed.` and status `end`.
- * The cause (src/jobs/reconnect-safe-sentinel-connector.ts): the failover
+ * The cause (src/jobs/store/reconnect-safe-sentinel-connector.ts): the failover
  * detector of the connection to the dead primary is still subscribed while
  * the reconnect asks a sentinel for the new primary; the sentinels' own
  * `+switch-master` then disconnects the connector mid-question.

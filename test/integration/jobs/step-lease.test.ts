@@ -1,6 +1,6 @@
 import Redis from "ioredis";
-import { redisKeys } from "../../../src/jobs/redis-keys";
-import { StepLease } from "../../../src/jobs/step-lease";
+import { redisKeys } from "../../../src/jobs/store/redis-keys";
+import { StepLease } from "../../../src/jobs/worker/step-lease";
 import { getTestbed } from "../../helpers/testbed";
 import { eventuallyTrue } from "../../helpers/eventually";
 import { cleanupPrefix, uniquePrefix } from "./helpers/jobs-harness";

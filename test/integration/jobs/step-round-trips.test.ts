@@ -1,5 +1,5 @@
 import type { Actor } from "../../../src/jobs";
-import { redisKeys } from "../../../src/jobs/redis-keys";
+import { redisKeys } from "../../../src/jobs/store/redis-keys";
 import { eventuallyTrue } from "../../helpers/eventually";
 import { monitorDuring } from "./helpers/monitor-during";
 import { createHarness, isSettled, testPlan, waitForRun, type Harness } from "./helpers/jobs-harness";

@@ -44,7 +44,7 @@ describe("Redis over TLS (rediss://)", () => {
         "-r",
         "ts-node/register/transpile-only",
         "-e",
-        `const { openRedis } = require("./src/jobs/redis-connection");
+        `const { openRedis } = require("./src/jobs/store/redis-connection");
          const r = openRedis(process.env.URL, "rediss-test");
          let lastError = "";
          r.on("error", (e) => { lastError = e.message; });

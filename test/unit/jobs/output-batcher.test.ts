@@ -1,4 +1,4 @@
-import { OutputBatcher } from "../../../src/jobs/output-batcher";
+import { OutputBatcher } from "../../../src/jobs/worker/output-batcher";
 
 describe("a step's live output is published in batches, not one message per SSH chunk", () => {
   beforeEach(() => jest.useFakeTimers());

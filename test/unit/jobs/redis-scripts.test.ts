@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { readLua } from "../../../src/jobs/redis-scripts";
+import { readLua } from "../../../src/jobs/store/redis-scripts";
 
 describe("readLua", () => {
   it("replaces --#include lines with the named file, recursively, and leaves other comments alone", () => {
@@ -16,8 +16,8 @@ describe("readLua", () => {
     }
   });
 
-  it("loads every script of src/jobs/lua with its includes expanded", () => {
-    const dir = path.join(__dirname, "../../../src/jobs/lua");
+  it("loads every script of src/jobs/store/lua with its includes expanded", () => {
+    const dir = path.join(__dirname, "../../../src/jobs/store/lua");
     for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".lua"))) {
       const text = readLua(file);
       expect(text).not.toMatch(/^--#include/m);

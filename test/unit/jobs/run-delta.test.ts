@@ -1,9 +1,9 @@
 import { approveGate } from "../../../src/jobs/run-machine/gate-decisions";
 import { abortRun } from "../../../src/jobs/run-machine/operator-decisions";
 import { beginStep, finishStep } from "../../../src/jobs/run-machine/step-lifecycle";
-import { applyRunDelta, runDelta } from "../../../src/jobs/run-delta";
+import { applyRunDelta, runDelta } from "../../../src/jobs/events/run-delta";
 import type { RunRecord } from "../../../src/jobs/run-types";
-import { RunViews, type EventMessage } from "../../../src/jobs/run-views";
+import { RunViews, type EventMessage } from "../../../src/jobs/events/run-views";
 import type { RunEvent } from "../../../src/jobs/run-types";
 import { apply, ok, started, step } from "./run-fixtures";
 import type { RunDraft } from "../../../src/jobs/run-machine/run-draft";

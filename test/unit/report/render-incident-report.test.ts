@@ -1,5 +1,5 @@
 import { renderIncidentReport } from "../../../src/report/render-incident-report";
-import type { AuditEntry, AuditType } from "../../../src/jobs/audit-entry";
+import type { AuditEntry, AuditType } from "../../../src/jobs/store/audit-entry";
 import { makePlan, makeRun } from "../../helpers/slack/run-fixtures";
 
 const entry = (type: AuditType, at: string, n: number): AuditEntry => ({ id: `${n}-0`, runId: "r1", type, actor: "U1", at });

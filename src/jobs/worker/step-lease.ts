@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type Redis from "ioredis";
-import type { RedisKeys } from "./redis-keys";
+import type { RedisKeys } from "../store/redis-keys";
 
 /** A lease held while a step executes; `release` ends it. */
 export interface HeldStepLease {

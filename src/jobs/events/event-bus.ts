@@ -1,8 +1,8 @@
 import type Redis from "ioredis";
 import { runDelta, type RunDelta } from "./run-delta";
-import type { RunEvent, RunRecord } from "./run-types";
+import type { RunEvent, RunRecord } from "../run-types";
 import { RunViews, type EventMessage } from "./run-views";
-import { CloseGaveUpError, REDIS_CLOSE_MS, settleWithin } from "../util/settle-within";
+import { CloseGaveUpError, REDIS_CLOSE_MS, settleWithin } from "../../util/settle-within";
 
 /**
  * What goes over the channel: the events of one transition in one message,

@@ -1,9 +1,9 @@
-import type { RunBackbone } from "./run-backbone";
-import { expireGate } from "./run-machine/gate-decisions";
-import type { RunRecord } from "./run-types";
-import { TERMINAL_RUN_STATES } from "./run-types";
-import { expiryJobId, stepJobId } from "./step-job";
-import { releaseCarriedStep } from "./run-machine/carry-next-step";
+import type { RunBackbone } from "../run-backbone";
+import { expireGate } from "../run-machine/gate-decisions";
+import type { RunRecord } from "../run-types";
+import { TERMINAL_RUN_STATES } from "../run-types";
+import { expiryJobId, stepJobId } from "../step-job";
+import { releaseCarriedStep } from "../run-machine/carry-next-step";
 
 /**
  * Re-applies what a crash between a commit and its effects may have lost:

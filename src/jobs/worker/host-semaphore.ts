@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type Redis from "ioredis";
-import type { RedisKeys } from "./redis-keys";
-import { defineRedisScripts } from "./redis-scripts";
+import type { RedisKeys } from "../store/redis-keys";
+import { defineRedisScripts } from "../store/redis-scripts";
 
 export interface HostSemaphoreOptions {
   /** Concurrent commands per host across all workers. @defaultValue 4 */

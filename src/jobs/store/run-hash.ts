@@ -1,5 +1,5 @@
-import { runDelta } from "./run-delta";
-import type { RunRecord, StepRecord } from "./run-types";
+import { runDelta } from "../events/run-delta";
+import type { RunRecord, StepRecord } from "../run-types";
 
 /**
  * How a run record lies in its Redis hash (issue 13 point 1): each top-level

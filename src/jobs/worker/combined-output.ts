@@ -1,4 +1,4 @@
-import type { HostExecResult } from "./ports/remote-executor";
+import type { HostExecResult } from "../ports/remote-executor";
 
 export const HEAD_CHARS = 1000;
 export const TAIL_CHARS = 3000;

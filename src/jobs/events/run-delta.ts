@@ -1,4 +1,4 @@
-import type { RunRecord, StepRecord } from "./run-types";
+import type { RunRecord, StepRecord } from "../run-types";
 
 /**
  * What one transition changed in a run (issue 13 point 3): the top-level

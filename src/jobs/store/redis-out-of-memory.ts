@@ -1,4 +1,4 @@
-import { EngineError } from "./engine-error";
+import { EngineError } from "../engine-error";
 
 /** What an operator does about it, in every message that reports it. */
 export const REDIS_OUT_OF_MEMORY_FIX =

@@ -1,16 +1,16 @@
-import type { CopyStep, Expectation, PlannedStep, WaitSpec, WaitStep } from "../procedures/model/step";
+import type { CopyStep, Expectation, PlannedStep, WaitSpec, WaitStep } from "../../procedures/model/step";
 import { OutputBatcher } from "./output-batcher";
 import { combinedOutput, headAndTail } from "./combined-output";
-import type { EventBus } from "./event-bus";
+import type { EventBus } from "../events/event-bus";
 import type { HostSemaphore } from "./host-semaphore";
-import type { RedisKeys } from "./redis-keys";
-import type { RemoteExecutor } from "./ports/remote-executor";
-import { evaluateExpectation, extractCaptures } from "../procedures";
-import type { StepOutcome } from "./run-machine/step-lifecycle";
-import type { RunStore } from "./run-store";
-import type { RunRecord, TargetOutput } from "./run-types";
-import { redactSecrets, SecretRedactor } from "../util/secret-redactor";
-import { shellQuote } from "../util/shell-quote";
+import type { RedisKeys } from "../store/redis-keys";
+import type { RemoteExecutor } from "../ports/remote-executor";
+import { evaluateExpectation, extractCaptures } from "../../procedures";
+import type { StepOutcome } from "../run-machine/step-lifecycle";
+import type { RunStore } from "../store/run-store";
+import type { RunRecord, TargetOutput } from "../run-types";
+import { redactSecrets, SecretRedactor } from "../../util/secret-redactor";
+import { shellQuote } from "../../util/shell-quote";
 import { createHash } from "node:crypto";
 
 export interface StepRunnerDeps {

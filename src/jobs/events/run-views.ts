@@ -1,5 +1,5 @@
 import { applyRunDelta, type RunDelta } from "./run-delta";
-import type { RunEvent, RunRecord } from "./run-types";
+import type { RunEvent, RunRecord } from "../run-types";
 
 /** One message off the events channel, decoded: the events of one transition and how their run travels. */
 export type EventMessage =

@@ -5,7 +5,7 @@ import type { RedisKeys } from "./redis-keys";
 import { defineRedisScripts } from "./redis-scripts";
 import type { ReplicaConfirmation } from "./replica-confirmation";
 import { fullRunWrite, runFromHash, runWrite } from "./run-hash";
-import { TERMINAL_RUN_STATES, type RunRecord, type TargetOutput } from "./run-types";
+import { TERMINAL_RUN_STATES, type RunRecord, type TargetOutput } from "../run-types";
 
 export interface RunStoreOptions {
   /** Approximate cap of the global audit stream. @defaultValue 100000 */
