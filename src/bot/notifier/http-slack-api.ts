@@ -33,7 +33,11 @@ const IDLE_SOCKET_MS = 30_000;
  * - 429: `WebAPIRateLimitedError` with Retry-After's seconds (1 when absent:
  *   a rate limit without a wait is still a rate limit, not a refusal);
  * - another status than 200: `WebAPIHTTPError`;
- * - no answer (refused, reset, timed out): `WebAPIRequestError`.
+ * - no answer, or one cut in its middle (refused, reset, timed out):
+ *   `WebAPIRequestError`. WebClient throws fetch's bare `TypeError:
+ *   terminated` for a cut answer, which reads as a refusal; the call may
+ *   have taken effect, so here it is a request error (tried again, looked up
+ *   first where a post may have landed).
  * It never retries: the notifier's caller does, knowing which calls are safe to repeat.
  */
 export function createHttpSlackApi(options: HttpSlackApiOptions): SlackApi {
@@ -65,7 +69,11 @@ export function createHttpSlackApi(options: HttpSlackApiOptions): SlackApi {
           (res) => {
             const chunks: Buffer[] = [];
             res.on("data", (chunk: Buffer) => chunks.push(chunk));
-            res.on("error", (err) => reject(new webApi.WebAPIRequestError(err)));
+            res.on("error", (err) => {
+              // A connection cut in the answer's middle: the call may or may not have taken effect.
+              clearTimeout(timer);
+              reject(new webApi.WebAPIRequestError(err));
+            });
             res.on("end", () => {
               clearTimeout(timer);
               const text = Buffer.concat(chunks).toString("utf8");

@@ -41,6 +41,11 @@ describe("the bot's HTTP Web API client, beside WebClient", () => {
         else if (method === "garbled") {
           res.writeHead(200, { "content-type": "text/html" });
           res.end("<html>gateway</html>");
+        } else if (method === "cut") {
+          // The answer's head and part of its body, then the connection drops.
+          res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": "100" });
+          res.write('{"ok":tr');
+          setTimeout(() => res.socket?.destroy(), 20);
         } else if (method === "silent") {
           // Never answers: the client's timeout ends the call.
         } else json(404, { ok: false, error: "unknown_method" });
@@ -99,6 +104,11 @@ describe("the bot's HTTP Web API client, beside WebClient", () => {
     const theirs = await reference.apiCall(method, {}).then(() => undefined, (err: unknown) => classifySlackError(err));
     expect(ours).toEqual(expected);
     expect(theirs).toEqual(expected);
+  });
+
+  it("an answer cut in its middle may have taken effect: a request error here (WebClient throws fetch's bare TypeError, which reads as a refusal)", async () => {
+    expect(await lean.apiCall("cut", {}).then(() => undefined, classifySlackError)).toEqual({ kind: "ambiguous" });
+    expect(await reference.apiCall("cut", {}).then(() => undefined, classifySlackError)).toEqual({ kind: "fatal", error: "TypeError: terminated" });
   });
 
   it("a refused connection is a request error (the call may be tried again), and a kept-alive connection serves the next calls", async () => {
