@@ -53,8 +53,8 @@ describe("the bot's HTTP Web API client, beside WebClient", () => {
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/`;
-    lean = createHttpSlackApi({ token: "xoxb-test-token", apiUrl, timeoutMs: 300 });
-    const client = new webApi.WebClient("xoxb-test-token", { slackApiUrl: apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: 300 });
+    lean = createHttpSlackApi({ token: "xoxb-fake", apiUrl, timeoutMs: 300 });
+    const client = new webApi.WebClient("xoxb-fake", { slackApiUrl: apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: 300 });
     reference = { apiCall: async (method, args) => (await client.apiCall(method, args)) as unknown as Record<string, unknown> };
   });
   afterAll(async () => {
@@ -89,7 +89,7 @@ describe("the bot's HTTP Web API client, beside WebClient", () => {
       limit: "100",
     });
     expect(ours.headers["content-type"]).toBe(theirs.headers["content-type"]);
-    expect(ours.headers.authorization).toBe("Bearer xoxb-test-token");
+    expect(ours.headers.authorization).toBe("Bearer xoxb-fake");
     expect(ours.headers.authorization).toBe(theirs.headers.authorization);
   });
 
@@ -116,7 +116,7 @@ describe("the bot's HTTP Web API client, beside WebClient", () => {
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    const nowhere = createHttpSlackApi({ token: "xoxb-test-token", apiUrl: `http://127.0.0.1:${port}/api/`, timeoutMs: 1000 });
+    const nowhere = createHttpSlackApi({ token: "xoxb-fake", apiUrl: `http://127.0.0.1:${port}/api/`, timeoutMs: 1000 });
     expect(await nowhere.apiCall("chat.postMessage", {}).then(() => undefined, classifySlackError)).toEqual({ kind: "ambiguous" });
 
     seen.length = 0;
