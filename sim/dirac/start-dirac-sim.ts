@@ -410,6 +410,12 @@ class DiracSimulator implements DiracSim {
     }
     runtime.runsvdir = null;
     await terminateProcesses(targets);
+    // A runsvdir KILLed a moment before can still read as alive above (the signal is not yet
+    // delivered on a busy machine), and then it exits without taking its runsv's down: the
+    // orphans are stopped here, as in the branch above (CI: 3 runsv's left by the lifecycle test).
+    const orphans = this.ledgeredSupervisors(runtime);
+    for (const id of orphans) askSupervisorToExit(id);
+    await terminateProcesses(orphans.map((id) => ({ id, signal: "SIGTERM" as const })));
     runtime.supervisors.clear();
   }
 
