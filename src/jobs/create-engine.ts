@@ -61,7 +61,7 @@ export interface EngineHandle extends Engine {
    * Merges the notifier's references (channel, message ts) into the run. No
    * audit entry and no event: the notifier must not hear its own bookkeeping.
    */
-  setNotifierState(runId: string, patch: Readonly<Record<string, string>>): Promise<RunRecord>;
+  setNotifierState(runId: string, patch: Readonly<Record<string, string>>): Promise<void>;
 }
 
 /** How a refusal names the decision it did not record. */
@@ -278,7 +278,17 @@ export function createEngine(options: EngineOptions): EngineHandle {
     store,
     audit: (runId) => store.audit(runId),
 
-    setNotifierState: (runId, patch) => refusedWhenRedisIsFull("the run message's reference", () => patchRun(runId, (run) => ({ notifierState: { ...run.notifierState, ...patch } }), "quiet")),
+    // Beside the versioned record, not a new version of it: the worker's next compare-and-set in this
+    // run does not conflict with the bot's save (issue 13), and views need no event for it.
+    setNotifierState: (runId, patch) =>
+      refusedWhenRedisIsFull("the run message's reference", async () => {
+        let saved = await store.setNotifierState(runId, patch);
+        // A record in the layout before run-hash.ts: rewritten as it is (which moves it to the split
+        // layout and keeps its ref), then merged into like any other.
+        if (saved === "legacy") await patchRun(runId, () => ({}), "quiet");
+        if (saved === "legacy") saved = await store.setNotifierState(runId, patch);
+        if (saved !== "ok") throw new EngineError("NOT_FOUND", `no run ${runId}`, { runId });
+      }),
 
     plan: (request, actor) => refusedWhenRedisIsFull("your preview", () => preview(request, actor)),
 

@@ -20,6 +20,8 @@ declare module "ioredis" {
     acquireLease(...keysThenArgs: Arg[]): Result<number, Context>;
     /** lua/hold-notifier-lease.lua. */
     holdNotifierLease(...keysThenArgs: Arg[]): Result<"first" | "held" | "busy" | "done", Context>;
+    /** lua/set-notifier-state.lua: 1 merged, -1 no such run, -2 legacy layout. */
+    setNotifierState(...keysThenArgs: Arg[]): Result<number, Context>;
     /** lua/release-claim.lua: 1 released, 0 not the caller's. */
     releaseClaim(...keysThenArgs: Arg[]): Result<number, Context>;
   }
@@ -32,6 +34,7 @@ const SCRIPTS = {
   acquireLease: { file: "acquire-lease.lua", numberOfKeys: 1 },
   holdNotifierLease: { file: "hold-notifier-lease.lua", numberOfKeys: 1 },
   releaseClaim: { file: "release-claim.lua", numberOfKeys: 1 },
+  setNotifierState: { file: "set-notifier-state.lua", numberOfKeys: 1 },
 } as const;
 
 /** A script's source with its `--#include <file>` lines replaced by those files (Lua in Redis has no `require`). */

@@ -19,6 +19,17 @@ const STEP = "s:";
 /** Kept in plain fields, not in `f:`: `id` is the key, `version` is `v`, `state` is `state`, steps are `s:`. */
 const NOT_IN_FIELDS = new Set<string>(["id", "version", "state", "steps"]);
 
+/**
+ * Read with the record but written only beside it, by their own script
+ * (lua/set-notifier-state.lua), never by a transition: a transition computed
+ * from a copy read before the bot saved its message ref would otherwise put
+ * the older value back, or would have to conflict with it. cas-run.lua
+ * carries the value over when it rewrites a legacy record.
+ */
+const SIDE_FIELDS = new Set<string>(["notifierState"]);
+
+const written = (key: string): boolean => !NOT_IN_FIELDS.has(key) && !SIDE_FIELDS.has(key);
+
 export interface RunWrite {
   /** Field-value pairs to set, flat. */
   readonly set: readonly string[];
@@ -35,7 +46,7 @@ const stepField = (step: StepRecord): string => `${STEP}${step.index}`;
 function pairs(fields: Readonly<Record<string, unknown>>, steps: readonly StepRecord[]): string[] {
   const set: string[] = [];
   for (const [key, value] of Object.entries(fields)) {
-    if (!NOT_IN_FIELDS.has(key) && value !== undefined) set.push(`${FIELD}${key}`, JSON.stringify(value));
+    if (written(key) && value !== undefined) set.push(`${FIELD}${key}`, JSON.stringify(value));
   }
   for (const step of steps) set.push(stepField(step), JSON.stringify(step));
   return set;
@@ -44,7 +55,7 @@ function pairs(fields: Readonly<Record<string, unknown>>, steps: readonly StepRe
 /** Every field of `run`: a new record, or one moving from the legacy layout. */
 export function fullRunWrite(run: RunRecord, previous?: RunRecord): RunWrite {
   const set = pairs(run as unknown as Record<string, unknown>, run.steps);
-  const unset = previous === undefined ? [] : Object.keys(previous).filter((k) => !NOT_IN_FIELDS.has(k) && (run as unknown as Record<string, unknown>)[k] === undefined).map((k) => `${FIELD}${k}`);
+  const unset = previous === undefined ? [] : Object.keys(previous).filter((k) => written(k) && (run as unknown as Record<string, unknown>)[k] === undefined).map((k) => `${FIELD}${k}`);
   return { set, unset, full: true, stepCount: run.steps.length };
 }
 
@@ -57,7 +68,7 @@ export function runWrite(previous: RunRecord, next: RunRecord): RunWrite {
   if (previous.steps.length !== next.steps.length) return fullRunWrite(next, previous);
   const delta = runDelta(previous, next);
   const set = pairs(delta.set, delta.steps);
-  const unset = delta.unset.filter((k) => !NOT_IN_FIELDS.has(k)).map((k) => `${FIELD}${k}`);
+  const unset = delta.unset.filter(written).map((k) => `${FIELD}${k}`);
   return { set, unset, full: false, stepCount: next.steps.length };
 }
 

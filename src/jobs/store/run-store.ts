@@ -142,6 +142,22 @@ export class RunStore {
     }
   }
 
+  /**
+   * Merges `patch` into the run's `notifierState`, beside the versioned record
+   * (lua/set-notifier-state.lua). `legacy`: the record is still one JSON
+   * document, and the caller changes it as a transition instead. A merge lost
+   * with a primary before a replica had it is sent again (it is idempotent).
+   */
+  async setNotifierState(runId: string, patch: Readonly<Record<string, string>>): Promise<"ok" | "missing" | "legacy"> {
+    for (;;) {
+      const mark = this.replication?.mark();
+      const reply = await this.redis.setNotifierState(this.keys.run(runId), JSON.stringify(patch));
+      if (reply === -1) return "missing";
+      if (reply === -2) return "legacy";
+      if (mark === undefined || (await this.replication!.confirm(mark))) return "ok";
+    }
+  }
+
   private committed(next: RunRecord, writeId: string): "ok" {
     this.writeIds.set(next, writeId);
     return "ok";

@@ -124,6 +124,36 @@ describe("a run record in Redis, field by field", () => {
     expect(await store.get(v1.id)).toEqual(v2);
   });
 
+  it("keeps the bot's message ref beside the record: no new version, and no transition conflicts with it or writes it back", async () => {
+    const v1 = newRun("r-side");
+    expect(await store.create(v1, [])).toEqual({ ok: true });
+    const ref = { slackChannel: "C0SIDE", slackTs: "1700000000.000100" };
+    expect(await store.setNotifierState(v1.id, ref)).toBe("ok");
+    expect(await redis.hget(keys.run(v1.id), "v")).toBe("1");
+    // A worker's transition computed from its copy read before the save still applies...
+    const v2 = commit(v1, (d) => beginStep(d, 0, 1));
+    expect(await store.compareAndSet(v1, v2, [], "2026-01-01T00:00:01.000Z")).toBe("ok");
+    expect(await store.get(v1.id)).toEqual({ ...v2, notifierState: ref });
+    // ...and a whole write (a record of unknown origin) of a copy with an older ref, or none, leaves the saved one.
+    expect(await store.setNotifierState(v1.id, { slackTs: "1700000000.000200" })).toBe("ok");
+    const stale = { ...commit(v2, (d) => finishStep(d, 0, 1, { ok: true, outputs: [], durationMs: 1 })), notifierState: ref };
+    expect(await new RunStore(redis, keys).compareAndSet({ ...v2 }, stale, [], "2026-01-01T00:00:02.000Z")).toBe("ok");
+    expect((await store.get(v1.id))?.notifierState).toEqual({ slackChannel: "C0SIDE", slackTs: "1700000000.000200" });
+    expect(await store.setNotifierState("r-none", ref)).toBe("missing");
+  });
+
+  it("a legacy record's message ref is carried over when it is rewritten, and merging into it waits for that rewrite", async () => {
+    const v1 = { ...newRun("r-legacy-ref"), notifierState: { slackChannel: "C0OLD", slackTs: "1600000000.000100" } };
+    await redis.hset(keys.run(v1.id), "v", "1", "json", JSON.stringify(v1), "state", v1.state, "cluster", v1.plan.cluster, "requestedBy", v1.requestedBy);
+    expect(await store.setNotifierState(v1.id, { slackTs: "1600000000.000200" })).toBe("legacy");
+    const v2 = commit(v1, (d) => beginStep(d, 0, 1));
+    expect(await store.compareAndSet(v1, v2, [], "2026-01-01T00:00:01.000Z")).toBe("ok");
+    expect(await redis.hexists(keys.run(v1.id), "json")).toBe(0);
+    expect(await store.get(v1.id)).toEqual(v2);
+    expect(await store.setNotifierState(v1.id, { slackTs: "1600000000.000200" })).toBe("ok");
+    expect((await store.get(v1.id))?.notifierState).toEqual({ slackChannel: "C0OLD", slackTs: "1600000000.000200" });
+  });
+
   it("a hash with a step missing is an error, not a shorter run", () => {
     expect(() => runFromHash("r", { v: "1", state: "running", n: "2", "s:0": "{}" })).toThrow("step 1 of 2 is missing");
     expect(runFromHash("r", {})).toBeUndefined();

@@ -28,6 +28,12 @@ if not full and stored[2] then return -2 end
 local steps = tonumber(ARGV[14])
 local unsetCount = tonumber(ARGV[17])
 if full then
+  -- The bot's message ref lives beside the record (set-notifier-state.lua) and no transition
+  -- writes it: a legacy record's own copy is carried over before `json` goes.
+  if stored[2] then
+    local side = cjson.decode(stored[2]).notifierState
+    if type(side) == 'table' then redis.call('HSET', KEYS[1], 'f:notifierState', cjson.encode(side)) end
+  end
   redis.call('HDEL', KEYS[1], 'json')
   local before = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')
   for i = steps, before - 1 do redis.call('HDEL', KEYS[1], 's:' .. i) end
