@@ -25,7 +25,7 @@ interface Plan {
 }
 
 const FULL: Plan = { latencySamples: 500, opensshSamples: 30, ackRounds: 20, throughputReps: 5, fanoutReps: 10 };
-const QUICK: Plan = { latencySamples: 60, opensshSamples: 8, ackRounds: 3, throughputReps: 1, fanoutReps: 2 };
+const QUICK: Plan = { latencySamples: 60, opensshSamples: 8, ackRounds: 3, throughputReps: 1, fanoutReps: 4 };
 const SSHD = 20;
 const RUNS = 50;
 const STEPS_PER_RUN = 10;
