@@ -290,15 +290,22 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       let fromCarrier = known;
       for (;;) {
         let current = fromCarrier;
+        // The step whose lease was looked at (none when this job carried the step itself).
+        let leaseChecked: StepRef | undefined;
         if (current === undefined) {
           // Read here rather than by the transition (which would read it anyway): no round trip more.
           current = await store.get(runId);
           if (current === undefined) return { result: "no such run" };
-          current = await untilNotRunningElsewhere(runId, carriedStep(current, jobId) ?? requested, current, log);
+          leaseChecked = carriedStep(current, jobId) ?? requested;
+          current = await untilNotRunningElsewhere(runId, leaseChecked, current, log);
         }
-        // The lease was looked at for this version only: a step found `running` in a later one was begun
-        // meanwhile by another delivery, whose lease must be looked at before the step is called interrupted.
+        // The lease was looked at for this version and this step only: a step found `running` in a later
+        // version was begun meanwhile by another delivery, and another step found `running` in this very
+        // version was begun by the live worker that still carries this job (it finished the step whose
+        // lease was waited on and began the next in one write). Either lease must be looked at before the
+        // step is called interrupted (a full `npm run chaos` ran a step twice when only the first was).
         const checked = current.version;
+        const otherThanChecked = (target: StepRef): boolean => leaseChecked !== undefined && (leaseChecked.stepIndex !== target.stepIndex || leaseChecked.attempt !== target.attempt);
         const verdict: { value: BeginVerdict | "look again"; step: StepRef } = { value: "skip", step: requested };
         let applied;
         try {
@@ -311,7 +318,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
                 const target = (fromCarrier === undefined ? carriedStep(d.run, jobId) : undefined) ?? requested;
                 verdict.step = target;
                 hold.entry.stepIndex = target.stepIndex;
-                if (d.run.version !== checked && isRunning(d.run, target)) {
+                if (isRunning(d.run, target) && (d.run.version !== checked || otherThanChecked(target))) {
                   verdict.value = "look again";
                   return;
                 }

@@ -106,3 +106,48 @@ describe("a step job delivered to another worker while the first still runs it",
     expect(await redis.exists(redisKeys(h.prefix).stepLease(run.id, 0, 1))).toBe(0);
   });
 });
+
+/**
+ * The same while the first worker carries the job on to the run's next
+ * steps (one job per segment): the second delivery waited on the lease of
+ * the step it found running, and once that step was done it found the next
+ * one `running`, begun by the first worker in the same write as the result,
+ * and called it interrupted without looking at that step's lease (a full
+ * `npm run chaos`, ordered Sentinel failover: a step run twice after the
+ * harness retried it). It must wait for each step the first worker carries.
+ */
+describe("a step job delivered to another worker while the first carries it through later steps", () => {
+  let h: Harness;
+  let dir: string;
+  let redis: Redis;
+
+  beforeAll(() => {
+    h = createHarness("redelivery-carried", { c1: "{}" });
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "intervene-redelivery-"));
+    redis = new Redis(h.redisUrl);
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await h.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("the second worker waits for every carried step: each runs once, none is interrupted, and the run succeeds", async () => {
+    const file = path.join(dir, "lines");
+    const settings = { concurrency: 1, stalledIntervalMs: 100, lockDurationMs: 30_000, stepLeaseMs: 3000 };
+    await h.startWorker({ ...settings, workerId: "first" });
+    const append = (i: number) => ({ id: `append-${i}`, kind: "exec" as const, idempotent: false, targets: [{ host: "h2", command: `sleep 1; echo ${i} >> ${shellQuote(file)}` }] });
+    const run = await h.engine.start(testPlan("c1", [append(0), append(1), append(2)]), requester);
+    await waitForRun(h.engine, run.id, (r) => r.steps[0]!.state === "running");
+    await h.startWorker({ ...settings, workerId: "second" });
+    const jobKey = `${redisKeys(h.prefix).bullPrefix}:${STEP_QUEUE}:${stepJobId({ runId: run.id, stepIndex: 0, attempt: 1 })}`;
+    await redis.del(`${jobKey}:lock`);
+    await eventuallyTrue("BullMQ handed the job to the second worker", async () => (await redis.hget(jobKey, "pb")) === "second", 10_000, 20);
+    const done = await waitForRun(h.engine, run.id, isSettled, 30_000);
+    const audit = await h.engine.audit(run.id);
+    expect(audit.filter((e) => e.type === "interrupted")).toEqual([]);
+    expect(done.state).toBe("succeeded");
+    expect(fs.readFileSync(file, "utf8")).toBe("0\n1\n2\n");
+    expect(audit.filter((e) => e.type === "step.started").map((e) => e.stepIndex)).toEqual([0, 1, 2]);
+  });
+});
