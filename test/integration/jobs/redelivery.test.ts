@@ -55,6 +55,39 @@ describe("a step job delivered again while its first delivery runs", () => {
   });
 });
 
+/** A harness, a scratch directory and a Redis client for one describe block; the first worker's settings. */
+function twoWorkerBed(name: string): { readonly h: () => Harness; readonly dir: () => string; readonly redis: () => Redis; startFirst(): Promise<void>; handToSecond(runId: string): Promise<void> } {
+  let h: Harness;
+  let dir: string;
+  let redis: Redis;
+  // Busy with the step (one job at a time), the first worker leaves the job's next delivery to the second.
+  const settings = { concurrency: 1, stalledIntervalMs: 100, lockDurationMs: 30_000, stepLeaseMs: 3000 };
+  beforeAll(() => {
+    h = createHarness(name, { c1: "{}" });
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "intervene-redelivery-"));
+    redis = new Redis(h.redisUrl);
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await h.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    h: () => h,
+    dir: () => dir,
+    redis: () => redis,
+    startFirst: async () => void (await h.startWorker({ ...settings, workerId: "first" })),
+    /** Starts the second worker, takes the job's lock away, and waits until BullMQ handed the job to the second. */
+    async handToSecond(runId: string) {
+      await h.startWorker({ ...settings, workerId: "second" });
+      const jobKey = `${redisKeys(h.prefix).bullPrefix}:${STEP_QUEUE}:${stepJobId({ runId, stepIndex: 0, attempt: 1 })}`;
+      await redis.del(`${jobKey}:lock`);
+      // BullMQ records the worker that took the job last (`pb`): the second one.
+      await eventuallyTrue("BullMQ handed the job to the second worker", async () => (await redis.hget(jobKey, "pb")) === "second", 10_000, 20);
+    },
+  };
+}
+
 /**
  * The same, with the job handed to another worker process while the first
  * still runs the step (issue 13): after an outage longer than BullMQ's job
@@ -64,37 +97,19 @@ describe("a step job delivered again while its first delivery runs", () => {
  * two processes: each has its own connections and deliveries.
  */
 describe("a step job delivered to another worker while the first still runs it", () => {
-  let h: Harness;
-  let dir: string;
-  let redis: Redis;
-
-  beforeAll(() => {
-    h = createHarness("redelivery-elsewhere", { c1: "{}" });
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "intervene-redelivery-"));
-    redis = new Redis(h.redisUrl);
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await h.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const bed = twoWorkerBed("redelivery-elsewhere");
 
   it("the second worker waits while the first holds the step's lease: the step runs once, is never interrupted, and the run succeeds", async () => {
-    const file = path.join(dir, "lines");
-    // Busy with the step (one job at a time), the first worker leaves the job's next delivery to the second.
-    const settings = { concurrency: 1, stalledIntervalMs: 100, lockDurationMs: 30_000, stepLeaseMs: 3000 };
-    await h.startWorker({ ...settings, workerId: "first" });
+    const h = bed.h();
+    const file = path.join(bed.dir(), "lines");
+    await bed.startFirst();
     const run = await h.engine.start(
       testPlan("c1", [{ id: "append", kind: "exec", idempotent: false, targets: [{ host: "h2", command: `sleep 2; echo once >> ${shellQuote(file)}` }] }]),
       requester,
     );
     await waitForRun(h.engine, run.id, (r) => r.steps[0]!.state === "running");
-    await h.startWorker({ ...settings, workerId: "second" });
-    const jobKey = `${redisKeys(h.prefix).bullPrefix}:${STEP_QUEUE}:${stepJobId({ runId: run.id, stepIndex: 0, attempt: 1 })}`;
-    expect(await redis.get(redisKeys(h.prefix).stepLease(run.id, 0, 1))).toMatch(/^worker:first:/);
-    await redis.del(`${jobKey}:lock`);
-    // BullMQ records the worker that took the job last (`pb`): the second one.
-    await eventuallyTrue("BullMQ handed the job to the second worker", async () => (await redis.hget(jobKey, "pb")) === "second", 10_000, 20);
+    expect(await bed.redis().get(redisKeys(h.prefix).stepLease(run.id, 0, 1))).toMatch(/^worker:first:/);
+    await bed.handToSecond(run.id);
     const done = await waitForRun(h.engine, run.id, isSettled, 20_000);
     expect(done.state).toBe("succeeded");
     expect(done.steps[0]!.state).toBe("succeeded");
@@ -103,7 +118,7 @@ describe("a step job delivered to another worker while the first still runs it",
     expect(audit.filter((e) => e.type === "interrupted")).toHaveLength(0);
     expect(audit.filter((e) => e.type === "step.started")).toHaveLength(1);
     // The lease went with the step's result.
-    expect(await redis.exists(redisKeys(h.prefix).stepLease(run.id, 0, 1))).toBe(0);
+    expect(await bed.redis().exists(redisKeys(h.prefix).stepLease(run.id, 0, 1))).toBe(0);
   });
 });
 
@@ -117,32 +132,16 @@ describe("a step job delivered to another worker while the first still runs it",
  * harness retried it). It must wait for each step the first worker carries.
  */
 describe("a step job delivered to another worker while the first carries it through later steps", () => {
-  let h: Harness;
-  let dir: string;
-  let redis: Redis;
-
-  beforeAll(() => {
-    h = createHarness("redelivery-carried", { c1: "{}" });
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "intervene-redelivery-"));
-    redis = new Redis(h.redisUrl);
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await h.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const bed = twoWorkerBed("redelivery-carried");
 
   it("the second worker waits for every carried step: each runs once, none is interrupted, and the run succeeds", async () => {
-    const file = path.join(dir, "lines");
-    const settings = { concurrency: 1, stalledIntervalMs: 100, lockDurationMs: 30_000, stepLeaseMs: 3000 };
-    await h.startWorker({ ...settings, workerId: "first" });
+    const h = bed.h();
+    const file = path.join(bed.dir(), "lines");
+    await bed.startFirst();
     const append = (i: number) => ({ id: `append-${i}`, kind: "exec" as const, idempotent: false, targets: [{ host: "h2", command: `sleep 1; echo ${i} >> ${shellQuote(file)}` }] });
     const run = await h.engine.start(testPlan("c1", [append(0), append(1), append(2)]), requester);
     await waitForRun(h.engine, run.id, (r) => r.steps[0]!.state === "running");
-    await h.startWorker({ ...settings, workerId: "second" });
-    const jobKey = `${redisKeys(h.prefix).bullPrefix}:${STEP_QUEUE}:${stepJobId({ runId: run.id, stepIndex: 0, attempt: 1 })}`;
-    await redis.del(`${jobKey}:lock`);
-    await eventuallyTrue("BullMQ handed the job to the second worker", async () => (await redis.hget(jobKey, "pb")) === "second", 10_000, 20);
+    await bed.handToSecond(run.id);
     const done = await waitForRun(h.engine, run.id, isSettled, 30_000);
     const audit = await h.engine.audit(run.id);
     expect(audit.filter((e) => e.type === "interrupted")).toEqual([]);
