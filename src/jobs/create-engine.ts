@@ -283,10 +283,12 @@ export function createEngine(options: EngineOptions): EngineHandle {
     setNotifierState: (runId, patch) =>
       refusedWhenRedisIsFull("the run message's reference", async () => {
         let saved = await store.setNotifierState(runId, patch);
-        // A record in the layout before run-hash.ts: rewritten as it is (which moves it to the split
-        // layout and keeps its ref), then merged into like any other.
-        if (saved === "legacy") await patchRun(runId, () => ({}), "quiet");
-        if (saved === "legacy") saved = await store.setNotifierState(runId, patch);
+        if (saved === "legacy") {
+          // A record in the layout before run-hash.ts: rewritten as it is (which moves it to the split
+          // layout and keeps its ref), then merged into like any other.
+          await patchRun(runId, () => ({}), "quiet");
+          saved = await store.setNotifierState(runId, patch);
+        }
         if (saved !== "ok") throw new EngineError("NOT_FOUND", `no run ${runId}`, { runId });
       }),
 
