@@ -1,4 +1,5 @@
 import type { Actor, AuditEntry } from "../../../src/jobs";
+import { redisKeys } from "../../../src/jobs/store/redis-keys";
 import { createHarness, isSettled, testPlan, waitForRun, type Harness } from "./helpers/jobs-harness";
 
 const requester: Actor = { userId: "UREQ" };
@@ -83,5 +84,21 @@ describe("the audit stream", () => {
     // The global stream holds the same story, among other runs' entries.
     const global = (await h.engine.store.globalAudit()).filter((e) => e.runId === runId);
     expect(global.map((e) => e.type)).toEqual(audit.map((e) => e.type));
+  });
+
+  it("merges the message reference into a record still in the legacy layout, after rewriting it as it is", async () => {
+    const run = await h.engine.start(testPlan("c1", [{ id: "ok", kind: "confirm", prompt: "all good?" }]), requester);
+    const waiting = await waitForRun(h.engine, run.id, (r) => r.state === "awaiting_confirmation");
+    // As the store wrote records before their fields were split: the whole record in one JSON field.
+    const key = redisKeys(h.prefix).run(run.id);
+    const legacy = { ...waiting, notifierState: { slackChannel: "C0OLD", slackTs: "1600000000.000100" } };
+    const redis = h.engine.store.redis;
+    await redis.del(key);
+    await redis.hset(key, "v", String(legacy.version), "json", JSON.stringify(legacy), "state", legacy.state, "cluster", legacy.plan.cluster, "requestedBy", legacy.requestedBy);
+    await h.engine.setNotifierState(run.id, { slackTs: "1600000000.000200" });
+    expect(await redis.hexists(key, "json")).toBe(0);
+    expect(await h.engine.get(run.id)).toEqual({ ...legacy, version: legacy.version + 1, notifierState: { slackChannel: "C0OLD", slackTs: "1600000000.000200" } });
+    await h.engine.confirm(run.id, 0, requester);
+    expect((await waitForRun(h.engine, run.id, isSettled)).state).toBe("succeeded");
   });
 });
