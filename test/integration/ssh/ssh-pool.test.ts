@@ -5,6 +5,7 @@ import { SshConnectionError, SshPool, SshPoolClosedError, type SshTarget } from 
 import { freePort } from "../../../sim/process/free-port";
 import { createSshIdentity, startSshd, type SshdHandle } from "../../../sim/ssh/sshd";
 import { getTestbed } from "../../helpers/testbed";
+import { eventuallyTrue } from "../../helpers/eventually";
 import { testbedTargets } from "./targets";
 
 jest.setTimeout(30_000);
@@ -90,8 +91,7 @@ describe("the SSH pool", () => {
     pool = new SshPool({ idleTimeoutMs: 100 });
     await pool.exec(host2!, "true", { timeoutMs: 10_000 });
     expect(pool.stats().openConnections).toBe(1);
-    await new Promise((r) => setTimeout(r, 400));
-    expect(pool.stats().openConnections).toBe(0);
+    await eventuallyTrue("the idle connection to close", () => pool.stats().openConnections === 0);
     await pool.exec(host2!, "true", { timeoutMs: 10_000 });
     expect(pool.stats()).toMatchObject({ openConnections: 1, connectsTotal: 2 });
   });

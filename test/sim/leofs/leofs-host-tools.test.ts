@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { leofsAdm, startLeofsSim, type LeofsSim } from "../../../sim/leofs/start-leofs-sim";
 import type { SimExecResult } from "../../../sim/leofs/sim-ssh-exec";
+import { eventuallyTrue } from "../../helpers/eventually";
 
 // Host tools behind the PATH shims (seed 002: pgrep/pkill epmd, dpkg, rpm,
 // systemctl, chown, the launch scripts' temp dir) on a started one-storage cluster.
@@ -72,8 +73,7 @@ describe("host tools on a simulated LeoFS host", () => {
       const beam = await sim.state.nodePid(S0);
       expect(await onS0(`pgrep beam`)).toEqual(reply(`${beam}\n`));
       expect(await onS0(`kill ${beam}`)).toEqual(reply(""));
-      await new Promise((r) => setTimeout(r, 100));
-      expect(await stateOfS0()).toBe("stop");
+      await eventuallyTrue("the killed VM's node state to be stop", async () => (await stateOfS0()) === "stop");
       expect(await storage("start")).toEqual(reply(""));
       expect(await stateOfS0()).toBe("running");
       expect(alive(realPid)).toBe(true);

@@ -6,6 +6,7 @@ import { planProcedure } from "../../../src/procedures/planning/plan-procedure";
 import { inventoryFrom, NOW } from "../../unit/procedures/inventory-fixture";
 import { leofsAdm, startLeofsSim, type LeofsSim } from "../../../sim/leofs/start-leofs-sim";
 import { waitOf } from "../../helpers/step-fields";
+import { eventually } from "../../helpers/eventually";
 
 jest.setTimeout(90_000);
 
@@ -22,7 +23,7 @@ jest.setTimeout(90_000);
 describe("point 2: wait for the tables before loading them", () => {
   let sim: LeofsSim;
   beforeAll(async () => {
-    sim = await startLeofsSim({ storage: 1, gateways: 0, replicas: 1, started: true, spareHosts: 1, mnesiaCreateDelaySeconds: 2, waitReady: { retries: 3, intervalSeconds: 0.05 } });
+    sim = await startLeofsSim({ storage: 1, gateways: 0, replicas: 1, started: true, spareHosts: 1, mnesiaCreateDelaySeconds: 4, waitReady: { retries: 3, intervalSeconds: 0.05 } });
   });
   afterAll(async () => {
     await sim?.stop();
@@ -64,8 +65,12 @@ describe("point 2: wait for the tables before loading them", () => {
       reason: "leofs-adm reported an error: [ERROR] Mnesia is not available",
     });
 
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
-    const later = await adm("status");
+    // Polled, not slept: the tables appear mnesiaCreateDelaySeconds after
+    // the start, later than that on a loaded machine.
+    const later = await eventually("the manager's tables", async () => {
+      const status = await adm("status");
+      return status.stdout.includes("[ERROR] Mnesia is not available") ? undefined : status;
+    });
     expect(later.stdout).not.toContain("[ERROR]");
     expect(evaluateExpectation(poll, { exitCode: later.code, stdout: later.stdout, stderr: later.stderr }).ok).toBe(true);
     expect((await adm("restore-mnesia", backup)).stdout).toBe("OK\r\n");

@@ -3,6 +3,7 @@ import { getProcedure } from "../../../src/procedures/catalog";
 import { planProcedure } from "../../../src/procedures/planning/plan-procedure";
 import { inventoryFrom, NOW } from "../../unit/procedures/inventory-fixture";
 import { leofsAdm, startLeofsSim, type LeofsSim } from "../../../sim/leofs/start-leofs-sim";
+import { eventually } from "../../helpers/eventually";
 
 jest.setTimeout(90_000);
 
@@ -19,7 +20,10 @@ describe("point 7: force_load exists; point 9: the 180 s wait for tables ends th
   let sim: LeofsSim;
   beforeAll(async () => {
     sim = await startLeofsSim({ storage: 2, gateways: 0, replicas: 2, started: true, waitReady: { retries: 3, intervalSeconds: 0.05 } });
-    await sim.sim("config", "wait_for_tables_seconds", "1");
+    // Long enough that the first ping lands inside the wait even on a loaded
+    // machine; the test then polls for the VM's end instead of sleeping a
+    // fixed time (a fixed 1.5 s after a 1 s wait failed in CI under load).
+    await sim.sim("config", "wait_for_tables_seconds", "3");
   });
   afterAll(async () => {
     await sim?.stop();
@@ -37,8 +41,11 @@ describe("point 7: force_load exists; point 9: the 180 s wait for tables ends th
     // Point 9: started alone, the slave waits for the master's newer tables, then its VM stops.
     expect((await run(m1, `${m1.launchScript} start`)).code).toBe(0);
     expect((await run(m1, `${m1.launchScript} ping`)).stdout).toBe("pong\n");
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    expect((await run(m1, `${m1.launchScript} ping`)).code).toBe(1);
+    const ended = await eventually("the slave's VM to stop after its wait for tables", async () => {
+      const ping = await run(m1, `${m1.launchScript} ping`);
+      return ping.code === 0 ? undefined : ping;
+    });
+    expect(ended.code).toBe(1);
     expect(fs.readFileSync(`${m1.nodeDir}/log/app/error`, "utf8")).toContain('Mnesia: timeout of waiting for table');
 
     // Point 7: the plan for `launch forceStart=slave`.
