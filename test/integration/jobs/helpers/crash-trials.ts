@@ -101,21 +101,24 @@ export async function runCrashTrials(h: Harness, dir: string, spawnWorker: () =>
   return f;
 }
 
-/** The bed of the crash trials, set up and torn down around a describe block: a harness on cluster `crash`, a temp dir, worker processes of the product's own entry. */
+/**
+ * The bed of the crash trials, set up and torn down around a describe block:
+ * a harness on `clusters` (the trials use cluster `crash`), a temp dir,
+ * worker processes of the product's own entry.
+ */
 export interface CrashBed {
   harness(): Harness;
   dir(): string;
   spawnWorker(): WorkerProcess;
 }
 
-export function useCrashBed(dirPrefix: string): CrashBed {
-  const clusters = { crash: "{}" };
+export function useCrashBed(dirPrefix: string, clusters: Record<string, string> = { crash: "{}" }): CrashBed {
   let h: Harness | undefined;
   let dir = "";
   let compiled: ReturnType<typeof compileWorkerEntry> | undefined;
   const processes: WorkerProcess[] = [];
   beforeAll(() => {
-    h = createHarness("crash", clusters);
+    h = createHarness(Object.keys(clusters).join("-"), clusters);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), dirPrefix));
     compiled = compileWorkerEntry();
   });
