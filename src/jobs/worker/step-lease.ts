@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type Redis from "ioredis";
 import type { RedisKeys } from "../store/redis-keys";
+import { defineRedisScripts } from "../store/redis-scripts";
 
 /** A lease held while a step executes; `release` ends it. */
 export interface HeldStepLease {
@@ -36,7 +37,9 @@ export class StepLease {
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
     private readonly options: StepLeaseOptions,
-  ) {}
+  ) {
+    defineRedisScripts(redis);
+  }
 
   private get renewMs(): number {
     return Math.max(10, Math.floor(this.options.leaseMs / 3));
@@ -57,8 +60,9 @@ export class StepLease {
         if (released) return;
         released = true;
         clearInterval(renew);
-        // Only ours: a lease set again by a later attempt's holder is not taken away.
-        void this.redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, key, token).catch(() => undefined);
+        // Only ours: a lease set again by a later attempt's holder is not taken away. By sha, not the
+        // script's text sent and hashed again by Redis after every step (issue 13).
+        void this.redis.releaseClaim(key, token).catch(() => undefined);
       },
     };
   }
