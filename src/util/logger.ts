@@ -2,39 +2,11 @@ import os from "node:os";
 import pino, { type DestinationStream, type Logger } from "pino";
 import PinoPretty from "pino-pretty";
 import type { LogLevel, Role } from "../config/settings";
+import { redactLogFields } from "./redact-log-fields";
 
 export type { Logger } from "pino";
 
-/** Keys whose values are secrets wherever they appear (up to two levels deep, see REDACT_PATHS). */
-const SECRET_KEYS = [
-  "token",
-  "botToken",
-  "appToken",
-  "signingSecret",
-  "privateKey",
-  "passphrase",
-  "password",
-  "secret",
-  "authorization",
-  "Authorization",
-  "cookie",
-  // A Redis URL may carry a password.
-  "redisUrl",
-] as const;
-
-/**
- * pino paths: each secret key at the top level, one and two levels down
- * (`slack.botToken`, `req.headers.authorization`, `config.slack.token`),
- * plus the request config an HTTP client error carries. Deeper nesting is
- * not covered: log flat objects, never whole configs or clients.
- */
-export const REDACT_PATHS: readonly string[] = [
-  ...SECRET_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`]),
-  "err.config.headers.authorization",
-  "err.config.headers.Authorization",
-];
-
-export const REDACTED = "[redacted]";
+export { REDACTED } from "./redact-log-fields";
 
 export interface LoggerSettings {
   readonly logLevel: LogLevel;
@@ -48,16 +20,36 @@ export interface LoggerSettings {
 export function createLogger(settings: LoggerSettings, destination?: DestinationStream): Logger {
   const options: pino.LoggerOptions = {
     level: settings.logLevel,
-    redact: { paths: [...REDACT_PATHS], censor: REDACTED },
+    // Secrets are taken out of each line's fields here, and out of a child's bindings by `child` below.
+    formatters: { log: (fields) => redactLogFields(fields) },
     ...(settings.role === undefined ? {} : { base: { pid: process.pid, hostname: os.hostname(), role: settings.role } }),
   };
   const pretty = settings.logFormat === "pretty" || (settings.logFormat === undefined && destination === undefined && process.stdout.isTTY === true);
   if (pretty) {
     // In-process (not a worker-thread transport): redaction has already happened when pino-pretty formats the line.
     const colorize = destination === undefined && process.stdout.isTTY === true;
-    return pino(options, PinoPretty({ colorize, translateTime: "SYS:HH:MM:ss.l", ignore: "hostname", sync: true, ...(destination !== undefined ? { destination } : {}) }));
+    return redactingChildren(pino(options, PinoPretty({ colorize, translateTime: "SYS:HH:MM:ss.l", ignore: "hostname", sync: true, ...(destination !== undefined ? { destination } : {}) })));
   }
-  return destination === undefined ? pino(options) : pino(options, destination);
+  return redactingChildren(destination === undefined ? pino(options) : pino(options, destination));
+}
+
+/**
+ * A child's bindings are written into every line it logs, and pino runs no
+ * formatter over them (pino 10 lib/proto.js `child` resets the bindings
+ * formatter before `asChindings`). So `child` is wrapped on the root: pino
+ * makes each child with `Object.create(parent)`, so children and their
+ * children find this same wrapper.
+ */
+function redactingChildren(root: Logger): Logger {
+  const pinoChild = Reflect.get(root, "child") as unknown as (this: Logger, bindings: pino.Bindings, options?: pino.ChildLoggerOptions) => Logger;
+  Object.defineProperty(root, "child", {
+    value: function child(this: Logger, bindings: pino.Bindings, childOptions?: pino.ChildLoggerOptions): Logger {
+      return pinoChild.call(this, redactLogFields(bindings), childOptions);
+    },
+    writable: true,
+    configurable: true,
+  });
+  return root;
 }
 
 export interface LogScope {
