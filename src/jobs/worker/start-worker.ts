@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { Worker, type Job } from "bullmq";
 import type { AbortMessage } from "../effect-sink";
 import { openRunBackbone, type BackboneOptions } from "../run-backbone";
@@ -223,6 +224,10 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   /** Registers a step this job is starting or running, so that an abort `now` reaches it. */
   function track(runId: string): RunningStep {
     const entry: RunningStep = { controller: new AbortController() };
+    // Every exec of the step in flight listens on this signal (so that abort `now` kills its command),
+    // as many as the step's parallel limit; each listener goes when its command ends. Node's default
+    // of 10 printed a "possible memory leak" warning for each step with more targets at once.
+    setMaxListeners(0, entry.controller.signal);
     const listening = running.get(runId) ?? new Set();
     listening.add(entry);
     running.set(runId, listening);

@@ -6,6 +6,8 @@ import { registerChild } from "../../../../sim/process/child-process-registry";
 export interface WorkerProcess {
   readonly pid: number;
   readonly ready: Promise<void>;
+  /** What the process wrote to stderr so far (Node's own warnings land there). */
+  stderr(): string;
   go(): void;
   kill(): Promise<void>;
   /** SIGTERM by pid; resolves when the process has exited. */
@@ -41,6 +43,7 @@ export function spawnWorkerProcess(
   return {
     pid: child.pid!,
     ready,
+    stderr: () => stderr,
     go: () => child.stdin!.write("go\n"),
     async kill() {
       if (child.exitCode === null && child.signalCode === null) {
