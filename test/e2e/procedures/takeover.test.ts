@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { assertRunState, startEngineHarness, stepById, type EngineHarness } from "../../helpers/engine-harness";
 import { getTestbed } from "../../helpers/testbed";
+import { eventually } from "../../helpers/eventually";
 import type { LeofsSim, LeofsSimHost } from "../../../sim/leofs/start-leofs-sim";
 import { startSimCluster, type SimCluster } from "../../../sim/start-sim-cluster";
 import { launchScript, parsedStatus } from "./leofs-e2e";
@@ -41,7 +42,14 @@ describe("leofs.takeover-manager on a simulated cluster with a spare host", () =
     const master = sim.hostOf("manager-master");
     const newManager = spare.node;
     // The new manager runs with the master's tables, on the master's schema.
-    const [m0, m2] = [await sim.state.mnesiaOf(0), await sim.state.mnesiaOf(newManager)];
+    // The new slave loads its tables on its own timer (every 3 s until the master's exist; leo_manager_sup.erl
+    // create_mnesia_tables/2, which the sim's VM runs), which on a loaded machine can come after the run's
+    // last step: CI once read it before (cookie and fingerprint empty, its tables not loaded yet).
+    const m2 = await eventually("the new manager's tables loaded", async () => {
+      const info = await sim.state.mnesiaOf(newManager);
+      return info.fingerprint !== "" ? info : undefined;
+    });
+    const m0 = await sim.state.mnesiaOf(0);
     expect(m2).toMatchObject({ files: "ok", running: true, mnesia: "ok", cookie: m0.cookie, fingerprint: m0.fingerprint });
     expect(await sim.state.checkManagers()).toEqual({ consistent: true, detail: "consistent" });
     expect((await sim.state.nodeStates(newManager)).map((r) => `${r.type} ${r.node} ${r.state} ${r.currentRing}`)).toEqual(before);
