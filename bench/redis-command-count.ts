@@ -23,6 +23,14 @@ export interface CommandSplit {
   readonly other: number;
   /** The commands seen most, `name owner: count`, for the notes. */
   readonly top: readonly string[];
+  /**
+   * Commands sent by clients, i.e. round trips (every one a socket write and
+   * read on both sides): the counts above also hold the commands scripts run
+   * inside Redis (MONITOR's source `lua`), which cost no round trip.
+   */
+  readonly sent: number;
+  /** The sent commands seen most, `name owner: count`. */
+  readonly topSent: readonly string[];
 }
 
 /**
@@ -37,14 +45,19 @@ export async function splitCommands(redisUrl: string, prefix: string, during: ()
   const monitor = await client.monitor();
   const counts = { ours: 0, bullmq: 0, other: 0 };
   const byName = new Map<string, number>();
+  const sentByName = new Map<string, number>();
+  let sent = 0;
   const bq = `${prefix}:bq:`;
-  monitor.on("monitor", (_time: string, args: string[]) => {
+  monitor.on("monitor", (_time: string, args: string[], source: string) => {
     const name = (args[0] ?? "").toLowerCase();
     if (name === "monitor") return;
     const owner = args.some((a) => a.startsWith(bq)) ? "bullmq" : args.some((a) => a.startsWith(`${prefix}:`)) ? "ours" : "other";
     counts[owner]++;
     const key = `${name} ${owner}`;
     byName.set(key, (byName.get(key) ?? 0) + 1);
+    if (source === "lua") return;
+    sent++;
+    sentByName.set(key, (sentByName.get(key) ?? 0) + 1);
   });
   try {
     await during();
@@ -54,6 +67,6 @@ export async function splitCommands(redisUrl: string, prefix: string, during: ()
     monitor.disconnect();
     client.disconnect();
   }
-  const top = [...byName].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, v]) => `${k}: ${v}`);
-  return { ...counts, top };
+  const ranked = (counts: Map<string, number>): string[] => [...counts].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, v]) => `${k}: ${v}`);
+  return { ...counts, top: ranked(byName), sent, topSent: ranked(sentByName) };
 }

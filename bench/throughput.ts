@@ -225,7 +225,7 @@ export async function measureThroughput(bed: BenchBed, bot: BenchBot, options: T
     cpuMsPerStep: Object.fromEntries(Object.entries(cpuSpent).map(([k, v]) => [k, v / (options.runs * options.stepsPerRun * options.reps)])),
     redisCmdsPerStep: redisCalls / (options.runs * options.stepsPerRun * options.reps),
     redisBytesInPerStep: redisBytes / (options.runs * options.stepsPerRun * options.reps),
-    redisSplitPerStep: { ours: split.ours / splitSteps, bullmq: split.bullmq / splitSteps, other: split.other / splitSteps, top: split.top },
+    redisSplitPerStep: { ours: split.ours / splitSteps, bullmq: split.bullmq / splitSteps, other: split.other / splitSteps, top: split.top, sent: split.sent / splitSteps, topSent: split.topSent },
     spans: { queuedToRunning: median(spans.queuedToRunning), runningToFinished: median(spans.runningToFinished), exec: median(spans.exec) },
   };
 }
