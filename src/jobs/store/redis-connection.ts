@@ -1,4 +1,5 @@
 import Redis, { type RedisOptions } from "ioredis";
+import { coalesceSocketWrites } from "./coalesce-socket-writes";
 import { ReconnectSafeSentinelConnector } from "./reconnect-safe-sentinel-connector";
 
 /** A Redis URL, or ioredis options (Sentinel included). */
@@ -36,6 +37,11 @@ export function openRedis(config: RedisConnectionConfig, name: string): Redis {
   redis.on("ready", () => (refusedForReplicas = false));
   // ioredis adds a "close" listener to the socket for every command refused that way while it closes
   // the socket: dozens at once are normal there, not the leak Node's listener warning looks for.
-  redis.on("connect", () => redis.stream?.setMaxListeners(0));
+  redis.on("connect", () => {
+    const stream = redis.stream;
+    if (stream === undefined) return;
+    stream.setMaxListeners(0);
+    coalesceSocketWrites(stream);
+  });
   return redis;
 }
