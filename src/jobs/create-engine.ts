@@ -62,6 +62,8 @@ export interface EngineHandle extends Engine {
    * audit entry and no event: the notifier must not hear its own bookkeeping.
    */
   setNotifierState(runId: string, patch: Readonly<Record<string, string>>): Promise<void>;
+  /** The bot's saved `notifierState` of a run, read alone (not the whole record); undefined when none. */
+  notifierState(runId: string): Promise<Readonly<Record<string, string>> | undefined>;
 }
 
 /** How a refusal names the decision it did not record. */
@@ -321,6 +323,8 @@ export function createEngine(options: EngineOptions): EngineHandle {
         assertOperator(run, options.policy.approvalPolicyFor(run.plan.cluster, run.plan.procedureId), actor);
         return run;
       }),
+
+    notifierState: (runId) => store.notifierState(runId),
 
     async get(runId, readableBy) {
       const run = await store.get(runId);

@@ -28,6 +28,9 @@ const NOT_IN_FIELDS = new Set<string>(["id", "version", "state", "steps"]);
  */
 const SIDE_FIELDS = new Set<string>(["notifierState"]);
 
+/** The hash field of the bot's message ref (lua/set-notifier-state.lua writes it). */
+export const NOTIFIER_STATE_FIELD = `${FIELD}notifierState`;
+
 const written = (key: string): boolean => !NOT_IN_FIELDS.has(key) && !SIDE_FIELDS.has(key);
 
 export interface RunWrite {

@@ -1,11 +1,11 @@
-import { randomBytes } from "node:crypto";
 import type Redis from "ioredis";
 import { auditFields, parseAuditEntry, type AuditDraft, type AuditEntry } from "./audit-entry";
 import type { RedisKeys } from "./redis-keys";
 import { defineRedisScripts } from "./redis-scripts";
 import type { ReplicaConfirmation } from "./replica-confirmation";
-import { fullRunWrite, runFromHash, runWrite } from "./run-hash";
+import { fullRunWrite, NOTIFIER_STATE_FIELD, runFromHash, runWrite } from "./run-hash";
 import { TERMINAL_RUN_STATES, type RunRecord, type TargetOutput } from "../run-types";
+import { uniqueIds } from "../../util/unique-ids";
 
 export interface RunStoreOptions {
   /** Approximate cap of the global audit stream. @defaultValue 100000 */
@@ -34,9 +34,8 @@ function flatEntries(runId: string, at: string, drafts: readonly AuditDraft[]): 
   return JSON.stringify(drafts.map((d) => Object.entries(auditFields(runId, at, d)).flat()));
 }
 
-function newWriteId(): string {
-  return randomBytes(9).toString("base64url");
-}
+/** Names each write of a record (`w`), so that a write made after a lost one is not taken for it. */
+const newWriteId = uniqueIds();
 
 /**
  * Run records (a hash: version, state, cluster, requester, and the record's
@@ -148,6 +147,18 @@ export class RunStore {
    * document, and the caller changes it as a transition instead. A merge lost
    * with a primary before a replica had it is sent again (it is idempotent).
    */
+  /**
+   * The run's `notifierState` alone (undefined when there is no run, or none
+   * saved): what the bot reads before its first post of a run. Reading and
+   * parsing the whole record for it cost the bot its only whole-run read per
+   * run (issue 13 point 3); a legacy record's copy is read out of its JSON.
+   */
+  async notifierState(runId: string): Promise<Readonly<Record<string, string>> | undefined> {
+    const [legacy, side] = await this.redis.hmget(this.keys.run(runId), "json", NOTIFIER_STATE_FIELD);
+    if (typeof legacy === "string") return (JSON.parse(legacy) as RunRecord).notifierState;
+    return typeof side === "string" ? (JSON.parse(side) as Record<string, string>) : undefined;
+  }
+
   async setNotifierState(runId: string, patch: Readonly<Record<string, string>>): Promise<"ok" | "missing" | "legacy"> {
     for (;;) {
       const mark = this.replication?.mark();

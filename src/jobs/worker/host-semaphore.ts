@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { uniqueIds } from "../../util/unique-ids";
 import type Redis from "ioredis";
 import type { RedisKeys } from "../store/redis-keys";
 import { defineRedisScripts } from "../store/redis-scripts";
@@ -23,6 +23,7 @@ export class SemaphoreAbortedError extends Error {
 export class HostSemaphore {
   private readonly leaseMs: number;
   private readonly pollMs: number;
+  private readonly newLeaseId: () => string;
 
   constructor(
     private readonly redis: Redis,
@@ -31,6 +32,7 @@ export class HostSemaphore {
   ) {
     this.leaseMs = options.leaseMs ?? 30_000;
     this.pollMs = options.pollMs ?? 50;
+    this.newLeaseId = uniqueIds();
     defineRedisScripts(redis);
   }
 
@@ -42,7 +44,7 @@ export class HostSemaphore {
   /** Waits for a slot; returns the release function. */
   async acquire(cluster: string, host: string, signal?: AbortSignal): Promise<() => Promise<void>> {
     const key = this.keys.semaphore(cluster, host);
-    const leaseId = randomBytes(8).toString("hex");
+    const leaseId = this.newLeaseId();
     const limit = this.limit(cluster, host);
     for (;;) {
       if (signal?.aborted === true) throw new SemaphoreAbortedError(host);

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { uniqueIds } from "../../util/unique-ids";
 import type Redis from "ioredis";
 import type { RedisKeys } from "../store/redis-keys";
 import { defineRedisScripts } from "../store/redis-scripts";
@@ -33,6 +33,8 @@ export interface StepLeaseOptions {
  * renewal period.
  */
 export class StepLease {
+  private readonly newToken = uniqueIds();
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
@@ -48,7 +50,7 @@ export class StepLease {
   /** Sends the lease now, unawaited (ordered before the caller's next command on this connection). */
   hold(runId: string, stepIndex: number, attempt: number): HeldStepLease {
     const key = this.keys.stepLease(runId, stepIndex, attempt);
-    const token = `${this.options.holder}:${randomBytes(4).toString("hex")}`;
+    const token = `${this.options.holder}:${this.newToken()}`;
     const set = (): void => void this.redis.set(key, token, "PX", this.options.leaseMs).catch(() => undefined);
     set();
     const renew = setInterval(set, this.renewMs);

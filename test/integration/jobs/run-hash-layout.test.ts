@@ -128,7 +128,10 @@ describe("a run record in Redis, field by field", () => {
     const v1 = newRun("r-side");
     expect(await store.create(v1, [])).toEqual({ ok: true });
     const ref = { slackChannel: "C0SIDE", slackTs: "1700000000.000100" };
+    expect(await store.notifierState(v1.id)).toBeUndefined();
     expect(await store.setNotifierState(v1.id, ref)).toBe("ok");
+    // What the bot reads before its first post: the ref alone, not the record.
+    expect(await store.notifierState(v1.id)).toEqual(ref);
     expect(await redis.hget(keys.run(v1.id), "v")).toBe("1");
     // A worker's transition computed from its copy read before the save still applies...
     const v2 = commit(v1, (d) => beginStep(d, 0, 1));
@@ -140,11 +143,13 @@ describe("a run record in Redis, field by field", () => {
     expect(await new RunStore(redis, keys).compareAndSet({ ...v2 }, stale, [], "2026-01-01T00:00:02.000Z")).toBe("ok");
     expect((await store.get(v1.id))?.notifierState).toEqual({ slackChannel: "C0SIDE", slackTs: "1700000000.000200" });
     expect(await store.setNotifierState("r-none", ref)).toBe("missing");
+    expect(await store.notifierState("r-none")).toBeUndefined();
   });
 
   it("a legacy record's message ref is carried over when it is rewritten, and merging into it waits for that rewrite", async () => {
     const v1 = { ...newRun("r-legacy-ref"), notifierState: { slackChannel: "C0OLD", slackTs: "1600000000.000100" } };
     await redis.hset(keys.run(v1.id), "v", "1", "json", JSON.stringify(v1), "state", v1.state, "cluster", v1.plan.cluster, "requestedBy", v1.requestedBy);
+    expect(await store.notifierState(v1.id)).toEqual(v1.notifierState);
     expect(await store.setNotifierState(v1.id, { slackTs: "1600000000.000200" })).toBe("legacy");
     const v2 = commit(v1, (d) => beginStep(d, 0, 1));
     expect(await store.compareAndSet(v1, v2, [], "2026-01-01T00:00:01.000Z")).toBe("ok");
