@@ -10,7 +10,20 @@ export async function commandCalls(redis: Redis): Promise<number> {
 
 /** Bytes Redis has read from all its clients so far (`INFO stats` total_net_input_bytes). */
 export async function bytesIn(redis: Redis): Promise<number> {
-  const m = /^total_net_input_bytes:(\d+)/m.exec(await redis.info("stats"));
+  return statsCounter(redis, "total_net_input_bytes");
+}
+
+/**
+ * Reads Redis has made from its clients' sockets so far (`INFO stats`
+ * total_reads_processed): one per batch a client's write delivered, so fewer
+ * than commands when clients send several at once.
+ */
+export async function readsProcessed(redis: Redis): Promise<number> {
+  return statsCounter(redis, "total_reads_processed");
+}
+
+async function statsCounter(redis: Redis, name: string): Promise<number> {
+  const m = new RegExp(`^${name}:(\\d+)`, "m").exec(await redis.info("stats"));
   return m === null ? Number.NaN : Number(m[1]);
 }
 

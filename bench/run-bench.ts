@@ -127,6 +127,7 @@ export async function runBench({ quick, profile, traceGc = false, repo, soak = f
       { name: "lost_updates", value: tp.slack.lostUpdates, unit: "", target: { op: "<=", limit: 0 }, detail: `of ${tp.runs * tp.reps.length} runs` },
       { name: "redis_cmds_per_step", value: tp.redisCmdsPerStep, unit: "", detail: `INFO commandstats over the timed runs; per step by MONITOR: ours ${tp.redisSplitPerStep.ours.toFixed(1)}, BullMQ ${tp.redisSplitPerStep.bullmq.toFixed(1)}, other ${tp.redisSplitPerStep.other.toFixed(1)}; sent by clients (round trips) ${tp.redisSplitPerStep.sent.toFixed(1)}` },
       { name: "redis_bytes_in_per_step", value: Math.round(tp.redisBytesInPerStep), unit: "B", detail: "INFO stats total_net_input_bytes over the timed runs, every client" },
+      { name: "redis_reads_per_step", value: tp.redisReadsPerStep, unit: "", detail: "INFO stats total_reads_processed over the timed runs: Redis's reads of client sockets (a client's write of several commands is one)" },
       { name: "bot_cpu_ms_per_step", value: tp.cpuMsPerStep.bot ?? Number.NaN, unit: "ms", detail: `CPU ms per step: ${Object.entries(tp.cpuMsPerStep).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ")}` },
       { name: "slack_calls_per_run", value: tp.slack.callsPerRun, unit: "", detail: Object.entries(tp.slack.callsByMethod).map(([k, v]) => `${k} ${v}`).join(", ") },
     ];
@@ -142,6 +143,7 @@ export async function runBench({ quick, profile, traceGc = false, repo, soak = f
       fanout_ratio: round(fanout.wall.median / fanoutIdeal),
       redis_cmds_per_step: round(tp.redisCmdsPerStep, 1),
       redis_bytes_in_per_step: Math.round(tp.redisBytesInPerStep),
+      redis_reads_per_step: round(tp.redisReadsPerStep, 1),
       bot_cpu_ms_per_step: round(tp.cpuMsPerStep.bot ?? Number.NaN),
       max_updates_per_sec_per_message: round(tp.slack.maxUpdatesPerSecPerMessage),
       lost_updates: tp.slack.lostUpdates,
@@ -178,6 +180,7 @@ export async function runBench({ quick, profile, traceGc = false, repo, soak = f
         hosts: `${SSHD} sshd processes on 127.0.0.10-${9 + SSHD}; fan-out: ${FANOUT_HOSTS} inventory host names sharing them (${FANOUT_HOSTS / SSHD} names each)`,
         fanout_ideal: `${FANOUT_HOSTS}/${FANOUT_PARALLEL} x median raw exec (fanout_ratio, information only)`,
         fanout_vs_raw_ratio: `the engine's 1-step run on ${FANOUT_HOSTS} hosts, ${FANOUT_PARALLEL} at a time (engine.start -> step.finished) / the same execs on open connections, ${FANOUT_PARALLEL} at a time, in the same run`,
+        redis_reads_per_step: "reads Redis made from its clients' sockets (INFO stats total_reads_processed delta) over the same window as redis_cmds_per_step, / steps: each is a wake-up for input, so commands a client sends in one write count once",
         redis_bytes_in_per_step: "bytes all clients sent Redis (INFO stats total_net_input_bytes delta) over the same window as redis_cmds_per_step, / steps",
         redis_cmds_per_step: "Redis commands (INFO commandstats delta, every client) from the timed throughput runs' engine.start to the bot done with Slack, / steps; split into ours (intervene keys) and BullMQ's (<prefix>:bq:* keys) by MONITOR over one more, untimed, rep of 10 runs",
         bot_cpu_ms_per_step: "user + system CPU of the bot process (/proc/<pid>/stat) during the timed throughput runs / steps",

@@ -8,7 +8,7 @@ import { BENCH_PROCEDURE_ID } from "./bench-procedure";
 import { RawSshPool } from "./raw-ssh-pool";
 import { CpuMeter } from "./cpu-meter";
 import { rssMb, RssSampler } from "./rss-sampler";
-import { bytesIn, commandCalls, splitCommands, type CommandSplit } from "./redis-command-count";
+import { bytesIn, commandCalls, readsProcessed, splitCommands, type CommandSplit } from "./redis-command-count";
 import { analyseSlack, type SlackDiscipline } from "./slack-discipline";
 import { median, summarize, type Summary } from "./stats";
 import { REQUESTER } from "./step-latency";
@@ -45,6 +45,8 @@ export interface ThroughputResult {
   readonly redisCmdsPerStep: number;
   /** Bytes every client sent Redis over the timed runs, per step (a run record written whole each transition shows here). */
   readonly redisBytesInPerStep: number;
+  /** Reads Redis made from client sockets per step (INFO stats total_reads_processed): its wake-ups for input. */
+  readonly redisReadsPerStep: number;
   /** Per step, who sent them (MONITOR over an extra, untimed rep of 10 runs). */
   readonly redisSplitPerStep: CommandSplit;
 }
@@ -151,6 +153,7 @@ export async function measureThroughput(bed: BenchBed, bot: BenchBot, options: T
   const counter = new Redis(options.redisUrl);
   let redisCalls = 0;
   let redisBytes = 0;
+  let redisReads = 0;
   sampler.start();
   try {
     for (let rep = 0; rep < options.reps; rep++) {
@@ -161,6 +164,7 @@ export async function measureThroughput(bed: BenchBed, bot: BenchBot, options: T
       const plans = await planRuns(bot, bed, clusters, options.stepsPerRun);
       const callsBefore = await commandCalls(counter);
       const bytesBefore = await bytesIn(counter);
+      const readsBefore = await readsProcessed(counter);
       const meter = new CpuMeter(cpuPids);
       meter.start();
       const start = performance.now();
@@ -183,6 +187,7 @@ export async function measureThroughput(bed: BenchBed, bot: BenchBot, options: T
       slackDrainMs = Math.max(slackDrainMs, (await bot.slackSettled()) - lastFinished);
       redisCalls += (await commandCalls(counter)) - callsBefore;
       redisBytes += (await bytesIn(counter)) - bytesBefore;
+      redisReads += (await readsProcessed(counter)) - readsBefore;
       for (const r of runs) {
         const final = await bot.engine.get(r.id);
         if (final === undefined) continue;
@@ -225,6 +230,7 @@ export async function measureThroughput(bed: BenchBed, bot: BenchBot, options: T
     cpuMsPerStep: Object.fromEntries(Object.entries(cpuSpent).map(([k, v]) => [k, v / (options.runs * options.stepsPerRun * options.reps)])),
     redisCmdsPerStep: redisCalls / (options.runs * options.stepsPerRun * options.reps),
     redisBytesInPerStep: redisBytes / (options.runs * options.stepsPerRun * options.reps),
+    redisReadsPerStep: redisReads / (options.runs * options.stepsPerRun * options.reps),
     redisSplitPerStep: { ours: split.ours / splitSteps, bullmq: split.bullmq / splitSteps, other: split.other / splitSteps, top: split.top, sent: split.sent / splitSteps, topSent: split.topSent },
     spans: { queuedToRunning: median(spans.queuedToRunning), runningToFinished: median(spans.runningToFinished), exec: median(spans.exec) },
   };
