@@ -42,7 +42,7 @@ export interface CommandSplit {
    * inside Redis (MONITOR's source `lua`), which cost no round trip.
    */
   readonly sent: number;
-  /** The sent commands seen most, `name owner: count`. */
+  /** The sent commands seen most, `name owner @connection: count` (the connection by its CLIENT SETNAME, e.g. intervene-worker-w1a2b3). */
   readonly topSent: readonly string[];
 }
 
@@ -70,16 +70,46 @@ export async function splitCommands(redisUrl: string, prefix: string, during: ()
     byName.set(key, (byName.get(key) ?? 0) + 1);
     if (source === "lua") return;
     sent++;
-    sentByName.set(key, (sentByName.get(key) ?? 0) + 1);
+    const sentKey = `${key} @${source}`;
+    sentByName.set(sentKey, (sentByName.get(sentKey) ?? 0) + 1);
   });
+  // Who is behind each address, by the names connections give themselves (openRedis's connectionName).
+  let clientNames = new Map<string, string>();
   try {
     await during();
     // MONITOR lines trail the commands a little: let the last ones arrive.
     await new Promise((resolve) => setTimeout(resolve, 300));
+    clientNames = await namesByAddress(redisUrl);
   } finally {
     monitor.disconnect();
     client.disconnect();
   }
   const ranked = (counts: Map<string, number>): string[] => [...counts].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, v]) => `${k}: ${v}`);
-  return { ...counts, top: ranked(byName), sent, topSent: ranked(sentByName) };
+  // Connections of one kind (every worker's store connection, say) counted together: their ids left out.
+  const named = new Map<string, number>();
+  for (const [k, v] of sentByName) {
+    const at = k.lastIndexOf(" @");
+    const who = (clientNames.get(k.slice(at + 2)) ?? "unnamed").replace(/-w[0-9a-f]{6}\b/, "-w*");
+    const key = `${k.slice(0, at)} @${who}`;
+    named.set(key, (named.get(key) ?? 0) + v);
+  }
+  return { ...counts, top: ranked(byName), sent, topSent: ranked(named) };
+}
+
+/** CLIENT LIST's `addr` -> `name` (empty names left out). */
+async function namesByAddress(redisUrl: string): Promise<Map<string, string>> {
+  const client = new Redis(redisUrl, { lazyConnect: true });
+  try {
+    await client.connect();
+    const list = (await client.client("LIST")) as string;
+    const names = new Map<string, string>();
+    for (const line of list.split("\n")) {
+      const addr = /(?:^| )addr=(\S+)/.exec(line)?.[1];
+      const name = /(?:^| )name=(\S+)/.exec(line)?.[1];
+      if (addr !== undefined && name !== undefined && name !== "") names.set(addr, name);
+    }
+    return names;
+  } finally {
+    client.disconnect();
+  }
 }

@@ -175,7 +175,7 @@ export function createEngine(options: EngineOptions): EngineHandle {
     for (const run of await store.list({ limit: 20 })) {
       const ended = run.finishedAt !== undefined ? Date.parse(run.finishedAt) : undefined;
       if (ended === undefined || now - ended > AFTER_SNAPSHOT_WITHIN_MS || run.snapshots?.after !== undefined) continue;
-      if (TERMINAL_RUN_STATES.includes(run.state) && options.snapshots?.(run.plan.procedureId) === true) snapshotLater(run.id, "after");
+      if (TERMINAL_RUN_STATES.includes(run.state)) snapshotLater(run, "after");
     }
   }
 
@@ -201,8 +201,15 @@ export function createEngine(options: EngineOptions): EngineHandle {
     throw new EngineError("CONFLICT", `run ${runId} is changing too fast; try again`, { runId });
   }
 
-  function snapshotLater(runId: string, which: "before" | "after"): void {
-    if (options.snapshots === undefined) return;
+  /**
+   * Takes the snapshot unless the run's procedure has none: decided from the
+   * plan at hand, before `snapshot` reads the record. Each start and each
+   * run's end event read the whole run in every engine (the bot's too) only
+   * to find that out (issue 13 point 3).
+   */
+  function snapshotLater(run: Pick<RunRecord, "id" | "plan" | "snapshots">, which: "before" | "after"): void {
+    if (options.snapshots?.(run.plan.procedureId) !== true || run.snapshots?.[which] !== undefined) return;
+    const runId = run.id;
     const work = snapshot(runId, which).catch((err: unknown) => backbone.logger.warn({ runId, which, err: errorMessage(err) }, "cluster snapshot failed"));
     snapshotting.add(work);
     void work.finally(() => snapshotting.delete(work));
@@ -222,7 +229,7 @@ export function createEngine(options: EngineOptions): EngineHandle {
   if (options.snapshots !== undefined) {
     void backbone.bus
       .subscribe(subscriberConnection, (event) => {
-        if (event.type === "run.finished") snapshotLater(event.run.id, "after");
+        if (event.type === "run.finished") snapshotLater(event.run, "after");
       })
       .then((unsubscribe) => subscriptions.add(unsubscribe))
       .catch((err: unknown) => backbone.logger.warn({ err: errorMessage(err) }, "cannot watch runs for their end snapshot"));
@@ -257,7 +264,7 @@ export function createEngine(options: EngineOptions): EngineHandle {
       throw error;
     }
     await transitioner.afterCommit(run, draft);
-    snapshotLater(run.id, "before");
+    snapshotLater(run, "before");
     return run;
   }
 
