@@ -5,7 +5,8 @@ const COALESCED = Symbol("intervene.coalescedWrites");
 type CoalescibleSocket = Writable & { [COALESCED]?: true };
 
 /**
- * Sends what is written to `socket` in one tick as one write (issue 13).
+ * Sends what the running code writes to `socket` before its next microtask
+ * runs as one write (issue 13).
  *
  * ioredis writes every command to its socket as it is sent, so a worker
  * that sends a step's lease, its SSH slot and the write that begins it in one

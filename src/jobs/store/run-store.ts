@@ -142,16 +142,10 @@ export class RunStore {
   }
 
   /**
-   * Merges `patch` into the run's `notifierState`, beside the versioned record
-   * (lua/set-notifier-state.lua). `legacy`: the record is still one JSON
-   * document, and the caller changes it as a transition instead. A merge lost
-   * with a primary before a replica had it is sent again (it is idempotent).
-   */
-  /**
    * The run's `notifierState` alone (undefined when there is no run, or none
-   * saved): what the bot reads before its first post of a run. Reading and
-   * parsing the whole record for it cost the bot its only whole-run read per
-   * run (issue 13 point 3); a legacy record's copy is read out of its JSON.
+   * saved): what the bot reads before its first post of a run. The whole
+   * record was read and parsed for it once per run (issue 13 point 3). A
+   * legacy record's copy is read out of its JSON.
    */
   async notifierState(runId: string): Promise<Readonly<Record<string, string>> | undefined> {
     const [legacy, side] = await this.redis.hmget(this.keys.run(runId), "json", NOTIFIER_STATE_FIELD);
@@ -159,6 +153,12 @@ export class RunStore {
     return typeof side === "string" ? (JSON.parse(side) as Record<string, string>) : undefined;
   }
 
+  /**
+   * Merges `patch` into the run's `notifierState`, beside the versioned record
+   * (lua/set-notifier-state.lua). `legacy`: the record is still one JSON
+   * document, and the caller changes it as a transition instead. A merge lost
+   * with a primary before a replica had it is sent again (it is idempotent).
+   */
   async setNotifierState(runId: string, patch: Readonly<Record<string, string>>): Promise<"ok" | "missing" | "legacy"> {
     for (;;) {
       const mark = this.replication?.mark();

@@ -41,6 +41,21 @@ describe("coalesceSocketWrites", () => {
     expect(calls).toEqual([["first"], ["second"]]);
   });
 
+  it("lets a write made inside a promise chain go before the chain's next link runs (not at the end of the tick)", async () => {
+    const { stream, calls } = recordingSink();
+    coalesceSocketWrites(stream);
+    let seenByNextLink: string[][] = [];
+    await Promise.resolve()
+      .then(() => {
+        stream.write("x");
+        stream.write("y");
+      })
+      .then(() => {
+        seenByNextLink = calls.map((c) => [...c]);
+      });
+    expect(seenByNextLink).toEqual([["x", "y"]]);
+  });
+
   it("is applied once however often it is called, and a write of a destroyed stream is not corked", async () => {
     const { stream, calls } = recordingSink();
     coalesceSocketWrites(stream);
