@@ -93,7 +93,7 @@ export async function runBench({ quick, profile, traceGc = false, repo, soak = f
     const ack = await measureAckLatency(bed, bot, plan.ackRounds, { nodePath, logDir: bed.dir });
 
     log(`throughput: ${RUNS} runs x ${STEPS_PER_RUN} steps on ${SSHD} hosts, ${plan.throughputReps} rep(s), then the Slack backlog`);
-    const tp = await measureThroughput(bed, bot, { runs: RUNS, stepsPerRun: STEPS_PER_RUN, reps: plan.throughputReps, processes: new Map([["bot", bot.pid], ...workers.workers.map((w) => [w.name, w.pid] as [string, number])]), ...(bed.redis.pid() !== undefined ? { redisPid: bed.redis.pid()! } : {}), redisUrl: bed.redis.url, prefix: ENV_DEFAULTS.REDIS_PREFIX });
+    const tp = await measureThroughput(bed, bot, { runs: RUNS, stepsPerRun: STEPS_PER_RUN, reps: plan.throughputReps, processes: new Map([["bot", bot.pid], ...workers.workers.map((w) => [w.name, w.pid] as [string, number])]), ...(bed.redis.pid() !== undefined ? { redisPid: bed.redis.pid()! } : {}), sshdPids: bed.sshd.flatMap((s) => s.pid() ?? []), redisUrl: bed.redis.url, prefix: ENV_DEFAULTS.REDIS_PREFIX });
 
     log(`fan-out: 1 step on ${FANOUT_HOSTS} hosts, ${FANOUT_PARALLEL} at a time, ${plan.fanoutReps} rep(s)`);
     const fanout = await measureFanout(bed, bot, FANOUT_PARALLEL);

@@ -6,7 +6,7 @@ import type { BenchBed } from "./bench-bed";
 import type { BenchBot } from "./bench-bot";
 import { BENCH_PROCEDURE_ID } from "./bench-procedure";
 import { RawSshPool } from "./raw-ssh-pool";
-import { CpuMeter } from "./cpu-meter";
+import { CpuMeter, treeCpuTimes, type CpuTimes } from "./cpu-meter";
 import { rssMb, RssSampler } from "./rss-sampler";
 import { bytesIn, commandCalls, readsProcessed, splitCommands, type CommandSplit } from "./redis-command-count";
 import { analyseSlack, type SlackDiscipline } from "./slack-discipline";
@@ -58,6 +58,8 @@ export interface ThroughputOptions {
   /** The product's processes (bot, workers) by name: their CPU and resident size are sampled. */
   readonly processes: ReadonlyMap<string, number>;
   readonly redisPid?: number;
+  /** The bed's sshd listeners: the CPU of their trees (connections, sessions, commands) is counted as `sshd`. */
+  readonly sshdPids?: readonly number[];
   /** The bench's Redis and the product's key prefix: commands are counted there. */
   readonly redisUrl: string;
   readonly prefix: string;
@@ -144,8 +146,11 @@ export async function measureThroughput(bed: BenchBed, bot: BenchBot, options: T
   const spans = { queuedToRunning: [] as number[], runningToFinished: [] as number[], exec: [] as number[] };
   const callsFrom = await bot.fake.callCount();
   let slackDrainMs = 0;
-  const cpuPids = new Map([...options.processes, ["bench", process.pid]]);
+  const cpuPids = new Map<string, number | (() => CpuTimes)>([...options.processes, ["bench", process.pid]]);
   if (options.redisPid !== undefined) cpuPids.set("redis", options.redisPid);
+  const sshdPids = options.sshdPids ?? [];
+  const sshdTree = (): CpuTimes => treeCpuTimes(sshdPids);
+  if (sshdPids.length > 0) cpuPids.set("sshd", sshdTree);
   const cpuSpent: Record<string, number> = {};
   const addCpu = (spent: Record<string, number>, prefix = ""): void => {
     for (const [k, v] of Object.entries(spent)) cpuSpent[prefix + k] = (cpuSpent[prefix + k] ?? 0) + v;
@@ -157,7 +162,7 @@ export async function measureThroughput(bed: BenchBed, bot: BenchBot, options: T
   sampler.start();
   try {
     for (let rep = 0; rep < options.reps; rep++) {
-      const rawMeter = new CpuMeter(new Map([["bench", process.pid]]));
+      const rawMeter = new CpuMeter(new Map<string, number | (() => CpuTimes)>([["bench", process.pid], ...(sshdPids.length > 0 ? [["sshd", sshdTree] as const] : [])]), true);
       rawMeter.start();
       const rawWallMs = await rawChains(bed, raw, options);
       addCpu(rawMeter.stop(), "raw:");
@@ -165,7 +170,7 @@ export async function measureThroughput(bed: BenchBed, bot: BenchBot, options: T
       const callsBefore = await commandCalls(counter);
       const bytesBefore = await bytesIn(counter);
       const readsBefore = await readsProcessed(counter);
-      const meter = new CpuMeter(cpuPids);
+      const meter = new CpuMeter(cpuPids, true);
       meter.start();
       const start = performance.now();
       const runs = await Promise.all(plans.map((plan) => bot.engine.start(plan, REQUESTER)));
