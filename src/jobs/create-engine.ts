@@ -226,14 +226,20 @@ export function createEngine(options: EngineOptions): EngineHandle {
           sweepSnapshots().catch((err: unknown) => backbone.logger.warn({ err: errorMessage(err) }, "end snapshot sweep failed"));
         }, options.snapshotSweepMs ?? 60_000);
   sweep?.unref();
-  if (options.snapshots !== undefined) {
-    void backbone.bus
-      .subscribe(subscriberConnection, (event) => {
-        if (event.type === "run.finished") snapshotLater(event.run, "after");
-      })
-      .then((unsubscribe) => subscriptions.add(unsubscribe))
-      .catch((err: unknown) => backbone.logger.warn({ err: errorMessage(err) }, "cannot watch runs for their end snapshot"));
-  }
+  let closing = false;
+  // Kept so that close() settles it: an engine closed before its SUBSCRIBE was answered (a CLI
+  // command, ms after its start) left the subscribed connection open for good, holding the process
+  // up (jest's "worker process has failed to exit gracefully", traced to cli.test.ts).
+  const watchingEnds =
+    options.snapshots === undefined
+      ? undefined
+      : backbone.bus
+          .subscribe(subscriberConnection, (event) => {
+            if (event.type === "run.finished") snapshotLater(event.run, "after");
+          })
+          // Answered after close() began: let go at once (a close that gave up on Redis cuts it anyway).
+          .then((unsubscribe) => (closing ? unsubscribe().catch(() => undefined) : void subscriptions.add(unsubscribe)))
+          .catch((err: unknown) => backbone.logger.warn({ err: errorMessage(err) }, "cannot watch runs for their end snapshot"));
 
   async function start(plan: Plan, actor: Actor): Promise<RunRecord> {
     await checkRate(actor, "start", plan.cluster);
@@ -374,9 +380,12 @@ export function createEngine(options: EngineOptions): EngineHandle {
     },
 
     async close(): Promise<void> {
+      closing = true;
       clearInterval(heartbeat);
       if (sweep !== undefined) clearInterval(sweep);
       const gaveUp = new GaveUpList();
+      // Answered by now or soon: then it is in `subscriptions`, or (answered after `closing`) it let go itself.
+      if (watchingEnds !== undefined) await gaveUp.within("run-event subscribe", [watchingEnds]);
       await gaveUp.within("end snapshots", [...snapshotting]);
       await gaveUp.within("run-event unsubscribe", [...subscriptions].map(async (u) => u().catch((err: unknown) => gaveUp.absorb(err))));
       await statusQueries.close().catch((err: unknown) => gaveUp.absorb(err));

@@ -1,5 +1,6 @@
 import type { Actor, RunEvent } from "../../../src/jobs";
 import { createEngine, inventoryPolicyResolver, type EngineHandle } from "../../../src/jobs";
+import { redisKeys } from "../../../src/jobs/store/redis-keys";
 import { createHarness, testPlan, waitForRun, type Harness } from "./helpers/jobs-harness";
 
 const requester: Actor = { userId: "UREQ" };
@@ -50,5 +51,35 @@ describe("cluster snapshots of runs whose procedure takes none", () => {
       await unsubscribe();
       jest.restoreAllMocks();
     }
+  });
+});
+
+/**
+ * An engine with snapshots on subscribes to run events in the background
+ * from its creation. Closed before that SUBSCRIBE was answered (a CLI
+ * command is done in milliseconds), it left the subscribed connection open
+ * for good, which kept the process alive: every full jest run printed "A
+ * worker process has failed to exit gracefully" (cli.test.ts left four).
+ */
+describe("an engine with snapshots on, closed at once", () => {
+  let h: Harness;
+
+  beforeAll(() => {
+    h = createHarness("snapshot-close", { c1: "{}" });
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it("leaves no connection subscribed to its run events", async () => {
+    const channel = redisKeys(h.prefix).eventsChannel;
+    for (let i = 0; i < 5; i++) {
+      const engine = createEngine({ redis: h.redisUrl, prefix: h.prefix, policy: inventoryPolicyResolver(h.inventory), snapshots: () => true });
+      await engine.close();
+    }
+    // A subscription that outlived its engine would land within a round trip or two of its close.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const [, subscribers] = (await h.engine.store.redis.pubsub("NUMSUB", channel)) as [string, number];
+    expect(subscribers).toBe(0);
   });
 });
