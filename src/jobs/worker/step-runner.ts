@@ -1,5 +1,6 @@
 import type { CopyStep, Expectation, PlannedStep, WaitSpec, WaitStep } from "../../procedures/model/step";
 import { OutputBatcher } from "./output-batcher";
+import { SlotPrefetch, type SlotRelease } from "./slot-prefetch";
 import { combinedOutput, headAndTail } from "./combined-output";
 import type { EventBus } from "../events/event-bus";
 import type { HostSemaphore } from "./host-semaphore";
@@ -39,8 +40,7 @@ export type DurableWrite = <T>(what: string, write: () => Promise<T>) => Promise
 
 const plainWrite: DurableWrite = (_what, write) => write();
 
-/** Gives an SSH slot back. */
-export type SlotRelease = () => Promise<void>;
+export type { SlotRelease } from "./slot-prefetch";
 
 /** What one execution of a step shares across its targets. */
 export interface StepContext {
@@ -75,14 +75,14 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** Runs `fn` over items, at most `limit` at once; stops starting new ones after a failure when `stopOnFailure`. */
-async function forEachLimited<T, R extends { ok: boolean }>(items: readonly T[], limit: number, stopOnFailure: boolean, fn: (item: T) => Promise<R>): Promise<R[]> {
+async function forEachLimited<T, R extends { ok: boolean }>(items: readonly T[], limit: number, stopOnFailure: boolean, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results: R[] = [];
   let next = 0;
   let failed = false;
   const lane = async (): Promise<void> => {
     while (next < items.length && !(stopOnFailure && failed)) {
-      const item = items[next++]!;
-      const result = await fn(item);
+      const index = next++;
+      const result = await fn(items[index]!, index);
       results.push(result);
       if (!result.ok) failed = true;
     }
@@ -179,7 +179,17 @@ export class StepRunner {
   private async runCommands(run: RunRecord, step: PlannedStep, expect: Expectation, ctx: StepContext): Promise<Omit<StepOutcome, "durationMs">> {
     const { targets, carried } = this.pendingTargets(run, step);
     const limit = step.parallel?.limit ?? 1;
-    const results = await forEachLimited(targets, limit, true, (t) => this.runTarget(run, step, t.host, t.command, expect, ctx));
+    const slots = new SlotPrefetch(
+      targets.map((t) => t.host),
+      Math.min(limit, targets.length),
+      (host) => this.askSlot(run, host, ctx),
+    );
+    let results: TargetResult[];
+    try {
+      results = await forEachLimited(targets, limit, true, (t, i) => this.runTarget(run, step, t.host, t.command, expect, ctx, slots.take(i)));
+    } finally {
+      slots.releaseUnused();
+    }
     const failures = results.filter((r) => !r.ok);
     const outputs = [...carried, ...results.map((r) => r.output)];
     const aborted = ctx.signal.aborted;
@@ -203,16 +213,25 @@ export class StepRunner {
     }
   }
 
-  private async runTarget(run: RunRecord, step: PlannedStep, host: string, command: string, expect: Expectation, ctx: StepContext): Promise<TargetResult> {
-    const { executor, semaphore, bus } = this.deps;
+  /** An SSH slot on `host`: the one asked for with the step's start (`reserveSlot`) if any, else asked for now. */
+  private askSlot(run: RunRecord, host: string, ctx: StepContext): Promise<SlotRelease> {
+    const reserved = ctx.slots?.get(host);
+    if (reserved !== undefined) {
+      ctx.slots?.delete(host);
+      return reserved;
+    }
+    const durable = ctx.durable ?? plainWrite;
+    return durable(`an SSH slot on ${host}`, () => this.deps.semaphore.acquire(run.plan.cluster, host, ctx.signal));
+  }
+
+  private async runTarget(run: RunRecord, step: PlannedStep, host: string, command: string, expect: Expectation, ctx: StepContext, slot: Promise<SlotRelease>): Promise<TargetResult> {
+    const { executor, bus } = this.deps;
     const { signal } = ctx;
     const durable = ctx.durable ?? plainWrite;
     const attempt = run.steps[step.index]!.attempt;
     let release: SlotRelease | undefined;
     try {
-      const reserved = ctx.slots?.get(host);
-      ctx.slots?.delete(host);
-      release = await (reserved ?? durable(`an SSH slot on ${host}`, () => semaphore.acquire(run.plan.cluster, host, signal)));
+      release = await slot;
       const live = new OutputBatcher((chunk) => {
         bus.publish({ type: "step.output", runId: run.id, stepIndex: step.index, host, chunk }).catch(() => undefined);
       });

@@ -93,6 +93,26 @@ describe("the Redis commands of one step", () => {
     expect(await h.engine.store.redis.zcard(lease("h2"))).toBe(0);
   });
 
+  it("asks for a target's slot while the target before it runs, one ahead per lane, and gives back what a failed step did not take", async () => {
+    const keys = redisKeys(h.prefix);
+    const lease = (host: string) => keys.semaphore("c1", host);
+    const hosts = ["h2", "h3", "h4"];
+    const seen = await commandsDuring(h.redisUrl, async () => {
+      // One at a time (no parallel limit): the lane runs h2, h3, h4 in turn.
+      const run = await h.engine.start(testPlan("c1", [{ id: "each", kind: "exec", targets: hosts.map((host) => ({ host, command: "true" })) }]), requester);
+      expect((await waitForRun(h.engine, run.id, isSettled)).state).toBe("succeeded");
+    });
+    const slotOps = seen.filter((c) => (c.name === "zadd" || c.name === "zrem") && hosts.some((x) => c.key === lease(x))).map((c) => `${c.name} ${hosts.find((x) => c.key === lease(x))!}`);
+    // h3's slot is asked for with h2's, before h2 ran; h4's when h3's turn came (after h2's release).
+    expect(slotOps).toEqual(["zadd h2", "zadd h3", "zrem h2", "zadd h4", "zrem h3", "zrem h4"]);
+
+    // A step that fails on its first target: the slot asked ahead for the second is given back.
+    const failing = await h.engine.start(testPlan("c1", [{ id: "fails", kind: "exec", targets: [{ host: "h2", command: "exit 3" }, { host: "h3", command: "true" }] }]), requester);
+    const failed = await waitForRun(h.engine, failing.id, (r) => r.steps[0]!.state === "failed" || isSettled(r));
+    expect(failed.steps[0]!.outputs.map((o) => o.host)).toEqual(["h2"]);
+    await eventuallyTrue("the slots of the failed step are given back", async () => (await h.engine.store.redis.zcard(lease("h2"))) + (await h.engine.store.redis.zcard(lease("h3"))) === 0, 5000);
+  });
+
   it("gives back the slot asked for a step that is then not run (this worker refuses it after its start is written)", async () => {
     const refusing = createHarness("roundtrips-refuse", { c3: "{}" });
     try {
