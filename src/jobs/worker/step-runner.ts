@@ -179,16 +179,20 @@ export class StepRunner {
   private async runCommands(run: RunRecord, step: PlannedStep, expect: Expectation, ctx: StepContext): Promise<Omit<StepOutcome, "durationMs">> {
     const { targets, carried } = this.pendingTargets(run, step);
     const limit = step.parallel?.limit ?? 1;
+    // Asks still waiting for a busy host when the step is over (it stopped at a failure) stop polling.
+    const over = new AbortController();
+    const askSignal = AbortSignal.any([ctx.signal, over.signal]);
     const slots = new SlotPrefetch(
       targets.map((t) => t.host),
       Math.min(limit, targets.length),
-      (host) => this.askSlot(run, host, ctx),
+      (host) => this.askSlot(run, host, ctx, askSignal),
     );
     let results: TargetResult[];
     try {
       results = await forEachLimited(targets, limit, true, (t, i) => this.runTarget(run, step, t.host, t.command, expect, ctx, slots.take(i)));
     } finally {
       slots.releaseUnused();
+      over.abort();
     }
     const failures = results.filter((r) => !r.ok);
     const outputs = [...carried, ...results.map((r) => r.output)];
@@ -213,15 +217,15 @@ export class StepRunner {
     }
   }
 
-  /** An SSH slot on `host`: the one asked for with the step's start (`reserveSlot`) if any, else asked for now. */
-  private askSlot(run: RunRecord, host: string, ctx: StepContext): Promise<SlotRelease> {
+  /** An SSH slot on `host`: the one asked for with the step's start (`reserveSlot`) if any, else asked for now, until `signal`. */
+  private askSlot(run: RunRecord, host: string, ctx: StepContext, signal: AbortSignal): Promise<SlotRelease> {
     const reserved = ctx.slots?.get(host);
     if (reserved !== undefined) {
       ctx.slots?.delete(host);
       return reserved;
     }
     const durable = ctx.durable ?? plainWrite;
-    return durable(`an SSH slot on ${host}`, () => this.deps.semaphore.acquire(run.plan.cluster, host, ctx.signal));
+    return durable(`an SSH slot on ${host}`, () => this.deps.semaphore.acquire(run.plan.cluster, host, signal));
   }
 
   private async runTarget(run: RunRecord, step: PlannedStep, host: string, command: string, expect: Expectation, ctx: StepContext, slot: Promise<SlotRelease>): Promise<TargetResult> {

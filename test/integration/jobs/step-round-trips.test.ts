@@ -113,6 +113,27 @@ describe("the Redis commands of one step", () => {
     await eventuallyTrue("the slots of the failed step are given back", async () => (await h.engine.store.redis.zcard(lease("h2"))) + (await h.engine.store.redis.zcard(lease("h3"))) === 0, 5000);
   });
 
+  it("stops asking for a slot the step will not take once the step is over, even while that host stays full", async () => {
+    const keys = redisKeys(h.prefix);
+    // c2: c1 is held by the paused run of the test before.
+    const busy = keys.semaphore("c2", "h3");
+    const redis = h.engine.store.redis;
+    // h3 is full (4 holders of another worker, leases a minute long): an ask for it polls.
+    const until = (await redis.time()).map(Number);
+    const expiry = until[0]! * 1000 + Math.floor(until[1]! / 1000) + 60_000;
+    await redis.zadd(busy, expiry, "other:1", expiry, "other:2", expiry, "other:3", expiry, "other:4");
+    try {
+      const run = await h.engine.start(testPlan("c2", [{ id: "fails-first", kind: "exec", targets: [{ host: "h2", command: "sleep 0.3; exit 3" }, { host: "h3", command: "true" }] }]), requester);
+      await waitForRun(h.engine, run.id, (r) => r.steps[0]!.state === "failed" || isSettled(r));
+      // The step is over: an ask left polling h3 would call the semaphore script every 25 to 75 ms.
+      const after = await commandsDuring(h.redisUrl, () => new Promise((resolve) => setTimeout(resolve, 400)));
+      expect(after.filter((c) => c.key === busy && c.name !== "zrem")).toEqual([]);
+      expect(await redis.zcard(busy)).toBe(4);
+    } finally {
+      await redis.del(busy);
+    }
+  });
+
   it("gives back the slot asked for a step that is then not run (this worker refuses it after its start is written)", async () => {
     const refusing = createHarness("roundtrips-refuse", { c3: "{}" });
     try {
