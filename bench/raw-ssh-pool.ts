@@ -58,7 +58,8 @@ export class RawSshPool {
   }
 }
 
-function execOnce(client: Client, command: string): Promise<number | null> {
+/** One command on its own exec channel of `client`; resolves with its exit code once the channel has closed. */
+export function execOnce(client: Client, command: string): Promise<number | null> {
   return new Promise<number | null>((resolve, reject) => {
     client.exec(command, (err, channel) => {
       if (err) {

@@ -23,23 +23,11 @@ import type { Client, ClientChannel } from "ssh2";
 import { connectSshClient } from "../src/ssh/connect-ssh-client";
 import { createSshIdentity, sshLoginUser, startSshd } from "../sim/ssh/sshd";
 import { treeCpuTimes } from "./cpu-meter";
+import { execOnce } from "./raw-ssh-pool";
 import { median } from "./stats";
 
 const BLOCK = 150;
 const ROUNDS = 6;
-
-function execOnce(client: Client, command: string): Promise<number | null> {
-  return new Promise((resolve, reject) => {
-    client.exec(command, (err, channel) => {
-      if (err) return reject(err);
-      let code: number | null = null;
-      channel.on("exit", (c: number | null) => (code = c));
-      channel.on("close", () => resolve(code));
-      channel.resume();
-      channel.stderr.resume();
-    });
-  });
-}
 
 /** A shell on one channel that runs one command at a time, each in a subshell reading /dev/null. */
 async function longLivedShell(client: Client): Promise<{ run(command: string): Promise<number>; end(): void }> {
