@@ -16,12 +16,24 @@ export async function launchScript(sim: LeofsSim, role: LeofsRole, command: stri
   return sim.exec(h.name, `${h.launchScript} ${command}`);
 }
 
-/** A manager whose Mnesia files are garbled and that was restarted on them: it runs, but its Mnesia does not start. */
+/**
+ * A manager whose Mnesia files are garbled and that was restarted on them: it runs, but its Mnesia does not start.
+ * Each stage is checked, so that a failure names the stage that went wrong: the stop answered, the VM is gone before
+ * the files are touched (a VM still shutting down writes its tables back), the files read as garbled, the start answered.
+ */
 export async function breakManagerMnesia(sim: LeofsSim, role: "manager-master" | "manager-slave"): Promise<void> {
   const h = sim.hostOf(role);
-  await launchScript(sim, role, "stop");
+  const stopped = await launchScript(sim, role, "stop");
+  if (stopped.code !== 0) throw new Error(`stopping ${h.node} before corrupting its Mnesia exited ${stopped.code}: ${stopped.stdout}`);
+  for (let i = 0; (await sim.state.mnesiaOf(h.node)).running; i++) {
+    if (i >= 300) throw new Error(`${h.node} still runs 30 s after its launch script's stop answered`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   await sim.fault.corruptMnesia(h.node);
-  await launchScript(sim, role, "start");
+  const files = (await sim.state.mnesiaOf(h.node)).files;
+  if (files !== "corrupt") throw new Error(`${h.node}'s Mnesia files read '${files}' right after the simulator garbled them, before any start`);
+  const started = await launchScript(sim, role, "start");
+  if (started.code !== 0) throw new Error(`restarting ${h.node} on corrupt Mnesia exited ${started.code}: ${started.stdout}`);
 }
 
 /** Files in the backup directories the procedures made (`<root>/var/backups/intervene/<cluster>/<ts>-<label>`) whose name ends in `label`. */

@@ -5,6 +5,9 @@ import { startLeofsSim, type LeofsSim } from "../../../sim/leofs/start-leofs-sim
 import { getTestbed } from "../../helpers/testbed";
 import { buttonValue, E2E_APPROVAL, eventually, SLACK_ACK_DEADLINE_MS, isTerminal, startSlackE2e, textOf, type CommandAnswer, type SlackE2e, type VisibleMessage } from "./slack-e2e";
 
+// One way to break a manager for every e2e file: the Slack flows and the procedures alike.
+export { breakManagerMnesia } from "../procedures/leofs-e2e";
+
 /**
  * One simulated LeoFS cluster and the product on the fake Slack for a
  * describe block: started before its tests, stopped after them.
@@ -32,15 +35,6 @@ export function useLeofsSlackE2e(transport: "http" | "socket" = "http"): { reado
 export function startE2eLeofsSim(): Promise<LeofsSim> {
   // The headline flow recovers a manager: its Mnesia is real Erlang (issue 11 point 0).
   return startLeofsSim({ storage: 3, gateways: 1, started: true, approval: E2E_APPROVAL, mnesia: "erlang" });
-}
-
-/** A manager whose Mnesia files are garbled and that was restarted on them: it runs, but its Mnesia does not start. */
-export async function breakManagerMnesia(sim: LeofsSim, role: "manager-master" | "manager-slave"): Promise<void> {
-  const h = sim.hostOf(role);
-  await sim.exec(h.name, `${h.launchScript} stop`);
-  await sim.fault.corruptMnesia(h.node);
-  const started = await sim.exec(h.name, `${h.launchScript} start`);
-  if (started.code !== 0) throw new Error(`restarting ${h.node} on corrupt Mnesia failed: ${started.stdout}${started.stderr}`);
 }
 
 export interface StartedRun {
