@@ -7,6 +7,7 @@ import { startBenchBed, type BenchBed } from "./bench-bed";
 import { startBenchBot, type BenchBot } from "./bench-bot";
 import { measureFanout } from "./fanout";
 import { ENV_DEFAULTS } from "../src/config/load-env-config";
+import { HEAP_CEILING_ARG } from "../src/runtime/heap-ceiling";
 import { formatTable, meets, type Row } from "./report";
 import { rssMb } from "./rss-sampler";
 import { round } from "./stats";
@@ -71,10 +72,10 @@ export async function runBench({ quick, profile, traceGc = false, repo, soak = f
     const nodePath = path.join(repo, "node_modules");
     const common = { redisUrl: bed.redis.url, inventoryFile: bed.inventoryFile, privateKeyFile: bed.identity.privateKeyPath, knownHostsFile: bed.knownHostsPath, logDir: bed.dir };
     // The product's entry, plus the bench procedure for the workers' step checks.
-    const workerOptions = { ...common, entry: path.join(__dirname, "bench-worker-main.js"), nodePath, count: WORKERS, concurrency: WORKER_CONCURRENCY, nodeArgs: [...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), ...(traceGc ? ["--trace-gc"] : [])] };
+    const workerOptions = { ...common, entry: path.join(__dirname, "bench-worker-main.js"), nodePath, count: WORKERS, concurrency: WORKER_CONCURRENCY, nodeArgs: [HEAP_CEILING_ARG, ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), ...(traceGc ? ["--trace-gc"] : [])] };
     [workers, bot] = await Promise.all([
       startWorkerProcesses(workerOptions),
-      startBenchBot({ ...common, entry, nodePath, inventory: bed.inventory, nodeArgs: [...(traceGc ? ["--trace-gc"] : []), ...(process.env.BENCH_HEAP_DIR !== undefined ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${process.env.BENCH_HEAP_DIR}`] : [])] }),
+      startBenchBot({ ...common, entry, nodePath, inventory: bed.inventory, nodeArgs: [HEAP_CEILING_ARG, ...(traceGc ? ["--trace-gc"] : []), ...(process.env.BENCH_HEAP_DIR !== undefined ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${process.env.BENCH_HEAP_DIR}`] : [])] }),
     ]);
 
     if (soak) {

@@ -9,6 +9,7 @@ import { ConfigError, loadDotenv, loadEnvConfig, loadInventory } from "../config
 import { createLogger } from "../util/logger";
 import { startIntervene, type InterveneOptions } from "./start-intervene";
 import { EvictionPolicyError } from "./check-eviction-policy";
+import { heapCeilingWarning } from "./heap-ceiling";
 
 export async function runMain(extra: Pick<InterveneOptions, "procedure"> = {}): Promise<number> {
   loadDotenv();
@@ -31,6 +32,8 @@ export async function runMain(extra: Pick<InterveneOptions, "procedure"> = {}): 
       "INTERVENE_SECRET is unset: approvals are sealed with the public development key. Set INTERVENE_SECRET (openssl rand -hex 32) on every bot and worker before anything real; NODE_ENV=production refuses to start without it",
     );
   }
+  const heapWarning = heapCeilingWarning();
+  if (heapWarning !== undefined) logger.warn({}, heapWarning);
   let handle;
   try {
     handle = await startIntervene({ settings, inventory, logger, ...extra });

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { registerChild } from "../../sim/process/child-process-registry";
+import { HEAP_CEILING_ARG } from "../../src/runtime/heap-ceiling";
 import { compileWorkerEntry } from "../integration/jobs/helpers/compile-worker-entry";
 
 /** The product's own entry (`src/main.js`, transpiled once) running as a child process. */
@@ -26,7 +27,8 @@ let compiled: ReturnType<typeof compileWorkerEntry> | undefined;
  */
 export async function spawnProduct(env: NodeJS.ProcessEnv, readyWhen: readonly string[]): Promise<ProductProcess> {
   compiled ??= compileWorkerEntry();
-  const child = spawn(process.execPath, [path.join(compiled.dir, "src", "main.js")], {
+  // Started as npm start and the Docker image start it.
+  const child = spawn(process.execPath, [HEAP_CEILING_ARG, path.join(compiled.dir, "src", "main.js")], {
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", ...compiled.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
