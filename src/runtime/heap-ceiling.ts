@@ -9,7 +9,8 @@
  * before its next full collection (issue 13, bench full runs with
  * `--trace-gc`: 119 MB of heap used, 153 MB committed, at the collection that
  * took it back to 40 MB). With a 512 MB ceiling V8 scales that factor down
- * (about 1.4), and the same runs peaked at 158 MB, with the same CPU per step.
+ * (about 1.4), and two such runs peaked at 158 and 168 MB, with the same CPU
+ * per step.
  * 512 MB is about five times the largest live heap measured (the soak's bot
  * with thousands of runs waiting for Slack: 93 MB); a process that ever needs
  * more stops with "heap out of memory" and is restarted by its supervisor,
