@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseLeofsStatus, type LeofsStatus } from "../../../src/procedures";
 import { leofsAdm, type LeofsRole, type LeofsSim } from "../../../sim/leofs/start-leofs-sim";
+import { eventuallyTrue } from "../../helpers/eventually";
 
 /** `leofs-adm status` through the master's console over SSH, parsed by the product's parser. */
 export async function parsedStatus(sim: LeofsSim): Promise<LeofsStatus> {
@@ -11,7 +12,7 @@ export async function parsedStatus(sim: LeofsSim): Promise<LeofsStatus> {
 }
 
 /** `<launch script> <command>` on the host of a role, over SSH. */
-export async function launchScript(sim: LeofsSim, role: LeofsRole, command: string, index = 0): Promise<{ code: number | null; stdout: string }> {
+export async function launchScript(sim: LeofsSim, role: LeofsRole, command: string, index = 0): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const h = sim.hostOf(role, index);
   return sim.exec(h.name, `${h.launchScript} ${command}`);
 }
@@ -24,16 +25,13 @@ export async function launchScript(sim: LeofsSim, role: LeofsRole, command: stri
 export async function breakManagerMnesia(sim: LeofsSim, role: "manager-master" | "manager-slave"): Promise<void> {
   const h = sim.hostOf(role);
   const stopped = await launchScript(sim, role, "stop");
-  if (stopped.code !== 0) throw new Error(`stopping ${h.node} before corrupting its Mnesia exited ${stopped.code}: ${stopped.stdout}`);
-  for (let i = 0; (await sim.state.mnesiaOf(h.node)).running; i++) {
-    if (i >= 300) throw new Error(`${h.node} still runs 30 s after its launch script's stop answered`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  if (stopped.code !== 0) throw new Error(`stopping ${h.node} before corrupting its Mnesia exited ${stopped.code}: ${stopped.stdout}${stopped.stderr}`);
+  await eventuallyTrue(`${h.node}'s VM to be gone after its launch script's stop answered`, async () => !(await sim.state.mnesiaOf(h.node)).running, 30_000, 100);
   await sim.fault.corruptMnesia(h.node);
   const files = (await sim.state.mnesiaOf(h.node)).files;
   if (files !== "corrupt") throw new Error(`${h.node}'s Mnesia files read '${files}' right after the simulator garbled them, before any start`);
   const started = await launchScript(sim, role, "start");
-  if (started.code !== 0) throw new Error(`restarting ${h.node} on corrupt Mnesia exited ${started.code}: ${started.stdout}`);
+  if (started.code !== 0) throw new Error(`restarting ${h.node} on corrupt Mnesia exited ${started.code}: ${started.stdout}${started.stderr}`);
 }
 
 /** Files in the backup directories the procedures made (`<root>/var/backups/intervene/<cluster>/<ts>-<label>`) whose name ends in `label`. */
