@@ -147,70 +147,106 @@ export async function startIntervene(options: InterveneOptions): Promise<Interve
           jsonRoute("/healthz", () => ({ role: settings.role, ...(slackHealth === undefined ? { http: "up" } : slackHealth()) })),
         ];
   const board = operations && settings.queueBoard !== undefined ? loadOnDemand.queueBoard().startQueueBoard(redisConnectionFor(settings), redisKeys(prefix).bullPrefix, settings.queueBoard) : undefined;
-  const opsServer = operations ? await startGetServer(settings.ops.port, settings.ops.host, logger, operationRoutes(), "operations server", board) : undefined;
-  const opsAddress = opsServer?.address();
-  const opsUrl = opsAddress !== undefined && opsAddress !== null && typeof opsAddress === "object" ? `http://${settings.ops.host}:${opsAddress.port}` : undefined;
-
+  let opsServer: http.Server | undefined;
   let pool: SshPool | undefined;
   let worker: WorkerHandle | undefined;
-  if (runsWorker) {
-    ({ pool, worker } = await loadOnDemand.workerRole().startWorkerRole(settings, inventory, engineLogger.child({ component: "worker" }), prefix, options.procedure));
-    logger.info({ worker: worker.id, concurrency: settings.workerConcurrency }, "worker started");
-    metrics?.setSources({ pool });
-  }
-
   let engine: EngineHandle | undefined;
   let slack: SlackAppHandle | undefined;
   let healthServer: http.Server | undefined;
   let unsubscribeMetrics: (() => Promise<void>) | undefined;
   let leaseRedis: Redis | undefined;
-  if (settings.role === "all" || settings.role === "bot") {
-    engine = createEngine(engineOptionsFor(settings, inventory, engineLogger, prefix));
-    // Several bot processes may run (issue 15 point 1): each run's messages are written by the lease holder only.
-    leaseRedis = openRedis(redisConnectionFor(settings), `intervene-bot-lease-${process.pid}`);
-    leaseRedis.on("error", (err) => logger.debug({ err }, "notifier lease redis error"));
-    const botId = `bot:${os.hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
-    const api = engine;
-    metrics?.setSources({ activeRuns: () => api.list({ active: true, limit: 10_000 }) });
-    const receiver = settings.slack.receiver;
-    slack = createSlackApp({
-      engine,
-      inventory: botInventoryFrom(inventory),
-      settings: {
-        botToken: settings.slack.botToken,
-        apiUrl: settings.slack.apiUrl,
-        port: settings.port,
-        ...(host !== undefined ? { host } : {}),
-        ...(receiver.mode === "socket" ? { appToken: receiver.appToken } : {}),
-        ...(receiver.signingSecret !== undefined ? { signingSecret: receiver.signingSecret } : {}),
-      },
-      logger: logger.child({ component: "bot" }),
-      expectedIdentity: { ...(settings.slackTeamId !== undefined ? { teamId: settings.slackTeamId } : {}), ...(settings.slackAppId !== undefined ? { appId: settings.slackAppId } : {}) },
-      extraRoutes: [...(options.extraRoutes ?? [])],
-      notifier: {
-        store: engineNotifierStore(engine),
-        lease: redisNotifierLease(leaseRedis, prefix, botId, options.notifierLeaseTtlMs),
-        // Issue 16 point 1: every run that ends leaves its incident report in its thread.
-        // The status query behind the end snapshot waits up to 20 s for a worker.
-        report: (runId, slackApi) => incidentReportFor(api, runId, { timeZone: (user) => timeZonesFor(slackApi).of(user), secretPatterns: settings.output.secretPatterns, waitForEndSnapshotMs: 25_000 }),
-      },
-      ...(metrics === undefined ? {} : { onSlackApiCall: (method: string, failure: SlackFailure | undefined) => metrics.slackCall(method, failure) }),
-    });
-    const app = slack;
-    slackHealth = () => app.health();
-    if (metrics !== undefined) {
-      // In the background like the notifier's subscription: a Redis outage at start must not block the bot.
-      api.subscribe((event) => metrics.observe(event)).then(
-        (unsubscribe) => (unsubscribeMetrics = unsubscribe),
-        (err: unknown) => logger.warn({ err }, "metrics: cannot subscribe to run events"),
-      );
+
+  const close = async (): Promise<void> => {
+    // Order matters: stop taking Slack input, then let workers finish their steps, then drop connections.
+    // Every step that talks to Redis is bounded: with Redis gone its calls wait on reconnects forever,
+    // and a Ctrl-C or SIGTERM must still end the process (the demo's Ctrl-C hung on this).
+    // settleWithin, not a bare race: a step given up on may still reject later, and must not do so unhandled.
+    const bounded = async (what: string, ms: number, work: () => Promise<unknown>): Promise<void> => {
+      const done = work().catch((err: unknown) => {
+        // An inner bound gave up within this step's own: say so, as for this step's bound below.
+        if (err instanceof CloseGaveUpError) logger.warn({ waitedMs: err.waitedMs, gaveUp: err.gaveUp }, `shutdown: ${what} did not finish; going on (is Redis reachable?)`);
+        else logger.warn({ err: err instanceof Error ? err.message : String(err) }, `shutdown: ${what} failed`);
+      });
+      if (!(await settleWithin(ms, [done]))) logger.warn({ waitedMs: ms }, `shutdown: ${what} did not finish; going on (is Redis reachable?)`);
+    };
+    // The bot's stop flushes the notifier's last updates (spaced for Slack's rate limits): a longer bound.
+    await bounded("bot stop", 3 * CLOSE_STEP_MS, async () => slack?.stop());
+    await bounded("metrics unsubscribe", CLOSE_STEP_MS, async () => unsubscribeMetrics?.());
+    await bounded("worker close", settings.shutdownGraceMs + CLOSE_STEP_MS, async () => worker?.close());
+    await bounded("engine close", CLOSE_STEP_MS, async () => engine?.close());
+    await bounded("ssh pool close", CLOSE_STEP_MS, async () => pool?.close());
+    await new Promise<void>((resolve) => (healthServer ? healthServer.close(() => resolve()) : resolve()));
+    await new Promise<void>((resolve) => (opsServer ? opsServer.close(() => resolve()) : resolve()));
+    await bounded("queue close", CLOSE_STEP_MS, async () => queues?.close());
+    await bounded("queue board close", CLOSE_STEP_MS, async () => board?.close());
+    probeRedis?.disconnect();
+    leaseRedis?.disconnect();
+  };
+
+  try {
+    opsServer = operations ? await startGetServer(settings.ops.port, settings.ops.host, logger, operationRoutes(), "operations server", board) : undefined;
+    if (runsWorker) {
+      ({ pool, worker } = await loadOnDemand.workerRole().startWorkerRole(settings, inventory, engineLogger.child({ component: "worker" }), prefix, options.procedure));
+      logger.info({ worker: worker.id, concurrency: settings.workerConcurrency }, "worker started");
+      metrics?.setSources({ pool });
     }
-    await slack.start();
-    logger.info({ port: settings.port, mode: receiver.mode }, "bot listening");
-  } else {
-    healthServer = await startGetServer(settings.port, host, logger, [jsonRoute("/healthz", () => ({ http: "up", role: "worker" }))], "health server");
+
+    if (settings.role === "all" || settings.role === "bot") {
+      engine = createEngine(engineOptionsFor(settings, inventory, engineLogger, prefix));
+      // Several bot processes may run (issue 15 point 1): each run's messages are written by the lease holder only.
+      leaseRedis = openRedis(redisConnectionFor(settings), `intervene-bot-lease-${process.pid}`);
+      leaseRedis.on("error", (err) => logger.debug({ err }, "notifier lease redis error"));
+      const botId = `bot:${os.hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+      const api = engine;
+      metrics?.setSources({ activeRuns: () => api.list({ active: true, limit: 10_000 }) });
+      const receiver = settings.slack.receiver;
+      slack = createSlackApp({
+        engine,
+        inventory: botInventoryFrom(inventory),
+        settings: {
+          botToken: settings.slack.botToken,
+          apiUrl: settings.slack.apiUrl,
+          port: settings.port,
+          ...(host !== undefined ? { host } : {}),
+          ...(receiver.mode === "socket" ? { appToken: receiver.appToken } : {}),
+          ...(receiver.signingSecret !== undefined ? { signingSecret: receiver.signingSecret } : {}),
+        },
+        logger: logger.child({ component: "bot" }),
+        expectedIdentity: { ...(settings.slackTeamId !== undefined ? { teamId: settings.slackTeamId } : {}), ...(settings.slackAppId !== undefined ? { appId: settings.slackAppId } : {}) },
+        extraRoutes: [...(options.extraRoutes ?? [])],
+        notifier: {
+          store: engineNotifierStore(engine),
+          lease: redisNotifierLease(leaseRedis, prefix, botId, options.notifierLeaseTtlMs),
+          // Issue 16 point 1: every run that ends leaves its incident report in its thread.
+          // The status query behind the end snapshot waits up to 20 s for a worker.
+          report: (runId, slackApi) => incidentReportFor(api, runId, { timeZone: (user) => timeZonesFor(slackApi).of(user), secretPatterns: settings.output.secretPatterns, waitForEndSnapshotMs: 25_000 }),
+        },
+        ...(metrics === undefined ? {} : { onSlackApiCall: (method: string, failure: SlackFailure | undefined) => metrics.slackCall(method, failure) }),
+      });
+      const app = slack;
+      slackHealth = () => app.health();
+      if (metrics !== undefined) {
+        // In the background like the notifier's subscription: a Redis outage at start must not block the bot.
+        api.subscribe((event) => metrics.observe(event)).then(
+          (unsubscribe) => (unsubscribeMetrics = unsubscribe),
+          (err: unknown) => logger.warn({ err }, "metrics: cannot subscribe to run events"),
+        );
+      }
+      await slack.start();
+      logger.info({ port: settings.port, mode: receiver.mode }, "bot listening");
+    } else {
+      healthServer = await startGetServer(settings.port, host, logger, [jsonRoute("/healthz", () => ({ http: "up", role: "worker" }))], "health server");
+    }
+
+  } catch (err) {
+    // A start that fails half-way (a port taken, Redis refusing) closes what it had opened:
+    // a worker left consuming jobs, or a server left listening, would outlive the failed start.
+    await close();
+    throw err;
   }
 
+  const opsAddress = opsServer?.address();
+  const opsUrl = opsAddress !== undefined && opsAddress !== null && typeof opsAddress === "object" ? `http://${settings.ops.host}:${opsAddress.port}` : undefined;
   return {
     engine,
     worker,
@@ -218,31 +254,7 @@ export async function startIntervene(options: InterveneOptions): Promise<Interve
     pool,
     metrics,
     opsUrl,
-    async close() {
-      // Order matters: stop taking Slack input, then let workers finish their steps, then drop connections.
-      // Every step that talks to Redis is bounded: with Redis gone its calls wait on reconnects forever,
-      // and a Ctrl-C or SIGTERM must still end the process (the demo's Ctrl-C hung on this).
-      // settleWithin, not a bare race: a step given up on may still reject later, and must not do so unhandled.
-      const bounded = async (what: string, ms: number, work: () => Promise<unknown>): Promise<void> => {
-        const done = work().catch((err: unknown) => {
-          // An inner bound gave up within this step's own: say so, as for this step's bound below.
-          if (err instanceof CloseGaveUpError) logger.warn({ waitedMs: err.waitedMs, gaveUp: err.gaveUp }, `shutdown: ${what} did not finish; going on (is Redis reachable?)`);
-          else logger.warn({ err: err instanceof Error ? err.message : String(err) }, `shutdown: ${what} failed`);
-        });
-        if (!(await settleWithin(ms, [done]))) logger.warn({ waitedMs: ms }, `shutdown: ${what} did not finish; going on (is Redis reachable?)`);
-      };
-      // The bot's stop flushes the notifier's last updates (spaced for Slack's rate limits): a longer bound.
-      await bounded("bot stop", 3 * CLOSE_STEP_MS, async () => slack?.stop());
-      await bounded("metrics unsubscribe", CLOSE_STEP_MS, async () => unsubscribeMetrics?.());
-      await bounded("worker close", settings.shutdownGraceMs + CLOSE_STEP_MS, async () => worker?.close());
-      await bounded("engine close", CLOSE_STEP_MS, async () => engine?.close());
-      await bounded("ssh pool close", CLOSE_STEP_MS, async () => pool?.close());
-      await new Promise<void>((resolve) => (healthServer ? healthServer.close(() => resolve()) : resolve()));
-      await new Promise<void>((resolve) => (opsServer ? opsServer.close(() => resolve()) : resolve()));
-      await bounded("queue close", CLOSE_STEP_MS, async () => queues?.close());
-      await bounded("queue board close", CLOSE_STEP_MS, async () => board?.close());
-      probeRedis?.disconnect();
-      leaseRedis?.disconnect();
-    },
+    /** Stops taking work, lets running steps finish within the grace period, closes everything. */
+    close,
   };
 }

@@ -1,0 +1,55 @@
+import net from "node:net";
+import path from "node:path";
+import { Queue } from "bullmq";
+import pino from "pino";
+import { loadEnvConfig, loadInventory } from "../../../src/config";
+import { startIntervene } from "../../../src/runtime/start-intervene";
+import { STEP_QUEUE } from "../../../src/jobs/step-job";
+import { redisKeys } from "../../../src/jobs/store/redis-keys";
+import { freePort } from "../../../sim/process/free-port";
+import { cleanupPrefix } from "../../helpers/cleanup-prefix";
+import { getTestbed } from "../../helpers/testbed";
+
+const EXAMPLE = path.join(__dirname, "../../../config/inventory.example.yaml");
+
+function listen(port: number): Promise<net.Server> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen({ host: "127.0.0.1", port }, () => resolve(server));
+  });
+}
+const closeServer = (server: net.Server): Promise<void> => new Promise((resolve) => server.close(() => resolve()));
+
+/**
+ * A process whose start fails half-way (its health port taken, after its
+ * worker and operations server had started) closes what it had opened: a
+ * worker left consuming steps, or a server left listening, would outlive the
+ * failed start (a CI run on 2026-12-04 met this when a port was taken).
+ */
+describe("a start that fails half-way", () => {
+  const prefix = `it-startfail-${process.pid}`;
+  afterAll(async () => cleanupPrefix(getTestbed().redisUrl, prefix));
+
+  it("rejects with the listen error and leaves no worker, server or connection behind", async () => {
+    const [port, opsPort] = [await freePort(), await freePort()];
+    const squatter = await listen(port);
+    const queue = new Queue(STEP_QUEUE, { connection: { lazyConnect: false, ...redisOptions() }, prefix: redisKeys(prefix).bullPrefix });
+    try {
+      const settings = loadEnvConfig({ ROLE: "worker", REDIS_URL: getTestbed().redisUrl, REDIS_PREFIX: prefix, INVENTORY_FILE: EXAMPLE, PORT: String(port), OPS_PORT: String(opsPort) });
+      await expect(startIntervene({ settings, inventory: loadInventory(settings), logger: pino({ level: "silent" }), prefix, host: "127.0.0.1" })).rejects.toThrow(/EADDRINUSE/);
+      // The worker had registered on the step queue before the health server failed; it is gone.
+      expect(await queue.getWorkers()).toEqual([]);
+      // The operations server had listened; its port is free again.
+      await closeServer(await listen(opsPort));
+    } finally {
+      await closeServer(squatter);
+      await queue.close();
+    }
+  });
+});
+
+function redisOptions(): { host: string; port: number } {
+  const url = new URL(getTestbed().redisUrl);
+  return { host: url.hostname, port: Number(url.port) };
+}
