@@ -4,6 +4,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { registerChild } from "../process/child-process-registry";
 import { freePort, waitForPort } from "../process/free-port";
+import { ownsListener } from "../process/listener-owner";
 import { requireBinary } from "../process/require-binary";
 
 const execFileP = promisify(execFile);
@@ -36,14 +37,9 @@ export async function startRealMnesiaKit(simRoot: string, managerAddresses: read
   fs.mkdirSync(ebin, { recursive: true });
   await execFileP(erlc, ["-Werror", "-o", ebin, path.join(__dirname, "sim", "erl", "leofs_sim_manager.erl")]);
 
-  const port = await freePort();
   const addresses = [...new Set(["127.0.0.1", ...managerAddresses])].join(",");
-  const child: ChildProcess = spawn(epmdBin, ["-port", String(port), "-address", addresses], { stdio: "ignore", detached: true, env: { ...process.env, ERL_EPMD_PORT: String(port) } });
-  // Its own process group (like redis-server's): Ctrl-C on the demo must not take it away before the managers stop.
-  registerChild(child);
-  if (child.pid === undefined) throw new Error("epmd did not start");
-  const pid = child.pid;
-  await waitForPort("127.0.0.1", port, 10_000);
+  const { child, port } = await startEpmd(epmdBin, addresses);
+  const pid = child.pid!;
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null) resolve();
     else child.once("exit", () => resolve());
@@ -66,4 +62,29 @@ export async function startRealMnesiaKit(simRoot: string, managerAddresses: read
       await exited;
     },
   };
+}
+
+/**
+ * An epmd of this cluster's own on a free port, checked to be the one that
+ * answers there: if another test's epmd took the port first, ours exits and a
+ * probe would have been answered by the other (see ownsListener). Then another
+ * port is tried.
+ */
+async function startEpmd(epmdBin: string, addresses: string): Promise<{ child: ChildProcess; port: number }> {
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    const child: ChildProcess = spawn(epmdBin, ["-port", String(port), "-address", addresses], { stdio: "ignore", detached: true, env: { ...process.env, ERL_EPMD_PORT: String(port) } });
+    // Its own process group (like redis-server's): Ctrl-C on the demo must not take it away before the managers stop.
+    registerChild(child);
+    if (child.pid === undefined) throw new Error("epmd did not start");
+    const pid = child.pid;
+    const exited = new Promise<"exited">((resolve) => child.once("exit", () => resolve("exited")));
+    const outcome = await Promise.race([waitForPort("127.0.0.1", port, 10_000).then(() => "answered" as const), exited]);
+    if (outcome === "answered" && ownsListener(pid, "127.0.0.1", port)) return { child, port };
+    if (child.exitCode === null) {
+      process.kill(pid, "SIGKILL");
+      await exited;
+    }
+    if (attempt >= 3) throw new Error(`epmd could not take a free port (last tried ${port})`);
+  }
 }

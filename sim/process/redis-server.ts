@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { freePort, waitForPort } from "./free-port";
+import { ownsListener } from "./listener-owner";
 import { registerChild } from "./child-process-registry";
 import { requireBinary } from "./require-binary";
 
@@ -51,6 +52,8 @@ export interface SentinelOptions {
   readonly failoverTimeoutMs?: number;
 }
 
+class PortTakenError extends Error {}
+
 /**
  * Starts a private redis-server on a free loopback port. Never the machine's
  * shared Redis: chaos tests restart this one. Also a replica (`replicaOf`)
@@ -59,7 +62,7 @@ export interface SentinelOptions {
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServerHandle> {
   const binary = requireBinary("redis-server", "redis-server");
   const host = "127.0.0.1";
-  const port = options.port ?? (await freePort(host));
+  let port = options.port ?? (await freePort(host));
   const dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "intervene-redis-"));
   let child: ChildProcess | undefined;
 
@@ -87,6 +90,13 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     );
     exited.catch(() => undefined);
     await Promise.race([waitForPort(host, port, 10_000), exited]);
+    // Answered, but by whom: another test's server may have taken the port first (see ownsListener).
+    if (!ownsListener(started.pid!, host, port)) {
+      const gone = new Promise<void>((resolve) => (started.exitCode !== null ? resolve() : started.once("exit", () => resolve())));
+      if (started.exitCode === null) process.kill(started.pid!, "SIGKILL");
+      await gone;
+      throw new PortTakenError(`${host}:${port} is answered by another process, not by this redis-server`);
+    }
   };
 
   const stop = async (signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<void> => {
@@ -98,7 +108,16 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     await gone;
   };
 
-  await launch();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await launch();
+      break;
+    } catch (err) {
+      // A port freePort found free can be taken before the bind: pick another. A given one cannot move.
+      if (!(err instanceof PortTakenError) || options.port !== undefined || attempt >= 3) throw err;
+      port = await freePort(host);
+    }
+  }
   return {
     host,
     port,

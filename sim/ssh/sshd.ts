@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { freePort, waitForPort } from "../process/free-port";
+import { ownsListener } from "../process/listener-owner";
 import { registerChild } from "../process/child-process-registry";
 import { requireBinary } from "../process/require-binary";
 
@@ -126,7 +127,13 @@ export async function startSshd(options: SshdOptions): Promise<SshdHandle> {
     registerChild(child);
     const exited = new Promise<"exited">((resolve) => child.once("exit", () => resolve("exited")));
     const ready = waitForPort(options.address, port, 10_000, "SSH-").then(() => "ready" as const);
-    const outcome = await Promise.race([ready, exited]);
+    let outcome = await Promise.race([ready, exited]);
+    // Answered, but by whom: another test's sshd may have taken the port first (see ownsListener).
+    if (outcome === "ready" && !ownsListener(child.pid!, options.address, port)) {
+      if (child.exitCode === null) process.kill(child.pid!, "SIGKILL");
+      outcome = await exited;
+      fs.appendFileSync(log, `Address already in use: ${options.address}:${port} is answered by another process\n`);
+    }
     if (outcome === "exited") {
       const text = fs.readFileSync(log, "utf8");
       // A free port may be taken between the probe and the bind: pick another. A fixed one cannot move, only wait.
