@@ -185,6 +185,8 @@ export async function startIntervene(options: InterveneOptions): Promise<Interve
 
   try {
     opsServer = operations ? await startGetServer(settings.ops.port, settings.ops.host, logger, operationRoutes(), "operations server", board) : undefined;
+    // A worker-only process takes its ports before it takes any step: a port in use then fails the start with no step begun.
+    if (settings.role === "worker") healthServer = await startGetServer(settings.port, host, logger, [jsonRoute("/healthz", () => ({ http: "up", role: "worker" }))], "health server");
     if (runsWorker) {
       ({ pool, worker } = await loadOnDemand.workerRole().startWorkerRole(settings, inventory, engineLogger.child({ component: "worker" }), prefix, options.procedure));
       logger.info({ worker: worker.id, concurrency: settings.workerConcurrency }, "worker started");
@@ -234,10 +236,7 @@ export async function startIntervene(options: InterveneOptions): Promise<Interve
       }
       await slack.start();
       logger.info({ port: settings.port, mode: receiver.mode }, "bot listening");
-    } else {
-      healthServer = await startGetServer(settings.port, host, logger, [jsonRoute("/healthz", () => ({ http: "up", role: "worker" }))], "health server");
     }
-
   } catch (err) {
     // A start that fails half-way (a port taken, Redis refusing) closes what it had opened:
     // a worker left consuming jobs, or a server left listening, would outlive the failed start.

@@ -31,14 +31,19 @@ describe("a start that fails half-way", () => {
   const prefix = `it-startfail-${process.pid}`;
   afterAll(async () => cleanupPrefix(getTestbed().redisUrl, prefix));
 
-  it("rejects with the listen error and leaves no worker, server or connection behind", async () => {
+  const roles = [
+    // A worker-only process takes its ports first: its worker never starts.
+    { role: "worker", env: {} },
+    // A bot and worker in one: the worker had started and registered on the step queue before the bot's listen failed.
+    { role: "all", env: { SLACK_BOT_TOKEN: "xoxb-start-fails", SLACK_SIGNING_SECRET: "start-fails-signing-secret", SLACK_API_URL: "http://127.0.0.1:9/api/" } },
+  ];
+  it.each(roles)("role $role: rejects with the listen error and leaves no worker, server or connection behind", async ({ role, env }) => {
     const [port, opsPort] = [await freePort(), await freePort()];
     const squatter = await listen(port);
-    const queue = new Queue(STEP_QUEUE, { connection: { lazyConnect: false, ...redisOptions() }, prefix: redisKeys(prefix).bullPrefix });
+    const queue = new Queue(STEP_QUEUE, { connection: redisOptions(), prefix: redisKeys(prefix).bullPrefix });
     try {
-      const settings = loadEnvConfig({ ROLE: "worker", REDIS_URL: getTestbed().redisUrl, REDIS_PREFIX: prefix, INVENTORY_FILE: EXAMPLE, PORT: String(port), OPS_PORT: String(opsPort) });
+      const settings = loadEnvConfig({ ROLE: role, REDIS_URL: getTestbed().redisUrl, REDIS_PREFIX: prefix, INVENTORY_FILE: EXAMPLE, PORT: String(port), OPS_PORT: String(opsPort), ...env });
       await expect(startIntervene({ settings, inventory: loadInventory(settings), logger: pino({ level: "silent" }), prefix, host: "127.0.0.1" })).rejects.toThrow(/EADDRINUSE/);
-      // The worker had registered on the step queue before the health server failed; it is gone.
       expect(await queue.getWorkers()).toEqual([]);
       // The operations server had listened; its port is free again.
       await closeServer(await listen(opsPort));
