@@ -146,7 +146,7 @@ export async function startIntervene(options: InterveneOptions): Promise<Interve
           // The detailed health (bot id, Slack error text) is for operators: here, not on the Slack port.
           jsonRoute("/healthz", () => ({ role: settings.role, ...(slackHealth === undefined ? { http: "up" } : slackHealth()) })),
         ];
-  const board = operations && settings.queueBoard !== undefined ? loadOnDemand.queueBoard().startQueueBoard(redisConnectionFor(settings), redisKeys(prefix).bullPrefix, settings.queueBoard) : undefined;
+  let board: QueueBoard | undefined;
   let opsServer: http.Server | undefined;
   let pool: SshPool | undefined;
   let worker: WorkerHandle | undefined;
@@ -184,6 +184,7 @@ export async function startIntervene(options: InterveneOptions): Promise<Interve
   };
 
   try {
+    board = operations && settings.queueBoard !== undefined ? loadOnDemand.queueBoard().startQueueBoard(redisConnectionFor(settings), redisKeys(prefix).bullPrefix, settings.queueBoard) : undefined;
     opsServer = operations ? await startGetServer(settings.ops.port, settings.ops.host, logger, operationRoutes(), "operations server", board) : undefined;
     // A worker-only process takes its ports before it takes any step: a port in use then fails the start with no step begun.
     if (settings.role === "worker") healthServer = await startGetServer(settings.port, host, logger, [jsonRoute("/healthz", () => ({ http: "up", role: "worker" }))], "health server");
