@@ -24,8 +24,8 @@ export function ephemeralRange(text?: string): [number, number] {
  * above it otherwise. A port the kernel picked with listen(0) lies inside that
  * range, so between freePort closing it and the caller's listen, any outbound
  * connection on the machine (a Redis client, an SSH session of a parallel test)
- * could take it as its local port, and the listen fails with EADDRINUSE (CI on
- * 2026-12-04, the queue board test's PORT). Outside the range only another
+ * could take it as its local port, and the listen fails with EADDRINUSE (a CI
+ * run met this on the queue board test's PORT). Outside the range only another
  * explicit bind can take it.
  */
 export function freePortPool(range: [number, number] = ephemeralRange()): [number, number] {

@@ -1,6 +1,7 @@
 import net from "node:net";
 import path from "node:path";
 import { Queue } from "bullmq";
+import { Redis } from "ioredis";
 import pino from "pino";
 import { loadEnvConfig, loadInventory } from "../../../src/config";
 import { startIntervene } from "../../../src/runtime/start-intervene";
@@ -22,10 +23,11 @@ function listen(port: number): Promise<net.Server> {
 const closeServer = (server: net.Server): Promise<void> => new Promise((resolve) => server.close(() => resolve()));
 
 /**
- * A process whose start fails half-way (its health port taken, after its
- * worker and operations server had started) closes what it had opened: a
- * worker left consuming steps, or a server left listening, would outlive the
- * failed start (a CI run on 2026-12-04 met this when a port was taken).
+ * A process whose start fails half-way (its Slack or health port taken,
+ * after its operations server and, in role all, its worker had started)
+ * closes what it had opened: a worker left consuming steps, or a server left
+ * listening, would outlive the failed start (a CI run met this when a port
+ * was taken: the test's process did not exit).
  */
 describe("a start that fails half-way", () => {
   const prefix = `it-startfail-${process.pid}`;
@@ -40,7 +42,8 @@ describe("a start that fails half-way", () => {
   it.each(roles)("role $role: rejects with the listen error and leaves no worker, server or connection behind", async ({ role, env }) => {
     const [port, opsPort] = [await freePort(), await freePort()];
     const squatter = await listen(port);
-    const queue = new Queue(STEP_QUEUE, { connection: redisOptions(), prefix: redisKeys(prefix).bullPrefix });
+    const connection = new Redis(getTestbed().redisUrl, { maxRetriesPerRequest: null });
+    const queue = new Queue(STEP_QUEUE, { connection, prefix: redisKeys(prefix).bullPrefix });
     try {
       const settings = loadEnvConfig({ ROLE: role, REDIS_URL: getTestbed().redisUrl, REDIS_PREFIX: prefix, INVENTORY_FILE: EXAMPLE, PORT: String(port), OPS_PORT: String(opsPort), ...env });
       await expect(startIntervene({ settings, inventory: loadInventory(settings), logger: pino({ level: "silent" }), prefix, host: "127.0.0.1" })).rejects.toThrow(/EADDRINUSE/);
@@ -50,11 +53,7 @@ describe("a start that fails half-way", () => {
     } finally {
       await closeServer(squatter);
       await queue.close();
+      connection.disconnect();
     }
   });
 });
-
-function redisOptions(): { host: string; port: number } {
-  const url = new URL(getTestbed().redisUrl);
-  return { host: url.hostname, port: Number(url.port) };
-}
