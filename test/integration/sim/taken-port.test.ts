@@ -13,7 +13,10 @@ async function squat(host: string, greeting: string): Promise<{ port: number; cl
     socket.on("error", () => undefined);
     socket.end(greeting);
   });
-  await new Promise<void>((resolve) => server.listen({ host, port }, resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ host, port }, resolve);
+  });
   return { port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 

@@ -31,7 +31,10 @@ describe("freePort", () => {
   it("skips a port something already listens on", async () => {
     const held = net.createServer();
     const port = await freePort();
-    await new Promise<void>((resolve) => held.listen({ host: "127.0.0.1", port }, resolve));
+    await new Promise<void>((resolve, reject) => {
+      held.once("error", reject);
+      held.listen({ host: "127.0.0.1", port }, resolve);
+    });
     try {
       const others = await Promise.all(Array.from({ length: 50 }, () => freePort()));
       expect(others).not.toContain(port);

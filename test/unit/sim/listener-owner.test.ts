@@ -26,6 +26,7 @@ describe("ownsListener", () => {
     const port = await freePort();
     // A child that listens: not this process, so ownership is told apart by pid.
     const child = spawn(process.execPath, ["-e", `require("net").createServer().listen(${port}, "127.0.0.1"); setTimeout(() => {}, 60000)`], { stdio: "ignore" });
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     try {
       await waitForPort("127.0.0.1", port, 10_000);
       expect(ownsListener(child.pid!, "127.0.0.1", port)).toBe(true);
@@ -33,10 +34,20 @@ describe("ownsListener", () => {
       expect(ownsListener(child.pid!, "127.0.0.1", port + 1)).toBe(false);
     } finally {
       child.kill("SIGKILL");
+      await exited;
     }
-    const mine = net.createServer();
-    await new Promise<void>((resolve) => mine.listen({ host: "127.0.0.1", port }, resolve));
-    expect(ownsListener(process.pid, "127.0.0.1", port)).toBe(true);
+    // This process's own listener, on a port of its own (the child's may linger until the kernel has closed it).
+    const minePort = await freePort();
+    const mine = await listenOn(minePort);
+    expect(ownsListener(process.pid, "127.0.0.1", minePort)).toBe(true);
     await new Promise<void>((resolve) => mine.close(() => resolve()));
   });
 });
+
+function listenOn(port: number): Promise<net.Server> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen({ host: "127.0.0.1", port }, () => resolve(server));
+  });
+}
