@@ -47,9 +47,9 @@ function tryListen(host: string, port: number): Promise<boolean> {
   });
 }
 
-/** A TCP port that is free on `host` right now, drawn at random outside the kernel's ephemeral range. */
-export async function freePort(host = "127.0.0.1"): Promise<number> {
-  const [low, high] = freePortPool();
+/** A TCP port that is free on `host` right now, drawn at random from `pool` (outside the kernel's ephemeral range). */
+export async function freePort(host = "127.0.0.1", pool: [number, number] = freePortPool()): Promise<number> {
+  const [low, high] = pool;
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = low + Math.floor(Math.random() * (high - low + 1));
     if (handedOut.has(port)) continue;
