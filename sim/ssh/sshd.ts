@@ -40,6 +40,8 @@ export interface SshdOptions {
    * `dir` of the earlier start, the host key is the same too.
    */
   port?: number;
+  /** More sshd_config lines, e.g. a `ForceCommand` that makes the host's shell another one than the user's. */
+  extraConfig?: readonly string[];
 }
 
 /** The user sessions log in as: root in CI, otherwise whoever runs the tests (a non-root sshd can only serve itself). */
@@ -118,6 +120,7 @@ export async function startSshd(options: SshdOptions): Promise<SshdHandle> {
         "LogLevel ERROR",
         "Subsystem sftp internal-sftp",
         setEnvLine(env),
+        ...(options.extraConfig ?? []),
         "",
       ].join("\n"),
     );

@@ -95,7 +95,7 @@ async function runWorker(ctx: Context): Promise<void> {
   const { settings } = ctx;
   // The same redaction as the main process's logger (issue 12 point 11), on stderr.
   const logger = createLogger({ logLevel: settings.logLevel, role: "worker" }, pino.destination(2));
-  const pool = new SshPool({ channelsPerHost: settings.ssh.maxChannelsPerHost });
+  const pool = new SshPool({ channelsPerHost: settings.ssh.maxChannelsPerHost, remoteShells: settings.ssh.remoteShells });
   const worker = await startWorker(workerOptionsFor(settings, ctx.inventory, pool, logger, ctx.prefix));
   logger.info({ worker: worker.id }, "worker started");
   await new Promise<void>((resolve) => {

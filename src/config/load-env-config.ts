@@ -68,6 +68,15 @@ function oneOf<T extends string>(values: readonly T[], fallback: T) {
   });
 }
 
+function trueOrFalse(fallback: boolean) {
+  return setting.transform((value, ctx) => {
+    if (value === undefined) return fallback;
+    if (value === "true" || value === "false") return value === "true";
+    ctx.addIssue({ code: "custom", message: `must be true or false (got ${JSON.stringify(value)})` });
+    return z.NEVER;
+  });
+}
+
 function url(protocols: readonly string[], fallback: string, describe: string) {
   return setting.transform((value, ctx) => {
     const text = value ?? fallback;
@@ -128,12 +137,7 @@ const envSchema = z.object({
     ctx.addIssue({ code: "custom", message: `must be letters, digits, "_", "." or "-", up to 64, e.g. intervene-prod (got ${JSON.stringify(value)})` });
     return z.NEVER;
   }),
-  REDIS_REQUIRE_NOEVICTION: setting.transform((value, ctx) => {
-    if (value === undefined || value === "false") return false;
-    if (value === "true") return true;
-    ctx.addIssue({ code: "custom", message: `must be true or false (got ${JSON.stringify(value)})` });
-    return z.NEVER;
-  }),
+  REDIS_REQUIRE_NOEVICTION: trueOrFalse(false),
   OPS_HOST: setting.transform((value) => value ?? ENV_DEFAULTS.OPS_HOST),
   QUEUE_BOARD_USER: setting.transform((value, ctx) => {
     if (value === undefined || /^[^:\s]{1,64}$/.test(value)) return value;
@@ -164,6 +168,7 @@ const envSchema = z.object({
   ROLE: oneOf<Role>(ROLES, ENV_DEFAULTS.ROLE),
   WORKER_CONCURRENCY: integer(1, 1000, ENV_DEFAULTS.WORKER_CONCURRENCY),
   SSH_MAX_CHANNELS_PER_HOST: integer(1, 1000, ENV_DEFAULTS.SSH_MAX_CHANNELS_PER_HOST),
+  SSH_REMOTE_SHELLS: trueOrFalse(true),
   OUTPUT_MAX_BYTES: integer(1024, 1024 ** 3, ENV_DEFAULTS.OUTPUT_MAX_BYTES),
   OUTPUT_TTL_DAYS: integer(1, 3650, ENV_DEFAULTS.OUTPUT_TTL_DAYS),
   SHUTDOWN_GRACE_MS: integer(0, 3_600_000, ENV_DEFAULTS.SHUTDOWN_GRACE_MS),
@@ -219,7 +224,7 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): Settings {
     // queueBoardRequirements has already refused one without the other.
     ...(parsed.QUEUE_BOARD_USER !== undefined && parsed.QUEUE_BOARD_PASSWORD !== undefined ? { queueBoard: { user: parsed.QUEUE_BOARD_USER, password: parsed.QUEUE_BOARD_PASSWORD } } : {}),
     inventoryFile: location.inventoryFile,
-    ssh: { ...location.ssh, maxChannelsPerHost: parsed.SSH_MAX_CHANNELS_PER_HOST },
+    ssh: { ...location.ssh, maxChannelsPerHost: parsed.SSH_MAX_CHANNELS_PER_HOST, remoteShells: parsed.SSH_REMOTE_SHELLS },
     logLevel: parsed.LOG_LEVEL,
     ...(parsed.LOG_FORMAT !== undefined ? { logFormat: parsed.LOG_FORMAT } : {}),
     workerConcurrency: parsed.WORKER_CONCURRENCY,

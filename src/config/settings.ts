@@ -94,6 +94,12 @@ interface SettingsCommon {
     readonly knownHostsFile: string;
     /** Concurrent exec channels per host, across processes; sshd's MaxSessions is 10. @defaultValue 8 */
     readonly maxChannelsPerHost: number;
+    /**
+     * SSH_REMOTE_SHELLS: run commands in long-lived bash shells, one per
+     * channel slot, rather than an SSH exec channel each (src/ssh/remote-shell-script.ts).
+     * @defaultValue true
+     */
+    readonly remoteShells: boolean;
   };
   /** @defaultValue `info` */
   readonly logLevel: LogLevel;

@@ -16,7 +16,7 @@ export interface WorkerRole {
  * bot never loads the SSH stack.
  */
 export async function startWorkerRole(settings: Settings, inventory: Inventory, logger: EngineLogger, prefix?: string, procedure?: ProcedureLookup): Promise<WorkerRole> {
-  const pool = new SshPool({ channelsPerHost: settings.ssh.maxChannelsPerHost });
+  const pool = new SshPool({ channelsPerHost: settings.ssh.maxChannelsPerHost, remoteShells: settings.ssh.remoteShells });
   try {
     return { pool, worker: await startWorker(workerOptionsFor(settings, inventory, pool, logger, prefix, procedure)) };
   } catch (error) {

@@ -4,6 +4,8 @@ import { connectSshClient, type ConnectedSsh } from "./connect-ssh-client";
 import { copyBetweenHosts, type CopyOptions, type CopyResult } from "./copy-between-hosts";
 import type { ExecOptions, ExecResult } from "./exec-types";
 import { killGroupScript } from "./remote-process-group";
+import { RemoteShell, SHELL_NOT_STARTED, SHELL_UNAVAILABLE } from "./remote-shell";
+import { SHELL_LAUNCH, shellEligible } from "./remote-shell-script";
 import { runRemoteCommand, type CommandChannels, type ExitStatus, type OpenedChannel } from "./run-remote-command";
 import { SshAbortedError, SshChannelError, SshConnectionError, SshError, SshPoolClosedError } from "./ssh-errors";
 import { sshTargetKey, type SshTarget } from "./ssh-target";
@@ -21,6 +23,14 @@ export interface SshPoolOptions {
   keepaliveIntervalMs?: number;
   /** @defaultValue 3 */
   keepaliveCountMax?: number;
+  /**
+   * Run commands in long-lived login shells, one per channel slot, instead of
+   * an exec channel each (remote-shell-script.ts says what keeps commands
+   * apart). Commands with input, streamed output or `$$` still get an exec
+   * channel, and so does every command on a host whose login shell is not bash.
+   * @defaultValue true
+   */
+  remoteShells?: boolean;
 }
 
 export interface SshPoolHostStats {
@@ -40,6 +50,10 @@ export interface SshPoolStats {
   readonly connectsTotal: number;
   /** Channel opens the server refused for lack of session slots and that were retried. */
   readonly channelOpenRetries: number;
+  /** Long-lived shells opened since the pool was created; each ran one or more commands. */
+  readonly shellsOpened: number;
+  /** Commands run in a long-lived shell rather than an exec channel of their own. */
+  readonly shellCommands: number;
   readonly hosts: readonly SshPoolHostStats[];
 }
 
@@ -68,6 +82,10 @@ class PooledHost {
   readonly queue: Waiter[] = [];
   killBusy = 0;
   readonly killQueue: Array<() => void> = [];
+  /** Long-lived shells waiting for a command; with `busy`, never more than the channel cap. */
+  readonly idleShells: RemoteShell[] = [];
+  /** The login shell is not bash: every command takes an exec channel. */
+  noShells = false;
   /** Connections tunnelled through this one (it is their bastion). */
   tunnels = 0;
   idleTimer: NodeJS.Timeout | undefined;
@@ -97,6 +115,9 @@ export class SshPool {
   private readonly keepaliveCountMax: number;
   private connectsTotal = 0;
   private channelOpenRetries = 0;
+  private shellsOpened = 0;
+  private shellCommands = 0;
+  private readonly remoteShells: boolean;
   private closed = false;
   private readonly closing = new Set<Promise<void>>();
   private readonly closedClients = new WeakSet<Client>();
@@ -106,6 +127,7 @@ export class SshPool {
     this.idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
     this.keepaliveIntervalMs = options.keepaliveIntervalMs ?? 15_000;
     this.keepaliveCountMax = options.keepaliveCountMax ?? 3;
+    this.remoteShells = options.remoteShells ?? true;
     if (!Number.isInteger(this.channelsPerHost) || this.channelsPerHost < 1) throw new RangeError("channelsPerHost must be a positive integer");
   }
 
@@ -119,6 +141,13 @@ export class SshPool {
     const host = this.hostFor(target);
     await this.acquire(host, opts.signal);
     try {
+      if (this.remoteShells && !host.noShells && shellEligible(command, opts)) {
+        const result = await this.execInShell(host, command, opts);
+        if (result !== SHELL_UNAVAILABLE && result !== SHELL_NOT_STARTED) return result;
+        // Nothing ran: the command takes an exec channel (after a shell died idle, the next one opens a new shell).
+        if (result === SHELL_UNAVAILABLE) host.noShells = true;
+      }
+      this.makeRoomForExecChannel(host);
       return await runRemoteCommand(this.channelsOf(host), command, opts);
     } finally {
       this.release(host);
@@ -144,6 +173,8 @@ export class SshPool {
       queued: hosts.reduce((n, h) => n + h.queued, 0),
       connectsTotal: this.connectsTotal,
       channelOpenRetries: this.channelOpenRetries,
+      shellsOpened: this.shellsOpened,
+      shellCommands: this.shellCommands,
       hosts,
     };
   }
@@ -216,6 +247,36 @@ export class SshPool {
       if (host.idle && host.client !== undefined) this.endClient(host, host.client);
     }, this.idleTimeoutMs);
     host.idleTimer.unref();
+  }
+
+  /** Runs `command` in an idle shell of `host`, or a new one; the shell goes back to the idle list if it stays usable. */
+  private async execInShell(host: PooledHost, command: string, opts: ExecOptions): Promise<ExecResult | typeof SHELL_UNAVAILABLE | typeof SHELL_NOT_STARTED> {
+    let shell: RemoteShell | undefined;
+    while ((shell = host.idleShells.pop()) !== undefined && !(shell.reusable && shell.client === host.client)) shell.retire();
+    shell ??= await this.openShell(host);
+    const client = shell.client;
+    this.shellCommands++;
+    try {
+      return await shell.run(command, opts, {
+        killGroup: (pgid, graceMs) => this.killGroup(host, pgid, graceMs),
+        lostError: (detail) =>
+          new SshConnectionError(host.target.host, host.target.port, "running", new Error(host.client !== client ? "connection closed" : detail), host.target.hostLabel),
+      });
+    } finally {
+      if (shell.reusable && host.client === client && !this.closed) host.idleShells.push(shell);
+      else shell.retire();
+    }
+  }
+
+  private async openShell(host: PooledHost): Promise<RemoteShell> {
+    const opened = await this.openExecChannel(host, SHELL_LAUNCH);
+    this.shellsOpened++;
+    return new RemoteShell(opened.channel, opened.exit, opened.client);
+  }
+
+  /** An exec channel takes a session slot: an idle shell gives its slot up so sshd's MaxSessions still holds. */
+  private makeRoomForExecChannel(host: PooledHost): void {
+    while (host.idleShells.length > 0 && host.idleShells.length + host.busy > this.channelsPerHost) host.idleShells.shift()!.retire();
   }
 
   private channelsOf(host: PooledHost): CommandChannels {
