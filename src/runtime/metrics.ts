@@ -109,7 +109,7 @@ export class InterveneMetrics {
     });
     new Gauge({
       name: "intervene_ssh_channels",
-      help: "SSH exec channels in use and commands waiting for one",
+      help: "SSH channels in use, commands waiting for one, and long-lived shells waiting for a command",
       labelNames: ["state"],
       registers,
       collect() {
@@ -117,6 +117,7 @@ export class InterveneMetrics {
         if (stats === undefined) return;
         this.set({ state: "busy" }, stats.busyChannels);
         this.set({ state: "queued" }, stats.queued);
+        this.set({ state: "idle_shell" }, stats.idleShells);
       },
     });
   }

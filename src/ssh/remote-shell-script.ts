@@ -24,9 +24,13 @@ import type { ExecOptions } from "./exec-types";
  * - A random token per command marks the end of its stdout and stderr and
  *   reports its group. The shell's own names (the token, this function) are
  *   removed before the command runs, so it cannot print the marker.
- * - The shell acknowledges each command (`:r`) before it forks: a shell that
- *   ended without that had not started the command, which may then run
- *   elsewhere; one that ended after it may have started it.
+ * - The command's own process reports its group (`:p=`) before it runs the
+ *   command. A shell that ended without that report had not started the
+ *   command, which may then run elsewhere: had the process been forked, it
+ *   would hold the channel's stdout and stderr open, and sshd sends the
+ *   channel's EOF and close only once both pipes reach end-of-file (OpenSSH
+ *   channels.c channel_output_poll_input_open: "delay EOF if EFD still in
+ *   use"), so the report, or the process's end, comes first.
  * - Processes left in the command's group after it ends (`daemon &`) could
  *   write into the next command's output: the shell reports them (`:1`) and
  *   the pool retires that shell.
@@ -41,10 +45,8 @@ export const SHELL_LAUNCH = [
   "__iv_k=0",
   'case "$(enable -n)" in *"enable -n kill"*) __iv_k=1 ;; esac',
   "__iv() {",
-  "  printf '\\036%s:r\\n' \"$1\" >&2",
-  '  ( unset -v __iv_m __iv_c __iv_k; unset -f __iv; eval "set --; $2" ) </dev/null &',
+  '  ( unset -v __iv_m __iv_c __iv_k; unset -f __iv; printf \'\\036%s:p=%s\\n\' "$1" "$BASHPID" >&2; eval "set --; $2" ) </dev/null &',
   "  local p=$! r d=0",
-  "  printf '\\036%s:p=%s\\n' \"$1\" \"$p\" >&2",
   '  wait "$p" 2>/dev/null; r=$?',
   '  enable kill; kill -0 -- "-$p" 2>/dev/null && d=1; [ "$__iv_k" = 1 ] && enable -n kill',
   "  printf '\\036%s:e=%s:%s\\n' \"$1\" \"$r\" \"$d\"",

@@ -132,9 +132,10 @@ export class RemoteShell {
         err: (chunk) =>
           take(errSplit.push(chunk), (b) => output.err(b), (m) => {
             const group = /^p=(\d+)$/.exec(m);
-            if (group !== null) stopper.groupKnown(Number(group[1]));
-            else if (m === "r") received = true;
-            else if (m === "e") errEnded = true;
+            if (group !== null) {
+              received = true;
+              stopper.groupKnown(Number(group[1]));
+            } else if (m === "e") errEnded = true;
             maybeDone();
           }),
         closed: () => {

@@ -38,6 +38,8 @@ export interface SshPoolHostStats {
   readonly connected: boolean;
   readonly busyChannels: number;
   readonly queued: number;
+  /** Long-lived shells open and waiting for a command. */
+  readonly idleShells: number;
 }
 
 export interface SshPoolStats {
@@ -46,6 +48,7 @@ export interface SshPoolStats {
   readonly connecting: number;
   readonly busyChannels: number;
   readonly queued: number;
+  readonly idleShells: number;
   /** Connections successfully opened since the pool was created (a reuse counter for metrics and tests). */
   readonly connectsTotal: number;
   /** Channel opens the server refused for lack of session slots and that were retried. */
@@ -165,12 +168,14 @@ export class SshPool {
       connected: h.client !== undefined,
       busyChannels: h.busy,
       queued: h.queue.length,
+      idleShells: h.idleShells.filter((shell) => shell.reusable).length,
     }));
     return {
       openConnections: hosts.filter((h) => h.connected).length,
       connecting: [...this.hosts.values()].filter((h) => h.connecting !== undefined).length,
       busyChannels: hosts.reduce((n, h) => n + h.busyChannels, 0),
       queued: hosts.reduce((n, h) => n + h.queued, 0),
+      idleShells: hosts.reduce((n, h) => n + h.idleShells, 0),
       connectsTotal: this.connectsTotal,
       channelOpenRetries: this.channelOpenRetries,
       shellsOpened: this.shellsOpened,

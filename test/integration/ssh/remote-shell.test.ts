@@ -38,7 +38,7 @@ describe("commands in a long-lived remote shell", () => {
     expect(new Set(seen.map((s) => s.pid)).size).toBe(20);
     expect(seen.every((s) => s.pgrp === s.pid)).toBe(true);
     expect(new Set(seen.map((s) => s.ppid)).size).toBe(1);
-    expect(pool.stats()).toMatchObject({ connectsTotal: 1, shellsOpened: 1, shellCommands: 20 });
+    expect(pool.stats()).toMatchObject({ connectsTotal: 1, shellsOpened: 1, shellCommands: 20, idleShells: 1, busyChannels: 0 });
   });
 
   it("keeps one command's directory, variables, umask, limits and aliases from the next", async () => {
@@ -115,6 +115,18 @@ describe("commands in a long-lived remote shell", () => {
     expect(who(again.stdout).ppid).not.toBe(first.ppid);
     expect(fs.readFileSync(counter, "utf8")).toBe("x\n");
     expect((await pool.exec(host2!, "echo ok", { timeoutMs: 10_000 })).stdout).toBe("ok\n");
+  });
+
+  it("a shell that dies while its command runs fails that command as lost, and does not run it again", async () => {
+    const counter = path.join(dir, "runs");
+    // The command's parent is the long-lived shell: it kills it, then goes on as an orphan that still holds the output.
+    const command = `echo x >> ${shellQuote(counter)}; read -r l < /proc/$BASHPID/stat; set -- \${l##*) }; kill -KILL "$2"; sleep 0.2; echo after`;
+    const error: unknown = await pool.exec(host2!, command, { timeoutMs: 10_000 }).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(SshConnectionError);
+    expect(error).toMatchObject({ phase: "running", retryable: true, message: expect.stringContaining("the remote shell ended (SIGKILL) while the command ran") as unknown });
+    expect(fs.readFileSync(counter, "utf8")).toBe("x\n");
+    expect((await pool.exec(host2!, "echo ok", { timeoutMs: 10_000 })).stdout).toBe("ok\n");
+    expect(pool.stats().shellsOpened).toBe(2);
   });
 
   it("still uses an exec channel for input, `$$` and long commands", async () => {
