@@ -1,6 +1,6 @@
 import { StringDecoder } from "node:string_decoder";
 import { CappedOutput } from "./capped-output";
-import type { ExecOptions } from "./exec-types";
+import type { ExecOptions, ExecResult } from "./exec-types";
 
 const DEFAULT_MAX_OUTPUT = 1024 * 1024;
 
@@ -44,6 +44,18 @@ export class CommandOutput {
   end(): void {
     if (this.opts.onStdout !== undefined && this.opts.stdoutTo === undefined) this.observe(this.opts.onStdout, this.outDecoder.end());
     if (this.opts.onStderr !== undefined) this.observe(this.opts.onStderr, this.errDecoder.end());
+  }
+
+  /** The exec's result: what was kept of the output, with how the command ended. */
+  result(ending: Pick<ExecResult, "code" | "signal" | "durationMs" | "timedOut" | "aborted" | "cleanup">): ExecResult {
+    return {
+      ...ending,
+      stdout: this.stdout.text(),
+      stderr: this.stderr.text(),
+      stdoutBytes: this.stdout.bytes,
+      stderrBytes: this.stderr.bytes,
+      truncated: this.stdout.truncated || this.stderr.truncated,
+    };
   }
 
   /** The first error a callback threw, if any. */

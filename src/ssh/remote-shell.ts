@@ -98,19 +98,16 @@ export class RemoteShell {
           if (failure !== undefined) return reject(failure);
           // A stopped command's group was killed: report the signal as an exec channel would (bash's wait gives 128+n).
           const bySignal = stopper.stopping && status !== undefined && status.code > 128 ? signalName(status.code - 128) : undefined;
-          resolve({
-            code: status === undefined || bySignal !== undefined ? null : status.code,
-            signal: bySignal ?? null,
-            stdout: output.stdout.text(),
-            stderr: output.stderr.text(),
-            stdoutBytes: output.stdout.bytes,
-            stderrBytes: output.stderr.bytes,
-            truncated: output.stdout.truncated || output.stderr.truncated,
-            durationMs: performance.now() - started,
-            timedOut: stopper.timedOut,
-            aborted: stopper.aborted,
-            cleanup,
-          });
+          resolve(
+            output.result({
+              code: status === undefined || bySignal !== undefined ? null : status.code,
+              signal: bySignal ?? null,
+              durationMs: performance.now() - started,
+              timedOut: stopper.timedOut,
+              aborted: stopper.aborted,
+              cleanup,
+            }),
+          );
         });
       };
       const maybeDone = (): void => {

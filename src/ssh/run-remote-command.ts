@@ -76,19 +76,9 @@ export async function runRemoteCommand(channels: CommandChannels, command: strin
           reject(failure);
           return;
         }
-        resolve({
-          code: exit.code,
-          signal: exit.signal,
-          stdout: output.stdout.text(),
-          stderr: output.stderr.text(),
-          stdoutBytes: output.stdout.bytes,
-          stderrBytes: output.stderr.bytes,
-          truncated: output.stdout.truncated || output.stderr.truncated,
-          durationMs: performance.now() - started,
-          timedOut: stopper.timedOut,
-          aborted: stopper.aborted,
-          cleanup,
-        });
+        resolve(
+          output.result({ code: exit.code, signal: exit.signal, durationMs: performance.now() - started, timedOut: stopper.timedOut, aborted: stopper.aborted, cleanup }),
+        );
       });
     });
 
