@@ -55,7 +55,7 @@ export interface SshPoolStats {
   readonly channelOpenRetries: number;
   /** Long-lived shells opened since the pool was created; each ran one or more commands. */
   readonly shellsOpened: number;
-  /** Commands run in a long-lived shell rather than an exec channel of their own. */
+  /** Commands handed to a long-lived shell rather than an exec channel (one the shell never started then took an exec channel). */
   readonly shellCommands: number;
   readonly hosts: readonly SshPoolHostStats[];
 }

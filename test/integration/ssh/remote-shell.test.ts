@@ -129,6 +129,18 @@ describe("commands in a long-lived remote shell", () => {
     expect(pool.stats().shellsOpened).toBe(2);
   });
 
+  it("with remoteShells off, every command has a session of its own, led by its shell", async () => {
+    await pool.close();
+    pool = new SshPool({ remoteShells: false });
+    const seen = [];
+    for (let i = 0; i < 3; i++) seen.push(who((await pool.exec(host2!, WHO_AM_I, { timeoutMs: 10_000 })).stdout));
+    // sshd forks each exec's shell and makes it the leader of its own group (session.c, setsid).
+    expect(seen.every((s) => s.pgrp === s.pid)).toBe(true);
+    expect(new Set(seen.map((s) => s.pid)).size).toBe(3);
+    expect(seen.map((s) => fs.readFileSync(`/proc/${s.ppid}/comm`, "utf8").trim())).toEqual(["sshd", "sshd", "sshd"]);
+    expect(pool.stats()).toMatchObject({ shellsOpened: 0, shellCommands: 0, idleShells: 0 });
+  });
+
   it("still uses an exec channel for input, `$$` and long commands", async () => {
     expect(await pool.exec(host2!, "cat", { timeoutMs: 10_000, stdin: "in" })).toMatchObject({ stdout: "in" });
     const own = await pool.exec(host2!, 'echo $$; read -r l < /proc/$$/stat; set -- ${l##*) }; echo "$3"', { timeoutMs: 10_000 });
