@@ -50,10 +50,12 @@ export interface BenchOptions {
   readonly repo: string;
   /** `--soak`: only the soak (10,000 one-step runs; 2,000 with --quick), merged into results.json. */
   readonly soak?: boolean;
+  /** `--latency`: only the step latency (as many samples as a full run), printed and not written: for working on the hot path. */
+  readonly latencyOnly?: boolean;
 }
 
 /** Runs every measurement (in a process started by main.ts from transpiled code) and writes results.json. */
-export async function runBench({ quick, profile, traceGc = false, repo, soak = false }: BenchOptions): Promise<void> {
+export async function runBench({ quick, profile, traceGc = false, repo, soak = false, latencyOnly = false }: BenchOptions): Promise<void> {
   const plan = quick ? QUICK : FULL;
   const began = Date.now();
   const latencyClusters = 100;
@@ -88,6 +90,11 @@ export async function runBench({ quick, profile, traceGc = false, repo, soak = f
 
     log(`step latency: ${plan.latencySamples} sequential 1-step runs, interleaved with raw and pooled execs`);
     const latency = await measureStepLatency(bed, bot, { samples: plan.latencySamples, opensshSamples: plan.opensshSamples });
+    if (latencyOnly) {
+      const { step, raw, pool, openssh, spans } = latency;
+      log(`step ${step.median.toFixed(2)} ms (p99 ${step.p99.toFixed(2)}), raw exec ${raw.median.toFixed(2)}, pooled exec ${pool.median.toFixed(2)}, ssh ${openssh.median.toFixed(0)}: step_overhead_ratio ${(step.median / raw.median).toFixed(2)}, openssh_speedup ${(openssh.median / step.median).toFixed(1)}; spans ${JSON.stringify(spans)}`);
+      return;
+    }
     await bot.slackSettled();
 
     log(`ack latency: ${plan.ackRounds} rounds of 50 concurrent slash commands, real app vs bare Bolt`);

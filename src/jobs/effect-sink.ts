@@ -2,7 +2,7 @@ import type Redis from "ioredis";
 import type { Queue } from "bullmq";
 import type { RedisKeys } from "./store/redis-keys";
 import type { Effect } from "./run-machine/run-draft";
-import { expiryJobId, stepJobId, type ExpiryJobData, type StepJobData } from "./step-job";
+import { CARRIED_RECORD_MAX_BYTES, expiryJobId, stepJobId, type CarriedRecord, type ExpiryJobData, type StepJobData } from "./step-job";
 
 /** Abort messages on pub/sub: `{runId, stepIndex}`. */
 export interface AbortMessage {
@@ -23,10 +23,11 @@ export class EffectSink {
     private readonly keys: RedisKeys,
   ) {}
 
-  async apply(runId: string, effect: Effect): Promise<void> {
+  /** `record`: the committed record, carried by a step job it enqueues (`CarriedRecord`). */
+  async apply(runId: string, effect: Effect, record?: CarriedRecord): Promise<void> {
     switch (effect.type) {
       case "enqueue-step":
-        await this.enqueueStep({ runId, stepIndex: effect.stepIndex, attempt: effect.attempt }, effect.delayMs);
+        await this.enqueueStep({ runId, stepIndex: effect.stepIndex, attempt: effect.attempt, ...(record !== undefined ? { record } : {}) }, effect.delayMs);
         return;
       case "schedule-expiry":
         await this.scheduleExpiry({ runId, stepIndex: effect.stepIndex, attempt: effect.attempt }, effect.delayMs);
@@ -40,7 +41,9 @@ export class EffectSink {
   }
 
   async enqueueStep(data: StepJobData, delayMs: number): Promise<void> {
-    await this.steps.add("step", data, { jobId: stepJobId(data), delay: Math.max(0, delayMs) });
+    const { record, ...plain } = data;
+    const carried = record !== undefined && delayMs <= 0 && JSON.stringify(record.run).length <= CARRIED_RECORD_MAX_BYTES ? { ...plain, record } : plain;
+    await this.steps.add("step", carried, { jobId: stepJobId(data), delay: Math.max(0, delayMs) });
   }
 
   async scheduleExpiry(data: ExpiryJobData, delayMs: number): Promise<void> {

@@ -69,7 +69,9 @@ export function openRunBackbone(options: BackboneOptions, role: string): RunBack
   const connections = [redis, queueRedis];
   const keepSeconds = Math.round((options.keepJobsMs ?? 7 * 24 * 3600_000) / 1000);
   const defaultJobOptions = { removeOnComplete: { age: keepSeconds }, removeOnFail: { age: keepSeconds }, attempts: 3, backoff: { type: "exponential", delay: 500 } };
-  const stepQueue = new Queue(STEP_QUEUE, { connection: queueRedis, prefix: keys.bullPrefix, defaultJobOptions });
+  // Step jobs are added on the run store's connection: a job sent behind the write that made its run
+  // runs after that write in Redis (a new run's first job, create-engine.ts), with no wait between.
+  const stepQueue = new Queue(STEP_QUEUE, { connection: redis, prefix: keys.bullPrefix, defaultJobOptions });
   const controlQueue = new Queue(CONTROL_QUEUE, { connection: queueRedis, prefix: keys.bullPrefix, defaultJobOptions });
   for (const q of [stepQueue, controlQueue]) q.on("error", (err) => logger.warn({ err }, "queue connection error"));
   for (const c of connections) c.on("error", (err) => logger.debug({ err }, "redis connection error"));

@@ -4,9 +4,10 @@ import type { EventBus } from "./events/event-bus";
 import type { WallClock } from "./ports/wall-clock";
 import type { EngineLogger } from "./ports/engine-logger";
 import type { PolicyResolver } from "./ports/run-policy";
-import { RunDraft, type Notice } from "./run-machine/run-draft";
-import type { RunStore } from "./store/run-store";
+import { RunDraft, type Effect, type Notice } from "./run-machine/run-draft";
+import type { Announcement, RunStore } from "./store/run-store";
 import type { RunEvent, RunRecord } from "./run-types";
+import type { CarriedRecord } from "./step-job";
 
 export interface TransitionerDeps {
   readonly store: RunStore;
@@ -100,29 +101,36 @@ export class RunTransitioner {
     throw new EngineError("CONFLICT", `run ${runId} is changing too fast; try again`, { runId });
   }
 
-  /** Effects and events of a committed write that did not publish its own (a new run). */
-  async afterCommit(run: RunRecord, draft: RunDraft): Promise<void> {
-    await this.applyEffects(run, draft);
-    await this.publish(run, draft.notices);
+  /** The events of a new run, for the create that publishes them in its own write (`RunStore.create`). */
+  announcementOf(run: RunRecord, draft: RunDraft): Announcement | undefined {
+    return this.deps.bus.announcement(this.deps.bus.encode(eventsOf(run, draft.notices)));
+  }
+
+  /**
+   * The effects of a new run's create, which published its events itself
+   * (`announcementOf`). `enqueued`: the effect already sent behind the
+   * create. A first step's job carries the record (`CarriedRecord`): the
+   * worker need not read what was just written.
+   */
+  async afterCreate(run: RunRecord, draft: RunDraft, enqueued?: Effect): Promise<void> {
+    await this.applyEffects(run, draft, this.carried(run), enqueued);
+  }
+
+  /** The record as a step job carries it, when this process knows its write id. */
+  carried(run: RunRecord): CarriedRecord | undefined {
+    const writeId = this.deps.store.writeIdOf(run);
+    return writeId !== undefined ? { run, writeId } : undefined;
   }
 
   /** Effects of a committed transition; failures are left to the reconciler (effects are idempotent). */
-  private async applyEffects(run: RunRecord, draft: RunDraft): Promise<void> {
+  private async applyEffects(run: RunRecord, draft: RunDraft, record?: CarriedRecord, done?: Effect): Promise<void> {
     for (const effect of draft.effects) {
+      if (effect === done) continue;
       try {
-        await this.deps.effects.apply(run.id, effect);
+        await this.deps.effects.apply(run.id, effect, record);
       } catch (error) {
         this.deps.logger.warn({ runId: run.id, effect, err: error }, "effect not applied; the reconciler will retry it");
       }
-    }
-  }
-
-  async publish(run: RunRecord, notices: readonly Notice[]): Promise<void> {
-    const events = eventsOf(run, notices);
-    try {
-      await this.deps.bus.publishAll(events);
-    } catch (error) {
-      this.deps.logger.warn({ runId: run.id, events: events.map((e) => e.type), err: error }, "events not published");
     }
   }
 }

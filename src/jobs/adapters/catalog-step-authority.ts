@@ -121,5 +121,9 @@ export function catalogStepAuthority(options: CatalogStepAuthorityOptions): Step
     refusal(run, stepIndex) {
       return planRefusal(run) ?? commandsRefusal(run, stepIndex) ?? approvalRefusal(run, stepIndex);
     },
+    // A plan found consistent is remembered by planRefusal (per plan object and per run); one that is not is refused by `refusal`.
+    prepare(run) {
+      planRefusal(run);
+    },
   };
 }

@@ -72,6 +72,21 @@ export class RunStore {
     defineRedisScripts(redis);
   }
 
+  /** The write id of a record this store read or wrote: what a step job carries with it (`CarriedRecord`). */
+  writeIdOf(run: RunRecord): string | undefined {
+    return this.writeIds.get(run);
+  }
+
+  /**
+   * A record another process committed and handed over (a step job's
+   * `CarriedRecord`), taken as if read here: its compare-and-set checks the
+   * write id, so a record that changed since is refused as a conflict.
+   */
+  adopt(run: RunRecord, writeId: string): RunRecord {
+    this.writeIds.set(run, writeId);
+    return run;
+  }
+
   async get(runId: string): Promise<RunRecord | undefined> {
     const hash = await this.redis.hgetall(this.keys.run(runId));
     const run = runFromHash(runId, hash);
@@ -79,7 +94,18 @@ export class RunStore {
     return run;
   }
 
-  async create(run: RunRecord, audit: readonly AuditDraft[]): Promise<CreateResult> {
+  /** Whether a write is acknowledged only once a replica has it (Sentinel): a lost one is written again. */
+  get confirmsWrites(): boolean {
+    return this.replication !== undefined;
+  }
+
+  /**
+   * Creates the run and takes its cluster's lock; `announce` (the new run's
+   * events) is published in the same script when it does. The command is
+   * sent before this returns, so a command sent after it on `redis` runs
+   * after it in Redis.
+   */
+  async create(run: RunRecord, audit: readonly AuditDraft[], announce?: Announcement): Promise<CreateResult> {
     const k = this.keys;
     const at = run.requestedAt;
     const write = fullRunWrite(run);
@@ -90,6 +116,7 @@ export class RunStore {
       const reply = await this.redis.startRun(
         ...[k.run(run.id), k.runAudit(run.id), k.globalAudit, k.active, k.lock(run.plan.cluster), k.runs],
         ...[run.id, write.stepCount, run.state, run.plan.cluster, this.lockTtlMs, Date.parse(at), flatEntries(run.id, at, audit), at, this.maxLen, k.runPrefix, run.requestedBy],
+        ...[announce?.channel ?? "", announce?.message ?? ""],
         ...write.set,
         ...["w", writeId],
       );

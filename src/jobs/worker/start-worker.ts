@@ -204,6 +204,8 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     // The next step, when the write that finished the one before already began it.
     let begun: BegunStep | undefined;
     let result = "skipped";
+    // The record the run's start committed, when this job carries it: read no more for the first step.
+    let handed = takeCarriedRecord(job);
     while (next !== undefined) {
       if (known !== undefined && begun === undefined && closingDown) {
         // The worker began closing after this job took the next step: hand it (not begun) to its own
@@ -212,13 +214,28 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         await transitioner.apply(job.data.runId, actor, (d) => void releaseCarriedStep(d, jobId, true));
         break;
       }
-      const done = await processOneStep(job.data.runId, jobId, next, known, begun);
+      const done = await processOneStep(job.data.runId, jobId, next, known, begun, handed);
+      handed = undefined;
       result = done.result;
       next = done.carried;
       known = done.run;
       begun = done.begun;
     }
     return result;
+  }
+
+  /**
+   * The record a run's first job carries (`CarriedRecord`), taken off the job
+   * at once: a completed job, kept for its id, then holds no copy of it, and
+   * a redelivery reads the run as any other job does.
+   */
+  function takeCarriedRecord(job: Job<StepJobData>): RunRecord | undefined {
+    const { record, ...plain } = job.data;
+    if (record === undefined) return undefined;
+    job.updateData(plain).catch((err: unknown) => logger.debug({ jobId: job.id, err }, "the record carried by a step job could not be taken off it"));
+    const run = record.run as RunRecord | undefined;
+    const usable = run !== undefined && run.id === plain.runId && typeof record.writeId === "string" && Array.isArray(run.steps) && typeof run.version === "number";
+    return usable ? store.adopt(run, record.writeId) : undefined;
   }
 
   /** Registers a step this job is starting or running, so that an abort `now` reaches it. */
@@ -240,14 +257,14 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     if (listening?.size === 0) running.delete(runId);
   }
 
-  async function processOneStep(runId: string, jobId: string, requested: StepRef, known: RunRecord | undefined, begun: BegunStep | undefined): Promise<StepDone> {
+  async function processOneStep(runId: string, jobId: string, requested: StepRef, known: RunRecord | undefined, begun: BegunStep | undefined, handed: RunRecord | undefined): Promise<StepDone> {
     const log = logger.child({ runId, step: requested.stepIndex, attempt: requested.attempt, worker: id });
     // Issue 15 point 5: with Redis full (maxmemory, noeviction) the step's writes wait here instead of
     // failing the job: a failed start would spend the job's attempts, and a lost result would later
     // read as a worker crash ("interrupted") although the command ran and its outcome is known.
     const whenRedisTakesWrites = <T>(what: string, write: () => Promise<T>): Promise<T> =>
       untilRedisAcceptsWrites(write, (err) => log.error({ err: err.message }, `Redis is out of memory: ${what} waits in this worker until Redis accepts writes again; the run goes on by itself then. An operator should ${REDIS_OUT_OF_MEMORY_FIX}`));
-    const started = begun ?? (await beginDelivered(runId, jobId, requested, known, whenRedisTakesWrites, log));
+    const started = begun ?? (await beginDelivered(runId, jobId, requested, known, handed, whenRedisTakesWrites, log));
     if (!("hold" in started)) return started;
     const { run, hold } = started;
     const { stepIndex, attempt } = started.step;
@@ -286,9 +303,11 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
    * the step before it in this job). A step that a fresh delivery finds
    * `running` may still run in a live worker whose job lock lapsed (issue 13):
    * while that worker's lease holds, this delivery waits instead of calling
-   * the step interrupted.
+   * the step interrupted. `handed`: the record the job carried, read in place
+   * of the first read (it is checked like one: a run changed since it was
+   * committed fails the compare-and-set and is read again).
    */
-  async function beginDelivered(runId: string, jobId: string, requested: StepRef, known: RunRecord | undefined, durable: DurableWrite, log: typeof logger): Promise<BegunStep | StepDone> {
+  async function beginDelivered(runId: string, jobId: string, requested: StepRef, known: RunRecord | undefined, handed: RunRecord | undefined, durable: DurableWrite, log: typeof logger): Promise<BegunStep | StepDone> {
     const hold: StepHold = { entry: track(runId) };
     let handedOn = false;
     try {
@@ -299,7 +318,8 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         let leaseChecked: StepRef | undefined;
         if (current === undefined) {
           // Read here rather than by the transition (which would read it anyway): no round trip more.
-          current = await store.get(runId);
+          current = handed ?? (await store.get(runId));
+          handed = undefined;
           if (current === undefined) return { result: "no such run" };
           leaseChecked = carriedStep(current, jobId) ?? requested;
           current = await untilNotRunningElsewhere(runId, leaseChecked, current, log);
@@ -314,7 +334,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         const verdict: { value: BeginVerdict | "look again"; step: StepRef } = { value: "skip", step: requested };
         let applied;
         try {
-          applied = await durable("the start of this step", () =>
+          const beginning = durable("the start of this step", () =>
             transitioner.apply(
               runId,
               actor,
@@ -333,6 +353,10 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
               { known: current },
             ),
           );
+          // While that write is on its way: the costly part of the step's check (re-planning the run),
+          // which the check after the write then finds done (issue 13).
+          prepareCheck(current, log);
+          applied = await beginning;
         } catch (error) {
           if (isEngineError(error, "NOT_FOUND")) return { result: "no such run" };
           throw error;
@@ -352,6 +376,15 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       }
     } finally {
       if (!handedOn) releaseHold(runId, hold);
+    }
+  }
+
+  function prepareCheck(run: RunRecord, log: typeof logger): void {
+    try {
+      options.authority?.prepare?.(run);
+    } catch (err) {
+      // The check proper runs after the write whatever happens here, and refuses then.
+      log.debug({ err }, "the step check's preparation failed");
     }
   }
 

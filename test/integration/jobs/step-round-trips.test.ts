@@ -1,7 +1,7 @@
 import type { Actor } from "../../../src/jobs";
 import { redisKeys } from "../../../src/jobs/store/redis-keys";
 import { eventuallyTrue } from "../../helpers/eventually";
-import { monitorDuring } from "./helpers/monitor-during";
+import { monitorClientsDuring, monitorDuring } from "./helpers/monitor-during";
 import { createHarness, isSettled, testPlan, waitForRun, type Harness } from "./helpers/jobs-harness";
 
 const requester: Actor = { userId: "UREQ" };
@@ -27,11 +27,106 @@ describe("the Redis commands of one step", () => {
   let h: Harness;
 
   beforeAll(async () => {
-    h = createHarness("roundtrips", { c1: "{}", c2: "{}" });
+    h = createHarness("roundtrips", { c1: "{}", c2: "{}", c4: "{}", c5: "{}" });
     await h.startWorker();
   });
   afterAll(async () => {
     await h.close();
+  });
+
+  /** The stored data of a step job (BullMQ keeps it in the job's hash), parsed. */
+  async function jobData(runId: string, stepIndex = 0, attempt = 1): Promise<Record<string, unknown> | undefined> {
+    const text = await h.engine.store.redis.hget(`${redisKeys(h.prefix).bullPrefix}:steps:${runId}:${stepIndex}:${attempt}`, "data");
+    return text === null ? undefined : (JSON.parse(text) as Record<string, unknown>);
+  }
+
+  it("sends a new run's first job right behind its create, which publishes the run's events; the worker begins the step from the record the job carries and takes it off the job", async () => {
+    const keys = redisKeys(h.prefix);
+    const probe = h.engine.store.redis.duplicate();
+    // What the engine's connection sends and when each is answered, seen on the connection itself.
+    const connection = h.engine.store.redis;
+    const sendCommand = connection.sendCommand.bind(connection);
+    const wire: string[] = [];
+    connection.sendCommand = ((command: Parameters<typeof sendCommand>[0], stream?: Parameters<typeof sendCommand>[1]) => {
+      const args = command.args.map(String);
+      const what = args.includes(keys.runs) ? "create" : args.some((a) => a.startsWith(`${keys.bullPrefix}:steps:`)) ? "add" : undefined;
+      if (what !== undefined) {
+        wire.push(`sent ${what}`);
+        command.promise.then(
+          () => wire.push(`answered ${what}`),
+          () => wire.push(`failed ${what}`),
+        );
+      }
+      return sendCommand(command, stream);
+    });
+    let runId = "";
+    try {
+      const seen = await monitorClientsDuring(h.redisUrl, async () => {
+        const run = await h.engine.start(testPlan("c4", [{ id: "one", kind: "exec", targets: [{ host: "h2", command: "true" }] }]), requester);
+        // One round trip for both: the add was on its way before the create's answer came.
+        expect(wire).toEqual(["sent create", "sent add", "answered create", "answered add"]);
+        runId = run.id;
+        // Polled on a connection of the test's own, by state alone: any read of the whole run below is the product's.
+        await eventuallyTrue("the run succeeded", async () => (await probe.hget(keys.run(run.id), "state")) === "succeeded", 20_000);
+      });
+      const isCreate = (c: (typeof seen)[number]) => c.client !== "lua" && /^eval/i.test(c.args[0] ?? "") && c.args.includes(keys.run(runId)) && c.args.includes(keys.runs);
+      const createAt = seen.findIndex(isCreate);
+      expect(createAt).toBeGreaterThan(-1);
+      const engineClient = seen[createAt]!.client;
+      // The engine's next command is the job's add (BullMQ's script on the step queue's keys), sent before the create's answer.
+      const next = seen.slice(createAt + 1).findIndex((c) => c.client === engineClient) + createAt + 1;
+      expect(seen[next]!.args.some((a) => a.startsWith(`${keys.bullPrefix}:steps:`))).toBe(true);
+      expect(seen[next]!.args.some((a) => a.includes("writeId"))).toBe(true);
+      // The run's events went out inside the create, before the add.
+      const published = seen.findIndex((c, i) => i > createAt && c.client === "lua" && c.args[0]?.toLowerCase() === "publish" && c.args[2]?.includes("run.created") === true);
+      expect(published).toBeGreaterThan(createAt);
+      expect(published).toBeLessThan(next);
+      // Nobody read the whole run: the worker took it from the job, and subscribers had it from the create's event.
+      expect(seen.filter((c) => c.args[0]?.toLowerCase() === "hgetall" && c.args[1] === keys.run(runId))).toEqual([]);
+      expect(seen.filter((c) => c.args[0]?.toLowerCase() === "hset" && c.args[1] === keys.run(runId))).toHaveLength(3);
+      // The completed job, kept for its id, holds no copy of the record.
+      expect(await jobData(runId)).toEqual({ runId, stepIndex: 0, attempt: 1 });
+    } finally {
+      connection.sendCommand = sendCommand;
+      probe.disconnect();
+    }
+  });
+
+  it("takes back the job sent behind a create that the cluster's lock refused: no run, and no job with a record, is left of it", async () => {
+    const keys = redisKeys(h.prefix);
+    const holder = await h.engine.start(testPlan("c5", [{ id: "slow", kind: "exec", targets: [{ host: "h3", command: "sleep 1" }] }]), requester);
+    let refusedId = "";
+    const seen = await monitorClientsDuring(h.redisUrl, async () => {
+      await expect(h.engine.start(testPlan("c5", [{ id: "never", kind: "exec", targets: [{ host: "h2", command: "echo never" }] }]), requester)).rejects.toMatchObject({ code: "LOCKED" });
+    });
+    const create = seen.find((c) => c.client !== "lua" && /^eval/i.test(c.args[0] ?? "") && c.args.includes(keys.runs) && !c.args.includes(keys.run(holder.id)));
+    refusedId = create!.args.find((a) => a.startsWith(keys.runPrefix))!.slice(keys.runPrefix.length);
+    expect(await h.engine.get(refusedId)).toBeUndefined();
+    // Removed before any worker took it, or taken and skipped ("no such run") with the record taken off.
+    await eventuallyTrue("the refused start's job is gone or holds no record", async () => {
+      const data = await jobData(refusedId);
+      return data === undefined || data.record === undefined;
+    }, 5000);
+    const done = await waitForRun(h.engine, holder.id, isSettled);
+    expect(done.state).toBe("succeeded");
+  });
+
+  it("a job whose carried record is older than the run's (the run was aborted before a worker took it) does not run its step", async () => {
+    const stale = createHarness("roundtrips-stale", { c6: "{}" });
+    try {
+      const run = await stale.engine.start(testPlan("c6", [{ id: "never", kind: "exec", targets: [{ host: "h2", command: "echo ran" }] }]), requester);
+      const carried = JSON.parse((await stale.engine.store.redis.hget(`${redisKeys(stale.prefix).bullPrefix}:steps:${run.id}:0:1`, "data"))!) as { record?: { run: { version: number } } };
+      expect(carried.record?.run.version).toBe(1);
+      expect((await stale.engine.abort(run.id, requester, "after-step")).state).toBe("aborted");
+      await stale.startWorker();
+      await eventuallyTrue("the job was taken and skipped", async () => (await stale.engine.store.redis.hget(`${redisKeys(stale.prefix).bullPrefix}:steps:${run.id}:0:1`, "returnvalue")) === JSON.stringify("skipped"), 10_000);
+      const after = (await stale.engine.get(run.id))!;
+      expect(after.state).toBe("aborted");
+      expect(after.steps[0]!.outputs).toEqual([]);
+      expect((await stale.engine.audit(run.id)).some((e) => e.type === "step.started")).toBe(false);
+    } finally {
+      await stale.close();
+    }
   });
 
   it("asks for the SSH slot before the step's start is answered, and stores the output before its result; no slot is left held", async () => {

@@ -7,9 +7,12 @@
 -- runs (issue 12 point 11): each start drops up to 20 of its oldest ids whose
 -- record has expired (and `list` drops those it meets), so the index does not
 -- outgrow what is kept for longer than a retention time.
+-- The new run's events go out in the same step when it is created (ARGV[12] channel, ARGV[13]
+-- message; none when empty), as cas-run.lua does for a transition: before anything a later
+-- command on this connection does (the run's first step job), and never for a refused start.
 -- KEYS: run, runAudit, globalAudit, active, lock, runs
 -- ARGV: runId, stepCount, state, cluster, lockTtlMs, requestedAtMs, auditJson, at, maxlen, runPrefix, requestedBy,
---       <field, value pairs of the record> (run-hash.ts)
+--       channel, message, <field, value pairs of the record> (run-hash.ts)
 -- Scripts reach keys derived from stored values (the lock holder's run, the
 -- active runs' locks): fine on one Redis or Sentinel, not on Redis Cluster.
 --#include terminal.lua
@@ -37,7 +40,7 @@ if holder then
   redis.call('HDEL', KEYS[4], holder)
 end
 redis.call('SET', KEYS[5], ARGV[1], 'PX', ARGV[5])
-redis.call('HSET', KEYS[1], 'v', '1', 'n', ARGV[2], 'state', ARGV[3], 'cluster', ARGV[4], 'requestedBy', ARGV[11], unpack(ARGV, 12))
+redis.call('HSET', KEYS[1], 'v', '1', 'n', ARGV[2], 'state', ARGV[3], 'cluster', ARGV[4], 'requestedBy', ARGV[11], unpack(ARGV, 14))
 redis.call('HSET', KEYS[4], ARGV[1], ARGV[4])
 redis.call('ZADD', KEYS[6], ARGV[6], ARGV[1])
 -- Oldest first, up to the first finished run still kept: a finished run's record expires a
@@ -56,4 +59,5 @@ if recovered ~= '' then
     'data', cjson.encode({cluster = ARGV[4], from = recovered, holderState = recoveredState})})
 end
 add_audit(KEYS[2], KEYS[3], ARGV[9], entries)
+if ARGV[13] ~= '' then redis.call('PUBLISH', ARGV[12], ARGV[13]) end
 return {'OK', recovered, recoveredState}
