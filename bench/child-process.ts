@@ -18,12 +18,24 @@ export interface ChildOptions {
   readonly timeoutMs?: number;
 }
 
-/** A node process the bench started: stopped by pid (SIGTERM, then SIGKILL after 15 s), never by name. */
+/**
+ * A node process the bench started: stopped by pid (SIGTERM, then SIGKILL
+ * after 15 s), never by name. Its stdout and stderr are the log file itself:
+ * when the bench relayed them through pipes, the process that times the runs
+ * woke for every log line of the bot and the workers, in the middle of the
+ * path it times. Readiness is read back from the file.
+ */
 export async function startChild(options: ChildOptions): Promise<Child> {
-  const log = fs.createWriteStream(options.logFile);
-  const child: ChildProcess = spawn(process.execPath, [...options.args], { cwd: options.cwd, env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+  const fd = fs.openSync(options.logFile, "a");
+  // A file a process of the same name wrote before (the scaling phase starts workers again): only what follows counts.
+  const from = fs.fstatSync(fd).size;
+  let child: ChildProcess;
+  try {
+    child = spawn(process.execPath, [...options.args], { cwd: options.cwd, env: options.env ?? process.env, stdio: ["ignore", fd, fd] });
+  } finally {
+    fs.closeSync(fd);
+  }
   registerChild(child);
-  child.stderr?.pipe(log);
   const stop = async (): Promise<void> => {
     if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
     const gone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
@@ -34,26 +46,25 @@ export async function startChild(options: ChildOptions): Promise<Child> {
   };
   try {
     await new Promise<void>((resolve, reject) => {
-      let seen = "";
-      const timer = setTimeout(() => reject(new Error(`${options.args.join(" ")} did not start; see ${options.logFile}`)), options.timeoutMs ?? 60_000);
-      child.once("exit", (code) => {
-        clearTimeout(timer);
+      const ready = options.ready;
+      if (ready === undefined) return resolve();
+      const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+      const exited = (code: number | null): void => {
+        clearInterval(poll);
         reject(new Error(`${options.args.join(" ")} exited with ${code} at start; see ${options.logFile}`));
-      });
-      if (options.ready === undefined) {
-        clearTimeout(timer);
-        resolve();
-      }
-      child.stdout?.on("data", (chunk: Buffer) => {
-        log.write(chunk);
-        if (seen === "done" || options.ready === undefined) return;
-        seen += chunk.toString("utf8");
-        if (options.ready.test(seen)) {
-          seen = "done";
-          clearTimeout(timer);
+      };
+      child.once("exit", exited);
+      const poll = setInterval(() => {
+        if (ready.test(fs.readFileSync(options.logFile).subarray(from).toString("utf8"))) {
+          clearInterval(poll);
+          child.off("exit", exited);
           resolve();
+        } else if (Date.now() > deadline) {
+          clearInterval(poll);
+          child.off("exit", exited);
+          reject(new Error(`${options.args.join(" ")} did not start; see ${options.logFile}`));
         }
-      });
+      }, 25);
     });
   } catch (err) {
     await stop();

@@ -205,37 +205,49 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     let begun: BegunStep | undefined;
     let result = "skipped";
     // The record the run's start committed, when this job carries it: read no more for the first step.
-    let handed = takeCarriedRecord(job);
-    while (next !== undefined) {
-      if (known !== undefined && begun === undefined && closingDown) {
-        // The worker began closing after this job took the next step: hand it (not begun) to its own
-        // job, and take the claim off in the same write, so that this job, should it be redelivered,
-        // cannot take it back while another worker runs it.
-        await transitioner.apply(job.data.runId, actor, (d) => void releaseCarriedStep(d, jobId, true));
-        break;
+    let handed = carriedRecord(job);
+    try {
+      while (next !== undefined) {
+        if (known !== undefined && begun === undefined && closingDown) {
+          // The worker began closing after this job took the next step: hand it (not begun) to its own
+          // job, and take the claim off in the same write, so that this job, should it be redelivered,
+          // cannot take it back while another worker runs it.
+          await transitioner.apply(job.data.runId, actor, (d) => void releaseCarriedStep(d, jobId, true));
+          break;
+        }
+        const done = await processOneStep(job.data.runId, jobId, next, known, begun, handed);
+        handed = undefined;
+        result = done.result;
+        next = done.carried;
+        known = done.run;
+        begun = done.begun;
       }
-      const done = await processOneStep(job.data.runId, jobId, next, known, begun, handed);
-      handed = undefined;
-      result = done.result;
-      next = done.carried;
-      known = done.run;
-      begun = done.begun;
+    } finally {
+      dropCarriedRecord(job);
     }
     return result;
   }
 
-  /**
-   * The record a run's first job carries (`CarriedRecord`), taken off the job
-   * at once: a completed job, kept for its id, then holds no copy of it, and
-   * a redelivery reads the run as any other job does.
-   */
-  function takeCarriedRecord(job: Job<StepJobData>): RunRecord | undefined {
-    const { record, ...plain } = job.data;
+  /** The record a run's first job carries (`CarriedRecord`), when it is one this worker can start from. */
+  function carriedRecord(job: Job<StepJobData>): RunRecord | undefined {
+    const { record, runId } = job.data;
     if (record === undefined) return undefined;
-    job.updateData(plain).catch((err: unknown) => logger.debug({ jobId: job.id, err }, "the record carried by a step job could not be taken off it"));
     const run = record.run as RunRecord | undefined;
-    const usable = run !== undefined && run.id === plain.runId && typeof record.writeId === "string" && Array.isArray(run.steps) && typeof run.version === "number";
+    const usable = run !== undefined && run.id === runId && typeof record.writeId === "string" && Array.isArray(run.steps) && typeof run.version === "number";
     return usable ? store.adopt(run, record.writeId) : undefined;
+  }
+
+  /**
+   * Takes the carried record off the job once this delivery is done with it
+   * (after its steps, off their path): a completed job, kept for its id,
+   * holds no copy of the record then, and a redelivery (this worker died
+   * first) reads the run as any other job does, or starts from the old
+   * record, whose compare-and-set then fails and reads it.
+   */
+  function dropCarriedRecord(job: Job<StepJobData>): void {
+    const { record, ...plain } = job.data;
+    if (record === undefined) return;
+    job.updateData(plain).catch((err: unknown) => logger.debug({ jobId: job.id, err }, "the record carried by a step job could not be taken off it"));
   }
 
   /** Registers a step this job is starting or running, so that an abort `now` reaches it. */
