@@ -7,8 +7,8 @@ import type { RunRecord } from "./run-types";
  * still checks version and write id, so a record changed meanwhile is read
  * and computed again as after any conflict. Carried by a run's first job
  * only, and only when small (`CARRIED_RECORD_MAX_BYTES`); the worker takes
- * it off the job as soon as it has it, so completed jobs kept for their ids
- * hold no copy of the record.
+ * it off the job when its delivery ends, so completed jobs kept for their
+ * ids hold no copy of the record.
  */
 export interface CarriedRecord {
   readonly run: RunRecord;

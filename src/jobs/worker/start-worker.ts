@@ -238,11 +238,11 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   }
 
   /**
-   * Takes the carried record off the job once this delivery is done with it
-   * (after its steps, off their path): a completed job, kept for its id,
-   * holds no copy of the record then, and a redelivery (this worker died
-   * first) reads the run as any other job does, or starts from the old
-   * record, whose compare-and-set then fails and reads it.
+   * Takes the carried record off the job when this delivery ends (after its
+   * steps, off their path): a completed job, kept for its id, then holds no
+   * copy of it. A redelivery after this worker died before that starts from
+   * the old record, whose compare-and-set fails and reads the run, as after
+   * any conflict.
    */
   function dropCarriedRecord(job: Job<StepJobData>): void {
     const { record, ...plain } = job.data;
