@@ -6,6 +6,7 @@
  * and writes bench/results.json (definitions included). `--profile` adds
  * --cpu-prof to the worker processes and `--trace-gc` traces the bot's and
  * workers' heaps; both keep their output in $TMPDIR/intervene-bench-profiles/.
+ * `--latency` times the step latency alone and prints it (nothing written).
  *
  * The sources are transpiled first (what `ts-node --transpile-only` does, ahead
  * of time), then everything runs on plain node as in production, each in a

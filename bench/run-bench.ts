@@ -50,7 +50,7 @@ export interface BenchOptions {
   readonly repo: string;
   /** `--soak`: only the soak (10,000 one-step runs; 2,000 with --quick), merged into results.json. */
   readonly soak?: boolean;
-  /** `--latency`: only the step latency (as many samples as a full run), printed and not written: for working on the hot path. */
+  /** `--latency`: only the step latency (500 runs; 60 with --quick), printed and not written: for working on the hot path. */
   readonly latencyOnly?: boolean;
 }
 
