@@ -27,7 +27,7 @@ describe("the Redis commands of one step", () => {
   let h: Harness;
 
   beforeAll(async () => {
-    h = createHarness("roundtrips", { c1: "{}", c2: "{}", c4: "{}", c5: "{}" });
+    h = createHarness("roundtrips", { c1: "{}", c2: "{}", c5: "{}" });
     await h.startWorker();
   });
   afterAll(async () => {
@@ -35,21 +35,27 @@ describe("the Redis commands of one step", () => {
   });
 
   /** The stored data of a step job (BullMQ keeps it in the job's hash), parsed. */
-  async function jobData(runId: string, stepIndex = 0, attempt = 1): Promise<Record<string, unknown> | undefined> {
-    const text = await h.engine.store.redis.hget(`${redisKeys(h.prefix).bullPrefix}:steps:${runId}:${stepIndex}:${attempt}`, "data");
+  async function jobData(of: Harness, runId: string, stepIndex = 0, attempt = 1): Promise<Record<string, unknown> | undefined> {
+    const text = await of.engine.store.redis.hget(`${redisKeys(of.prefix).bullPrefix}:steps:${runId}:${stepIndex}:${attempt}`, "data");
     return text === null ? undefined : (JSON.parse(text) as Record<string, unknown>);
   }
 
   it("sends a new run's first job right behind its create, which publishes the run's events; the worker begins the step from the record the job carries and takes it off the job", async () => {
-    const keys = redisKeys(h.prefix);
-    const probe = h.engine.store.redis.duplicate();
+    // A harness of its own whose worker does not reconcile meanwhile: a reconcile pass reads every active run whole.
+    const own = createHarness("roundtrips-start", { c4: "{}" });
+    const worker = await own.startWorker({ reconcileIntervalMs: 3_600_000 });
+    // The pass a worker starts with is not awaited; one more on the same connection is answered after it, with no run to read.
+    await worker.reconcile();
+    const keys = redisKeys(own.prefix);
+    const probe = own.engine.store.redis.duplicate();
     // What the engine's connection sends and when each is answered, seen on the connection itself.
-    const connection = h.engine.store.redis;
+    const connection = own.engine.store.redis;
     const sendCommand = connection.sendCommand.bind(connection);
     const wire: string[] = [];
     connection.sendCommand = ((command: Parameters<typeof sendCommand>[0], stream?: Parameters<typeof sendCommand>[1]) => {
       const args = command.args.map(String);
-      const what = args.includes(keys.runs) ? "create" : args.some((a) => a.startsWith(`${keys.bullPrefix}:steps:`)) ? "add" : undefined;
+      // The add is told by the record it carries: a fresh step queue sends commands of its own on the keys too.
+      const what = args.includes(keys.runs) ? "create" : args.some((a) => a.includes("writeId")) ? "add" : undefined;
       if (what !== undefined) {
         wire.push(`sent ${what}`);
         command.promise.then(
@@ -61,8 +67,8 @@ describe("the Redis commands of one step", () => {
     });
     let runId = "";
     try {
-      const seen = await monitorClientsDuring(h.redisUrl, async () => {
-        const run = await h.engine.start(testPlan("c4", [{ id: "one", kind: "exec", targets: [{ host: "h2", command: "true" }] }]), requester);
+      const seen = await monitorClientsDuring(own.redisUrl, async () => {
+        const run = await own.engine.start(testPlan("c4", [{ id: "one", kind: "exec", targets: [{ host: "h2", command: "true" }] }]), requester);
         // One round trip for both: the add was on its way before the create's answer came.
         expect(wire).toEqual(["sent create", "sent add", "answered create", "answered add"]);
         runId = run.id;
@@ -85,10 +91,11 @@ describe("the Redis commands of one step", () => {
       expect(seen.filter((c) => c.args[0]?.toLowerCase() === "hgetall" && c.args[1] === keys.run(runId))).toEqual([]);
       expect(seen.filter((c) => c.args[0]?.toLowerCase() === "hset" && c.args[1] === keys.run(runId))).toHaveLength(3);
       // The completed job, kept for its id, holds no copy of the record.
-      expect(await jobData(runId)).toEqual({ runId, stepIndex: 0, attempt: 1 });
+      expect(await jobData(own, runId)).toEqual({ runId, stepIndex: 0, attempt: 1 });
     } finally {
       connection.sendCommand = sendCommand;
       probe.disconnect();
+      await own.close();
     }
   });
 
@@ -104,7 +111,7 @@ describe("the Redis commands of one step", () => {
     expect(await h.engine.get(refusedId)).toBeUndefined();
     // Removed before any worker took it, or taken and skipped ("no such run") with the record taken off.
     await eventuallyTrue("the refused start's job is gone or holds no record", async () => {
-      const data = await jobData(refusedId);
+      const data = await jobData(h, refusedId);
       return data === undefined || data.record === undefined;
     }, 5000);
     const done = await waitForRun(h.engine, holder.id, isSettled);
