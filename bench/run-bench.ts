@@ -77,7 +77,7 @@ export async function runBench({ quick, profile, traceGc = false, repo, soak = f
     const workerOptions = { ...common, entry: path.join(__dirname, "bench-worker-main.js"), nodePath, count: WORKERS, concurrency: WORKER_CONCURRENCY, nodeArgs: [HEAP_CEILING_ARG, ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []), ...(traceGc ? ["--trace-gc"] : [])] };
     [workers, bot] = await Promise.all([
       startWorkerProcesses(workerOptions),
-      startBenchBot({ ...common, entry, nodePath, inventory: bed.inventory, nodeArgs: [HEAP_CEILING_ARG, ...(traceGc ? ["--trace-gc"] : []), ...(process.env.BENCH_HEAP_DIR !== undefined ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${process.env.BENCH_HEAP_DIR}`] : [])] }),
+      startBenchBot({ ...common, entry, nodePath, inventory: bed.inventory, nodeArgs: [HEAP_CEILING_ARG, ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, "--cpu-prof-name=bot.cpuprofile"] : []), ...(traceGc ? ["--trace-gc"] : []), ...(process.env.BENCH_HEAP_DIR !== undefined ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${process.env.BENCH_HEAP_DIR}`] : [])] }),
     ]);
 
     if (soak) {
@@ -89,10 +89,12 @@ export async function runBench({ quick, profile, traceGc = false, repo, soak = f
     }
 
     log(`step latency: ${plan.latencySamples} sequential 1-step runs, interleaved with raw and pooled execs`);
-    const latency = await measureStepLatency(bed, bot, { samples: plan.latencySamples, opensshSamples: plan.opensshSamples });
+    const latencyProcesses = new Map<string, number>([["bot", bot.pid], ...workers.workers.map((w) => [w.name, w.pid] as [string, number]), ["fake-slack", bot.fake.pid], ...(bed.redis.pid() !== undefined ? [["redis", bed.redis.pid()!] as [string, number]] : [])]);
+    const latency = await measureStepLatency(bed, bot, { samples: plan.latencySamples, opensshSamples: plan.opensshSamples, processes: latencyProcesses, sshdPids: bed.sshd.flatMap((s) => s.pid() ?? []) });
+    const latencyCpu = `CPU ms per run: ${Object.entries(latency.cpuMsPerRun).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ")}`;
     if (latencyOnly) {
       const { step, raw, pool, openssh, spans } = latency;
-      log(`step ${step.median.toFixed(2)} ms (p99 ${step.p99.toFixed(2)}), raw exec ${raw.median.toFixed(2)}, pooled exec ${pool.median.toFixed(2)}, ssh ${openssh.median.toFixed(0)}: step_overhead_ratio ${(step.median / raw.median).toFixed(2)}, openssh_speedup ${(openssh.median / step.median).toFixed(1)}; spans ${JSON.stringify(spans)}`);
+      log(`step ${step.median.toFixed(2)} ms (p99 ${step.p99.toFixed(2)}), raw exec ${raw.median.toFixed(2)}, pooled exec ${pool.median.toFixed(2)}, ssh ${openssh.median.toFixed(0)}: step_overhead_ratio ${(step.median / raw.median).toFixed(2)}, openssh_speedup ${(openssh.median / step.median).toFixed(1)}; spans ${JSON.stringify(spans)}; ${latencyCpu}`);
       return;
     }
     await bot.slackSettled();

@@ -6,6 +6,7 @@ import { SshPool } from "../src/ssh";
 import type { BenchBed } from "./bench-bed";
 import type { BenchBot } from "./bench-bot";
 import { BENCH_PROCEDURE_ID } from "./bench-procedure";
+import { CpuMeter, treeCpuTimes, type CpuTimes } from "./cpu-meter";
 import { RawSshPool } from "./raw-ssh-pool";
 import { median, summarize, type Summary } from "./stats";
 
@@ -23,11 +24,23 @@ export interface StepLatencyResult {
   readonly openssh: Summary;
   /** Medians of the parts of a step, from the run record (ms resolution) and the exec's own timing. */
   readonly spans: { readonly startToRunning: number; readonly runningToFinished: number; readonly exec: number; readonly finishedToEvent: number };
+  /**
+   * CPU ms per timed run, by process, over the blocks of runs only (not the
+   * raw and pooled execs between them): what one sequential 1-step run costs
+   * the machine. A process's work for a run that goes on after its
+   * `step.finished` (the bot's Slack posts) falls in the next block's window,
+   * so in the steady state each run is counted once.
+   */
+  readonly cpuMsPerRun: Readonly<Record<string, number>>;
 }
 
 export interface StepLatencyOptions {
   readonly samples: number;
   readonly opensshSamples: number;
+  /** The product's and the bed's processes by name (bot, workers, fake Slack, Redis): their CPU per run is counted. */
+  readonly processes?: ReadonlyMap<string, number>;
+  /** The bed's sshd listeners: the CPU of their trees is counted as `sshd`. */
+  readonly sshdPids?: readonly number[];
 }
 
 /**
@@ -46,6 +59,10 @@ export async function measureStepLatency(bed: BenchBed, bot: BenchBot, options: 
   const stepSamples: number[] = [];
   const spans = { startToRunning: [] as number[], runningToFinished: [] as number[], exec: [] as number[], finishedToEvent: [] as number[] };
   let next = 0;
+  const cpuPids = new Map<string, number | (() => CpuTimes)>([...(options.processes ?? []), ["bench", process.pid]]);
+  const sshdPids = options.sshdPids ?? [];
+  if (sshdPids.length > 0) cpuPids.set("sshd", () => treeCpuTimes(sshdPids));
+  const cpuSpent: Record<string, number> = {};
 
   const oneRun = async (record: boolean): Promise<void> => {
     const cluster = clusters[next++ % clusters.length]!;
@@ -91,7 +108,10 @@ export async function measureStepLatency(bed: BenchBed, bot: BenchBot, options: 
     while (stepSamples.length < options.samples) {
       for (let i = 0; i < block; i++) await rawOnce(rawSamples);
       for (let i = 0; i < block; i++) await poolOnce(poolSamples);
+      const meter = new CpuMeter(cpuPids);
+      meter.start();
       for (let i = 0; i < block && stepSamples.length < options.samples; i++) await oneRun(true);
+      for (const [k, v] of Object.entries(meter.stop())) cpuSpent[k] = (cpuSpent[k] ?? 0) + v;
     }
   } finally {
     raw.close();
@@ -117,5 +137,6 @@ export async function measureStepLatency(bed: BenchBed, bot: BenchBot, options: 
       exec: median(spans.exec),
       finishedToEvent: median(spans.finishedToEvent),
     },
+    cpuMsPerRun: Object.fromEntries(Object.entries(cpuSpent).map(([k, v]) => [k, v / stepSamples.length])),
   };
 }

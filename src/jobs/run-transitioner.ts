@@ -5,7 +5,7 @@ import type { WallClock } from "./ports/wall-clock";
 import type { EngineLogger } from "./ports/engine-logger";
 import type { PolicyResolver } from "./ports/run-policy";
 import { RunDraft, type Effect, type Notice } from "./run-machine/run-draft";
-import type { Announcement, RunStore } from "./store/run-store";
+import type { Announcement, HeldClaim, RunStore } from "./store/run-store";
 import type { RunEvent, RunRecord } from "./run-types";
 import type { CarriedRecord } from "./step-job";
 
@@ -26,6 +26,8 @@ export interface ApplyOptions {
   readonly via?: Readonly<Record<string, string>>;
   /** The record as this process last committed it: the first try computes from it without reading. */
   readonly known?: RunRecord;
+  /** Given up by the write that commits, in the same script (a finished step's lease); kept when nothing is written. */
+  readonly releaseOnCommit?: HeldClaim;
 }
 
 export interface Applied {
@@ -66,7 +68,7 @@ export class RunTransitioner {
    * read and recomputed as usual.
    */
   async apply(runId: string, actor: string, mutate: (draft: RunDraft) => void, options: ApplyOptions = {}): Promise<Applied> {
-    const { maxTries = 100, via, known } = options;
+    const { maxTries = 100, via, known, releaseOnCommit } = options;
     const { store, clock, policy } = this.deps;
     for (let tries = 0; tries < maxTries; tries++) {
       const run = tries === 0 && known !== undefined ? known : await store.get(runId);
@@ -87,7 +89,7 @@ export class RunTransitioner {
       const next: RunRecord = { ...draft.run, version: run.version + 1 };
       // The events go out with the write itself (one command per transition), as the change to `run`.
       const announce = this.deps.bus.announcement(this.deps.bus.encode(eventsOf(next, draft.notices), run));
-      const result = await store.compareAndSet(run, next, draft.audit, now.toISOString(), announce);
+      const result = await store.compareAndSet(run, next, draft.audit, now.toISOString(), announce, releaseOnCommit);
       if (result === "missing") throw new EngineError("NOT_FOUND", `no run ${runId}`, { runId });
       if (result === "conflict") {
         // Someone else moved the run first: recompute against their result (which may now refuse).

@@ -28,7 +28,7 @@ declare module "ioredis" {
 }
 
 const SCRIPTS = {
-  casRun: { file: "cas-run.lua", numberOfKeys: 5 },
+  casRun: { file: "cas-run.lua", numberOfKeys: 6 },
   startRun: { file: "start-run.lua", numberOfKeys: 6 },
   renewLocks: { file: "renew-locks.lua", numberOfKeys: 1 },
   acquireLease: { file: "acquire-lease.lua", numberOfKeys: 1 },

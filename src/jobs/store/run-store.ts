@@ -24,6 +24,12 @@ export type CreateResult =
 
 export type CasResult = "ok" | "conflict" | "missing";
 
+/** A claim held in Redis under `key` by whoever knows `token` (lua/release-claim.lua). */
+export interface HeldClaim {
+  readonly key: string;
+  readonly token: string;
+}
+
 /** A message to publish with a write (a transition's events, `EventBus.encode`). */
 export interface Announcement {
   readonly channel: string;
@@ -132,9 +138,11 @@ export class RunStore {
 
   /**
    * Writes `next` only if the stored version is still `previous.version`;
-   * `announce` is published in the same script when it does.
+   * `announce` is published in the same script when it does, and `release`
+   * (a claim, such as a step's lease) is given up with it if still held by
+   * its token.
    */
-  async compareAndSet(previous: RunRecord, next: RunRecord, audit: readonly AuditDraft[], at: string, announce?: Announcement): Promise<CasResult> {
+  async compareAndSet(previous: RunRecord, next: RunRecord, audit: readonly AuditDraft[], at: string, announce?: Announcement, release?: HeldClaim): Promise<CasResult> {
     const k = this.keys;
     const terminal = TERMINAL_RUN_STATES.includes(next.state) ? "1" : "0";
     const expectedId = this.writeIds.get(previous);
@@ -143,9 +151,9 @@ export class RunStore {
     for (;;) {
       const mark = this.replication?.mark();
       const reply = await this.redis.casRun(
-        ...[k.run(next.id), k.runAudit(next.id), k.globalAudit, k.active, k.lock(next.plan.cluster)],
+        ...[k.run(next.id), k.runAudit(next.id), k.globalAudit, k.active, k.lock(next.plan.cluster), release?.key ?? ""],
         ...[previous.version, next.version, next.state, terminal, next.id, flatEntries(next.id, at, audit), at, this.maxLen, next.plan.cluster, this.retainMs],
-        ...[announce?.channel ?? "", announce?.message ?? "", write.full ? "1" : "0", write.stepCount, expectedId ?? "", writeId, write.unset.length, ...write.unset, ...write.set],
+        ...[announce?.channel ?? "", announce?.message ?? "", write.full ? "1" : "0", write.stepCount, expectedId ?? "", writeId, release?.token ?? "", write.unset.length, ...write.unset, ...write.set],
       );
       // A record in the layout before run-hash.ts: its first transition since writes it whole.
       if (reply === -2) {

@@ -298,14 +298,14 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       const writes: Promise<void>[] = [];
       const outcome = await runner.run(run, stepIndex, { signal: hold.entry.controller.signal, durable: whenRedisTakesWrites, ...(hold.slots !== undefined ? { slots: hold.slots } : {}), writes });
       log.info({ step: stepIndex, ok: outcome.ok, durationMs: outcome.durationMs }, "step finished");
-      const done = await finishAndBeginNext(runId, jobId, started.step, outcome, run, whenRedisTakesWrites);
+      const done = await finishAndBeginNext(runId, jobId, started.step, outcome, run, whenRedisTakesWrites, hold.lease);
       // A write that failed for good leaves the output's tail in the record, and the full text lost: said, not hidden.
       for (const w of await Promise.allSettled(writes)) {
         if (w.status === "rejected") log.error({ err: w.reason instanceof Error ? w.reason.message : String(w.reason) }, "a target's full output could not be stored; the run record keeps its head and tail");
       }
       return { result: outcome.ok ? "succeeded" : "failed", ...done };
     } finally {
-      // After the result's write: the lease's delete follows it on the same connection.
+      // The result's write gave the lease up when it committed; without one, the lease's delete is sent now.
       releaseHold(runId, hold);
     }
   }
@@ -366,8 +366,11 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
             ),
           );
           // While that write is on its way: the costly part of the step's check (re-planning the run),
-          // which the check after the write then finds done (issue 13).
-          prepareCheck(current, log);
+          // which the check after the write then finds done (issue 13). In a macrotask of its own: the
+          // write was only queued on the corked socket (coalesce-socket-writes.ts), which a microtask
+          // uncorks, so re-planning here at once held the write back by the re-planning's 0.3 ms.
+          const preparing = current;
+          setImmediate(() => prepareCheck(preparing, log));
           applied = await beginning;
         } catch (error) {
           if (isEngineError(error, "NOT_FOUND")) return { result: "no such run" };
@@ -459,8 +462,10 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
    * a begin of its own would be, so a worker that dies after this write left
    * the next step `running`: redelivered, it is re-run only if idempotent.
    * Its lease and SSH slot are asked for alongside, as for a first step.
+   * The finished step's `lease` is given up by the same write (one command
+   * less per step), so it is gone exactly when the result is there.
    */
-  async function finishAndBeginNext(runId: string, jobId: string, step: StepRef, outcome: StepOutcome, known: RunRecord, durable: DurableWrite): Promise<Omit<StepDone, "result">> {
+  async function finishAndBeginNext(runId: string, jobId: string, step: StepRef, outcome: StepOutcome, known: RunRecord, durable: DurableWrite, lease: HeldStepLease | undefined): Promise<Omit<StepDone, "result">> {
     const follower: StepHold = { entry: track(runId) };
     let carried: StepRef | undefined;
     let begins = false;
@@ -480,9 +485,10 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
             if (begins && carried !== undefined) takeHold(follower, d.run, carried, durable);
             else dropHold(follower);
           },
-          { known },
+          { known, ...(lease !== undefined ? { releaseOnCommit: lease } : {}) },
         ),
       );
+      if (finished.committed) lease?.releasedByCommit();
       if (!finished.committed || carried === undefined) return {};
       if (!begins) return { carried, run: finished.run };
       handedOn = true;

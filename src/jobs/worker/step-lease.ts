@@ -1,12 +1,14 @@
 import { uniqueIds } from "../../util/unique-ids";
 import type Redis from "ioredis";
 import type { RedisKeys } from "../store/redis-keys";
+import type { HeldClaim } from "../store/run-store";
 import { defineRedisScripts } from "../store/redis-scripts";
 
 /** A lease held while a step executes; `release` ends it. */
-export interface HeldStepLease {
-  readonly token: string;
+export interface HeldStepLease extends HeldClaim {
   release(): void;
+  /** Stops renewing it, without a command: the write that committed the step's result gave it up (`releaseOnCommit`). */
+  releasedByCommit(): void;
 }
 
 export interface StepLeaseOptions {
@@ -27,8 +29,9 @@ export interface StepLeaseOptions {
  * The lease is set on the store's connection before the write that begins the
  * step, so Redis has it whenever a reader finds the step `running`; it is
  * renewed by setting it again, so that after an outage that outlasted it the
- * live holder has it back within a third of its length, and deleted after the
- * step's result. A redelivery waits while it is held (`waitWhileHeld`), and
+ * live holder has it back within a third of its length, and deleted by the
+ * write of the step's result (`releaseOnCommit`; on its own when no such
+ * write commits). A redelivery waits while it is held (`waitWhileHeld`), and
  * calls the step interrupted only when it stayed absent for longer than a
  * renewal period.
  */
@@ -56,16 +59,19 @@ export class StepLease {
     const renew = setInterval(set, this.renewMs);
     renew.unref();
     let released = false;
+    const stop = (): boolean => {
+      if (released) return false;
+      released = true;
+      clearInterval(renew);
+      return true;
+    };
     return {
+      key,
       token,
-      release: () => {
-        if (released) return;
-        released = true;
-        clearInterval(renew);
-        // Only ours: a lease set again by a later attempt's holder is not taken away. By sha, not the
-        // script's text sent and hashed again by Redis after every step (issue 13).
-        void this.redis.releaseClaim(key, token).catch(() => undefined);
-      },
+      // Only ours: a lease set again by a later attempt's holder is not taken away. By sha, not the
+      // script's text sent and hashed again by Redis after every step (issue 13).
+      release: () => void (stop() && this.redis.releaseClaim(key, token).catch(() => undefined)),
+      releasedByCommit: () => void stop(),
     };
   }
 

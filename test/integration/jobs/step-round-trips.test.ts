@@ -195,6 +195,34 @@ describe("the Redis commands of one step", () => {
     expect(await h.engine.store.redis.zcard(lease("h2"))).toBe(0);
   });
 
+  it("gives up each step's execution lease in the write of its result, with no command of its own", async () => {
+    const keys = redisKeys(h.prefix);
+    let runId = "";
+    const seen = await monitorClientsDuring(h.redisUrl, async () => {
+      const plan = testPlan("c5", ["h2", "h3"].map((host, i) => ({ id: `s${i}`, kind: "exec" as const, targets: [{ host, command: `echo ${i}` }] })));
+      const run = await h.engine.start(plan, requester);
+      runId = run.id;
+      expect((await waitForRun(h.engine, run.id, isSettled)).state).toBe("succeeded");
+    });
+    for (const stepIndex of [0, 1]) {
+      const lease = keys.stepLease(runId, stepIndex, 1);
+      const naming = seen.flatMap((c, i) => (c.args.includes(lease) ? [{ ...c, i }] : []));
+      // Set by the worker (and perhaps renewed), then named by the write of the result only: nobody sent a release of it.
+      const sent = naming.filter((c) => c.client !== "lua");
+      expect(sent[0]?.args[0]?.toLowerCase()).toBe("set");
+      expect(sent.filter((c) => c.args[0]?.toLowerCase() !== "set").every((c) => c.args.includes(keys.run(runId)))).toBe(true);
+      const deleted = naming.find((c) => c.client === "lua" && c.args[0]?.toLowerCase() === "del");
+      expect(deleted).toBeDefined();
+      // The script that deleted it is the one that wrote the step's result (the run's HSET just before, in it).
+      const script = seen.slice(0, deleted!.i).findLast((c) => c.client !== "lua")!;
+      expect(script.args).toContain(keys.run(runId));
+      expect(script.args).toContain(lease);
+      const inScript = seen.slice(seen.indexOf(script) + 1, deleted!.i);
+      expect(inScript.some((c) => c.args[0]?.toLowerCase() === "hset" && c.args[1] === keys.run(runId) && c.args.includes(`s:${stepIndex}`))).toBe(true);
+      expect(await h.engine.store.redis.exists(lease)).toBe(0);
+    }
+  });
+
   it("asks for a target's slot while the target before it runs, one ahead per lane, and gives back what a failed step did not take", async () => {
     const keys = redisKeys(h.prefix);
     const lease = (host: string) => keys.semaphore("c1", host);
