@@ -165,6 +165,7 @@ export async function runBench({ quick, profile, traceGc = false, repo, soak = f
         pooled_exec_ms: latency.pool,
         openssh_ms: latency.openssh,
         step_spans_median_ms: latency.spans,
+        step_latency_cpu_ms_per_run: Object.fromEntries(Object.entries(latency.cpuMsPerRun).map(([k, v]) => [k, round(v)])),
         ack_ms: { real: ack.real, bare: ack.bare, pooled_p99_ratio: round(ack.real.p99 / ack.bare.p99), concurrency: ack.concurrency, rounds: ack.rounds, error_answers: ack.errorAnswers, cpu_ms_per_command: ack.cpuMsPerCommand },
         throughput: {
           engine_steps_per_sec: round(tp.engineStepsPerSec, 1),
@@ -179,7 +180,7 @@ export async function runBench({ quick, profile, traceGc = false, repo, soak = f
           redis_cmds_per_step_by_owner: tp.redisSplitPerStep,
         },
         fanout: { ...fanout, ideal_ms: fanoutIdeal },
-        scaling: scaling.map((r) => ({ workers: r.workers, steps_per_sec: round(r.stepsPerSec, 1), step_latency_ms: r.stepLatency })),
+        scaling: scaling.map((r) => ({ workers: r.workers, steps_per_sec: round(r.stepsPerSec, 1), step_latency_ms: r.stepLatency, sequential_step_ms: r.sequential.step, sequential_raw_exec_ms: r.sequential.raw, sequential_step_overhead_ratio: round(r.sequential.step.median / r.sequential.raw.median) })),
         slack: tp.slack,
       },
       definitions: {
@@ -206,11 +207,12 @@ export async function runBench({ quick, profile, traceGc = false, repo, soak = f
     process.stdout.write(
       `step spans (medians, ms): start->running ${latency.spans.startToRunning}, running->finished ${latency.spans.runningToFinished} (exec ${latency.spans.exec.toFixed(2)}), finished->event ${latency.spans.finishedToEvent}\n`,
     );
+    process.stdout.write(`step latency ${latencyCpu}\n`);
     process.stdout.write(
       `throughput step spans (medians, ms): queued->running ${tp.spans.queuedToRunning}, running->finished ${tp.spans.runningToFinished} (exec ${tp.spans.exec.toFixed(2)})\n`,
     );
     if (scaling.length > 0) {
-      process.stdout.write(`scaling (${RUNS} runs x ${STEPS_PER_RUN} steps, concurrency ${WORKER_CONCURRENCY} per process):\n${scaling.map((r) => `  ${r.workers} worker process(es): ${r.stepsPerSec.toFixed(0)} steps/s, step p99 ${r.stepLatency.p99.toFixed(1)} ms (median ${r.stepLatency.median.toFixed(1)})`).join("\n")}\n`);
+      process.stdout.write(`scaling (${RUNS} runs x ${STEPS_PER_RUN} steps, concurrency ${WORKER_CONCURRENCY} per process):\n${scaling.map((r) => `  ${r.workers} worker process(es): ${r.stepsPerSec.toFixed(0)} steps/s, step p99 ${r.stepLatency.p99.toFixed(1)} ms (median ${r.stepLatency.median.toFixed(1)}); sequential 1-step runs ${r.sequential.step.median.toFixed(2)} ms ÷ raw exec ${r.sequential.raw.median.toFixed(2)} = ${(r.sequential.step.median / r.sequential.raw.median).toFixed(2)}`).join("\n")}\n`);
     }
     process.stdout.write(`throughput CPU ms per step: ${Object.entries(tp.cpuMsPerStep).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ")}\n`);
     if (ack.errorAnswers > 0) process.stdout.write(`warning: ${ack.errorAnswers} dry-run commands were answered with an error\n`);

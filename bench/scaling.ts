@@ -2,7 +2,7 @@ import { performance } from "node:perf_hooks";
 import type { BenchBed } from "./bench-bed";
 import type { BenchBot } from "./bench-bot";
 import { summarize, type Summary } from "./stats";
-import { REQUESTER } from "./step-latency";
+import { measureStepLatency, REQUESTER } from "./step-latency";
 import { planRuns, warmUp } from "./throughput";
 import type { WorkerProcesses } from "./worker-processes";
 
@@ -11,7 +11,16 @@ export interface ScalingRow {
   readonly stepsPerSec: number;
   /** Gap between consecutive step.finished events of a run, over every step of every run. */
   readonly stepLatency: Summary;
+  /**
+   * Sequential 1-step runs on these processes (as the step latency phase,
+   * `SEQUENTIAL_RUNS` of them), and the raw exec timed between them: each
+   * idle worker process is woken for every job (BullMQ's `moveToActive`
+   * marks the queue for the others), so the count changes a lone run's cost.
+   */
+  readonly sequential: { readonly step: Summary; readonly raw: Summary };
 }
+
+const SEQUENTIAL_RUNS = 100;
 
 /**
  * Issue 13 point 6: the same load (`runs` concurrent runs of `stepsPerRun`
@@ -46,7 +55,9 @@ export async function measureScaling(
         bot.probe.forget(r.id);
       }
       await bot.slackSettled();
-      rows.push({ workers: count, stepsPerSec: ((load.runs * load.stepsPerRun) / wall) * 1000, stepLatency: summarize(latencies) });
+      const sequential = await measureStepLatency(bed, bot, { samples: SEQUENTIAL_RUNS, opensshSamples: 0 });
+      await bot.slackSettled();
+      rows.push({ workers: count, stepsPerSec: ((load.runs * load.stepsPerRun) / wall) * 1000, stepLatency: summarize(latencies), sequential: { step: sequential.step, raw: sequential.raw } });
     } finally {
       await workers.stop();
     }
