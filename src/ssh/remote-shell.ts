@@ -18,6 +18,10 @@ export interface ShellCommandHooks {
   killGroup(pgid: number, graceMs: number): Promise<boolean>;
   /** The error for a command whose shell ended before it did (its outcome is unknown). */
   lostError(detail: string): Error;
+  /** Drops the shell's connection as dead (`ForcedEnd.abandon`). */
+  abandon(): void;
+  /** How long the host may take to answer before it counts as not answering. */
+  readonly answerMs: number;
 }
 
 interface Running {
@@ -78,7 +82,7 @@ export class RemoteShell {
     const outSplit = new MarkerSplitter(marker);
     const errSplit = new MarkerSplitter(marker);
     const output = new CommandOutput(opts);
-    const stopper = new GroupStopper(opts, (pgid, graceMs) => hooks.killGroup(pgid, graceMs), () => this.retire());
+    const stopper = new GroupStopper(opts, (pgid, graceMs) => hooks.killGroup(pgid, graceMs), { close: () => this.retire(), abandon: () => hooks.abandon(), answerMs: hooks.answerMs });
     let status: { code: number; leftovers: boolean } | undefined;
     let errEnded = false;
     let received = false;

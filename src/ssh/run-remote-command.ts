@@ -26,6 +26,10 @@ export interface CommandChannels {
   killGroup(pgid: number, graceMs: number): Promise<boolean>;
   /** Error to throw when the channel closed without an exit status; undefined if the connection is still fine. */
   lostConnectionError(): Error | undefined;
+  /** Drops the channel's connection as dead (`ForcedEnd.abandon`). */
+  abandon(): void;
+  /** How long the host may take to answer before it counts as not answering. */
+  readonly answerMs: number;
 }
 
 export async function runRemoteCommand(channels: CommandChannels, command: string, opts: ExecOptions): Promise<ExecResult> {
@@ -34,7 +38,7 @@ export async function runRemoteCommand(channels: CommandChannels, command: strin
   return new Promise<ExecResult>((resolve, reject) => {
     const output = new CommandOutput(opts);
     let pendingHeader: Buffer | null = Buffer.alloc(0);
-    const stopper = new GroupStopper(opts, (pgid, graceMs) => channels.killGroup(pgid, graceMs), () => channel.close());
+    const stopper = new GroupStopper(opts, (pgid, graceMs) => channels.killGroup(pgid, graceMs), { close: () => channel.close(), abandon: () => channels.abandon(), answerMs: channels.answerMs });
 
     if (opts.stdoutTo !== undefined) {
       const sink = opts.stdoutTo;

@@ -70,6 +70,9 @@ const CHANNEL_OPEN_RETRIES = 20;
 /** As connectSshClient's: how long a host may take to answer before it counts as not answering. */
 const DEFAULT_ANSWER_MS = 10_000;
 
+/** How long `host` may take to answer (a channel's open or close) before its connection counts as dead: its connect timeout. */
+const answerMsOf = (host: PooledHost): number => host.target.connectTimeoutMs ?? DEFAULT_ANSWER_MS;
+
 interface Waiter {
   resolve(): void;
   reject(err: Error): void;
@@ -264,6 +267,8 @@ export class SshPool {
     try {
       return await shell.run(command, opts, {
         killGroup: (pgid, graceMs) => this.killGroup(host, pgid, graceMs),
+        abandon: () => this.dropAsDead(host, client),
+        answerMs: answerMsOf(host),
         lostError: (detail) =>
           new SshConnectionError(host.target.host, host.target.port, "running", new Error(host.client !== client ? "connection closed" : detail), host.target.hostLabel),
       });
@@ -293,6 +298,10 @@ export class SshPool {
         return opened;
       },
       killGroup: (pgid, graceMs) => this.killGroup(host, pgid, graceMs),
+      abandon: () => {
+        if (client !== undefined) this.dropAsDead(host, client);
+      },
+      answerMs: answerMsOf(host),
       lostConnectionError: () =>
         client !== undefined && host.client !== client
           ? new SshConnectionError(host.target.host, host.target.port, "running", new Error("connection closed"), host.target.hostLabel)
@@ -339,7 +348,7 @@ export class SshPool {
       // Bounded by the connect timeout: on a connection that stopped answering without closing (a
       // half-dead network) the channel open would wait for the keepalive (a minute by default), and
       // the timed-out command, which waits for its kill, with it. Found by chaos/ssh-faults.chaos.ts.
-      const answerMs = host.target.connectTimeoutMs ?? DEFAULT_ANSWER_MS;
+      const answerMs = answerMsOf(host);
       const { channel, exit } = await this.openExecChannel(host, killGroupScript(pgid, graceMs), answerMs);
       return await new Promise<boolean>((resolve) => {
         channel.on("error", () => undefined);
@@ -440,8 +449,7 @@ export class SshPool {
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        if (host.client === client) host.forget();
-        destroySocket(client);
+        this.dropAsDead(host, client);
         reject(new Error(`no answer within ${ms} ms`));
       }, ms);
     });
@@ -450,6 +458,12 @@ export class SshPool {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Drops `client` as dead: its socket closes at once, and with it every channel on it; the host's next command connects anew. */
+  private dropAsDead(host: PooledHost, client: Client): void {
+    if (host.client === client) host.forget();
+    destroySocket(client);
   }
 
   private endClient(host: PooledHost, client: Client): void {

@@ -66,6 +66,25 @@ describe("a host that accepts TCP but never answers", () => {
     expect(pool.stats().connectsTotal).toBe(2);
   });
 
+  // Found as a CI failure of test/integration/jobs/unanswering-host.test.ts under load: its stall came while
+  // the group's report was still in the proxy, and the step stayed running until the keepalive. In a remote
+  // shell only: on an exec channel the command's bytes go with the channel's open, whose wait is another matter
+  // (it ends with the keepalive; see the README's Reliability section).
+  it("stalled before the command's process group was reported (in a remote shell): the timeout ends the command, said as possibly still running, and the dead connection leaves the pool", async () => {
+    pool = new SshPool({ keepaliveIntervalMs: 3_600_000 });
+    const target = await targetVia(false);
+    // Connected, and (in shell mode) a shell open and idle: the stall below is the command's own.
+    expect((await pool.exec(target, "true", { timeoutMs: 5000 })).code).toBe(0);
+    const running = pool.exec(target, "sleep 3", { timeoutMs: 300 });
+    // Before the proxy has read the command's bytes: the host never gets it, so no group is ever reported.
+    proxy!.stall();
+    const result = await running;
+    expect(result).toMatchObject({ timedOut: true, cleanup: "kill-failed", code: null });
+    expect(pool.stats().openConnections).toBe(0);
+    proxy!.heal();
+    expect((await pool.exec(target, "echo again", { timeoutMs: 5000 })).stdout).toBe("again\n");
+  });
+
   it("close() ends a pooled connection whose peer stopped answering", async () => {
     pool = new SshPool({ keepaliveIntervalMs: 3_600_000 });
     const target = await targetVia(false);
