@@ -13,9 +13,10 @@ export interface ScalingRow {
   readonly stepLatency: Summary;
   /**
    * Sequential 1-step runs on these processes (as the step latency phase,
-   * `SEQUENTIAL_RUNS` of them), and the raw exec timed between them: each
-   * idle worker process is woken for every job (BullMQ's `moveToActive`
-   * marks the queue for the others), so the count changes a lone run's cost.
+   * `SEQUENTIAL_RUNS` of them), and the raw exec timed between them: with
+   * more than one idle worker process, BullMQ wakes one more for each job it
+   * activates (its `moveToActive` marks the queue for the others), so the
+   * count can change a lone run's cost.
    */
   readonly sequential: { readonly step: Summary; readonly raw: Summary };
 }

@@ -27,9 +27,9 @@ export interface StepLatencyResult {
   /**
    * CPU ms per timed run, by process, over the blocks of runs only (not the
    * raw and pooled execs between them): what one sequential 1-step run costs
-   * the machine. A process's work for a run that goes on after its
-   * `step.finished` (the bot's Slack posts) falls in the next block's window,
-   * so in the steady state each run is counted once.
+   * the machine. Work a process does for a run while the raw execs after
+   * its block run (the bot's last Slack posts) is not counted, so the bot's
+   * figure is a floor.
    */
   readonly cpuMsPerRun: Readonly<Record<string, number>>;
 }
