@@ -27,6 +27,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { transpileTree } from "../sim/process/transpile-tree";
+import { cpuProfileArgs } from "./cpu-profile-args";
 
 async function outer(): Promise<number> {
   const repo = path.resolve(__dirname, "..");
@@ -34,7 +35,7 @@ async function outer(): Promise<number> {
   try {
     const files = transpileTree(repo, ["src", "sim", "bench", "test/helpers"], build);
     process.stderr.write(`[bench] transpiled ${files} files to ${build}\n`);
-    const child = spawn(process.execPath, [path.join(build, "bench", "bench-process.js"), ...process.argv.slice(2)], {
+    const child = spawn(process.execPath, [...cpuProfileArgs(), path.join(build, "bench", "bench-process.js"), ...process.argv.slice(2)], {
       stdio: "inherit",
       env: { ...process.env, NODE_PATH: path.join(repo, "node_modules"), INTERVENE_BENCH_REPO: repo, INTERVENE_REPO_ROOT: repo },
     });

@@ -70,6 +70,20 @@ const CHANNEL_OPEN_RETRIES = 20;
 /** As connectSshClient's: how long a host may take to answer before it counts as not answering. */
 const DEFAULT_ANSWER_MS = 10_000;
 
+/** How long an exec channel's open may wait for the host, and what follows when it expires (`SshPool.openExecChannel`). */
+interface OpenBound {
+  readonly ms: number;
+  readonly then: "reconnect" | "fail";
+}
+
+/** A bound of `answeredWithin` expired: the connection was dropped as dead. */
+class NoAnswerError extends Error {
+  constructor(ms: number) {
+    super(`no answer within ${ms} ms`);
+    this.name = "NoAnswerError";
+  }
+}
+
 /** How long `host` may take to answer (a channel's open or close) before its connection counts as dead: its connect timeout. */
 const answerMsOf = (host: PooledHost): number => host.target.connectTimeoutMs ?? DEFAULT_ANSWER_MS;
 
@@ -279,7 +293,10 @@ export class SshPool {
   }
 
   private async openShell(host: PooledHost): Promise<RemoteShell> {
-    const opened = await this.openExecChannel(host, SHELL_LAUNCH);
+    // Bounded like a kill channel's open: a host that stopped answering would otherwise hold the command
+    // until the keepalive gives up (45 s by default). Nothing has been sent to the shell yet, so the open may
+    // be tried again on a fresh connection; a shell that did start there reads EOF as its connection drops.
+    const opened = await this.openExecChannel(host, SHELL_LAUNCH, { ms: answerMsOf(host), then: "reconnect" });
     this.shellsOpened++;
     return new RemoteShell(opened.channel, opened.exit, opened.client);
   }
@@ -293,7 +310,10 @@ export class SshPool {
     let client: Client | undefined;
     return {
       open: async (command) => {
-        const opened = await this.openExecChannel(host, command);
+        // The command's timeout starts once its channel is open, so the open has a bound of its own. Not
+        // tried again when that bound expires: the exec request may have reached sshd, and a second
+        // connection would run the command twice.
+        const opened = await this.openExecChannel(host, command, { ms: answerMsOf(host), then: "fail" });
         client = opened.client;
         return opened;
       },
@@ -315,16 +335,32 @@ export class SshPool {
    * while: sshd frees a session slot only once it has reaped the previous
    * command, a moment after that channel closed, so a full cap can briefly
    * exceed MaxSessions.
+   *
+   * A connection that dies after the channel opened but before sshd answered
+   * the exec request fails the request with ssh2's "Unable to exec"
+   * (ssh2 lib/utils.js `ChannelManager.cleanup` → `onCHANNEL_CLOSE`, which
+   * calls the channel's pending request callbacks with `true`; lib/client.js
+   * `reqExec`): a channel error, never tried again, since the command may
+   * have started. Only a death before the channel's open was confirmed (no
+   * exec request sent yet: "No response from server") reconnects.
+   *
+   * `bound`: how long the host may take to answer the open and the exec
+   * request. When it expires the connection is dropped as dead; `then` says
+   * whether the open is tried once more on a fresh connection (nothing ran
+   * yet that matters) or fails as possibly started.
    */
-  private async openExecChannel(host: PooledHost, command: string, answerWithinMs?: number): Promise<OpenedChannel & { client: Client }> {
+  private async openExecChannel(host: PooledHost, command: string, bound?: OpenBound): Promise<OpenedChannel & { client: Client }> {
     let reconnected = false;
     for (let refusals = 0; ; ) {
       const client = await this.clientFor(host);
       try {
         const opening = execChannel(client, command);
-        return { client, ...(await (answerWithinMs === undefined ? opening : this.answeredWithin(host, client, opening, answerWithinMs))) };
+        return { client, ...(await (bound === undefined ? opening : this.answeredWithin(host, client, opening, bound.ms))) };
       } catch (err) {
         if (this.closed) throw new SshPoolClosedError();
+        if (err instanceof NoAnswerError && bound?.then === "fail") {
+          throw new SshConnectionError(host.target.host, host.target.port, "running", new Error(`${err.message} to the command's channel; it may have started`), host.target.hostLabel);
+        }
         const reason = (err as { reason?: unknown }).reason;
         if (typeof reason === "number" || (err as Error).message === "Unable to exec") {
           const transient = reason === OPEN_CONNECT_FAILED || reason === OPEN_RESOURCE_SHORTAGE;
@@ -349,7 +385,7 @@ export class SshPool {
       // half-dead network) the channel open would wait for the keepalive (a minute by default), and
       // the timed-out command, which waits for its kill, with it. Found by chaos/ssh-faults.chaos.ts.
       const answerMs = answerMsOf(host);
-      const { channel, exit } = await this.openExecChannel(host, killGroupScript(pgid, graceMs), answerMs);
+      const { channel, exit } = await this.openExecChannel(host, killGroupScript(pgid, graceMs), { ms: answerMs, then: "reconnect" });
       return await new Promise<boolean>((resolve) => {
         channel.on("error", () => undefined);
         channel.resume();
@@ -450,7 +486,7 @@ export class SshPool {
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         this.dropAsDead(host, client);
-        reject(new Error(`no answer within ${ms} ms`));
+        reject(new NoAnswerError(ms));
       }, ms);
     });
     try {

@@ -68,8 +68,7 @@ describe("a host that accepts TCP but never answers", () => {
 
   // Found as a CI failure of test/integration/jobs/unanswering-host.test.ts under load: its stall came while
   // the group's report was still in the proxy, and the step stayed running until the keepalive. In a remote
-  // shell only: on an exec channel the command's bytes go with the channel's open, whose wait is another matter
-  // (it ends with the keepalive; see the README's Reliability section).
+  // shell only: on an exec channel the command's bytes go with the channel's open, which has its own bound (below).
   it("stalled before the command's process group was reported (in a remote shell): the timeout ends the command, said as possibly still running, and the dead connection leaves the pool", async () => {
     pool = new SshPool({ keepaliveIntervalMs: 3_600_000 });
     const target = await targetVia(false);
@@ -80,6 +79,43 @@ describe("a host that accepts TCP but never answers", () => {
     proxy!.stall();
     const result = await running;
     expect(result).toMatchObject({ timedOut: true, cleanup: "kill-failed", code: null });
+    expect(pool.stats().openConnections).toBe(0);
+    proxy!.heal();
+    expect((await pool.exec(target, "echo again", { timeoutMs: 5000 })).stdout).toBe("again\n");
+  });
+
+  // Before: the command's channel open waited for ssh2's keepalive (an hour here), its timeout not yet started.
+  it("stalled as a command's exec channel opens: the open's bound ends it, said as possibly started, never sent again on a new connection", async () => {
+    pool = new SshPool({ keepaliveIntervalMs: 3_600_000, remoteShells: false });
+    const target = await targetVia(false);
+    expect((await pool.exec(target, "true", { timeoutMs: 5000 })).code).toBe(0);
+    const marker = path.join(dir, "exec-runs");
+    const running = pool.exec(target, `echo ran >> ${marker}`, { timeoutMs: 5000 }).catch((err: unknown) => err);
+    // In the tick of the open: its request never reaches the host.
+    proxy!.stall();
+    const error = await running;
+    expect(error).toBeInstanceOf(SshConnectionError);
+    expect(error).toMatchObject({ phase: "running" });
+    expect((error as Error).message).toBe(`connection lost while a command ran on quiet (127.0.0.71:${target.port}): no answer within 500 ms to the command's channel; it may have started`);
+    expect(pool.stats().openConnections).toBe(0);
+    // Not tried on a second connection: the proxy saw none (a reconnect would have opened one, stalled or not).
+    expect(proxy!.acceptedAt).toHaveLength(1);
+    expect(fs.existsSync(marker)).toBe(false);
+    proxy!.heal();
+    expect((await pool.exec(target, "echo again", { timeoutMs: 5000 })).stdout).toBe("again\n");
+  });
+
+  it("stalled as a new remote shell opens: the open's bound drops the connection, and the reconnect's failure says the command never started", async () => {
+    pool = new SshPool({ keepaliveIntervalMs: 3_600_000 });
+    const target = await targetVia(false);
+    // Connected without a shell: a command with input takes an exec channel.
+    expect((await pool.exec(target, "cat", { timeoutMs: 5000, stdin: "x" })).stdout).toBe("x");
+    expect(pool.stats().shellsOpened).toBe(0);
+    const running = pool.exec(target, "true", { timeoutMs: 5000 }).catch((err: unknown) => err);
+    proxy!.stall();
+    const error = await running;
+    expect(error).toBeInstanceOf(SshConnectionError);
+    expect(error).toMatchObject({ phase: "connect" });
     expect(pool.stats().openConnections).toBe(0);
     proxy!.heal();
     expect((await pool.exec(target, "echo again", { timeoutMs: 5000 })).stdout).toBe("again\n");
