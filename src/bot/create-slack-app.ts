@@ -125,6 +125,7 @@ export function createSlackApp(options: CreateSlackAppOptions): SlackAppHandle {
         throw err;
       }
     },
+    uploadBytes: (url, bytes) => httpApi.uploadBytes(url, bytes),
   };
 
   let connection: SlackConnection = "connecting";

@@ -1,6 +1,11 @@
 /** The one Web API entry point the notifier needs; `WebClient` satisfies it. */
 export interface SlackApi {
   apiCall(method: string, options?: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /**
+   * POSTs a file's bytes to the `upload_url` files.getUploadURLExternal gave;
+   * throws unless the answer is 2xx. Without it, `uploadTextFile` uses fetch.
+   */
+  uploadBytes?(url: string, bytes: Buffer): Promise<void>;
 }
 
 export type SlackFailure =

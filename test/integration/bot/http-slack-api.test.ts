@@ -29,6 +29,17 @@ describe("the bot's HTTP Web API client, beside WebClient", () => {
       req.on("data", (c: Buffer) => (body += c.toString("utf8")));
       req.on("end", () => {
         seen.push({ url: req.url ?? "", headers: req.headers, body, port: req.socket.remotePort });
+        if (req.url === "/upload/ok") {
+          res.writeHead(200, { "content-type": "text/plain" });
+          res.end(`OK - ${Buffer.byteLength(body)}`);
+          return;
+        }
+        if (req.url === "/upload/gone") {
+          res.writeHead(404, { "content-type": "text/plain" });
+          res.end("not found");
+          return;
+        }
+        if (req.url === "/upload/silent") return;
         const method = (req.url ?? "").replace(/^\/api\//, "");
         const json = (status: number, data: unknown, headers: Record<string, string> = {}): void => {
           res.writeHead(status, { "content-type": "application/json; charset=utf-8", ...headers });
@@ -109,6 +120,25 @@ describe("the bot's HTTP Web API client, beside WebClient", () => {
   it("an answer cut in its middle may have taken effect: a request error here (WebClient throws fetch's bare TypeError, which reads as a refusal)", async () => {
     expect(await lean.apiCall("cut", {}).then(() => undefined, classifySlackError)).toEqual({ kind: "ambiguous" });
     expect(await reference.apiCall("cut", {}).then(() => undefined, classifySlackError)).toEqual({ kind: "fatal", error: "TypeError: terminated" });
+  });
+
+  it("uploads a file's bytes as fetch did (the same bytes and length), over one kept-alive connection; a non-2xx answer and no answer fail", async () => {
+    const origin = apiUrl.replace(/\/api\/$/, "");
+    const bytes = Buffer.from("# Incident report: run r1\n\n– step 1 on `h00`: succeeded ✓\n", "utf8");
+    seen.length = 0;
+    await lean.uploadBytes!(`${origin}/upload/ok`, bytes);
+    await lean.uploadBytes!(`${origin}/upload/ok`, bytes);
+    const fetched = await fetch(`${origin}/upload/ok`, { method: "POST", body: bytes });
+    expect(fetched.ok).toBe(true);
+    const [ours, again, theirs] = seen as [Seen, Seen, Seen];
+    expect(Buffer.from(ours.body, "utf8").equals(bytes)).toBe(true);
+    expect(ours.body).toBe(theirs.body);
+    expect(ours.headers["content-length"]).toBe(String(bytes.length));
+    expect(ours.headers["content-length"]).toBe(theirs.headers["content-length"]);
+    expect(again.port).toBe(ours.port);
+    await expect(lean.uploadBytes!(`${origin}/upload/gone`, bytes)).rejects.toThrow("file upload answered HTTP 404");
+    await expect(lean.uploadBytes!(`${origin}/upload/silent`, bytes)).rejects.toThrow("no answer to the file upload within 300 ms");
+    await expect(lean.uploadBytes!("ftp://files.example/upload", bytes)).rejects.toThrow("upload_url must be http(s): ftp://files.example/upload");
   });
 
   it("a refused connection is a request error (the call may be tried again), and a kept-alive connection serves the next calls", async () => {
