@@ -11,7 +11,7 @@ import { parseCommand, type ParsedCommand } from "../commands/parse-command";
 import type { RunRecord } from "../../jobs";
 import { escapeMrkdwn } from "../blocks/fit-text";
 import { refFromNotifierState } from "../notifier/notifier-store";
-import { uploadTextFile } from "../notifier/upload-file";
+import { directUploader, uploadTextFile } from "../notifier/upload-file";
 import { incidentReportFor } from "../../report/incident-report-for";
 import { timeZonesFor } from "../../report/slack-time-zones";
 import { withTimeout } from "../with-timeout";
@@ -68,7 +68,7 @@ async function answer(ctx: BotContext, parsed: ParsedCommand, command: SlashComm
       // In the run's thread when the command is typed in its channel, else in the channel it was typed in.
       const ref = refFromNotifierState(run.notifierState);
       const threadTs = ref !== undefined && ref.channel === command.channel_id ? ref.ts : undefined;
-      await uploadTextFile(ctx.api, { filename: `intervene-${run.id}-report.md`, title: `Incident report: run ${run.id}`, content: report, channel: command.channel_id, ...(threadTs !== undefined ? { threadTs } : {}) });
+      await uploadTextFile(directUploader(ctx.api), { filename: `intervene-${run.id}-report.md`, title: `Incident report: run ${run.id}`, content: report, channel: command.channel_id, ...(threadTs !== undefined ? { threadTs } : {}) });
       const text = `:page_facing_up: Incident report of run \`${run.id}\` shared ${threadTs !== undefined ? "in the run's thread" : "here"}.`;
       return { text, blocks: [{ type: "section", text: { type: "mrkdwn", text } }] };
     }

@@ -127,7 +127,9 @@ export function createHttpSlackApi(options: HttpSlackApiOptions): SlackApi & Req
      * success on a 2xx). Here rather than fetch, which cost about 0.43 ms of
      * CPU per upload against 0.1 over a kept-alive http connection (a local
      * server, 2,000 calls each; issue 13: every run's incident report takes
-     * one), and fetch had no timeout of its own.
+     * one), and fetch had no timeout of its own. It fails as an API call
+     * does: a non-2xx answer is a `WebAPIHTTPError`, no answer a
+     * `WebAPIRequestError` (`classifySlackError` tells a 5xx from a 4xx).
      */
     uploadBytes(url, bytes) {
       const target = new URL(url);
@@ -136,22 +138,23 @@ export function createHttpSlackApi(options: HttpSlackApiOptions): SlackApi & Req
       const request = protocol === "https:" ? https.request : http.request;
       return new Promise<void>((resolve, reject) => {
         const req = request(target, { method: "POST", agent: uploadAgentFor(protocol), headers: { "content-length": bytes.length } }, (res) => {
-          res.resume();
+          const chunks: Buffer[] = [];
+          res.on("data", (chunk: Buffer) => chunks.push(chunk));
           res.on("error", (err) => {
             clearTimeout(timer);
-            reject(err);
+            reject(new webApi.WebAPIRequestError(err));
           });
           res.on("end", () => {
             clearTimeout(timer);
             const status = res.statusCode ?? 0;
             if (status >= 200 && status < 300) resolve();
-            else reject(new Error(`file upload answered HTTP ${status}`));
+            else reject(new webApi.WebAPIHTTPError(status, res.statusMessage ?? "", headersOf(res.headers), Buffer.concat(chunks).toString("utf8")));
           });
         });
         const timer = setTimeout(() => req.destroy(new Error(`no answer to the file upload within ${options.timeoutMs} ms`)), options.timeoutMs);
         req.on("error", (err) => {
           clearTimeout(timer);
-          reject(err);
+          reject(new webApi.WebAPIRequestError(err));
         });
         req.end(bytes);
       });

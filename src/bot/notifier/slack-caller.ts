@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { SlackCallError } from "../bot-errors";
 import { sleep, type Clock } from "./clock";
+import { postBytesWithFetch } from "./post-bytes-with-fetch";
 import { classifySlackError, type SlackApi } from "./slack-api";
 
 export interface RetryPolicy {
@@ -36,6 +37,13 @@ export interface CallOptions {
    * did land and is returned instead of posting a duplicate.
    */
   readonly findExisting?: () => Promise<Record<string, unknown> | undefined>;
+  /**
+   * A 5xx or network failure may have taken effect: "retry" (the default)
+   * tries again (after `findExisting`, when given); "give-up" fails at once,
+   * not retryable, for a creating call that has no way to look (a file's
+   * share): a report missing is said in the log, a second one is not posted.
+   */
+  readonly onAmbiguous?: "retry" | "give-up";
 }
 
 /**
@@ -54,6 +62,23 @@ export class SlackCaller {
   ) {}
 
   async call(method: string, args: Record<string, unknown>, options: CallOptions = {}): Promise<Record<string, unknown>> {
+    return this.retrying(method, () => this.api.apiCall(method, args), options);
+  }
+
+  /**
+   * POSTs an upload's bytes to the `upload_url` of files.getUploadURLExternal,
+   * tried again on a 5xx or a network failure like a call: nothing is shared
+   * before files.completeUploadExternal, so a second POST cannot show twice.
+   */
+  async uploadBytes(url: string, bytes: Buffer): Promise<void> {
+    const upload = this.api.uploadBytes?.bind(this.api) ?? postBytesWithFetch;
+    await this.retrying("file upload", async () => {
+      await upload(url, bytes);
+      return {};
+    });
+  }
+
+  private async retrying(method: string, send: () => Promise<Record<string, unknown>>, options: CallOptions = {}): Promise<Record<string, unknown>> {
     let attempts = 0;
     let rateLimitWaits = 0;
     let ambiguous = false;
@@ -72,7 +97,7 @@ export class SlackCaller {
       }
       attempts++;
       try {
-        return await this.api.apiCall(method, args);
+        return await send();
       } catch (err) {
         const failure = classifySlackError(err);
         if (failure.kind === "fatal") throw new SlackCallError(method, `${method} failed: ${failure.error}`, false, { cause: err });
@@ -85,6 +110,7 @@ export class SlackCaller {
           continue;
         }
         ambiguous = true;
+        if (options.onAmbiguous === "give-up") throw new SlackCallError(method, `${method} failed and may have taken effect: not tried again`, false, { cause: err });
         if (attempts >= this.policy.maxAttempts) throw new SlackCallError(method, `${method} failed ${attempts} times`, true, { cause: err });
         const delay = Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** (attempts - 1));
         this.logger.warn({ method, attempt: attempts, delayMs: delay, err: err instanceof Error ? err.message : String(err) }, "slack: call failed, retrying");

@@ -399,7 +399,7 @@ export class SlackNotifier {
     const upload = async (text: string): Promise<void> => {
       const ref = await this.ensureMessage(slot);
       if (ref === undefined) return;
-      await this.inTurn(slot, ref.channel, () => uploadTextFile(this.options.api, { filename: `intervene-${slot.runId}-report.md`, title: `Incident report: run ${slot.runId}`, content: text, channel: ref.channel, threadTs: ref.ts }));
+      await this.inTurn(slot, ref.channel, () => uploadTextFile(this.caller, { filename: `intervene-${slot.runId}-report.md`, title: `Incident report: run ${slot.runId}`, content: text, channel: ref.channel, threadTs: ref.ts }));
     };
     this.enqueue(
       slot,

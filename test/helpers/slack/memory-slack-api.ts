@@ -26,6 +26,9 @@ export interface StoredMessage {
 export class MemorySlackApi implements SlackApi {
   readonly calls: RecordedCall[] = [];
   readonly messages = new Map<string, StoredMessage>();
+  /** Files shared by files.completeUploadExternal, with the bytes POSTed to their upload URL. */
+  readonly files: Array<{ readonly id: string; readonly title: string; readonly content: string; readonly channel: string; readonly threadTs?: string }> = [];
+  private readonly uploads = new Map<string, string>();
   private readonly failures = new Map<string, Failure[]>();
   private counter = 0;
 
@@ -44,6 +47,11 @@ export class MemorySlackApi implements SlackApi {
   latest(ts: string): Record<string, unknown> | undefined {
     const m = this.messages.get(ts);
     return m?.versions[m.versions.length - 1];
+  }
+
+  /** The POST of an upload's bytes, recorded as the call "upload" (its failures injected by `failNext("upload", …)`). */
+  uploadBytes(url: string, bytes: Buffer): Promise<void> {
+    return this.apiCall("upload", { url, content: bytes.toString("utf8") }).then(() => undefined);
   }
 
   apiCall(method: string, args: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
@@ -98,6 +106,24 @@ export class MemorySlackApi implements SlackApi {
           (m) => m.channel === channel && (method === "conversations.history" ? m.thread_ts === undefined : m.thread_ts === args.ts || m.ts === args.ts),
         );
         return { ok: true, messages: list.map((m) => ({ ts: m.ts, metadata: m.metadata })) };
+      }
+      case "files.getUploadURLExternal": {
+        const id = `F${++this.counter}`;
+        this.uploads.set(id, "");
+        return { ok: true, upload_url: `https://files.example/upload/${id}`, file_id: id };
+      }
+      case "upload": {
+        const id = String(args.url).split("/").pop() ?? "";
+        if (!this.uploads.has(id)) throw Object.assign(new Error("An HTTP protocol error occurred: statusCode = 404"), { code: "slack_webapi_http_error", statusCode: 404 });
+        this.uploads.set(id, String(args.content));
+        return {};
+      }
+      case "files.completeUploadExternal": {
+        const list = JSON.parse(String(args.files)) as Array<{ id: string; title: string }>;
+        for (const f of list) {
+          this.files.push({ id: f.id, title: f.title, content: this.uploads.get(f.id) ?? "", channel: String(args.channel_id), ...(typeof args.thread_ts === "string" ? { threadTs: args.thread_ts } : {}) });
+        }
+        return { ok: true, files: list };
       }
       default:
         return { ok: true };

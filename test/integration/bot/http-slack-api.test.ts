@@ -122,7 +122,7 @@ describe("the bot's HTTP Web API client, beside WebClient", () => {
     expect(await reference.apiCall("cut", {}).then(() => undefined, classifySlackError)).toEqual({ kind: "fatal", error: "TypeError: terminated" });
   });
 
-  it("uploads a file's bytes as fetch did (the same bytes and length), over one kept-alive connection; a non-2xx answer and no answer fail", async () => {
+  it("uploads a file's bytes as fetch did (the same bytes and length), over one kept-alive connection; a 4xx answer fails for good, no answer may be tried again", async () => {
     const origin = apiUrl.replace(/\/api\/$/, "");
     const bytes = Buffer.from("# Incident report: run r1\n\n– step 1 on `h00`: succeeded ✓\n", "utf8");
     seen.length = 0;
@@ -136,8 +136,9 @@ describe("the bot's HTTP Web API client, beside WebClient", () => {
     expect(ours.headers["content-length"]).toBe(String(bytes.length));
     expect(ours.headers["content-length"]).toBe(theirs.headers["content-length"]);
     expect(again.port).toBe(ours.port);
-    await expect(lean.uploadBytes!(`${origin}/upload/gone`, bytes)).rejects.toThrow("file upload answered HTTP 404");
-    await expect(lean.uploadBytes!(`${origin}/upload/silent`, bytes)).rejects.toThrow("no answer to the file upload within 300 ms");
+    // Failing as an API call fails: a 4xx will not pass, no answer may be tried again (SlackCaller.uploadBytes).
+    expect(await lean.uploadBytes!(`${origin}/upload/gone`, bytes).then(() => undefined, classifySlackError)).toEqual({ kind: "fatal", error: "http_404" });
+    expect(await lean.uploadBytes!(`${origin}/upload/silent`, bytes).then(() => undefined, classifySlackError)).toEqual({ kind: "ambiguous" });
     await expect(lean.uploadBytes!("ftp://files.example/upload", bytes)).rejects.toThrow("upload_url must be http(s): ftp://files.example/upload");
   });
 

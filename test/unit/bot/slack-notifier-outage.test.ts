@@ -78,6 +78,56 @@ describe("the notifier through a Slack outage", () => {
     expect(api.latest(topLevel(api)[0] ?? "")?.blocks).toEqual(renderRunMessage(run).blocks);
   });
 
+  describe("the incident report", () => {
+    const REPORT = "# Incident report: run r1\n\n– step 1 on `h00`: succeeded ✓\n";
+
+    async function finishRun(api: MemorySlackApi, clock: ManualClock): Promise<string> {
+      const notifier = new SlackNotifier({
+        api,
+        channelFor: () => "C0LEOFSPROD",
+        logger: pino({ level: "silent" }),
+        clock,
+        minPostIntervalMs: 0,
+        retry: { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 1000, maxRateLimitWaits: 5 },
+        report: () => Promise.resolve(REPORT),
+      });
+      let run = makeRun(makePlan(1));
+      notifier.handle({ type: "run.created", run });
+      await clock.advance(2000);
+      run = { ...run, version: run.version + 1, state: "succeeded", finishedAt: "2026-01-01T10:01:00Z" };
+      notifier.handle({ type: "run.finished", run });
+      await clock.advance(60_000);
+      await notifier.flush();
+      return topLevel(api)[0] ?? "";
+    }
+
+    // Before: the upload went to the API straight, and any failure lost the report ("giving up on a message").
+    it("a ticket and the bytes' POST that fail are tried again, a rate-limited share waits: the report is shared once, whole, in the run's thread", async () => {
+      const clock = new ManualClock();
+      const api = new MemorySlackApi(() => clock.now());
+      api.failNext("files.getUploadURLExternal", { kind: "500" }, 2);
+      api.failNext("upload", { kind: "network" }, 2);
+      api.failNext("files.completeUploadExternal", { kind: "429", retryAfterSeconds: 1 });
+      const ts = await finishRun(api, clock);
+      expect(api.files).toEqual([{ id: expect.any(String) as string, title: `Incident report: run ${makeRun(makePlan(1)).id}`, content: REPORT, channel: "C0LEOFSPROD", threadTs: ts }]);
+      expect(api.callsOf("files.getUploadURLExternal").map((c) => c.outcome)).toEqual(["500", "500", "ok"]);
+      expect(api.callsOf("upload").map((c) => c.outcome)).toEqual(["network", "network", "ok"]);
+      expect(api.callsOf("files.completeUploadExternal").map((c) => c.outcome)).toEqual(["429", "ok"]);
+    });
+
+    it.each([
+      ["that took effect", true, 1],
+      ["that did not", false, 0],
+    ])("a share answered with a 5xx %s is not sent again: never two reports", async (_name, commit, shared) => {
+      const clock = new ManualClock();
+      const api = new MemorySlackApi(() => clock.now());
+      api.failNext("files.completeUploadExternal", { kind: "500", commit });
+      await finishRun(api, clock);
+      expect(api.callsOf("files.completeUploadExternal")).toHaveLength(1);
+      expect(api.files).toHaveLength(shared);
+    });
+  });
+
   it("the lease is renewed while the run's posts wait out the outage, and a renewal is not logged as a takeover", async () => {
     const holds: number[] = [];
     const clock = new ManualClock();
