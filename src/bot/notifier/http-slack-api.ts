@@ -2,6 +2,7 @@ import http from "node:http";
 import https from "node:https";
 import { stringify } from "node:querystring";
 import { webApi } from "@slack/bolt";
+import { postForAnswer } from "./post-for-answer";
 import type { SlackApi } from "./slack-api";
 
 export interface HttpSlackApiOptions {
@@ -48,7 +49,6 @@ export function createHttpSlackApi(options: HttpSlackApiOptions): SlackApi & Req
   if (!secure && base.protocol !== "http:") throw new Error(`SLACK_API_URL must be http(s): ${options.apiUrl}`);
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 32, timeout: IDLE_SOCKET_MS };
   const agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
-  const send = secure ? https.request : http.request;
   // Upload URLs are on another host (files.slack.com) and may have another scheme than the API's: an agent
   // per scheme, each keeping its connections per host. Made when first needed.
   const uploadAgents = new Map<string, http.Agent>();
@@ -63,62 +63,23 @@ export function createHttpSlackApi(options: HttpSlackApiOptions): SlackApi & Req
   const authorization = `Bearer ${options.token}`;
 
   return {
-    apiCall(method, args = {}) {
+    async apiCall(method, args = {}) {
       const body = formBody(args);
-      return new Promise<Record<string, unknown>>((resolve, reject) => {
-        const req = send(
-          urlOf(method),
-          {
-            method: "POST",
-            agent,
-            headers: {
-              authorization,
-              "content-type": "application/x-www-form-urlencoded",
-              "content-length": Buffer.byteLength(body),
-            },
-          },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on("data", (chunk: Buffer) => chunks.push(chunk));
-            res.on("error", (err) => {
-              // A connection cut in the answer's middle: the call may or may not have taken effect.
-              clearTimeout(timer);
-              reject(new webApi.WebAPIRequestError(err));
-            });
-            res.on("end", () => {
-              clearTimeout(timer);
-              const text = Buffer.concat(chunks).toString("utf8");
-              const status = res.statusCode ?? 0;
-              if (status === 429) {
-                const seconds = Number(res.headers["retry-after"]);
-                reject(new webApi.WebAPIRateLimitedError(Number.isFinite(seconds) && seconds >= 0 ? seconds : 1));
-                return;
-              }
-              if (status !== 200) {
-                reject(new webApi.WebAPIHTTPError(status, res.statusMessage ?? "", headersOf(res.headers), text));
-                return;
-              }
-              let data: Record<string, unknown>;
-              try {
-                data = JSON.parse(text) as Record<string, unknown>;
-              } catch {
-                data = { ok: false, error: text };
-              }
-              if (data.ok !== true) {
-                reject(new webApi.WebAPIPlatformError({ ...data, ok: false, error: typeof data.error === "string" ? data.error : "unknown_error" }));
-                return;
-              }
-              resolve(data);
-            });
-          },
-        );
-        const timer = setTimeout(() => req.destroy(new Error(`no answer from Slack within ${options.timeoutMs} ms`)), options.timeoutMs);
-        req.on("error", (err) => {
-          clearTimeout(timer);
-          reject(new webApi.WebAPIRequestError(err));
-        });
-        req.end(body);
-      });
+      const headers = { authorization, "content-type": "application/x-www-form-urlencoded", "content-length": Buffer.byteLength(body) };
+      const { status, statusMessage, headers: answered, text } = await postForAnswer(urlOf(method), { agent, headers, timeoutMs: options.timeoutMs, what: "from Slack" }, body);
+      if (status === 429) {
+        const seconds = Number(answered["retry-after"]);
+        throw new webApi.WebAPIRateLimitedError(Number.isFinite(seconds) && seconds >= 0 ? seconds : 1);
+      }
+      if (status !== 200) throw new webApi.WebAPIHTTPError(status, statusMessage, headersOf(answered), text);
+      let data: Record<string, unknown>;
+      try {
+        data = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        data = { ok: false, error: text };
+      }
+      if (data.ok !== true) throw new webApi.WebAPIPlatformError({ ...data, ok: false, error: typeof data.error === "string" ? data.error : "unknown_error" });
+      return data;
     },
 
     /**
@@ -131,33 +92,12 @@ export function createHttpSlackApi(options: HttpSlackApiOptions): SlackApi & Req
      * does: a non-2xx answer is a `WebAPIHTTPError`, no answer a
      * `WebAPIRequestError` (`classifySlackError` tells a 5xx from a 4xx).
      */
-    uploadBytes(url, bytes) {
+    async uploadBytes(url, bytes) {
       const target = new URL(url);
       const protocol = target.protocol;
-      if (protocol !== "http:" && protocol !== "https:") return Promise.reject(new Error(`upload_url must be http(s): ${url}`));
-      const request = protocol === "https:" ? https.request : http.request;
-      return new Promise<void>((resolve, reject) => {
-        const req = request(target, { method: "POST", agent: uploadAgentFor(protocol), headers: { "content-length": bytes.length } }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (chunk: Buffer) => chunks.push(chunk));
-          res.on("error", (err) => {
-            clearTimeout(timer);
-            reject(new webApi.WebAPIRequestError(err));
-          });
-          res.on("end", () => {
-            clearTimeout(timer);
-            const status = res.statusCode ?? 0;
-            if (status >= 200 && status < 300) resolve();
-            else reject(new webApi.WebAPIHTTPError(status, res.statusMessage ?? "", headersOf(res.headers), Buffer.concat(chunks).toString("utf8")));
-          });
-        });
-        const timer = setTimeout(() => req.destroy(new Error(`no answer to the file upload within ${options.timeoutMs} ms`)), options.timeoutMs);
-        req.on("error", (err) => {
-          clearTimeout(timer);
-          reject(new webApi.WebAPIRequestError(err));
-        });
-        req.end(bytes);
-      });
+      if (protocol !== "http:" && protocol !== "https:") throw new Error(`upload_url must be http(s): ${url}`);
+      const answer = await postForAnswer(target, { agent: uploadAgentFor(protocol), headers: { "content-length": bytes.length }, timeoutMs: options.timeoutMs, what: "to the file upload" }, bytes);
+      if (answer.status < 200 || answer.status >= 300) throw new webApi.WebAPIHTTPError(answer.status, answer.statusMessage, headersOf(answer.headers), answer.text);
     },
   };
 }

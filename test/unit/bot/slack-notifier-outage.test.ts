@@ -8,7 +8,7 @@ import { makePlan, makeRun } from "../../helpers/slack/run-fixtures";
 
 // A Slack outage longer than the caller's back-off (found by `npm run chaos`, Slack 5xx storm):
 // what was given up on is tried again later, without a second message, and the message ends equal to the run.
-function setup(lease?: NotifierLease): { clock: ManualClock; api: MemorySlackApi; notifier: SlackNotifier } {
+function setup(lease?: NotifierLease, report?: () => Promise<string | undefined>): { clock: ManualClock; api: MemorySlackApi; notifier: SlackNotifier } {
   const clock = new ManualClock();
   const api = new MemorySlackApi(() => clock.now());
   const notifier = new SlackNotifier({
@@ -19,6 +19,7 @@ function setup(lease?: NotifierLease): { clock: ManualClock; api: MemorySlackApi
     minPostIntervalMs: 0,
     retry: { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 1000, maxRateLimitWaits: 5 },
     ...(lease === undefined ? {} : { lease }),
+    ...(report === undefined ? {} : { report }),
   });
   return { clock, api, notifier };
 }
@@ -81,16 +82,10 @@ describe("the notifier through a Slack outage", () => {
   describe("the incident report", () => {
     const REPORT = "# Incident report: run r1\n\n– step 1 on `h00`: succeeded ✓\n";
 
-    async function finishRun(api: MemorySlackApi, clock: ManualClock): Promise<string> {
-      const notifier = new SlackNotifier({
-        api,
-        channelFor: () => "C0LEOFSPROD",
-        logger: pino({ level: "silent" }),
-        clock,
-        minPostIntervalMs: 0,
-        retry: { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 1000, maxRateLimitWaits: 5 },
-        report: () => Promise.resolve(REPORT),
-      });
+    /** A 1-step run that starts and succeeds, Slack failing as `failing` says; the run message's ts. */
+    async function finishRun(failing: (api: MemorySlackApi) => void): Promise<{ api: MemorySlackApi; ts: string }> {
+      const { clock, api, notifier } = setup(undefined, () => Promise.resolve(REPORT));
+      failing(api);
       let run = makeRun(makePlan(1));
       notifier.handle({ type: "run.created", run });
       await clock.advance(2000);
@@ -98,17 +93,16 @@ describe("the notifier through a Slack outage", () => {
       notifier.handle({ type: "run.finished", run });
       await clock.advance(60_000);
       await notifier.flush();
-      return topLevel(api)[0] ?? "";
+      return { api, ts: topLevel(api)[0] ?? "" };
     }
 
     // Before: the upload went to the API straight, and any failure lost the report ("giving up on a message").
     it("a ticket and the bytes' POST that fail are tried again, a rate-limited share waits: the report is shared once, whole, in the run's thread", async () => {
-      const clock = new ManualClock();
-      const api = new MemorySlackApi(() => clock.now());
-      api.failNext("files.getUploadURLExternal", { kind: "500" }, 2);
-      api.failNext("upload", { kind: "network" }, 2);
-      api.failNext("files.completeUploadExternal", { kind: "429", retryAfterSeconds: 1 });
-      const ts = await finishRun(api, clock);
+      const { api, ts } = await finishRun((slack) => {
+        slack.failNext("files.getUploadURLExternal", { kind: "500" }, 2);
+        slack.failNext("upload", { kind: "network" }, 2);
+        slack.failNext("files.completeUploadExternal", { kind: "429", retryAfterSeconds: 1 });
+      });
       expect(api.files).toEqual([{ id: expect.any(String) as string, title: `Incident report: run ${makeRun(makePlan(1)).id}`, content: REPORT, channel: "C0LEOFSPROD", threadTs: ts }]);
       expect(api.callsOf("files.getUploadURLExternal").map((c) => c.outcome)).toEqual(["500", "500", "ok"]);
       expect(api.callsOf("upload").map((c) => c.outcome)).toEqual(["network", "network", "ok"]);
@@ -119,10 +113,7 @@ describe("the notifier through a Slack outage", () => {
       ["that took effect", true, 1],
       ["that did not", false, 0],
     ])("a share answered with a 5xx %s is not sent again: never two reports", async (_name, commit, shared) => {
-      const clock = new ManualClock();
-      const api = new MemorySlackApi(() => clock.now());
-      api.failNext("files.completeUploadExternal", { kind: "500", commit });
-      await finishRun(api, clock);
+      const { api } = await finishRun((slack) => slack.failNext("files.completeUploadExternal", { kind: "500", commit }));
       expect(api.callsOf("files.completeUploadExternal")).toHaveLength(1);
       expect(api.files).toHaveLength(shared);
     });
