@@ -4,7 +4,8 @@
  * Slack discipline, each as a ratio to a baseline measured in the same run on
  * the same private Redis and sshd processes. Prints a table beside the targets
  * and writes bench/results.json (definitions included). `--profile` adds
- * --cpu-prof to the worker processes and `--trace-gc` traces the bot's and
+ * --cpu-prof to the worker processes, the bot and the bench process (started
+ * here), and `--trace-gc` traces the bot's and
  * workers' heaps; both keep their output in $TMPDIR/intervene-bench-profiles/.
  * `--latency` times the step latency alone and prints it (nothing written).
  *
@@ -35,7 +36,10 @@ async function outer(): Promise<number> {
   try {
     const files = transpileTree(repo, ["src", "sim", "bench", "test/helpers"], build);
     process.stderr.write(`[bench] transpiled ${files} files to ${build}\n`);
-    const child = spawn(process.execPath, [...cpuProfileArgs(), path.join(build, "bench", "bench-process.js"), ...process.argv.slice(2)], {
+    // The bench process too: its engine starts the runs and hears their events, as the bot would.
+    const profileDir = path.join(os.tmpdir(), "intervene-bench-profiles");
+    const profile = process.argv.includes("--profile") ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, "--cpu-prof-name=bench.cpuprofile"] : cpuProfileArgs();
+    const child = spawn(process.execPath, [...profile, path.join(build, "bench", "bench-process.js"), ...process.argv.slice(2)], {
       stdio: "inherit",
       env: { ...process.env, NODE_PATH: path.join(repo, "node_modules"), INTERVENE_BENCH_REPO: repo, INTERVENE_REPO_ROOT: repo },
     });
