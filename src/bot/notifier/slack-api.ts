@@ -3,7 +3,8 @@ export interface SlackApi {
   apiCall(method: string, options?: Record<string, unknown>): Promise<Record<string, unknown>>;
   /**
    * POSTs a file's bytes to the `upload_url` files.getUploadURLExternal gave;
-   * throws unless the answer is 2xx. Without it, `uploadTextFile` uses fetch.
+   * throws unless the answer is 2xx, as an API call throws. Without it, the
+   * upload flow uses fetch (`postBytesWithFetch`).
    */
   uploadBytes?(url: string, bytes: Buffer): Promise<void>;
 }
