@@ -148,6 +148,8 @@ export interface LeofsSim {
     startFails(node: string): Promise<void>;
     hang(consoleCommand: string): Promise<void>;
     consoleDown(manager: string): Promise<void>;
+    /** Real-Mnesia mode, one shot: the manager's next wait for its tables is never told they loaded (sim/leofs/README.md). */
+    tablesWaitUntold(manager: string): Promise<void>;
     corruptMnesia(manager: string): Promise<void>;
     stalePipeDir(host: string): Promise<void>;
     /** The host's disk is full: `mkdir` and `cp` over SSH fail as coreutils does on ENOSPC (clear: `clear("disk-full", host)`). */
@@ -441,6 +443,7 @@ export async function startLeofsSim(spec: LeofsSimSpec): Promise<LeofsSim> {
         startFails: async (node) => void (await sim("fault", "start-fails", node)),
         hang: async (cmd) => void (await sim("fault", "hang", cmd)),
         consoleDown: async (m) => void (await sim("fault", "console-down", m)),
+        tablesWaitUntold: async (m) => void (await sim("fault", "tables-wait-untold", m)),
         corruptMnesia: async (m) => void (await sim("fault", "corrupt-mnesia", m)),
         stalePipeDir: async (h) => void (await sim("fault", "stale-pipe-dir", h)),
         diskFull: async (h) => void (await sim("fault", "disk-full", h)),

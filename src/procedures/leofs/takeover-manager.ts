@@ -5,13 +5,18 @@ import type { PlannedTarget } from "../model/step";
 import { ParamError } from "../procedure-errors";
 import { sh } from "../sh";
 import { moveIntoBackup } from "./move-into-backup";
-import { backupPath, ERLANG_NODE, installPath, leofsAdmAt, manager, otherRole, roleLabel, slug, type ManagerRole } from "./leofs-layout";
-import { startManagerPair } from "./launch";
+import { backupPath, ERLANG_NODE, installPath, leofsAdmAt, manager, otherRole, roleLabel, slug, WAIT_READY_TIMEOUT_MS, type ManagerRole } from "./leofs-layout";
+import { READY, startManagerPair } from "./launch";
 import { setConfKeys } from "./manager-config-edit";
 import { DOWN, LEOFS_ADM_OK, PONG } from "./manager-steps";
 import { nodeControl, type NodeControl } from "./node-control";
 
 const ID = "leofs.takeover-manager";
+/** How long the new manager's console is given to show the tables before it is restarted. */
+const NEW_TABLES_WAIT_S = 20;
+const NO_TABLES = "new_manager_without_tables";
+/** After a restart the tables are loaded before wait_ready passes; this only allows for a slow console. */
+const NEW_TABLES_VERIFY_MS = 30_000;
 
 export const takeoverManagerParams = z
   .object({
@@ -80,6 +85,14 @@ export const takeoverManager: ProcedureDefinition<TakeoverManagerParams, LeofsCl
     const survivorMnesiaBackup = `${backupDir(s)}/${roleLabel(s.role)}-mnesia`;
     const survivorConfBackup = `${backupDir(s)}/${roleLabel(s.role)}-etc/leo_manager.conf`;
     const sameHost = old.host === n.host;
+    // Exits 0 only when m's console shows the ring hashes captured at the start of this run.
+    const ringHashesAsBefore = (m: ManagerAt): PlannedTarget => ({
+      host: adm(m, "status").host,
+      command:
+        `out=$(${adm(m, "status").command}); printf '%s\\n' "$out"; ` +
+        `printf '%s\\n' "$out" | tr -d '\\r' | grep -Eq "^ *current ring-hash \\| "{{ring_cur_before}}" *$" && ` +
+        `printf '%s\\n' "$out" | tr -d '\\r' | grep -Eq "^ *previous ring-hash \\| "{{ring_prev_before}}" *$"`,
+    });
     const storage = cluster.leofs.storage.map((x) => x.node);
     const gateways = cluster.leofs.gateways;
 
@@ -279,16 +292,62 @@ export const takeoverManager: ProcedureDefinition<TakeoverManagerParams, LeofsCl
         kind: "check",
         cite: "issue 11 point 1; reference §3 consistency checks (status ring hashes); the takeover must not change the ring",
         note: "A different or empty hash means the ring did not come over: storage nodes would be told another ring. Stop here and load the dump again by hand.",
+        targets: [ringHashesAsBefore(s)],
+        expect: { type: "all", of: [LEOFS_ADM_OK] },
+      },
+      {
+        id: `wait-new-${roleLabel(replacedRole)}-tables`,
+        title: `Wait up to ${NEW_TABLES_WAIT_S} s until the new ${roleLabel(replacedRole)}'s console (${n.node}) shows the same ring hashes`,
+        kind: "exec",
+        cite:
+          "seed 000 Case 2 (the new node must hold the tables); leo-project/leofs 1.4.4 apps/leo_manager/src/leo_manager_sup.erl create_mnesia_tables/2 and create_mnesia_tables_2/1 " +
+          "(the master creates the schema and the tables on both nodes once its partner answers ping; the slave, on its 3 s timer, lists the tables and waits for them 180 s, then init:stop()); " +
+          "leo_redundant_manager leo_cluster_tbl_conf:get/0 (a console whose node has no tables answers `[ERROR] Mnesia is not available`)",
+        note:
+          `The steps before read the tables through ${s.node}'s console only, and a new node that holds none still answers ping and wait_ready, so this asks its own console. ` +
+          "Never fails on time: when the ring hashes are not there, it says so and the next step restarts the new node. " +
+          "Seen with OTP mnesia 4.21 (erlang/otp lib/mnesia/src/mnesia_controller.erl wait_for_tables_init/3, handle_sync_tabs/2): when the slave's timer fires while the master is still creating the tables, " +
+          "mnesia:wait_for_tables/2 waits for a table that is then created and loaded, but is never told, and the slave sits without its tables until the 180 s timeout stops its VM.",
+        idempotent: true,
+        timeoutMs: (NEW_TABLES_WAIT_S + 60) * 1000,
         targets: [
           {
-            host: adm(s, "status").host,
+            host: ringHashesAsBefore(n).host,
             command:
-              `out=$(${adm(s, "status").command}); printf '%s\\n' "$out"; ` +
-              `printf '%s\\n' "$out" | tr -d '\\r' | grep -Eq "^ *current ring-hash \\| "{{ring_cur_before}}" *$" && ` +
-              `printf '%s\\n' "$out" | tr -d '\\r' | grep -Eq "^ *previous ring-hash \\| "{{ring_prev_before}}" *$"`,
+              `seen() { ${ringHashesAsBefore(n).command} ; }; i=0; while [ $i -lt ${NEW_TABLES_WAIT_S} ]; do out=$(seen) && { printf '%s\\n' "$out"; exit 0; }; i=$((i + 1)); sleep 1; done; ` +
+              `printf '%s\\n' "$out"; echo ${sh`tables not loaded on ${n.node} after ${String(NEW_TABLES_WAIT_S)} s`}`,
           },
         ],
-        expect: { type: "all", of: [LEOFS_ADM_OK] },
+        expect: { type: "exit-zero" },
+        captures: [{ name: NO_TABLES, pattern: `^tables not loaded on (\\S+) after ${NEW_TABLES_WAIT_S} s$`, valuePattern: ERLANG_NODE.source.replace(/^\^|\$$/g, "") }],
+      },
+      {
+        id: `restart-new-${roleLabel(replacedRole)}`,
+        title: `Restart the new ${roleLabel(replacedRole)} (${n.node}) on ${n.host}, which did not load its tables`,
+        kind: "exec",
+        cite:
+          "leo-project/leofs 1.4.4 apps/leo_manager/src/leo_manager_sup.erl start_link/0 (with *.DCD files in its Mnesia directory a manager loads its tables before it is ready: create_mnesia_tables_2/2 at boot); rel/common/launch.sh `stop` (returns once the beam process is gone); reference §2 `stop`, `start`, `wait_ready`",
+        note:
+          "Skipped when the new node showed the ring hashes. Nothing uses the new node yet (storage nodes and gateways are told in update-managers, after this), and its partner holds every table: " +
+          "after the master created the schema and the tables on both nodes, the new node's Mnesia directory holds them, so at its next boot it loads them from its partner before it answers wait_ready.",
+        destructive: true,
+        idempotent: true,
+        runIf: { anyCapture: [NO_TABLES], reason: `${n.node} showed the ring hashes` },
+        timeoutMs: WAIT_READY_TIMEOUT_MS,
+        targets: [{ host: n.host, command: `${control(n).stop}; ${control(n).startAndWaitReady}` }],
+        expect: READY,
+        approvalDetail: `Stops and starts ${n.node} on ${n.host}: it runs, answers ping, but its console shows no tables. Nothing uses it yet; ${s.node} keeps serving.`,
+      },
+      {
+        id: `verify-new-${roleLabel(replacedRole)}-tables`,
+        title: `Check that the new ${roleLabel(replacedRole)}'s console (${n.node}) shows the same ring hashes`,
+        kind: "wait",
+        cite: "seed 000 Case 2 (the new node must hold the tables); leo_redundant_manager leo_cluster_tbl_conf:get/0 (`[ERROR] Mnesia is not available` without tables)",
+        note:
+          `Fails when even a fresh boot gave ${n.node} no tables: it runs on a schema of its own (its Mnesia directory was emptied after the master created the schema), and the master creates one only at its own first boot. ` +
+          `Way forward: stop ${n.node}, move its Mnesia aside and start a new takeover run, which starts both managers on empty Mnesia again; storage nodes and gateways were not told about the new pair yet.`,
+        targets: [ringHashesAsBefore(n)],
+        wait: { delayMs: NEW_TABLES_VERIFY_MS, poll: { intervalMs: 1_000, expect: LEOFS_ADM_OK } },
       },
       {
         id: "update-managers",

@@ -207,6 +207,10 @@ create_mnesia_tables_3(Mode, Replica) ->
             stop_vm();
         Tbls when length(Tbls) > 1 ->
             set_phase(loading),
+            case take_fault("tables-wait-untold") of
+                true -> untold_wait();
+                false -> ok
+            end,
             case load_tables(Tbls) of
                 ok ->
                     set_phase(ok),
@@ -253,6 +257,25 @@ force_load_tables([H | Rest]) ->
         yes -> force_load_tables(Rest);
         Error -> {error, Error}
     end.
+
+%% `leofs-sim fault tables-wait-untold <mgr>`, one shot (the file is taken).
+%% OTP mnesia_controller:wait_for_tables_init/3 registers the waiter with
+%% handle_sync_tabs/2, which answers only for tables readable somewhere at that
+%% moment; seen in a run: a slave that listed the tables while its master was
+%% still creating them waited in rec_tabs/4 with every table loaded, until its
+%% timeout. The wait is as long as load_tables/1's, then the VM stops as
+%% create_mnesia_tables_2/1 does on {timeout, BadTabList}.
+take_fault(Name) ->
+    Ctl = arg(leofs_sim_ctl),
+    File = filename:join([filename:dirname(filename:dirname(Ctl)), "faults", Name ++ "." ++ atom_to_list(node())]),
+    file:delete(File) == ok.
+
+untold_wait() ->
+    timer:sleep(wait_for_tables_ms()),
+    log(error, "create_mnesia_tables_2/1",
+        "[{cause,\"Mnesia: timeout of waiting for table\"},{bad_tables,[leo_storage_nodes]}]"),
+    stop_vm(),
+    receive never -> ok end.
 
 stop_vm() ->
     set_phase(stopped),

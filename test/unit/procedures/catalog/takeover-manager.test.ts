@@ -66,6 +66,9 @@ describe("leofs.takeover-manager replace=manager-slave on prod (seed 000 Case 2)
       ["wait-manager-tables", "wait", false],
       ["load-mnesia", "exec", true],
       ["compare-ring-hashes", "check", false],
+      ["wait-new-manager-slave-tables", "exec", false],
+      ["restart-new-manager-slave", "exec", true],
+      ["verify-new-manager-slave-tables", "wait", false],
       ["update-managers", "exec", true],
       ["set-managers-lines", "exec", true],
       ["verify-managers-answer", "check", false],
@@ -108,6 +111,18 @@ describe("leofs.takeover-manager replace=manager-slave on prod (seed 000 Case 2)
     const compare = step("compare-ring-hashes").targets[0]?.command ?? "";
     expect(compare).toContain('grep -Eq "^ *current ring-hash \\| "{{ring_cur_before}}" *$"');
     expect(compare).toContain('grep -Eq "^ *previous ring-hash \\| "{{ring_prev_before}}" *$"');
+    // The new slave's own console must show the same ring: a node on a schema of its own still answers ping.
+    const onNew = `leofs-m2$ ${compare.replace("-p 10010", "-p 10011")}`;
+    expect(step("verify-new-manager-slave-tables").targets.map((t) => `${t.host}$ ${t.command}`)).toEqual([onNew]);
+    // The wait before it polls the same check for 20 s, never fails on time, and names the node it restarts when the check never held.
+    const wait = step("wait-new-manager-slave-tables");
+    expect(wait.targets[0]?.command).toContain(compare.replace("-p 10010", "-p 10011"));
+    expect(wait.captures?.map((c) => [c.name, c.valuePattern])).toEqual([["new_manager_without_tables", "[A-Za-z][A-Za-z0-9_-]*@[A-Za-z0-9][A-Za-z0-9.-]*"]]);
+    const restart = step("restart-new-manager-slave");
+    expect(restart.runIf?.anyCapture).toEqual(["new_manager_without_tables"]);
+    expect(restart.targets.map((t) => `${t.host}$ ${t.command}`)).toEqual([
+      `leofs-m2$ ${I}/leo_manager_1/bin/leo_manager stop; { ${I}/leo_manager_1/bin/leo_manager ping >/dev/null 2>&1 || ${I}/leo_manager_1/bin/leo_manager start; } && ${I}/leo_manager_1/bin/leo_manager wait_ready`,
+    ]);
     expect(step("prepare-mnesia-backup-dir").cite).toMatch(/writes the dump as the leofs user/);
   });
 
@@ -143,11 +158,11 @@ describe("leofs.takeover-manager replace=manager-slave on prod (seed 000 Case 2)
     expect(lines.idempotent).toBe(true);
   });
 
-  it("renders the dry run with ⚠ on each of the 9 destructive steps", () => {
+  it("renders the dry run with ⚠ on each of the 10 destructive steps", () => {
     const text = renderPlanText(plan);
-    expect(text).toContain("26 steps, 9 destructive");
+    expect(text).toContain("29 steps, 10 destructive");
     expect(text).toContain("14. ⚠ Point manager-master's manager.partner at manager_2@10.0.0.107 [exec, destructive]\n   APPROVAL required before this step: leofs-m0:");
-    expect(text.match(/⚠ /g)?.length).toBe(10); // 9 steps + the legend
+    expect(text.match(/⚠ /g)?.length).toBe(11); // 10 steps + the legend
   });
 });
 
