@@ -12,6 +12,7 @@ import { freePort } from "../sim/process/free-port";
 import { findBinary } from "../sim/process/require-binary";
 import { startRedisServer, type RedisServerHandle } from "../sim/process/redis-server";
 import { startDiracSim, type DiracSim } from "../sim/dirac/start-dirac-sim";
+import { breakManagerMnesia } from "../sim/leofs/break-manager-mnesia";
 import { startLeofsSim, type LeofsSim } from "../sim/leofs/start-leofs-sim";
 import { InProcessSshHosts } from "../sim/ssh/in-process-ssh-hosts";
 import { mergeInventories } from "./merge-inventories";
@@ -67,18 +68,6 @@ export interface Demo {
 
 const addresses = (first: number, count: number): string[] => Array.from({ length: count }, (_, i) => `127.0.0.${first + i}`);
 
-/** Seed 000 Case 1's starting point: the slave manager restarted on garbled Mnesia files (runs, but its Mnesia does not). */
-async function breakSlaveMnesia(sim: LeofsSim): Promise<void> {
-  const slave = sim.hostOf("manager-slave");
-  const run = async (command: string): Promise<void> => {
-    const r = await sim.exec(slave.name, command);
-    if (r.code !== 0) throw new Error(`${command} on ${slave.name} exited ${r.code}: ${r.stdout}${r.stderr}`);
-  };
-  await run(`${slave.launchScript} stop`);
-  await sim.fault.corruptMnesia(slave.node);
-  await run(`${slave.launchScript} start`);
-}
-
 /**
  * `npm run demo`, as a function the browser test can start and stop: a
  * private redis-server, a simulated LeoFS cluster (2 managers, 3 storage, 1
@@ -117,7 +106,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     stops.push(() => leofs.stop());
     if (options.brokenSlave !== false) {
       progress("corrupting the slave manager's Mnesia (seed 000, case 1)");
-      await breakSlaveMnesia(leofs);
+      await breakManagerMnesia(leofs, "manager-slave");
     }
 
     let dirac: DiracSim | undefined;

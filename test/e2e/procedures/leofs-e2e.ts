@@ -2,7 +2,6 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseLeofsStatus, type LeofsStatus } from "../../../src/procedures";
 import { leofsAdm, type LeofsRole, type LeofsSim } from "../../../sim/leofs/start-leofs-sim";
-import { eventuallyTrue } from "../../helpers/eventually";
 
 /** `leofs-adm status` through the master's console over SSH, parsed by the product's parser. */
 export async function parsedStatus(sim: LeofsSim): Promise<LeofsStatus> {
@@ -17,22 +16,7 @@ export async function launchScript(sim: LeofsSim, role: LeofsRole, command: stri
   return sim.exec(h.name, `${h.launchScript} ${command}`);
 }
 
-/**
- * A manager whose Mnesia files are garbled and that was restarted on them: it runs, but its Mnesia does not start.
- * Each stage is checked, so that a failure names the stage that went wrong: the stop answered, the VM is gone before
- * the files are touched (a VM still shutting down writes its tables back), the files read as garbled, the start answered.
- */
-export async function breakManagerMnesia(sim: LeofsSim, role: "manager-master" | "manager-slave"): Promise<void> {
-  const h = sim.hostOf(role);
-  const stopped = await launchScript(sim, role, "stop");
-  if (stopped.code !== 0) throw new Error(`stopping ${h.node} before corrupting its Mnesia exited ${stopped.code}: ${stopped.stdout}${stopped.stderr}`);
-  await eventuallyTrue(`${h.node}'s VM to be gone after its launch script's stop answered`, async () => !(await sim.state.mnesiaOf(h.node)).running, 30_000, 100);
-  await sim.fault.corruptMnesia(h.node);
-  const files = (await sim.state.mnesiaOf(h.node)).files;
-  if (files !== "corrupt") throw new Error(`${h.node}'s Mnesia files read '${files}' right after the simulator garbled them, before any start`);
-  const started = await launchScript(sim, role, "start");
-  if (started.code !== 0) throw new Error(`restarting ${h.node} on corrupt Mnesia exited ${started.code}: ${started.stdout}${started.stderr}`);
-}
+export { breakManagerMnesia } from "../../../sim/leofs/break-manager-mnesia";
 
 /** Files in the backup directories the procedures made (`<root>/var/backups/intervene/<cluster>/<ts>-<label>`) whose name ends in `label`. */
 export function backupsOn(sim: LeofsSim, host: string, label: string): { readonly dir: string; readonly files: string[] }[] {
